@@ -1,0 +1,66 @@
+package dev.depthwise.engine.op;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class GemmTest {
+
+    /** Sizes around the micro-kernel's tile edges (rows, vector widths, cache blocks) and degenerate ones. */
+    @ParameterizedTest(name = "m={0} n={1} k={2}")
+    @CsvSource({"1,1,1", "3,5,7", "6,16,8", "7,33,9", "13,47,29", "1,100,3", "100,1,3", "64,64,64",
+            "37,129,300", "130,70,17", "0,5,3", "5,0,3", "5,4,0", "200,300,260"})
+    void matchesDefinitionForEveryTransposeAndAccumulate(int m, int n, int k) {
+        Random r = new Random(31L * m + 17L * n + k);
+        for (boolean transA : new boolean[] {false, true}) {
+            for (boolean transB : new boolean[] {false, true}) {
+                for (boolean acc : new boolean[] {false, true}) {
+                    int aOff = 3, bOff = 5, cOff = 2;
+                    float[] a = random(r, aOff + m * k + 4);
+                    float[] b = random(r, bOff + k * n + 1);
+                    float[] c = random(r, cOff + m * n + 2);
+                    float[] expected = c.clone();
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < n; j++) {
+                            double s = acc ? c[cOff + i * n + j] : 0;
+                            for (int p = 0; p < k; p++) {
+                                float av = transA ? a[aOff + p * m + i] : a[aOff + i * k + p];
+                                float bv = transB ? b[bOff + j * k + p] : b[bOff + p * n + j];
+                                s += (double) av * bv;
+                            }
+                            expected[cOff + i * n + j] = (float) s;
+                        }
+                    }
+                    Gemm.matmul(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff, acc);
+                    for (int i = 0; i < c.length; i++) {
+                        assertEquals(expected[i], c[i], 1e-4f * Math.max(1, Math.sqrt(k)),
+                                "element " + i + " transA=" + transA + " transB=" + transB + " acc=" + acc);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void rejectsArraysTooShort() {
+        float[] a = new float[5];
+        assertThrows(IllegalArgumentException.class,
+                () -> Gemm.matmul(false, false, 2, 3, 3, a, 0, new float[9], 0, new float[6], 0, false));
+        assertThrows(IllegalArgumentException.class,
+                () -> Gemm.matmul(false, false, 2, 3, 3, new float[6], 0, new float[9], 1, new float[6], 0, false));
+        assertThrows(IllegalArgumentException.class,
+                () -> Gemm.matmul(false, false, 2, 3, 3, new float[6], 0, new float[9], 0, new float[5], 0, false));
+    }
+
+    private static float[] random(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) r.nextGaussian();
+        }
+        return a;
+    }
+}
