@@ -1,0 +1,19 @@
+package dev.depthwise.io;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A weights file that cannot be read: truncated, foreign, or inconsistent. The message always names the
+ * file and says what was expected, so a bad file is caught at the border instead of deep inside a model.
+ */
+public class WeightFileException extends IOException {
+
+    public WeightFileException(Path file, String problem) {
+        super(file + ": " + problem);
+    }
+
+    public WeightFileException(Path file, String problem, Throwable cause) {
+        super(file + ": " + problem, cause);
+    }
+}
