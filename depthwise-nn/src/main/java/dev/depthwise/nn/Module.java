@@ -1,0 +1,336 @@
+package dev.depthwise.nn;
+
+import dev.depthwise.engine.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+
+/**
+ * A layer or a composition of layers, read like {@code torch.nn.Module}: ordered named children, named
+ * parameters and buffers whose dotted paths are the state-dict keys ({@code features.1.conv.0.0.weight}),
+ * training and evaluation modes, and a {@link #toString()} that prints the tree exactly as PyTorch's
+ * {@code print(model)}.
+ *
+ * <p>Unlike PyTorch there is no autograd tape: each module implements its own backward. {@link #forward}
+ * in training mode caches what {@link #backward} needs; {@code backward(gradOut)} returns d loss / d input
+ * and ACCUMULATES parameter gradients. A forward/backward pair is one step; calling forward again
+ * replaces the cache.
+ *
+ * <p>Tensors returned by {@code forward} and {@code backward} are owned by the module and reused by the
+ * next call with the same shape (so a steady training loop allocates nothing); copy a result you want
+ * to keep across calls.
+ */
+public abstract class Module {
+    private final Map<String, Module> children = new LinkedHashMap<>();
+    private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+    private final Map<String, Tensor> buffers = new LinkedHashMap<>();
+    private boolean training = true;
+    private ForwardHook forwardHook;
+
+    /** Called after a module's forward; used by {@link Summary} to see every layer's output shape. */
+    @FunctionalInterface
+    public interface ForwardHook {
+        void afterForward(Module module, Tensor input, Tensor output);
+    }
+
+    // ---- computation ----
+
+    /** Runs this module; in training mode also caches what {@link #backward} needs. */
+    public final Tensor forward(Tensor x) {
+        Tensor y = computeForward(x);
+        if (forwardHook != null) {
+            forwardHook.afterForward(this, x, y);
+        }
+        return y;
+    }
+
+    /** d loss / d input for the last training-mode forward; parameter gradients are accumulated. */
+    public final Tensor backward(Tensor gradOut) {
+        return computeBackward(gradOut);
+    }
+
+    /** The forward computation; subclasses implement this, callers use {@link #forward}. */
+    protected abstract Tensor computeForward(Tensor x);
+
+    /** The backward computation; subclasses implement this, callers use {@link #backward}. */
+    protected abstract Tensor computeBackward(Tensor gradOut);
+
+    /**
+     * Multiply-adds of one forward pass of this module alone (not its children) for the given shapes.
+     * Counted as weight elements times output positions (conv) or in × out per sample (linear);
+     * BatchNorm, activations, biases and pooling count 0. This rule gives torchvision's 300.8M for
+     * MobileNetV2 at 224 (300,774,272 exactly).
+     */
+    public long macs(int[] inputShape, int[] outputShape) {
+        return 0;
+    }
+
+    public void setForwardHook(ForwardHook hook) {
+        this.forwardHook = hook;
+    }
+
+    // ---- structure ----
+
+    /** Adds a child under {@code name}; order of registration is the order of printing and of keys. */
+    protected final <M extends Module> M addModule(String name, M child) {
+        checkName(name);
+        if (children.containsKey(name) || parameters.containsKey(name) || buffers.containsKey(name)) {
+            throw new IllegalArgumentException(typeName() + ": name '" + name + "' is already used");
+        }
+        children.put(name, child);
+        child.train(training);
+        return child;
+    }
+
+    protected final Parameter addParameter(String name, Parameter p) {
+        checkName(name);
+        if (parameters.putIfAbsent(name, p) != null) {
+            throw new IllegalArgumentException(typeName() + ": parameter '" + name + "' is already registered");
+        }
+        return p;
+    }
+
+    /** A non-trained tensor saved in the state dict (BatchNorm's running statistics). */
+    protected final Tensor addBuffer(String name, Tensor t) {
+        checkName(name);
+        if (buffers.putIfAbsent(name, t) != null) {
+            throw new IllegalArgumentException(typeName() + ": buffer '" + name + "' is already registered");
+        }
+        return t;
+    }
+
+    private void checkName(String name) {
+        if (name == null || name.isEmpty() || name.contains(".")) {
+            throw new IllegalArgumentException(typeName() + ": invalid member name '" + name + "'");
+        }
+    }
+
+    /** The direct children in registration order (unmodifiable). */
+    public final Map<String, Module> children() {
+        return Collections.unmodifiableMap(children);
+    }
+
+    /** This module (key "") and all descendants by dotted path, depth first, as PyTorch's named_modules. */
+    public final Map<String, Module> namedModules() {
+        Map<String, Module> out = new LinkedHashMap<>();
+        collectModules("", this, out);
+        return out;
+    }
+
+    private static void collectModules(String prefix, Module m, Map<String, Module> out) {
+        out.put(prefix, m);
+        for (var e : m.children.entrySet()) {
+            collectModules(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), out);
+        }
+    }
+
+    /** True for a module without children (a layer, in summary terms). */
+    public final boolean isLeaf() {
+        return children.isEmpty();
+    }
+
+    /** This module's own parameters, not its children's. */
+    public final Map<String, Parameter> ownParameters() {
+        return Collections.unmodifiableMap(parameters);
+    }
+
+    /** Every parameter by state-dict key, in PyTorch's order. */
+    public final LinkedHashMap<String, Parameter> namedParameters() {
+        LinkedHashMap<String, Parameter> out = new LinkedHashMap<>();
+        namedModules().forEach((path, m) -> m.parameters.forEach((n, p) -> out.put(key(path, n), p)));
+        return out;
+    }
+
+    public final List<Parameter> parameters() {
+        return new ArrayList<>(namedParameters().values());
+    }
+
+    /** Every buffer by state-dict key. */
+    public final LinkedHashMap<String, Tensor> namedBuffers() {
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        namedModules().forEach((path, m) -> m.buffers.forEach((n, b) -> out.put(key(path, n), b)));
+        return out;
+    }
+
+    /**
+     * Parameters and buffers by key, in PyTorch's {@code state_dict()} order (per module: parameters,
+     * then buffers, then children). The tensors are the live ones, not copies.
+     */
+    public final LinkedHashMap<String, Tensor> stateDict() {
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        namedModules().forEach((path, m) -> {
+            m.parameters.forEach((n, p) -> out.put(key(path, n), p.value()));
+            m.buffers.forEach((n, b) -> out.put(key(path, n), b));
+        });
+        return out;
+    }
+
+    private static String key(String path, String name) {
+        return path.isEmpty() ? name : path + "." + name;
+    }
+
+    /**
+     * Copies values from {@code state} into this module's parameters and buffers. Shapes must match
+     * (a scalar may come as shape [] or [1]). With {@code strict}, missing and unexpected keys are errors
+     * too; without, they are ignored. Nothing is copied unless everything fits.
+     *
+     * @throws StateDictException listing every missing, unexpected and mis-shaped key
+     */
+    public final void loadStateDict(Map<String, Tensor> state, boolean strict) {
+        Map<String, Tensor> own = stateDict();
+        List<String> missing = new ArrayList<>();
+        List<String> mismatched = new ArrayList<>();
+        for (var e : own.entrySet()) {
+            Tensor given = state.get(e.getKey());
+            if (given == null) {
+                missing.add(e.getKey());
+            } else if (!sameShape(given.shape(), e.getValue().shape())) {
+                mismatched.add(e.getKey() + ": checkpoint " + given.shapeString() + ", model "
+                        + e.getValue().shapeString());
+            }
+        }
+        List<String> unexpected = new ArrayList<>();
+        for (String k : state.keySet()) {
+            if (!own.containsKey(k)) {
+                unexpected.add(k);
+            }
+        }
+        if (!mismatched.isEmpty() || (strict && (!missing.isEmpty() || !unexpected.isEmpty()))) {
+            throw new StateDictException(typeName(), missing, unexpected, mismatched);
+        }
+        own.forEach((k, t) -> {
+            Tensor given = state.get(k);
+            if (given != null) {
+                t.copyFrom(given);
+            }
+        });
+    }
+
+    private static boolean sameShape(int[] a, int[] b) {
+        if (Arrays.equals(a, b)) {
+            return true;
+        }
+        boolean scalarA = a.length == 0 || (a.length == 1 && a[0] == 1);
+        boolean scalarB = b.length == 0 || (b.length == 1 && b[0] == 1);
+        return scalarA && scalarB;
+    }
+
+    // ---- modes and training helpers ----
+
+    /** Sets training (batch statistics, dropout, caching for backward) or evaluation mode recursively. */
+    public Module train(boolean on) {
+        training = on;
+        for (Module c : children.values()) {
+            c.train(on);
+        }
+        return this;
+    }
+
+    public final Module eval() {
+        return train(false);
+    }
+
+    public final boolean isTraining() {
+        return training;
+    }
+
+    public final void zeroGrad() {
+        for (Parameter p : parameters()) {
+            p.zeroGrad();
+        }
+    }
+
+    /** Number of parameter elements (PyTorch: {@code sum(p.numel() for p in model.parameters())}). */
+    public final long parameterCount() {
+        long n = 0;
+        for (Parameter p : parameters()) {
+            n += p.size();
+        }
+        return n;
+    }
+
+    public final long trainableParameterCount() {
+        long n = 0;
+        for (Parameter p : parameters()) {
+            if (p.requiresGrad()) {
+                n += p.size();
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Re-initialises every layer with PyTorch's default initialisation (each layer's
+     * {@link #resetOwnParameters}), in module order, drawing from {@code rng}.
+     */
+    public final void resetParameters(RandomGenerator rng) {
+        for (Module m : namedModules().values()) {
+            m.resetOwnParameters(rng);
+        }
+    }
+
+    /** PyTorch's default initialisation of this module's own parameters; nothing by default. */
+    protected void resetOwnParameters(RandomGenerator rng) {
+    }
+
+    // ---- printing ----
+
+    /** The class name PyTorch prints ({@code Conv2d}, {@code InvertedResidual}). */
+    public String typeName() {
+        return getClass().getSimpleName();
+    }
+
+    /** The part inside the parentheses, as PyTorch's {@code extra_repr()}; empty by default. */
+    public String extraRepr() {
+        return "";
+    }
+
+    /** The module tree exactly as PyTorch's {@code print(model)} (its {@code Module.__repr__}). */
+    @Override
+    public String toString() {
+        List<String> extraLines = extraRepr().isEmpty() ? List.of() : List.of(extraRepr().split("\n"));
+        List<String> childLines = new ArrayList<>();
+        children.forEach((name, child) -> childLines.add("(" + name + "): " + indentTail(child.toString())));
+        StringBuilder sb = new StringBuilder(typeName()).append('(');
+        if (extraLines.size() == 1 && childLines.isEmpty()) {
+            sb.append(extraLines.get(0));
+        } else if (!extraLines.isEmpty() || !childLines.isEmpty()) {
+            List<String> lines = new ArrayList<>(extraLines);
+            lines.addAll(childLines);
+            sb.append("\n  ").append(String.join("\n  ", lines)).append('\n');
+        }
+        return sb.append(')').toString();
+    }
+
+    /** PyTorch's {@code _addindent(s, 2)}: indents every line but the first. */
+    private static String indentTail(String s) {
+        return s.replace("\n", "\n  ");
+    }
+
+    // ---- helpers for layers ----
+
+    /** {@code current} if it already has {@code shape}, else a new zero tensor: reuses buffers across calls. */
+    protected static Tensor reuse(Tensor current, int... shape) {
+        return current != null && current.hasShape(shape) ? current : Tensor.zeros(shape);
+    }
+
+    /** Throws naming this layer when a backward comes without a training-mode forward before it. */
+    protected final void requireForwardCache(Object cache) {
+        if (cache == null) {
+            throw new IllegalStateException(typeName() + ": backward called without a forward in training mode");
+        }
+    }
+
+    /** Checks the rank of an input, naming this layer. */
+    protected final void requireRank(Tensor x, int rank) {
+        if (x.rank() != rank) {
+            throw new IllegalArgumentException(typeName() + ": expected a rank-" + rank + " input, got "
+                    + x.shapeString());
+        }
+    }
+}
