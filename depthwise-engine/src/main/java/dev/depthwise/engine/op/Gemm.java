@@ -1,13 +1,43 @@
 package dev.depthwise.engine.op;
 
 import dev.depthwise.engine.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Single-precision matrix multiply on row-major arrays: {@code C = (accumulate ? C : 0) + op(A)·op(B)},
  * where {@code op(A)} is {@code m×k}, {@code op(B)} is {@code k×n}, and {@code op} transposes when its flag is set
  * (so a transposed A is stored {@code k×m}).
+ *
+ * <p>The classic Goto/BLIS scheme: op(B) is packed in {@code KC×NR} strips and op(A) in {@code MR×KC} strips
+ * into per-thread buffers, so the micro-kernel reads both contiguously whatever the transposes, and keeps an
+ * {@code MR×NR} tile of C in vector registers while it walks {@code k}. Threads split C into disjoint column
+ * (or row) ranges, so each element is summed in the same order whatever the thread count: results are deterministic.
  */
 public final class Gemm {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Rows of the register tile. */
+    static final int MR = 8;
+    /** Columns of the register tile: two vectors (32 floats with AVX-512). */
+    static final int NR = 2 * L;
+    /** Depth of a packed block: an MR×KC strip of A plus a KC×NR strip of B stay in L1. */
+    private static final int KC = 256;
+    /** Rows of A packed at once (stays in L2). */
+    private static final int MC = 128;
+    /** Columns of B packed at once (stays in L2/L3). */
+    private static final int NC = 1024;
+    /** Below this many multiply-adds per task, splitting across threads costs more than it saves. */
+    private static final long MIN_TASK_FMAS = 1L << 20;
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    private static final class Buffers {
+        final float[] a = new float[MC * KC];
+        final float[] b = new float[KC * NC];
+        final float[] tile = new float[MR * NR];
+    }
+
     private Gemm() {
     }
 
@@ -17,30 +47,225 @@ public final class Gemm {
         if (m == 0 || n == 0) {
             return;
         }
-        Parallel.forRange(m, Math.max(1, 4096 / Math.max(1, n)), (from, to) -> {
-            for (int i = from; i < to; i++) {
-                int cRow = cOff + i * n;
-                if (!accumulate) {
-                    java.util.Arrays.fill(c, cRow, cRow + n, 0f);
+        if (k == 0) {
+            if (!accumulate) {
+                for (int i = 0; i < m; i++) {
+                    java.util.Arrays.fill(c, cOff + i * n, cOff + i * n + n, 0f);
                 }
-                for (int p = 0; p < k; p++) {
-                    float av = transA ? a[aOff + p * m + i] : a[aOff + i * k + p];
-                    if (av == 0f) {
-                        continue;
-                    }
-                    if (transB) {
-                        for (int j = 0; j < n; j++) {
-                            c[cRow + j] += av * b[bOff + j * k + p];
-                        }
-                    } else {
-                        int bRow = bOff + p * n;
-                        for (int j = 0; j < n; j++) {
-                            c[cRow + j] += av * b[bRow + j];
+            }
+            return;
+        }
+        // Split the larger side of C into strips of whole register tiles.
+        boolean splitColumns = n >= m;
+        int strip = splitColumns ? NR : MR;
+        int strips = ((splitColumns ? n : m) + strip - 1) / strip;
+        long fmasPerStrip = (long) strip * (splitColumns ? m : n) * k;
+        int grain = (int) Math.max(1, MIN_TASK_FMAS / fmasPerStrip);
+        Parallel.forRange(strips, grain, (from, to) -> {
+            int i0 = 0, i1 = m, j0 = 0, j1 = n;
+            if (splitColumns) {
+                j0 = from * NR;
+                j1 = Math.min(n, to * NR);
+            } else {
+                i0 = from * MR;
+                i1 = Math.min(m, to * MR);
+            }
+            block(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, i0, i1, j0, j1, BUFFERS.get());
+        });
+    }
+
+    /** Computes the block {@code C[i0:i1, j0:j1]} on the calling thread. */
+    private static void block(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff,
+                              float[] b, int bOff, float[] c, int cOff, boolean accumulate,
+                              int i0, int i1, int j0, int j1, Buffers buf) {
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean overwrite = pc == 0 && !accumulate;
+                packB(transB, n, k, b, bOff, pc, kc, jc, nc, buf.b);
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    packA(transA, m, k, a, aOff, ic, mc, pc, kc, buf.a);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            int cAt = cOff + (ic + ir) * n + jc + jr;
+                            if (mr == MR && nr == NR) {
+                                kernel(buf.a, ir * kc, buf.b, jr * kc, kc, c, cAt, n, overwrite);
+                            } else {
+                                edgeTile(buf, ir * kc, jr * kc, kc, c, cAt, n, mr, nr, overwrite);
+                            }
                         }
                     }
                 }
             }
-        });
+        }
+    }
+
+    /** Packs op(A)[ic:ic+mc, pc:pc+kc] as MR-row strips, each stored k-major ({@code MR} values per k), zero-padded. */
+    private static void packA(boolean transA, int m, int k, float[] a, int aOff, int ic, int mc, int pc, int kc,
+                              float[] dst) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int base = ir * kc;
+            if (transA) {
+                // op(A)(i, p) = a[p * m + i]: each k step reads mr consecutive values.
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (pc + p) * m + ic + ir;
+                    int d = base + p * MR;
+                    for (int r = 0; r < mr; r++) {
+                        dst[d + r] = a[src + r];
+                    }
+                    for (int r = mr; r < MR; r++) {
+                        dst[d + r] = 0f;
+                    }
+                }
+            } else {
+                for (int r = 0; r < MR; r++) {
+                    if (r < mr) {
+                        int src = aOff + (ic + ir + r) * k + pc;
+                        for (int p = 0; p < kc; p++) {
+                            dst[base + p * MR + r] = a[src + p];
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++) {
+                            dst[base + p * MR + r] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Packs op(B)[pc:pc+kc, jc:jc+nc] as NR-column strips, each stored k-major ({@code NR} values per k), zero-padded. */
+    private static void packB(boolean transB, int n, int k, float[] b, int bOff, int pc, int kc, int jc, int nc,
+                              float[] dst) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int base = jr * kc;
+            if (!transB) {
+                for (int p = 0; p < kc; p++) {
+                    int src = bOff + (pc + p) * n + jc + jr;
+                    int d = base + p * NR;
+                    if (nr == NR) {
+                        System.arraycopy(b, src, dst, d, NR);
+                    } else {
+                        System.arraycopy(b, src, dst, d, nr);
+                        java.util.Arrays.fill(dst, d + nr, d + NR, 0f);
+                    }
+                }
+            } else {
+                // op(B)(p, j) = b[j * k + p]: read each column of op(B) contiguously.
+                for (int j = 0; j < NR; j++) {
+                    if (j < nr) {
+                        int src = bOff + (jc + jr + j) * k + pc;
+                        for (int p = 0; p < kc; p++) {
+                            dst[base + p * NR + j] = b[src + p];
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++) {
+                            dst[base + p * NR + j] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** A partial tile at the right or bottom edge: run the full kernel into a scratch tile, then copy what fits. */
+    private static void edgeTile(Buffers buf, int aAt, int bAt, int kc, float[] c, int cAt, int ldc, int mr, int nr,
+                                 boolean overwrite) {
+        float[] tile = buf.tile;
+        kernel(buf.a, aAt, buf.b, bAt, kc, tile, 0, NR, true);
+        for (int r = 0; r < mr; r++) {
+            int row = cAt + r * ldc;
+            for (int j = 0; j < nr; j++) {
+                c[row + j] = overwrite ? tile[r * NR + j] : c[row + j] + tile[r * NR + j];
+            }
+        }
+    }
+
+    /**
+     * The register-tiled micro-kernel: {@code C[8×2L] (+)= Apanel[8×kc] · Bpanel[kc×2L]} with sixteen vector
+     * accumulators, one broadcast of A and two loads of B per k step.
+     */
+    private static void kernel(float[] ap, int aAt, float[] bp, int bAt, int kc, float[] c, int cAt, int ldc,
+                               boolean overwrite) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        int ai = aAt;
+        int bi = bAt;
+        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector a = FloatVector.broadcast(S, ap[ai]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
+            a = FloatVector.broadcast(S, ap[ai + 6]);
+            c60 = a.fma(b0, c60);
+            c61 = a.fma(b1, c61);
+            a = FloatVector.broadcast(S, ap[ai + 7]);
+            c70 = a.fma(b0, c70);
+            c71 = a.fma(b1, c71);
+        }
+        if (overwrite) {
+            c00.intoArray(c, cAt);
+            c01.intoArray(c, cAt + L);
+            c10.intoArray(c, cAt + ldc);
+            c11.intoArray(c, cAt + ldc + L);
+            c20.intoArray(c, cAt + 2 * ldc);
+            c21.intoArray(c, cAt + 2 * ldc + L);
+            c30.intoArray(c, cAt + 3 * ldc);
+            c31.intoArray(c, cAt + 3 * ldc + L);
+            c40.intoArray(c, cAt + 4 * ldc);
+            c41.intoArray(c, cAt + 4 * ldc + L);
+            c50.intoArray(c, cAt + 5 * ldc);
+            c51.intoArray(c, cAt + 5 * ldc + L);
+            c60.intoArray(c, cAt + 6 * ldc);
+            c61.intoArray(c, cAt + 6 * ldc + L);
+            c70.intoArray(c, cAt + 7 * ldc);
+            c71.intoArray(c, cAt + 7 * ldc + L);
+        } else {
+            c00.add(FloatVector.fromArray(S, c, cAt)).intoArray(c, cAt);
+            c01.add(FloatVector.fromArray(S, c, cAt + L)).intoArray(c, cAt + L);
+            c10.add(FloatVector.fromArray(S, c, cAt + ldc)).intoArray(c, cAt + ldc);
+            c11.add(FloatVector.fromArray(S, c, cAt + ldc + L)).intoArray(c, cAt + ldc + L);
+            c20.add(FloatVector.fromArray(S, c, cAt + 2 * ldc)).intoArray(c, cAt + 2 * ldc);
+            c21.add(FloatVector.fromArray(S, c, cAt + 2 * ldc + L)).intoArray(c, cAt + 2 * ldc + L);
+            c30.add(FloatVector.fromArray(S, c, cAt + 3 * ldc)).intoArray(c, cAt + 3 * ldc);
+            c31.add(FloatVector.fromArray(S, c, cAt + 3 * ldc + L)).intoArray(c, cAt + 3 * ldc + L);
+            c40.add(FloatVector.fromArray(S, c, cAt + 4 * ldc)).intoArray(c, cAt + 4 * ldc);
+            c41.add(FloatVector.fromArray(S, c, cAt + 4 * ldc + L)).intoArray(c, cAt + 4 * ldc + L);
+            c50.add(FloatVector.fromArray(S, c, cAt + 5 * ldc)).intoArray(c, cAt + 5 * ldc);
+            c51.add(FloatVector.fromArray(S, c, cAt + 5 * ldc + L)).intoArray(c, cAt + 5 * ldc + L);
+            c60.add(FloatVector.fromArray(S, c, cAt + 6 * ldc)).intoArray(c, cAt + 6 * ldc);
+            c61.add(FloatVector.fromArray(S, c, cAt + 6 * ldc + L)).intoArray(c, cAt + 6 * ldc + L);
+            c70.add(FloatVector.fromArray(S, c, cAt + 7 * ldc)).intoArray(c, cAt + 7 * ldc);
+            c71.add(FloatVector.fromArray(S, c, cAt + 7 * ldc + L)).intoArray(c, cAt + 7 * ldc + L);
+        }
     }
 
     private static void checkArgs(int m, int n, int k, float[] a, int aOff, float[] b, int bOff,
