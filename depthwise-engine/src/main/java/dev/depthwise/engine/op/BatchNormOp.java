@@ -1,0 +1,275 @@
+package dev.depthwise.engine.op;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import static dev.depthwise.engine.op.OpChecks.fail;
+import static dev.depthwise.engine.op.OpChecks.length;
+import static dev.depthwise.engine.op.OpChecks.planeSize;
+import static dev.depthwise.engine.op.OpChecks.rankAtLeast;
+import static dev.depthwise.engine.op.OpChecks.required;
+import static dev.depthwise.engine.op.OpChecks.sameShape;
+
+/**
+ * BatchNorm2d as PyTorch: per channel of an NCHW (or NC) tensor. Training mode normalises with the
+ * batch mean and the biased batch variance and moves the running statistics towards the batch mean
+ * and the UNBIASED batch variance with {@code momentum}; eval mode normalises with the running
+ * statistics. {@code gamma}/{@code beta} may be null (non-affine).
+ *
+ * <p>Every pass is one sweep per channel over N planes, so the work is split over channels. Sums are
+ * taken in float vectors and flushed to double every {@link #FLUSH} elements: single-precision
+ * accumulation over a 112x112 plane would otherwise lose about four digits.
+ */
+public final class BatchNormOp {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Elements summed in float lanes before the partial sum is moved to double. */
+    private static final int FLUSH = 1024;
+    /** Fewer elements than this per task cost more in scheduling than they save. */
+    private static final int GRAIN_ELEMENTS = 1 << 14;
+
+    private BatchNormOp() {
+    }
+
+    /** Training-mode forward; {@code saveMean}/{@code saveInvStd} receive what {@link #backward} needs. */
+    public static void forwardTrain(Tensor x, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
+                                    float momentum, float eps, Tensor out, float[] saveMean, float[] saveInvStd) {
+        String op = "BatchNormOp.forwardTrain";
+        int channels = checkCommon(op, x, gamma, beta, runningMean, runningVar, out);
+        length(op, "saveMean", saveMean, channels, "channels of x " + x.shapeString());
+        length(op, "saveInvStd", saveInvStd, channels, "channels of x " + x.shapeString());
+        int batch = x.dim(0);
+        int plane = planeSize(x);
+        long count = (long) batch * plane;
+        if (count < 2) {
+            throw fail(op, "expected more than 1 value per channel when training, got input " + x.shapeString());
+        }
+        float[] xs = x.data();
+        float[] os = out.data();
+        Parallel.forRange(channels, grain(count), (from, to) -> {
+            for (int c = from; c < to; c++) {
+                double sum = 0;
+                for (int n = 0; n < batch; n++) {
+                    sum += sum(xs, (n * channels + c) * plane, plane);
+                }
+                float mean = (float) (sum / count);
+                double squares = 0;
+                for (int n = 0; n < batch; n++) {
+                    squares += sumSquaredDeviation(xs, (n * channels + c) * plane, plane, mean);
+                }
+                double var = squares / count;
+                float invStd = (float) (1.0 / Math.sqrt(var + eps));
+                float scale = (gamma == null ? 1f : gamma[c]) * invStd;
+                float shift = (beta == null ? 0f : beta[c]) - mean * scale;
+                for (int n = 0; n < batch; n++) {
+                    int off = (n * channels + c) * plane;
+                    scaleShift(xs, os, off, plane, scale, shift);
+                }
+                if (runningMean != null) {
+                    runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean;
+                }
+                if (runningVar != null) {
+                    runningVar[c] = (float) ((1 - momentum) * runningVar[c] + momentum * squares / (count - 1));
+                }
+                if (saveMean != null) {
+                    saveMean[c] = mean;
+                }
+                if (saveInvStd != null) {
+                    saveInvStd[c] = invStd;
+                }
+            }
+        });
+    }
+
+    /** Eval-mode forward: normalises with the running statistics; nothing is updated. */
+    public static void forwardEval(Tensor x, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
+                                   float eps, Tensor out) {
+        String op = "BatchNormOp.forwardEval";
+        int channels = checkCommon(op, x, gamma, beta, runningMean, runningVar, out);
+        required(op, "runningMean", runningMean);
+        required(op, "runningVar", runningVar);
+        int batch = x.dim(0);
+        int plane = planeSize(x);
+        float[] xs = x.data();
+        float[] os = out.data();
+        Parallel.forRange(channels, grain((long) batch * plane), (from, to) -> {
+            for (int c = from; c < to; c++) {
+                float invStd = (float) (1.0 / Math.sqrt(runningVar[c] + (double) eps));
+                float scale = (gamma == null ? 1f : gamma[c]) * invStd;
+                float shift = (beta == null ? 0f : beta[c]) - runningMean[c] * scale;
+                for (int n = 0; n < batch; n++) {
+                    scaleShift(xs, os, (n * channels + c) * plane, plane, scale, shift);
+                }
+            }
+        });
+    }
+
+    /**
+     * Training-mode backward from the statistics saved by {@link #forwardTrain}. {@code gradX} is
+     * overwritten (it may be {@code gradOut} itself); {@code gradGamma}/{@code gradBeta} are accumulated.
+     */
+    public static void backward(Tensor x, Tensor gradOut, float[] gamma, float[] saveMean, float[] saveInvStd,
+                                Tensor gradX, float[] gradGamma, float[] gradBeta) {
+        String op = "BatchNormOp.backward";
+        rankAtLeast(op, "x", x, 2);
+        int channels = x.dim(1);
+        String context = "channels of x " + x.shapeString();
+        sameShape(op, "x", x, "gradOut", gradOut);
+        if (gradX != null) {
+            sameShape(op, "x", x, "gradX", gradX);
+        }
+        length(op, "gamma", gamma, channels, context);
+        length(op, "saveMean", required(op, "saveMean", saveMean), channels, context);
+        length(op, "saveInvStd", required(op, "saveInvStd", saveInvStd), channels, context);
+        length(op, "gradGamma", gradGamma, channels, context);
+        length(op, "gradBeta", gradBeta, channels, context);
+        int batch = x.dim(0);
+        int plane = planeSize(x);
+        long count = (long) batch * plane;
+        float[] xs = x.data();
+        float[] dys = gradOut.data();
+        float[] dxs = gradX == null ? null : gradX.data();
+        Parallel.forRange(channels, grain(count), (from, to) -> {
+            for (int c = from; c < to; c++) {
+                float mean = saveMean[c];
+                float invStd = saveInvStd[c];
+                double sumDy = 0;
+                double sumDyCentered = 0;
+                for (int n = 0; n < batch; n++) {
+                    int off = (n * channels + c) * plane;
+                    sumDy += sum(dys, off, plane);
+                    sumDyCentered += sumProductCentered(dys, xs, off, plane, mean);
+                }
+                if (gradBeta != null) {
+                    gradBeta[c] += (float) sumDy;
+                }
+                if (gradGamma != null) {
+                    gradGamma[c] += (float) (sumDyCentered * invStd);
+                }
+                if (dxs != null) {
+                    // dx = k*(dy - mean(dy) - xhat*mean(dy*xhat)), k = gamma*invStd, written as a*dy + b*x + c0
+                    double k = (gamma == null ? 1.0 : gamma[c]) * (double) invStd;
+                    double b = -k * invStd * invStd * sumDyCentered / count;
+                    double c0 = -k * sumDy / count - b * mean;
+                    for (int n = 0; n < batch; n++) {
+                        linearCombination(dys, xs, dxs, (n * channels + c) * plane, plane,
+                                (float) k, (float) b, (float) c0);
+                    }
+                }
+            }
+        });
+    }
+
+    private static int checkCommon(String op, Tensor x, float[] gamma, float[] beta, float[] runningMean,
+                                   float[] runningVar, Tensor out) {
+        rankAtLeast(op, "x", x, 2);
+        sameShape(op, "x", x, "out", out);
+        int channels = x.dim(1);
+        String context = "channels of x " + x.shapeString();
+        length(op, "gamma", gamma, channels, context);
+        length(op, "beta", beta, channels, context);
+        length(op, "runningMean", runningMean, channels, context);
+        length(op, "runningVar", runningVar, channels, context);
+        return channels;
+    }
+
+    private static int grain(long elementsPerChannel) {
+        return (int) Math.max(1, GRAIN_ELEMENTS / Math.max(1, elementsPerChannel));
+    }
+
+    private static double sum(float[] a, int off, int len) {
+        double total = 0;
+        for (int start = 0; start < len; start += FLUSH) {
+            int end = Math.min(len, start + FLUSH);
+            int bound = start + S.loopBound(end - start);
+            FloatVector acc = FloatVector.zero(S);
+            int i = start;
+            for (; i < bound; i += S.length()) {
+                acc = acc.add(FloatVector.fromArray(S, a, off + i));
+            }
+            float tail = 0;
+            for (; i < end; i++) {
+                tail += a[off + i];
+            }
+            total += acc.reduceLanes(VectorOperators.ADD) + (double) tail;
+        }
+        return total;
+    }
+
+    private static double sumSquaredDeviation(float[] a, int off, int len, float mean) {
+        FloatVector m = FloatVector.broadcast(S, mean);
+        double total = 0;
+        for (int start = 0; start < len; start += FLUSH) {
+            int end = Math.min(len, start + FLUSH);
+            int bound = start + S.loopBound(end - start);
+            FloatVector acc = FloatVector.zero(S);
+            int i = start;
+            for (; i < bound; i += S.length()) {
+                FloatVector d = FloatVector.fromArray(S, a, off + i).sub(m);
+                acc = d.fma(d, acc);
+            }
+            float tail = 0;
+            for (; i < end; i++) {
+                float d = a[off + i] - mean;
+                tail += d * d;
+            }
+            total += acc.reduceLanes(VectorOperators.ADD) + (double) tail;
+        }
+        return total;
+    }
+
+    /** sum(dy * (x - mean)) over one plane. */
+    private static double sumProductCentered(float[] dy, float[] x, int off, int len, float mean) {
+        FloatVector m = FloatVector.broadcast(S, mean);
+        double total = 0;
+        for (int start = 0; start < len; start += FLUSH) {
+            int end = Math.min(len, start + FLUSH);
+            int bound = start + S.loopBound(end - start);
+            FloatVector acc = FloatVector.zero(S);
+            int i = start;
+            for (; i < bound; i += S.length()) {
+                FloatVector d = FloatVector.fromArray(S, x, off + i).sub(m);
+                acc = d.fma(FloatVector.fromArray(S, dy, off + i), acc);
+            }
+            float tail = 0;
+            for (; i < end; i++) {
+                tail += (x[off + i] - mean) * dy[off + i];
+            }
+            total += acc.reduceLanes(VectorOperators.ADD) + (double) tail;
+        }
+        return total;
+    }
+
+    /** out = x * scale + shift over one plane; {@code out} may be {@code x}. */
+    private static void scaleShift(float[] x, float[] out, int off, int len, float scale, float shift) {
+        FloatVector vs = FloatVector.broadcast(S, scale);
+        FloatVector vb = FloatVector.broadcast(S, shift);
+        int bound = S.loopBound(len);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, off + i).fma(vs, vb).intoArray(out, off + i);
+        }
+        for (; i < len; i++) {
+            out[off + i] = x[off + i] * scale + shift;
+        }
+    }
+
+    /** dx = a*dy + b*x + c over one plane; {@code dx} may be {@code dy}. */
+    private static void linearCombination(float[] dy, float[] x, float[] dx, int off, int len,
+                                          float a, float b, float c) {
+        FloatVector va = FloatVector.broadcast(S, a);
+        FloatVector vb = FloatVector.broadcast(S, b);
+        FloatVector vc = FloatVector.broadcast(S, c);
+        int bound = S.loopBound(len);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector xb = FloatVector.fromArray(S, x, off + i).fma(vb, vc);
+            FloatVector.fromArray(S, dy, off + i).fma(va, xb).intoArray(dx, off + i);
+        }
+        for (; i < len; i++) {
+            dx[off + i] = a * dy[off + i] + b * x[off + i] + c;
+        }
+    }
+}

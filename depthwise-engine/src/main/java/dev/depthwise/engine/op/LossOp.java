@@ -1,0 +1,265 @@
+package dev.depthwise.engine.op;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.Tensor;
+
+import static dev.depthwise.engine.op.OpChecks.fail;
+import static dev.depthwise.engine.op.OpChecks.length;
+import static dev.depthwise.engine.op.OpChecks.planeSize;
+import static dev.depthwise.engine.op.OpChecks.rankAtLeast;
+import static dev.depthwise.engine.op.OpChecks.required;
+import static dev.depthwise.engine.op.OpChecks.sameShape;
+
+/**
+ * Softmax over the channel axis and the two segmentation losses, for logits [N, C, H, W] or [N, C]
+ * and targets given as N*H*W class indices. The losses return the scalar and, when
+ * {@code gradLogits} is given, overwrite it with d loss / d logits.
+ *
+ * <p>Pixels are processed in fixed blocks whose partial sums are added in block order, so results do
+ * not depend on the thread count. Per pixel everything is computed in double: C is small (3 for the
+ * pet trimaps), so it costs little and keeps the log-sum-exp exact to float precision.
+ */
+public final class LossOp {
+    /** Pixels per block of the parallel loops. */
+    private static final int BLOCK = 2048;
+
+    private LossOp() {
+    }
+
+    /** probs = softmax(logits) over axis 1; probs may be logits. */
+    public static void softmax(Tensor logits, Tensor probs) {
+        String op = "LossOp.softmax";
+        rankAtLeast(op, "logits", logits, 2);
+        sameShape(op, "logits", logits, "probs", probs);
+        Pixels px = new Pixels(logits);
+        float[] xs = logits.data();
+        float[] ps = probs.data();
+        Parallel.forRange(px.blocks, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                for (int pixel = px.start(b), end = px.end(b); pixel < end; pixel++) {
+                    int base = px.base(pixel);
+                    softmaxAt(xs, base, px.plane, px.channels, ps);
+                }
+            }
+        });
+    }
+
+    /**
+     * Cross-entropy with mean reduction, exactly as {@code F.cross_entropy(logits, target, weight,
+     * ignore_index=ignoreIndex)}: {@code sum(w[y] * nll) / sum(w[y])} over the pixels whose target
+     * is not {@code ignoreIndex}. Like PyTorch it returns NaN when every pixel is ignored (with a zero
+     * gradient). {@code classWeights} may be null (all ones).
+     */
+    public static float crossEntropy(Tensor logits, int[] target, float[] classWeights, int ignoreIndex,
+                                     Tensor gradLogits) {
+        String op = "LossOp.crossEntropy";
+        Pixels px = checkLoss(op, logits, target, gradLogits);
+        length(op, "classWeights", classWeights, px.channels, "one per channel of logits " + logits.shapeString());
+        double totalWeight = 0;
+        for (int i = 0; i < target.length; i++) {
+            int y = target[i];
+            if (y == ignoreIndex) {
+                continue;
+            }
+            checkTarget(op, target, i, px.channels, ignoreIndex);
+            totalWeight += classWeights == null ? 1.0 : classWeights[y];
+        }
+        double norm = totalWeight;
+        float[] xs = logits.data();
+        float[] gs = gradLogits == null ? null : gradLogits.data();
+        double[] partial = new double[px.blocks];
+        Parallel.forRange(px.blocks, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                double sum = 0;
+                for (int pixel = px.start(b), end = px.end(b); pixel < end; pixel++) {
+                    int base = px.base(pixel);
+                    int y = target[pixel];
+                    if (y == ignoreIndex) {
+                        if (gs != null) {
+                            for (int c = 0; c < px.channels; c++) {
+                                gs[base + c * px.plane] = 0f;
+                            }
+                        }
+                        continue;
+                    }
+                    double w = classWeights == null ? 1.0 : classWeights[y];
+                    double logSumExp = logSumExp(xs, base, px.plane, px.channels);
+                    sum += w * (logSumExp - xs[base + y * px.plane]);
+                    if (gs != null) {
+                        // d/dx_c of w*(lse - x_y) / norm = w/norm * (softmax_c - [c == y])
+                        double scale = w / norm;
+                        for (int c = 0; c < px.channels; c++) {
+                            int i = base + c * px.plane;
+                            double p = Math.exp(xs[i] - logSumExp);
+                            gs[i] = (float) (scale * (c == y ? p - 1 : p));
+                        }
+                    }
+                }
+                partial[b] = sum;
+            }
+        });
+        double total = 0;
+        for (double s : partial) {
+            total += s;
+        }
+        return (float) (total / norm);
+    }
+
+    /**
+     * The article's soft-IoU loss: with p = softmax(logits) and g = one_hot(target), per image
+     * {@code iou = (sum(g*p) + 0.001) / (sum(g + p - g*p) + 0.001)}, and the loss is
+     * {@code -log(mean over images of iou)}. Every target must be a class in [0, C).
+     */
+    public static float softIoU(Tensor logits, int[] target, Tensor gradLogits) {
+        String op = "LossOp.softIoU";
+        Pixels px = checkLoss(op, logits, target, gradLogits);
+        for (int i = 0; i < target.length; i++) {
+            checkTarget(op, target, i, px.channels, Integer.MIN_VALUE);
+        }
+        float[] xs = logits.data();
+        // with a gradient wanted, the probabilities are kept in gradLogits and turned into the gradient in place
+        float[] probs = gradLogits == null ? null : gradLogits.data();
+        double[] intersection = new double[px.blocks];
+        double[] probSum = new double[px.blocks];
+        Parallel.forRange(px.blocks, (from, to) -> {
+            double[] p = new double[px.channels];
+            for (int b = from; b < to; b++) {
+                double inter = 0;
+                double sumP = 0;
+                for (int pixel = px.start(b), end = px.end(b); pixel < end; pixel++) {
+                    int base = px.base(pixel);
+                    softmaxAt(xs, base, px.plane, px.channels, p);
+                    for (int c = 0; c < px.channels; c++) {
+                        sumP += p[c];
+                        if (probs != null) {
+                            probs[base + c * px.plane] = (float) p[c];
+                        }
+                    }
+                    inter += p[target[pixel]];
+                }
+                intersection[b] = inter;
+                probSum[b] = sumP;
+            }
+        });
+        int images = px.images;
+        double[] iou = new double[images];
+        double[] union = new double[images];
+        double meanIoU = 0;
+        for (int n = 0; n < images; n++) {
+            double inter = 0;
+            double sumP = 0;
+            for (int b = n * px.blocksPerImage; b < (n + 1) * px.blocksPerImage; b++) {
+                inter += intersection[b];
+                sumP += probSum[b];
+            }
+            // sum(g) is one per pixel
+            union[n] = px.plane + sumP - inter;
+            iou[n] = (inter + 0.001) / (union[n] + 0.001);
+            meanIoU += iou[n] / images;
+        }
+        if (probs != null) {
+            // dL/dz_c = -(1 + iou_n) / (N * mean * (U_n + eps)) * p_c * (g_c - p_y), from the chain rule
+            // through iou_n (d iou/d p = (g (1 + iou) - iou) / (U + eps)) and the softmax Jacobian
+            double mean = meanIoU;
+            Parallel.forRange(px.blocks, (from, to) -> {
+                for (int b = from; b < to; b++) {
+                    int n = b / px.blocksPerImage;
+                    double coef = -(1 + iou[n]) / (images * mean * (union[n] + 0.001));
+                    for (int pixel = px.start(b), end = px.end(b); pixel < end; pixel++) {
+                        int base = px.base(pixel);
+                        int y = target[pixel];
+                        double py = probs[base + y * px.plane];
+                        for (int c = 0; c < px.channels; c++) {
+                            int i = base + c * px.plane;
+                            probs[i] = (float) (coef * probs[i] * ((c == y ? 1 : 0) - py));
+                        }
+                    }
+                }
+            });
+        }
+        return (float) -Math.log(meanIoU);
+    }
+
+    private static Pixels checkLoss(String op, Tensor logits, int[] target, Tensor gradLogits) {
+        rankAtLeast(op, "logits", logits, 2);
+        if (gradLogits != null) {
+            sameShape(op, "logits", logits, "gradLogits", gradLogits);
+        }
+        Pixels px = new Pixels(logits);
+        length(op, "target", required(op, "target", target), px.images * px.plane,
+                "one class index per pixel of logits " + logits.shapeString());
+        if (px.channels == 0) {
+            throw fail(op, "logits " + logits.shapeString() + " have no classes");
+        }
+        return px;
+    }
+
+    private static void checkTarget(String op, int[] target, int i, int channels, int ignoreIndex) {
+        int y = target[i];
+        if (y != ignoreIndex && (y < 0 || y >= channels)) {
+            throw fail(op, "target " + y + " at pixel " + i + " is outside [0, " + channels + ")"
+                    + (ignoreIndex == Integer.MIN_VALUE ? "" : " and is not the ignore index " + ignoreIndex));
+        }
+    }
+
+    private static double logSumExp(float[] x, int base, int stride, int channels) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int c = 0; c < channels; c++) {
+            max = Math.max(max, x[base + c * stride]);
+        }
+        double sum = 0;
+        for (int c = 0; c < channels; c++) {
+            sum += Math.exp(x[base + c * stride] - (double) max);
+        }
+        return max + Math.log(sum);
+    }
+
+    /** Softmax of one pixel's channels into probs at the same strided positions. */
+    private static void softmaxAt(float[] x, int base, int stride, int channels, float[] probs) {
+        double logSumExp = logSumExp(x, base, stride, channels);
+        for (int c = 0; c < channels; c++) {
+            int i = base + c * stride;
+            probs[i] = (float) Math.exp(x[i] - logSumExp);
+        }
+    }
+
+    /** Softmax of one pixel's channels into a dense array. */
+    private static void softmaxAt(float[] x, int base, int stride, int channels, double[] probs) {
+        double logSumExp = logSumExp(x, base, stride, channels);
+        for (int c = 0; c < channels; c++) {
+            probs[c] = Math.exp(x[base + c * stride] - logSumExp);
+        }
+    }
+
+    /** The pixel grid of an [N, C, ...] tensor, cut into blocks that never straddle two images. */
+    private static final class Pixels {
+        final int images;
+        final int channels;
+        final int plane;
+        final int blocksPerImage;
+        final int blocks;
+
+        Pixels(Tensor t) {
+            images = t.dim(0);
+            channels = t.dim(1);
+            plane = planeSize(t);
+            blocksPerImage = Math.max(1, (plane + BLOCK - 1) / BLOCK);
+            blocks = images * blocksPerImage;
+        }
+
+        int start(int block) {
+            return (block / blocksPerImage) * plane + (block % blocksPerImage) * BLOCK;
+        }
+
+        int end(int block) {
+            int image = block / blocksPerImage;
+            return Math.min((image + 1) * plane, start(block) + BLOCK);
+        }
+
+        /** Offset of channel 0 of a pixel (pixel = n * plane + s). */
+        int base(int pixel) {
+            int n = pixel / plane;
+            return n * channels * plane + (pixel - n * plane);
+        }
+    }
+}

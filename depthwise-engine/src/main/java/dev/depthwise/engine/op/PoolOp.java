@@ -1,0 +1,215 @@
+package dev.depthwise.engine.op;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.Tensor;
+
+import java.util.Arrays;
+
+import static dev.depthwise.engine.op.OpChecks.fail;
+import static dev.depthwise.engine.op.OpChecks.length;
+import static dev.depthwise.engine.op.OpChecks.present;
+import static dev.depthwise.engine.op.OpChecks.rank;
+import static dev.depthwise.engine.op.OpChecks.required;
+
+/**
+ * Max pooling with argmax indices, max unpooling (SegNet's decoder), and global average pooling,
+ * on NCHW tensors, with PyTorch's semantics: no padding, floor mode (a trailing odd row or column
+ * is dropped), indices are the flat offset {@code h * W + w} inside the input plane as
+ * {@code return_indices=True} gives, the first maximum in row-major window order wins a tie, and a
+ * NaN counts as the maximum. Work is split over the N*C planes, which never share an output.
+ */
+public final class PoolOp {
+    private static final int GRAIN_ELEMENTS = 1 << 14;
+
+    private PoolOp() {
+    }
+
+    /** [N, C, (H-k)/s+1, (W-k)/s+1]; throws when the shape is not NCHW or the kernel does not fit. */
+    public static int[] maxPoolOutputShape(int[] inShape, int kernel, int stride) {
+        String op = "PoolOp.maxPool";
+        if (inShape == null || inShape.length != 4) {
+            throw fail(op, "input must be NCHW (rank 4), got shape " + Arrays.toString(inShape));
+        }
+        if (kernel < 1 || stride < 1) {
+            throw fail(op, "kernel and stride must be positive, got kernel " + kernel + ", stride " + stride);
+        }
+        if (inShape[2] < kernel || inShape[3] < kernel) {
+            throw fail(op, "kernel " + kernel + "x" + kernel + " is larger than the input plane of shape "
+                    + Arrays.toString(inShape));
+        }
+        return new int[] {inShape[0], inShape[1], (inShape[2] - kernel) / stride + 1, (inShape[3] - kernel) / stride + 1};
+    }
+
+    /** Max pooling; {@code indices} (nullable, length {@code out.size()}) receives each argmax. */
+    public static void maxPool(Tensor x, int kernel, int stride, Tensor out, int[] indices) {
+        String op = "PoolOp.maxPool";
+        present(op, "x", x);
+        int[] expected = maxPoolOutputShape(x.shape(), kernel, stride);
+        present(op, "out", out);
+        if (!out.hasShape(expected)) {
+            throw fail(op, "out has shape " + out.shapeString() + " but kernel " + kernel + ", stride " + stride
+                    + " on x " + x.shapeString() + " gives " + Arrays.toString(expected));
+        }
+        length(op, "indices", indices, out.size(), "one per element of out " + out.shapeString());
+        int inH = x.h();
+        int inW = x.w();
+        int outH = expected[2];
+        int outW = expected[3];
+        float[] xs = x.data();
+        float[] os = out.data();
+        Parallel.forRange(x.n() * x.c(), grain(inH * inW), (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int inBase = p * inH * inW;
+                int outBase = p * outH * outW;
+                for (int oh = 0; oh < outH; oh++) {
+                    for (int ow = 0; ow < outW; ow++) {
+                        int h0 = oh * stride;
+                        int w0 = ow * stride;
+                        float best = Float.NEGATIVE_INFINITY;
+                        int bestIndex = h0 * inW + w0;
+                        for (int kh = 0; kh < kernel; kh++) {
+                            int row = (h0 + kh) * inW + w0;
+                            for (int kw = 0; kw < kernel; kw++) {
+                                float v = xs[inBase + row + kw];
+                                if (v > best || Float.isNaN(v)) {
+                                    best = v;
+                                    bestIndex = row + kw;
+                                }
+                            }
+                        }
+                        int o = outBase + oh * outW + ow;
+                        os[o] = best;
+                        if (indices != null) {
+                            indices[o] = bestIndex;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** Backward of {@link #maxPool}: gradX is zeroed, then each gradOut is added at its argmax. */
+    public static void maxPoolBackward(Tensor gradOut, int[] indices, Tensor gradX) {
+        String op = "PoolOp.maxPoolBackward";
+        checkPair(op, "gradOut", gradOut, "gradX", gradX, indices);
+        int inPlane = gradX.h() * gradX.w();
+        int outPlane = gradOut.h() * gradOut.w();
+        float[] gs = gradOut.data();
+        float[] dxs = gradX.data();
+        Parallel.forRange(gradOut.n() * gradOut.c(), grain(inPlane), (from, to) -> {
+            Arrays.fill(dxs, from * inPlane, to * inPlane, 0f);
+            for (int p = from; p < to; p++) {
+                int inBase = p * inPlane;
+                for (int i = p * outPlane, end = i + outPlane; i < end; i++) {
+                    dxs[inBase + checkedIndex(op, indices, i, inPlane, gradX)] += gs[i];
+                }
+            }
+        });
+    }
+
+    /** Max unpooling: out (the pre-pool size) is zeroed, then each x is put at its index. */
+    public static void maxUnpool(Tensor x, int[] indices, Tensor out) {
+        String op = "PoolOp.maxUnpool";
+        checkPair(op, "x", x, "out", out, indices);
+        int inPlane = x.h() * x.w();
+        int outPlane = out.h() * out.w();
+        float[] xs = x.data();
+        float[] os = out.data();
+        Parallel.forRange(x.n() * x.c(), grain(outPlane), (from, to) -> {
+            Arrays.fill(os, from * outPlane, to * outPlane, 0f);
+            for (int p = from; p < to; p++) {
+                int outBase = p * outPlane;
+                for (int i = p * inPlane, end = i + inPlane; i < end; i++) {
+                    os[outBase + checkedIndex(op, indices, i, outPlane, out)] = xs[i];
+                }
+            }
+        });
+    }
+
+    /** Backward of {@link #maxUnpool}: gradX (the pooled size) gathers gradOut at the indices. */
+    public static void maxUnpoolBackward(Tensor gradOut, int[] indices, Tensor gradX) {
+        String op = "PoolOp.maxUnpoolBackward";
+        checkPair(op, "gradX", gradX, "gradOut", gradOut, indices);
+        int inPlane = gradX.h() * gradX.w();
+        int outPlane = gradOut.h() * gradOut.w();
+        float[] gs = gradOut.data();
+        float[] dxs = gradX.data();
+        Parallel.forRange(gradX.n() * gradX.c(), grain(outPlane), (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int outBase = p * outPlane;
+                for (int i = p * inPlane, end = i + inPlane; i < end; i++) {
+                    dxs[i] = gs[outBase + checkedIndex(op, indices, i, outPlane, gradOut)];
+                }
+            }
+        });
+    }
+
+    /** Mean over each H*W plane; out is [N, C, 1, 1] or [N, C]. */
+    public static void globalAvgPool(Tensor x, Tensor out) {
+        String op = "PoolOp.globalAvgPool";
+        rank(op, "x", x, 4);
+        checkPooledShape(op, "out", out, x);
+        int plane = x.h() * x.w();
+        float[] xs = x.data();
+        float[] os = out.data();
+        Parallel.forRange(x.n() * x.c(), grain(plane), (from, to) -> {
+            for (int p = from; p < to; p++) {
+                double sum = 0;
+                for (int i = p * plane, end = i + plane; i < end; i++) {
+                    sum += xs[i];
+                }
+                os[p] = (float) (sum / plane);
+            }
+        });
+    }
+
+    /** Backward of {@link #globalAvgPool}: every element of a plane gets gradOut / (H*W). */
+    public static void globalAvgPoolBackward(Tensor gradOut, Tensor gradX) {
+        String op = "PoolOp.globalAvgPoolBackward";
+        rank(op, "gradX", gradX, 4);
+        checkPooledShape(op, "gradOut", gradOut, gradX);
+        int plane = gradX.h() * gradX.w();
+        float[] gs = gradOut.data();
+        float[] dxs = gradX.data();
+        Parallel.forRange(gradX.n() * gradX.c(), grain(plane), (from, to) -> {
+            for (int p = from; p < to; p++) {
+                Arrays.fill(dxs, p * plane, (p + 1) * plane, gs[p] / plane);
+            }
+        });
+    }
+
+    private static void checkPooledShape(String op, String name, Tensor pooled, Tensor x) {
+        present(op, name, pooled);
+        boolean ok = pooled.hasShape(x.n(), x.c(), 1, 1) || pooled.hasShape(x.n(), x.c());
+        if (!ok) {
+            throw fail(op, name + " has shape " + pooled.shapeString() + " but must be [" + x.n() + ", " + x.c()
+                    + ", 1, 1] or [" + x.n() + ", " + x.c() + "] for input " + x.shapeString());
+        }
+    }
+
+    /** Checks a pooled/unpooled pair of NCHW tensors and the indices that link them. */
+    private static void checkPair(String op, String pooledName, Tensor pooled, String fullName, Tensor full,
+                                  int[] indices) {
+        rank(op, pooledName, pooled, 4);
+        rank(op, fullName, full, 4);
+        if (pooled.n() != full.n() || pooled.c() != full.c()) {
+            throw fail(op, pooledName + " " + pooled.shapeString() + " and " + fullName + " " + full.shapeString()
+                    + " must have the same batch size and channels");
+        }
+        required(op, "indices", indices);
+        length(op, "indices", indices, pooled.size(), "one per element of " + pooledName + " " + pooled.shapeString());
+    }
+
+    private static int checkedIndex(String op, int[] indices, int i, int plane, Tensor target) {
+        int index = indices[i];
+        if (index < 0 || index >= plane) {
+            throw fail(op, "index " + index + " at position " + i + " is outside the " + target.h() + "x"
+                    + target.w() + " plane of " + target.shapeString());
+        }
+        return index;
+    }
+
+    private static int grain(int elementsPerPlane) {
+        return Math.max(1, GRAIN_ELEMENTS / Math.max(1, elementsPerPlane));
+    }
+}

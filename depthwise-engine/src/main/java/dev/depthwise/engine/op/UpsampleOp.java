@@ -1,0 +1,210 @@
+package dev.depthwise.engine.op;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.Tensor;
+
+import java.util.Arrays;
+
+import static dev.depthwise.engine.op.OpChecks.fail;
+import static dev.depthwise.engine.op.OpChecks.rank;
+
+/**
+ * Nearest and bilinear resizing of NCHW tensors to the size of {@code out}, exactly as PyTorch's
+ * {@code F.interpolate(x, size=(H, W), mode=...)} with {@code align_corners=False}: the scale is the
+ * float {@code in/out}, nearest takes {@code min(floor(dst * scale), in - 1)}, bilinear samples at
+ * {@code max(scale * (dst + 0.5) - 0.5, 0)}. Source positions and weights depend only on the sizes,
+ * so they are computed once per call and shared by all planes; work is split over the N*C planes.
+ */
+public final class UpsampleOp {
+    private static final int GRAIN_ELEMENTS = 1 << 14;
+
+    private UpsampleOp() {
+    }
+
+    public static void nearest(Tensor x, Tensor out) {
+        String op = "UpsampleOp.nearest";
+        checkPair(op, "x", x, "out", out);
+        int inH = x.h();
+        int inW = x.w();
+        int outH = out.h();
+        int outW = out.w();
+        int[] srcH = nearestIndices(inH, outH);
+        int[] srcW = nearestIndices(inW, outW);
+        float[] xs = x.data();
+        float[] os = out.data();
+        Parallel.forRange(x.n() * x.c(), grain(outH * outW), (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int inBase = p * inH * inW;
+                int o = p * outH * outW;
+                for (int oh = 0; oh < outH; oh++) {
+                    int row = inBase + srcH[oh] * inW;
+                    for (int ow = 0; ow < outW; ow++) {
+                        os[o++] = xs[row + srcW[ow]];
+                    }
+                }
+            }
+        });
+    }
+
+    /** gradX is zeroed, then every gradOut element is added to the source it copied. */
+    public static void nearestBackward(Tensor gradOut, Tensor gradX) {
+        String op = "UpsampleOp.nearestBackward";
+        checkPair(op, "gradX", gradX, "gradOut", gradOut);
+        int inH = gradX.h();
+        int inW = gradX.w();
+        int outH = gradOut.h();
+        int outW = gradOut.w();
+        int[] srcH = nearestIndices(inH, outH);
+        int[] srcW = nearestIndices(inW, outW);
+        float[] gs = gradOut.data();
+        float[] dxs = gradX.data();
+        Parallel.forRange(gradX.n() * gradX.c(), grain(outH * outW), (from, to) -> {
+            Arrays.fill(dxs, from * inH * inW, to * inH * inW, 0f);
+            for (int p = from; p < to; p++) {
+                int inBase = p * inH * inW;
+                int o = p * outH * outW;
+                for (int oh = 0; oh < outH; oh++) {
+                    int row = inBase + srcH[oh] * inW;
+                    for (int ow = 0; ow < outW; ow++) {
+                        dxs[row + srcW[ow]] += gs[o++];
+                    }
+                }
+            }
+        });
+    }
+
+    public static void bilinear(Tensor x, Tensor out) {
+        String op = "UpsampleOp.bilinear";
+        checkPair(op, "x", x, "out", out);
+        int inH = x.h();
+        int inW = x.w();
+        int outH = out.h();
+        int outW = out.w();
+        Linear rows = new Linear(inH, outH);
+        Linear cols = new Linear(inW, outW);
+        float[] xs = x.data();
+        float[] os = out.data();
+        Parallel.forRange(x.n() * x.c(), grain(outH * outW), (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int inBase = p * inH * inW;
+                int o = p * outH * outW;
+                for (int oh = 0; oh < outH; oh++) {
+                    int r0 = inBase + rows.index0[oh] * inW;
+                    int r1 = inBase + rows.index1[oh] * inW;
+                    float h0 = rows.lambda0[oh];
+                    float h1 = rows.lambda1[oh];
+                    for (int ow = 0; ow < outW; ow++) {
+                        int c0 = cols.index0[ow];
+                        int c1 = cols.index1[ow];
+                        float w0 = cols.lambda0[ow];
+                        float w1 = cols.lambda1[ow];
+                        os[o++] = h0 * (w0 * xs[r0 + c0] + w1 * xs[r0 + c1])
+                                + h1 * (w0 * xs[r1 + c0] + w1 * xs[r1 + c1]);
+                    }
+                }
+            }
+        });
+    }
+
+    /** gradX is zeroed, then every gradOut element is spread over its four sources with their weights. */
+    public static void bilinearBackward(Tensor gradOut, Tensor gradX) {
+        String op = "UpsampleOp.bilinearBackward";
+        checkPair(op, "gradX", gradX, "gradOut", gradOut);
+        int inH = gradX.h();
+        int inW = gradX.w();
+        int outH = gradOut.h();
+        int outW = gradOut.w();
+        Linear rows = new Linear(inH, outH);
+        Linear cols = new Linear(inW, outW);
+        float[] gs = gradOut.data();
+        float[] dxs = gradX.data();
+        Parallel.forRange(gradX.n() * gradX.c(), grain(outH * outW), (from, to) -> {
+            Arrays.fill(dxs, from * inH * inW, to * inH * inW, 0f);
+            for (int p = from; p < to; p++) {
+                int inBase = p * inH * inW;
+                int o = p * outH * outW;
+                for (int oh = 0; oh < outH; oh++) {
+                    int r0 = inBase + rows.index0[oh] * inW;
+                    int r1 = inBase + rows.index1[oh] * inW;
+                    float h0 = rows.lambda0[oh];
+                    float h1 = rows.lambda1[oh];
+                    for (int ow = 0; ow < outW; ow++) {
+                        int c0 = cols.index0[ow];
+                        int c1 = cols.index1[ow];
+                        float w0 = cols.lambda0[ow];
+                        float w1 = cols.lambda1[ow];
+                        float g = gs[o++];
+                        dxs[r0 + c0] += h0 * w0 * g;
+                        dxs[r0 + c1] += h0 * w1 * g;
+                        dxs[r1 + c0] += h1 * w0 * g;
+                        dxs[r1 + c1] += h1 * w1 * g;
+                    }
+                }
+            }
+        });
+    }
+
+    /** PyTorch's nearest source index: halving is a shift, otherwise min(floor(dst * (float) in/out), in-1). */
+    static int[] nearestIndices(int in, int out) {
+        int[] src = new int[out];
+        float scale = (float) in / out;
+        for (int d = 0; d < out; d++) {
+            if (out == in) {
+                src[d] = d;
+            } else if (out == 2 * in) {
+                src[d] = d >> 1;
+            } else {
+                src[d] = Math.min((int) Math.floor(d * scale), in - 1);
+            }
+        }
+        return src;
+    }
+
+    /** Source pair and weights along one axis for align_corners=False, as PyTorch's upsample kernels. */
+    static final class Linear {
+        final int[] index0;
+        final int[] index1;
+        final float[] lambda0;
+        final float[] lambda1;
+
+        Linear(int in, int out) {
+            index0 = new int[out];
+            index1 = new int[out];
+            lambda0 = new float[out];
+            lambda1 = new float[out];
+            float scale = (float) in / out;
+            for (int d = 0; d < out; d++) {
+                if (in == out) {
+                    index0[d] = d;
+                    index1[d] = d;
+                    lambda0[d] = 1f;
+                    continue;
+                }
+                float src = Math.max(scale * (d + 0.5f) - 0.5f, 0f);
+                int i0 = Math.min((int) src, in - 1);
+                float l1 = Math.min(Math.max(src - i0, 0f), 1f);
+                index0[d] = i0;
+                index1[d] = i0 + (i0 < in - 1 ? 1 : 0);
+                lambda1[d] = l1;
+                lambda0[d] = 1f - l1;
+            }
+        }
+    }
+
+    private static void checkPair(String op, String smallName, Tensor small, String bigName, Tensor big) {
+        rank(op, smallName, small, 4);
+        rank(op, bigName, big, 4);
+        if (small.n() != big.n() || small.c() != big.c()) {
+            throw fail(op, smallName + " " + small.shapeString() + " and " + bigName + " " + big.shapeString()
+                    + " must have the same batch size and channels");
+        }
+        if (small.h() == 0 || small.w() == 0 || big.h() == 0 || big.w() == 0) {
+            throw fail(op, "empty planes cannot be resized: " + smallName + " " + small.shapeString() + ", " + bigName
+                    + " " + big.shapeString());
+        }
+    }
+
+    private static int grain(int elementsPerPlane) {
+        return Math.max(1, GRAIN_ELEMENTS / Math.max(1, elementsPerPlane));
+    }
+}

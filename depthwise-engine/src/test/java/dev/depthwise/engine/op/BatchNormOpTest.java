@@ -1,0 +1,173 @@
+package dev.depthwise.engine.op;
+
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.check.GradCheck;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BatchNormOpTest {
+    private static final float EPS = 1e-5f;
+
+    @Test
+    void trainingStepNormalisesWithBatchStatsAndUpdatesRunningStatsWithUnbiasedVariance() {
+        // channel 0 holds {1, 2, 3, 4}: mean 2.5, biased var 1.25, unbiased 5/3
+        // channel 1 holds {10, 10, 10, 14}: mean 11, biased var 3, unbiased 4
+        Tensor x = new Tensor(new float[] {1, 2, 10, 10, 3, 4, 10, 14}, 2, 2, 1, 2);
+        float[] gamma = {2f, 1f};
+        float[] beta = {0.5f, -1f};
+        float[] runningMean = {0f, 1f};
+        float[] runningVar = {1f, 2f};
+        float[] saveMean = new float[2];
+        float[] saveInvStd = new float[2];
+        Tensor out = Tensor.zeros(2, 2, 1, 2);
+
+        BatchNormOp.forwardTrain(x, gamma, beta, runningMean, runningVar, 0.1f, EPS, out, saveMean, saveInvStd);
+
+        assertArrayEquals(new float[] {0.25f, 0.9f * 1f + 0.1f * 11f}, runningMean, 1e-6f);
+        assertArrayEquals(new float[] {0.9f + 0.1f * 5f / 3f, 0.9f * 2f + 0.1f * 4f}, runningVar, 1e-6f);
+        assertArrayEquals(new float[] {2.5f, 11f}, saveMean, 1e-6f);
+        double inv0 = 1 / Math.sqrt(1.25 + EPS);
+        double inv1 = 1 / Math.sqrt(3 + EPS);
+        assertArrayEquals(new float[] {(float) inv0, (float) inv1}, saveInvStd, 1e-6f);
+        float[] expected = new float[8];
+        float[] xs = x.data();
+        for (int i = 0; i < 8; i++) {
+            int c = (i / 2) % 2;
+            double inv = c == 0 ? inv0 : inv1;
+            expected[i] = (float) ((xs[i] - saveMean[c]) * inv * gamma[c] + beta[c]);
+        }
+        assertArrayEquals(expected, out.data(), 1e-5f);
+    }
+
+    @Test
+    void evalUsesRunningStatistics() {
+        Tensor x = new Tensor(new float[] {1, 2, 3, 4}, 1, 2, 1, 2);
+        Tensor out = Tensor.zeros(1, 2, 1, 2);
+        BatchNormOp.forwardEval(x, new float[] {2, 1}, new float[] {1, 0}, new float[] {1, 3},
+                new float[] {4, 0.25f}, 0f, out);
+        // channel 0: (x - 1) / 2 * 2 + 1; channel 1: (x - 3) / 0.5
+        assertArrayEquals(new float[] {1, 2, 0, 2}, out.data(), 1e-6f);
+    }
+
+    @Test
+    void nonAffineAndInPlace() {
+        Tensor x = Tensors.gaussian(1, 3, 4, 5, 7);
+        Tensor expected = Tensor.zeros(3, 4, 5, 7);
+        BatchNormOp.forwardTrain(x, null, null, null, null, 0.1f, EPS, expected, null, null);
+        BatchNormOp.forwardTrain(x, null, null, null, null, 0.1f, EPS, x, null, null);
+        assertArrayEquals(expected.data(), x.data(), 0f);
+        // normalised channels have mean 0 and biased variance 1
+        double sum = 0;
+        double sq = 0;
+        for (int n = 0; n < 3; n++) {
+            for (int i = 0; i < 35; i++) {
+                float v = x.data()[(n * 4 + 2) * 35 + i];
+                sum += v;
+                sq += v * v;
+            }
+        }
+        assertEquals(0, sum / 105, 1e-5);
+        assertEquals(1, sq / 105, 1e-3);
+    }
+
+    @Test
+    void largePlaneStatisticsStayAccurate() {
+        // a large offset over a 112x112 plane: float accumulation alone would drift
+        int plane = 112 * 112;
+        float[] values = Tensors.gaussian(2, 2 * plane, 1000f, 1f);
+        Tensor x = new Tensor(values, 2, 1, 112, 112);
+        float[] saveMean = new float[1];
+        float[] saveInvStd = new float[1];
+        BatchNormOp.forwardTrain(x, null, null, null, null, 0.1f, EPS, Tensor.zeros(2, 1, 112, 112), saveMean,
+                saveInvStd);
+        double mean = 0;
+        for (float v : values) {
+            mean += v;
+        }
+        mean /= values.length;
+        double var = 0;
+        for (float v : values) {
+            var += (v - mean) * (v - mean);
+        }
+        var /= values.length;
+        assertEquals(mean, saveMean[0], 1e-4);
+        assertEquals(1 / Math.sqrt(var + EPS), saveInvStd[0], 1e-4);
+    }
+
+    @Test
+    void trainingBackwardMatchesFiniteDifferences() {
+        int[] shape = {3, 4, 5, 7};
+        Tensor x = Tensors.gaussian(3, shape);
+        float[] gamma = Tensors.gaussian(4, 4, 1f, 0.5f);
+        float[] beta = Tensors.gaussian(5, 4, 0f, 0.5f);
+        Tensor out = Tensor.zeros(shape);
+        float[] weights = GradCheck.randomWeights(x.size(), 6);
+        float[] saveMean = new float[4];
+        float[] saveInvStd = new float[4];
+        BatchNormOp.forwardTrain(x, gamma, beta, null, null, 0.1f, EPS, out, saveMean, saveInvStd);
+        Tensor gradX = Tensor.zeros(shape);
+        float[] gradGamma = new float[4];
+        float[] gradBeta = new float[4];
+        BatchNormOp.backward(x, new Tensor(weights, shape), gamma, saveMean, saveInvStd, gradX, gradGamma, gradBeta);
+
+        java.util.function.DoubleSupplier loss = () -> {
+            BatchNormOp.forwardTrain(x, gamma, beta, null, null, 0.1f, EPS, out, null, null);
+            return GradCheck.weightedSum(out.data(), weights);
+        };
+        GradCheck.check("bn gradX", x.data(), gradX.data(), loss, 120, 7);
+        GradCheck.check("bn gradGamma", gamma, gradGamma, loss, 4, 8);
+        GradCheck.check("bn gradBeta", beta, gradBeta, loss, 4, 9);
+    }
+
+    @Test
+    void backwardAccumulatesParameterGradientsAndWorksInPlace() {
+        int[] shape = {2, 3, 4, 4};
+        Tensor x = Tensors.gaussian(10, shape);
+        float[] gamma = {1f, 2f, 3f};
+        float[] saveMean = new float[3];
+        float[] saveInvStd = new float[3];
+        BatchNormOp.forwardTrain(x, gamma, null, null, null, 0.1f, EPS, Tensor.zeros(shape), saveMean, saveInvStd);
+        Tensor gradOut = Tensors.gaussian(11, shape);
+        Tensor gradX = Tensor.zeros(shape);
+        float[] gradGamma = {10f, 10f, 10f};
+        float[] gradBeta = new float[3];
+        float[] once = new float[3];
+        BatchNormOp.backward(x, gradOut, gamma, saveMean, saveInvStd, gradX, once, null);
+        BatchNormOp.backward(x, gradOut, gamma, saveMean, saveInvStd, null, gradGamma, gradBeta);
+        for (int c = 0; c < 3; c++) {
+            assertEquals(10f + once[c], gradGamma[c], 1e-5f);
+        }
+        BatchNormOp.backward(x, gradOut, gamma, saveMean, saveInvStd, gradOut, null, null);
+        assertArrayEquals(gradX.data(), gradOut.data(), 1e-6f);
+    }
+
+    @Test
+    void rejectsBadShapesWithClearMessages() {
+        Tensor x = Tensor.zeros(2, 3, 4, 4);
+        Tensor out = Tensor.zeros(2, 3, 4, 4);
+        float[] three = new float[3];
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
+                BatchNormOp.forwardTrain(x, new float[4], three, three, three, 0.1f, EPS, out, three, three));
+        assertTrue(e.getMessage().contains("BatchNormOp.forwardTrain") && e.getMessage().contains("[2, 3, 4, 4]"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () ->
+                BatchNormOp.forwardEval(x, three, three, three, three, EPS, Tensor.zeros(2, 3, 4, 5)));
+        assertTrue(e.getMessage().contains("[2, 3, 4, 5]"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () ->
+                BatchNormOp.forwardEval(Tensor.zeros(6), null, null, three, three, EPS, Tensor.zeros(6)));
+        assertThrows(IllegalArgumentException.class, () ->
+                BatchNormOp.forwardEval(x, null, null, null, three, EPS, out));
+        e = assertThrows(IllegalArgumentException.class, () ->
+                BatchNormOp.forwardTrain(Tensor.zeros(1, 3, 1, 1), null, null, null, null, 0.1f, EPS,
+                        Tensor.zeros(1, 3, 1, 1), null, null));
+        assertTrue(e.getMessage().contains("more than 1 value per channel"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () ->
+                BatchNormOp.backward(x, out, null, null, three, out, null, null));
+        assertThrows(IllegalArgumentException.class, () ->
+                BatchNormOp.backward(x, Tensor.zeros(2, 3, 16), null, three, three, null, null, null));
+    }
+}
