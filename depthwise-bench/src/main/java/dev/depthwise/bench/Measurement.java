@@ -1,0 +1,95 @@
+package dev.depthwise.bench;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Times a piece of work the way every benchmark here does: warm-up calls, then {@code runs} timed calls;
+ * the median wall time, the heap bytes allocated per call, and the peak heap while it ran.
+ *
+ * <p>Allocated bytes are {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes} summed over the
+ * calling thread and our engine's pool workers (threads named {@code depthwise-*}), so work done on the
+ * pool counts too. ONNX Runtime's native memory is not Java heap and does not show here.
+ */
+final class Measurement {
+    /** One measured case: median and all timed runs in nanoseconds, bytes allocated per call, peak heap bytes. */
+    record Result(long medianNanos, long[] nanos, long allocatedBytesPerCall, long peakHeapBytes) {
+        double medianMillis() {
+            return medianNanos / 1e6;
+        }
+    }
+
+    /** A call to measure. */
+    @FunctionalInterface
+    interface Work {
+        void run() throws Exception;
+    }
+
+    private Measurement() {
+    }
+
+    static Result measure(Work work, int warmup, int runs) throws Exception {
+        for (int i = 0; i < warmup; i++) {
+            work.run();
+        }
+        resetPeakHeap();
+        long[] nanos = new long[runs];
+        long allocated = 0;
+        for (int i = 0; i < runs; i++) {
+            long bytesBefore = allocatedBytes();
+            long t0 = System.nanoTime();
+            work.run();
+            nanos[i] = System.nanoTime() - t0;
+            allocated += allocatedBytes() - bytesBefore;
+        }
+        return new Result(median(nanos), nanos, allocated / runs, peakHeap());
+    }
+
+    static long median(long[] values) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    /** Heap bytes allocated so far by this thread and the engine's pool workers. */
+    static long allocatedBytes() {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        List<Long> ids = new ArrayList<>();
+        ids.add(Thread.currentThread().getId());
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("depthwise-") && t != Thread.currentThread()) {
+                ids.add(t.getId());
+            }
+        }
+        long[] bytes = mx.getThreadAllocatedBytes(ids.stream().mapToLong(Long::longValue).toArray());
+        long sum = 0;
+        for (long b : bytes) {
+            sum += Math.max(0, b); // -1 for a thread that ended meanwhile
+        }
+        return sum;
+    }
+
+    private static void resetPeakHeap() {
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                pool.resetPeakUsage();
+            }
+        }
+    }
+
+    /** Sum of the heap pools' peaks since the last reset (an upper bound: pools peak at different times). */
+    private static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                sum += pool.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+}

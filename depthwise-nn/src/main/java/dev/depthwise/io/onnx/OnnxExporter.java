@@ -1,0 +1,120 @@
+package dev.depthwise.io.onnx;
+
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.ConvSpec;
+import dev.depthwise.nn.Conv2d;
+import dev.depthwise.nn.Flatten;
+import dev.depthwise.nn.Identity;
+import dev.depthwise.nn.Module;
+import dev.depthwise.nn.Sequential;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Exports a model to ONNX (opset {@value OnnxGraph#OPSET}) by walking its module tree: one small exporter
+ * per layer type turns the layer into ONNX nodes, with weights as initializers named by their state-dict
+ * keys. The graph is the model in eval mode (BatchNorm on running statistics, Dropout the identity), with
+ * a symbolic batch dimension.
+ *
+ * <p>SegNet's pool indices need no special case: a {@link MaxPool2d} becomes MaxPool with its Indices
+ * output, remembered here, and the {@link MaxUnpool2d} built on that pool becomes MaxUnpool reading them,
+ * back to the shape of the pool's input.
+ */
+public final class OnnxExporter {
+    /** Turns one layer into nodes: its input tensor name in, its output tensor name out. */
+    @FunctionalInterface
+    interface LayerExporter<M extends Module> {
+        String export(OnnxExporter exporter, String path, M layer, String input);
+    }
+
+    private static final Map<Class<?>, LayerExporter<?>> EXPORTERS = new HashMap<>();
+
+    private static <M extends Module> void register(Class<M> type, LayerExporter<M> exporter) {
+        EXPORTERS.put(type, exporter);
+    }
+
+    static {
+        register(Sequential.class, (e, path, seq, x) -> e.exportChildren(path, seq, x));
+        register(Conv2d.class, OnnxExporter::conv);
+        register(Identity.class, (e, path, m, x) -> x);
+        register(Flatten.class, (e, path, m, x) -> e.graph.flatten(path, x));
+    }
+
+    private final OnnxGraph graph;
+
+    private OnnxExporter(OnnxGraph graph) {
+        this.graph = graph;
+    }
+
+    /**
+     * The model as an ONNX graph for inputs of shape {@code [batch, c, h, w]} (batch symbolic); input
+     * {@code input}, output {@code output}. The model is not changed (not even its mode).
+     *
+     * @throws UnsupportedOperationException naming the layer type and its path when a layer cannot be exported
+     */
+    public static OnnxGraph export(Module model, String name, int c, int h, int w) {
+        OnnxGraph graph = new OnnxGraph(name);
+        String input = graph.input("input", -1, c, h, w);
+        String last = new OnnxExporter(graph).exportModule("", model, input);
+        // The graph output needs its own name; Identity also covers a model that returns its input.
+        String output = graph.identity("output", last);
+        graph.output(output, (int[]) null);
+        return graph;
+    }
+
+    /** Exports and writes {@code file}. */
+    public static void write(Module model, String name, int c, int h, int w, Path file) throws IOException {
+        export(model, name, c, h, w).write(file, "depthwise");
+    }
+
+    /** The serialized model, as ONNX Runtime's session constructor takes it. */
+    public static byte[] toBytes(Module model, String name, int c, int h, int w) {
+        return export(model, name, c, h, w).model("depthwise").toByteArray();
+    }
+
+    /** Exports {@code module} at {@code path} (its state-dict prefix) on input {@code x}; returns its output. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    String exportModule(String path, Module module, String x) {
+        for (Class<?> type = module.getClass(); type != null && type != Module.class; type = type.getSuperclass()) {
+            LayerExporter exporter = EXPORTERS.get(type);
+            if (exporter != null) {
+                return exporter.export(this, path, module, x);
+            }
+        }
+        throw new UnsupportedOperationException("ONNX export: layer type " + module.typeName() + " ("
+                + module.getClass().getName() + ") at '" + (path.isEmpty() ? "<model>" : path)
+                + "' has no ONNX exporter");
+    }
+
+    /** Runs the children in order, as Sequential does. */
+    String exportChildren(String path, Module parent, String x) {
+        for (var child : parent.children().entrySet()) {
+            x = exportModule(childPath(path, child.getKey()), child.getValue(), x);
+        }
+        return x;
+    }
+
+    static String childPath(String path, String child) {
+        return path.isEmpty() ? child : path + "." + child;
+    }
+
+    OnnxGraph graph() {
+        return graph;
+    }
+
+    /** A weight as an initializer named by its state-dict key. */
+    String weight(String path, String name, Tensor value) {
+        return graph.initializer(childPath(path, name), value);
+    }
+
+    private static String conv(OnnxExporter e, String path, Conv2d conv, String x) {
+        ConvSpec s = conv.spec();
+        String w = e.weight(path, "weight", conv.weight().value());
+        String b = conv.bias() == null ? null : e.weight(path, "bias", conv.bias().value());
+        return e.graph.conv(path, x, w, b, s.kernelH(), s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW(),
+                s.dilationH(), s.dilationW(), s.groups());
+    }
+}
