@@ -1,0 +1,56 @@
+package dev.depthwise.data;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The run's record of skipped files: one warning line per file, the first time it is seen
+ * (a bad file met again in the next epoch is not reported twice), and a count for the summary.
+ * Thread-safe: the loader's worker threads report here.
+ */
+public final class SkippedFiles {
+    private final PrintStream out;
+    private final Map<Path, String> reasons = new LinkedHashMap<>();
+
+    /** Warnings go to {@code out}, or nowhere if it is null. */
+    public SkippedFiles(PrintStream out) {
+        this.out = out;
+    }
+
+    /** Warnings go to standard error. */
+    public static SkippedFiles toStderr() {
+        return new SkippedFiles(System.err);
+    }
+
+    public void report(BadFileException e) {
+        report(e.file(), e.getMessage().substring(e.file().toString().length() + 2));
+    }
+
+    public synchronized void report(Path file, String reason) {
+        if (reasons.putIfAbsent(file, reason) == null && out != null) {
+            out.println("warning: skipping " + file + ": " + reason);
+        }
+    }
+
+    public synchronized int count() {
+        return reasons.size();
+    }
+
+    public synchronized List<Path> files() {
+        return new ArrayList<>(reasons.keySet());
+    }
+
+    public synchronized String reason(Path file) {
+        return reasons.get(file);
+    }
+
+    /** One line for the end of a run, e.g. "2 files skipped (see warnings above)". */
+    public synchronized String summary() {
+        int n = reasons.size();
+        return n == 0 ? "no files skipped" : n + (n == 1 ? " file" : " files") + " skipped (see warnings above)";
+    }
+}

@@ -1,0 +1,133 @@
+package dev.depthwise.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.IndexColorModel;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImageDecoderTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void pngBehindJpgNameIsDecodedByContent() throws Exception {
+        Path file = tmp.resolve("a.jpg");
+        TestImages.write(TestImages.gradient(5, 4), "png", file);
+        RgbImage image = ImageDecoder.readRgb(file);
+        assertEquals(5, image.width());
+        assertEquals(4, image.height());
+        assertEquals(40, image.get(4, 2, 0));
+        assertEquals(20, image.get(4, 2, 1));
+        assertEquals(100, image.get(4, 2, 2));
+    }
+
+    @Test
+    void jpegIsDecodedCloseToItsPixels() throws Exception {
+        BufferedImage flat = new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 16; y++) {
+            for (int x = 0; x < 16; x++) {
+                flat.setRGB(x, y, 0xc86432);
+            }
+        }
+        Path file = tmp.resolve("b.png"); // JPEG bytes behind a .png name
+        TestImages.write(flat, "jpeg", file);
+        RgbImage image = ImageDecoder.readRgb(file);
+        assertEquals(200, image.get(7, 7, 0), 4);
+        assertEquals(100, image.get(7, 7, 1), 4);
+        assertEquals(50, image.get(7, 7, 2), 4);
+    }
+
+    @Test
+    void rgbaDropsAlphaAndGreyIsNotGammaShifted() throws Exception {
+        BufferedImage rgba = new BufferedImage(2, 1, BufferedImage.TYPE_INT_ARGB);
+        rgba.setRGB(0, 0, 0x10203040);
+        rgba.setRGB(1, 0, 0xff203040);
+        Path a = tmp.resolve("rgba.jpg");
+        TestImages.write(rgba, "png", a);
+        RgbImage decoded = ImageDecoder.readRgb(a);
+        assertArrayEquals(new byte[]{0x20, 0x30, 0x40, 0x20, 0x30, 0x40}, decoded.rgb());
+
+        BufferedImage grey = new BufferedImage(2, 1, BufferedImage.TYPE_BYTE_GRAY);
+        grey.getRaster().setPixels(0, 0, 2, 1, new int[]{128, 7});
+        Path g = tmp.resolve("grey.jpg");
+        TestImages.write(grey, "png", g);
+        assertArrayEquals(new byte[]{(byte) 128, (byte) 128, (byte) 128, 7, 7, 7}, ImageDecoder.readRgb(g).rgb());
+    }
+
+    @Test
+    void paletteGifIsDecoded() throws Exception {
+        byte[] r = {0, (byte) 255};
+        byte[] gb = {0, 0};
+        BufferedImage palette = new BufferedImage(2, 2, BufferedImage.TYPE_BYTE_INDEXED, new IndexColorModel(1, 2, r, gb, gb));
+        palette.getRaster().setPixels(0, 0, 2, 2, new int[]{0, 1, 1, 0});
+        Path file = tmp.resolve("p.jpg");
+        TestImages.write(palette, "gif", file);
+        RgbImage image = ImageDecoder.readRgb(file);
+        assertEquals(0, image.get(0, 0, 0));
+        assertEquals(255, image.get(1, 0, 0));
+        assertEquals(0, image.get(1, 0, 1));
+    }
+
+    @Test
+    void truncatedJpegIsABadFile() throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ImageIO.write(TestImages.gradient(24, 24), "jpeg", bytes);
+        byte[] whole = bytes.toByteArray();
+        Path file = tmp.resolve("cut.jpg");
+        Files.write(file, Arrays.copyOf(whole, whole.length / 2));
+        BadFileException e = assertThrows(BadFileException.class, () -> ImageDecoder.readRgb(file));
+        assertEquals(file, e.file());
+        assertTrue(e.getMessage().contains("cut.jpg"), e.getMessage());
+    }
+
+    @Test
+    void junkAndEmptyAndMissingFilesAreBadFiles() throws Exception {
+        Path mat = tmp.resolve("beagle_116.mat");
+        Files.writeString(mat, "MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: junk junk junk");
+        BadFileException e = assertThrows(BadFileException.class, () -> ImageDecoder.readRgb(mat));
+        assertTrue(e.getMessage().contains("not an image"), e.getMessage());
+        Path empty = tmp.resolve("empty.jpg");
+        Files.write(empty, new byte[0]);
+        assertThrows(BadFileException.class, () -> ImageDecoder.readRgb(empty));
+        BadFileException missing = assertThrows(BadFileException.class, () -> ImageDecoder.readRgb(tmp.resolve("none.jpg")));
+        assertTrue(missing.getMessage().contains("file not found"), missing.getMessage());
+    }
+
+    @Test
+    void trimapValuesMapToClasses() throws Exception {
+        Path file = tmp.resolve("t.png");
+        TestImages.writeTrimap(3, 1, new int[]{1, 2, 3}, file);
+        Mask mask = ImageDecoder.readTrimap(file);
+        assertArrayEquals(new byte[]{Mask.PET, Mask.BACKGROUND, Mask.BORDER}, mask.classes());
+    }
+
+    @Test
+    void trimapValueOutsideOneToThreeIsABadFile() throws Exception {
+        Path file = tmp.resolve("t7.png");
+        TestImages.writeTrimap(2, 2, new int[]{1, 2, 7, 3}, file);
+        BadFileException e = assertThrows(BadFileException.class, () -> ImageDecoder.readTrimap(file));
+        assertTrue(e.getMessage().contains("trimap value 7 at (0,1)"), e.getMessage());
+    }
+
+    @Test
+    void maskOfAnotherSizeIsABadFile() throws Exception {
+        Path image = tmp.resolve("x.jpg");
+        Path trimap = tmp.resolve("x.png");
+        TestImages.write(TestImages.gradient(4, 3), "png", image);
+        TestImages.writeTrimap(3, 3, new int[]{1, 1, 1, 2, 2, 2, 3, 3, 3}, trimap);
+        BadFileException e = assertThrows(BadFileException.class,
+                () -> PetSample.load(new PetEntry("x", 1, 1, 1, image, trimap)));
+        assertEquals(trimap, e.file());
+        assertTrue(e.getMessage().contains("mask is 3x3 but its image x.jpg is 4x3"), e.getMessage());
+    }
+}

@@ -1,0 +1,80 @@
+package dev.depthwise.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class TransformsTest {
+    private static Mask mask(int w, int h, int... classes) {
+        byte[] b = new byte[classes.length];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) classes[i];
+        }
+        return new Mask(w, h, b);
+    }
+
+    @Test
+    void nearestResizeFollowsPyTorchFloorRule() {
+        // torch.nn.functional.interpolate(x, size=(2,2), mode="nearest") on 1x3 -> 2x2 picks columns floor(0*1.5)=0, floor(1.5)=1.
+        Mask m = mask(3, 1, 0, 1, 2);
+        assertArrayEquals(new byte[]{0, 1, 0, 1}, Transforms.resize(m, 2, 2).classes());
+        // Upsampling 2 -> 4 repeats each pixel twice.
+        assertArrayEquals(new byte[]{0, 0, 2, 2}, Transforms.resize(mask(2, 1, 0, 2), 4, 1).classes());
+    }
+
+    @Test
+    void bilinearResizeMatchesAlignCornersFalse() {
+        // 1x2 image [0, 100] upsampled to 1x4: source x = (d+0.5)/2-0.5 = -0.25 (clamped 0), 0.25, 0.75, 1.25 -> 0, 25, 75, 100.
+        byte[] rgb = {0, 0, 0, 100, 100, 100};
+        RgbImage out = Transforms.resize(new RgbImage(2, 1, rgb), 4, 1, Interpolation.BILINEAR);
+        assertEquals(0, out.get(0, 0, 0));
+        assertEquals(25, out.get(1, 0, 0));
+        assertEquals(75, out.get(2, 0, 1));
+        assertEquals(100, out.get(3, 0, 2));
+    }
+
+    @Test
+    void flipMirrorsImageAndMaskAlike() {
+        RgbImage image = new RgbImage(3, 1, new byte[]{1, 2, 3, 4, 5, 6, 7, 8, 9});
+        assertArrayEquals(new byte[]{7, 8, 9, 4, 5, 6, 1, 2, 3}, Transforms.flipHorizontal(image).rgb());
+        assertArrayEquals(new byte[]{2, 1, 0}, Transforms.flipHorizontal(mask(3, 1, 0, 1, 2)).classes());
+    }
+
+    @Test
+    void toChwScalesToUnitRangeByChannel() {
+        RgbImage image = new RgbImage(2, 1, new byte[]{(byte) 255, 0, 51, 0, (byte) 255, 102});
+        float[] out = new float[7];
+        Transforms.toChw(image, out, 1);
+        assertArrayEquals(new float[]{0, 1, 0, 0, 1, 0.2f, 0.4f}, out, 1e-6f);
+    }
+
+    @Test
+    void contrastBlendsWithGreyMeanAsTorchvision() {
+        // One red and one black pixel: grey = 0.2989 and 0, mean 0.14945. factor 0.5: out = 0.5 x + 0.5 * 0.14945.
+        float[] chw = {1, 0, 0, 0, 0, 0};
+        Transforms.adjustContrast(chw, 0, 2, 0.5f);
+        float m = 0.5f * 0.14945f;
+        assertArrayEquals(new float[]{0.5f + m, m, m, m, m, m}, chw, 1e-6f);
+        float[] bright = {1, 1, 1, 1, 1, 1};
+        Transforms.adjustContrast(bright, 0, 2, 1.3f);
+        assertArrayEquals(new float[]{1, 1, 1, 1, 1, 1}, bright, 1e-6f); // clamped to 1
+    }
+
+    @Test
+    void augmentationDrawsFactorsInTheJitterRange() {
+        SplittableRandom rng = new SplittableRandom(1);
+        int flips = 0;
+        for (int i = 0; i < 1000; i++) {
+            Augmentation.Choice c = Augmentation.ARTICLE.draw(rng);
+            assertTrue(c.contrastFactor() >= 0.7f && c.contrastFactor() <= 1.3f, "factor " + c.contrastFactor());
+            flips += c.flip() ? 1 : 0;
+        }
+        assertTrue(flips > 430 && flips < 570, flips + " flips in 1000");
+        Augmentation.Choice none = Augmentation.NONE.draw(rng);
+        assertEquals(false, none.flip());
+        assertEquals(1f, none.contrastFactor());
+    }
+}
