@@ -1,0 +1,326 @@
+package dev.depthwise.io;
+
+import dev.depthwise.engine.Tensor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import net.razorvine.pickle.IObjectConstructor;
+import net.razorvine.pickle.Opcodes;
+import net.razorvine.pickle.PickleException;
+import net.razorvine.pickle.Unpickler;
+
+/**
+ * Reads a PyTorch state dict saved by {@code torch.save} in the zip format of PyTorch 1.6 and later
+ * ({@code .pth}/{@code .pt}): {@code ARCHIVE/data.pkl} (a pickle whose tensors point to storages by
+ * persistent id), {@code ARCHIVE/data/KEY} (each storage's raw bytes) and, since PyTorch 2.1,
+ * {@code ARCHIVE/byteorder}.
+ *
+ * <p>Tensors of any layout (storage offsets, shared storages, non-contiguous strides) are copied into
+ * dense row-major float tensors; float16, bfloat16, float64 and the integer types are converted to float.
+ * A checkpoint dict that keeps its weights under {@code "state_dict"} or {@code "model"} is accepted.
+ * The pickle is unpickled with {@code net.razorvine:pickle}, which builds only the plain objects we
+ * register constructors for: reading a file never runs code from it.
+ */
+public final class PyTorchWeights {
+    private static final byte[] ZIP_MAGIC = {'P', 'K', 3, 4};
+    private static final int PICKLE_PROTO = 0x80;
+
+    static {
+        Unpickler.registerConstructor("collections", "OrderedDict", args -> new OrderedDict());
+        Unpickler.registerConstructor("torch._utils", "_rebuild_tensor_v2", TensorRef::fromRebuildArgs);
+        // nn.Parameter objects (whole-model pickles) carry their tensor as the first argument.
+        IObjectConstructor parameter = args -> args[0];
+        Unpickler.registerConstructor("torch._utils", "_rebuild_parameter", parameter);
+        Unpickler.registerConstructor("torch._utils", "_rebuild_parameter_with_state", parameter);
+        for (String storage : new String[] {"FloatStorage", "HalfStorage", "BFloat16Storage", "DoubleStorage",
+                "LongStorage", "IntStorage", "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage"}) {
+            Unpickler.registerConstructor("torch", storage, new StorageType(ElementType.ofTorchStorage(storage)));
+        }
+    }
+
+    private PyTorchWeights() {
+    }
+
+    /** The state dict in file order: parameter and buffer names to dense float tensors. */
+    public static Map<String, Tensor> read(Path file) throws IOException {
+        checkZipMagic(file);
+        try (ZipFile zip = openZip(file)) {
+            String prefix = archivePrefix(file, zip);
+            ByteOrder order = byteOrder(file, zip, prefix);
+            Object root = unpickle(file, zip, zip.getEntry(prefix + "data.pkl"));
+            Map<?, ?> stateDict = stateDictOf(file, root);
+
+            Map<String, ByteBuffer> storages = new HashMap<>();
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : stateDict.entrySet()) {
+                if (e.getValue() instanceof TensorRef ref) {
+                    String name = String.valueOf(e.getKey());
+                    ByteBuffer storage = storages.get(ref.storage().key());
+                    if (storage == null) {
+                        storage = readStorage(file, zip, prefix, ref.storage(), order);
+                        storages.put(ref.storage().key(), storage);
+                    }
+                    tensors.put(name, ref.materialise(file, name, storage));
+                }
+            }
+            if (tensors.isEmpty()) {
+                throw new WeightFileException(file, "holds no tensors; expected a state dict (name -> tensor), "
+                        + "at the top level or under \"state_dict\" or \"model\"");
+            }
+            return Collections.unmodifiableMap(tensors);
+        }
+    }
+
+    private static void checkZipMagic(Path file) throws IOException {
+        byte[] head = new byte[4];
+        int n;
+        try (InputStream in = Files.newInputStream(file)) {
+            n = in.readNBytes(head, 0, 4);
+        }
+        if (n == 4 && Arrays.equals(head, ZIP_MAGIC)) {
+            return;
+        }
+        if (n > 0 && (head[0] & 0xff) == PICKLE_PROTO) {
+            throw new WeightFileException(file, "is a legacy (pre-1.6, non-zip) PyTorch file; expected the zip "
+                    + "format: load and re-save it with torch.save(obj, path) in PyTorch >= 1.6");
+        }
+        throw new WeightFileException(file, "is not a PyTorch checkpoint; expected a zip archive (PyTorch >= 1.6 "
+                + "torch.save format) starting with 'PK'");
+    }
+
+    private static ZipFile openZip(Path file) throws IOException {
+        try {
+            return new ZipFile(file.toFile());
+        } catch (ZipException e) {
+            throw new WeightFileException(file, "is not a complete zip archive (truncated?); expected a PyTorch "
+                    + ">= 1.6 checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    /** The archive's top folder (named after the file it was first saved as), with its slash. */
+    private static String archivePrefix(Path file, ZipFile zip) throws WeightFileException {
+        for (ZipEntry entry : Collections.list(zip.entries())) {
+            String name = entry.getName();
+            if (name.endsWith("/data.pkl") && name.indexOf('/') == name.length() - "/data.pkl".length()) {
+                return name.substring(0, name.length() - "data.pkl".length());
+            }
+        }
+        throw new WeightFileException(file, "has no ARCHIVE/data.pkl entry; expected a PyTorch >= 1.6 torch.save "
+                + "zip archive (a TorchScript or other zip file is not a state dict)");
+    }
+
+    private static ByteOrder byteOrder(Path file, ZipFile zip, String prefix) throws IOException {
+        ZipEntry entry = zip.getEntry(prefix + "byteorder");
+        if (entry == null) {
+            return ByteOrder.LITTLE_ENDIAN; // files before PyTorch 2.1 were always written little-endian
+        }
+        String order;
+        try (InputStream in = zip.getInputStream(entry)) {
+            order = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
+        }
+        return switch (order) {
+            case "little" -> ByteOrder.LITTLE_ENDIAN;
+            case "big" -> ByteOrder.BIG_ENDIAN;
+            default -> throw new WeightFileException(file, "byteorder entry says '" + order + "'; expected little or big");
+        };
+    }
+
+    private static Object unpickle(Path file, ZipFile zip, ZipEntry entry) throws IOException {
+        try (InputStream in = zip.getInputStream(entry)) {
+            return new TorchUnpickler().load(in);
+        } catch (PickleException | ClassCastException | IllegalArgumentException | IndexOutOfBoundsException e) {
+            throw new WeightFileException(file, "data.pkl is not a PyTorch state dict pickle: " + e.getMessage(), e);
+        } catch (ZipException e) {
+            throw new WeightFileException(file, "data.pkl is corrupt in the zip archive: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new WeightFileException(file, "data.pkl ends early or is not a pickle: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<?, ?> stateDictOf(Path file, Object root) throws WeightFileException {
+        if (!(root instanceof Map<?, ?> map)) {
+            throw new WeightFileException(file, "holds a " + describe(root) + "; expected a state dict (name -> tensor)");
+        }
+        for (String key : new String[] {"state_dict", "model"}) {
+            if (map.get(key) instanceof Map<?, ?> inner) {
+                return inner;
+            }
+        }
+        return map;
+    }
+
+    private static String describe(Object o) {
+        return o == null ? "None" : o.getClass().getSimpleName();
+    }
+
+    private static ByteBuffer readStorage(Path file, ZipFile zip, String prefix, StorageRef storage, ByteOrder order)
+            throws IOException {
+        String name = prefix + "data/" + storage.key();
+        ZipEntry entry = zip.getEntry(name);
+        if (entry == null) {
+            throw new WeightFileException(file, "storage " + name + " referenced by data.pkl is missing from the archive");
+        }
+        long expected = storage.numel() * storage.type().bytes;
+        byte[] bytes;
+        try (InputStream in = zip.getInputStream(entry)) {
+            bytes = in.readAllBytes();
+        } catch (ZipException e) {
+            throw new WeightFileException(file, "storage " + name + " is corrupt: " + e.getMessage(), e);
+        }
+        if (bytes.length < expected) {
+            throw new WeightFileException(file, "storage " + name + " has " + bytes.length + " bytes; expected "
+                    + expected + " (" + storage.numel() + " x " + storage.type() + ")");
+        }
+        return ByteBuffer.wrap(bytes).order(order);
+    }
+
+    /**
+     * The unpickler that turns PyTorch's persistent ids ('storage', type, key, location, numel) into refs,
+     * and keeps dicts in file order (the library's own SETITEMS goes through a HashMap and loses it).
+     */
+    private static final class TorchUnpickler extends Unpickler {
+        @Override
+        protected Object dispatch(short opcode) throws IOException {
+            if (opcode == Opcodes.EMPTY_DICT) {
+                stack.add(new OrderedDict());
+                return NO_RETURN_VALUE;
+            }
+            if (opcode == Opcodes.SETITEMS) {
+                List<Object> items = stack.pop_all_since_marker();
+                @SuppressWarnings("unchecked")
+                Map<Object, Object> dict = (Map<Object, Object>) stack.peek();
+                for (int i = 0; i + 1 < items.size(); i += 2) {
+                    dict.put(items.get(i), items.get(i + 1));
+                }
+                return NO_RETURN_VALUE;
+            }
+            return super.dispatch(opcode);
+        }
+
+        @Override
+        protected Object persistentLoad(Object pid) {
+            if (pid instanceof Object[] t && t.length >= 5 && "storage".equals(t[0]) && t[1] instanceof StorageType type) {
+                return new StorageRef(type.type(), String.valueOf(t[2]), ((Number) t[4]).longValue());
+            }
+            throw new PickleException("unsupported persistent id " + (pid instanceof Object[] t ? Arrays.toString(t) : pid));
+        }
+    }
+
+    /** The value a {@code torch.FloatStorage}-like global unpickles to: just its element type. */
+    private record StorageType(ElementType type) implements IObjectConstructor {
+        @Override
+        public Object construct(Object[] args) {
+            throw new PickleException("storage classes are only expected inside persistent ids");
+        }
+    }
+
+    private record StorageRef(ElementType type, String key, long numel) {
+    }
+
+    /** A tensor as {@code _rebuild_tensor_v2} describes it, before its storage is read. */
+    private record TensorRef(StorageRef storage, long offset, int[] size, long[] stride) {
+        static TensorRef fromRebuildArgs(Object[] args) {
+            if (args.length < 4 || !(args[0] instanceof StorageRef storage)) {
+                throw new PickleException("_rebuild_tensor_v2 without a storage: " + Arrays.toString(args));
+            }
+            Object[] size = (Object[]) args[2];
+            Object[] stride = (Object[]) args[3];
+            if (size.length != stride.length) {
+                throw new PickleException("tensor size " + Arrays.toString(size) + " and stride "
+                        + Arrays.toString(stride) + " differ in rank");
+            }
+            int[] shape = new int[size.length];
+            long[] strides = new long[size.length];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = Math.toIntExact(((Number) size[i]).longValue());
+                strides[i] = ((Number) stride[i]).longValue();
+            }
+            return new TensorRef(storage, ((Number) args[1]).longValue(), shape, strides);
+        }
+
+        Tensor materialise(Path file, String name, ByteBuffer bytes) throws WeightFileException {
+            long count = 1;
+            long last = offset;
+            for (int i = 0; i < size.length; i++) {
+                count *= size[i];
+                last += (size[i] - 1L) * stride[i];
+            }
+            if (count > 0 && (offset < 0 || last >= storage.numel() || last < 0)) {
+                throw new WeightFileException(file, "tensor '" + name + "' of shape " + Tensor.shapeString(size)
+                        + " (offset " + offset + ", stride " + Arrays.toString(stride) + ") reaches outside its storage of "
+                        + storage.numel() + " elements");
+            }
+            if (count > Integer.MAX_VALUE - 8) {
+                throw new WeightFileException(file, "tensor '" + name + "' has " + count + " elements, too many for Java");
+            }
+            float[] values = new float[(int) count];
+            ElementType type = storage.type();
+            if (isRowMajor() && type == ElementType.F32) {
+                bytes.slice(Math.toIntExact(offset * 4), values.length * 4).order(bytes.order()).asFloatBuffer().get(values);
+            } else {
+                copyStrided(bytes, type, values);
+            }
+            return new Tensor(values, size);
+        }
+
+        private boolean isRowMajor() {
+            long expected = 1;
+            for (int i = size.length - 1; i >= 0; i--) {
+                if (size[i] != 1 && stride[i] != expected) {
+                    return false;
+                }
+                expected *= size[i];
+            }
+            return true;
+        }
+
+        /** Walks the tensor in row-major order, following its strides through the storage. */
+        private void copyStrided(ByteBuffer bytes, ElementType type, float[] values) {
+            int rank = size.length;
+            int[] index = new int[rank];
+            long position = offset;
+            for (int i = 0; i < values.length; i++) {
+                values[i] = type.read(bytes, Math.toIntExact(position * type.bytes));
+                for (int axis = rank - 1; axis >= 0; axis--) {
+                    if (++index[axis] < size[axis]) {
+                        position += stride[axis];
+                        break;
+                    }
+                    position -= (size[axis] - 1L) * stride[axis];
+                    index[axis] = 0;
+                }
+            }
+        }
+    }
+
+    /**
+     * What {@code collections.OrderedDict} unpickles to: an insertion-ordered map. Public only because the
+     * unpickler sets PyTorch's {@code _metadata} attribute by reflection, through {@link #__setstate__}.
+     */
+    public static final class OrderedDict extends LinkedHashMap<Object, Object> {
+        private static final long serialVersionUID = 1L;
+
+        /** PyTorch's per-module version metadata ({@code _metadata}); we do not need it. */
+        public void __setstate__(HashMap<?, ?> state) {
+            // ignored on purpose
+        }
+
+        /** The same, when the state dict was itself unpickled by us in order. */
+        public void __setstate__(OrderedDict state) {
+            // ignored on purpose
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.depthwise.io;
+
+import static dev.depthwise.io.SafeTensorsTest.resource;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.depthwise.engine.Tensor;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Checkpoints written by torch.save in scripts/golden/make_golden.py, against the tensors it expects. */
+class PyTorchWeightsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void readsEveryLayoutAndTypeExactly() throws IOException {
+        assertMatchesExpected(PyTorchWeights.read(resource("io/tiny_state_dict.pth")));
+    }
+
+    @Test
+    void acceptsWeightsUnderStateDictOrModel() throws IOException {
+        assertMatchesExpected(PyTorchWeights.read(resource("io/tiny_checkpoint_state_dict.pth")));
+        assertMatchesExpected(PyTorchWeights.read(resource("io/tiny_checkpoint_model.pth")));
+    }
+
+    @Test
+    void readsTorchvisionStateDictWithMetadataInOrder() throws IOException {
+        Map<String, Tensor> state = PyTorchWeights.read(resource("golden/mobilenet_v2_w035.pth"));
+        List<String> names = List.copyOf(state.keySet());
+        assertEquals("features.0.0.weight", names.get(0));
+        assertEquals("classifier.1.bias", names.get(names.size() - 1));
+        assertArrayEquals(new int[] {16, 3, 3, 3}, state.get("features.0.0.weight").shape());
+        assertArrayEquals(new int[] {10}, state.get("classifier.1.bias").shape());
+        assertArrayEquals(new int[0], state.get("features.0.1.num_batches_tracked").shape());
+    }
+
+    private static void assertMatchesExpected(Map<String, Tensor> actual) throws IOException {
+        Map<String, Tensor> expected = SafeTensors.read(resource("io/tiny_expected.safetensors")).tensors();
+        assertEquals(List.copyOf(expected.keySet()), List.copyOf(actual.keySet()));
+        for (String name : expected.keySet()) {
+            assertArrayEquals(expected.get(name).shape(), actual.get(name).shape(), name);
+            assertArrayEquals(expected.get(name).data(), actual.get(name).data(), name);
+        }
+        assertEquals(7f, actual.get("bn.num_batches_tracked").data()[0]);
+    }
+
+    @Test
+    void legacyFormatIsRefusedWithAdvice() {
+        assertProblem(resource("io/tiny_legacy.pth"), "legacy (pre-1.6, non-zip)");
+    }
+
+    @Test
+    void foreignFileIsRefused() throws IOException {
+        Path file = dir.resolve("photo.pth");
+        Files.write(file, new byte[] {(byte) 0xff, (byte) 0xd8, (byte) 0xff, 0, 1, 2});
+        assertProblem(file, "not a PyTorch checkpoint");
+        Path empty = dir.resolve("empty.pth");
+        Files.write(empty, new byte[0]);
+        assertProblem(empty, "not a PyTorch checkpoint");
+    }
+
+    @Test
+    void truncatedZipIsRefused() throws IOException {
+        byte[] bytes = Files.readAllBytes(resource("io/tiny_state_dict.pth"));
+        Path file = dir.resolve("cut.pth");
+        Files.write(file, Arrays.copyOf(bytes, bytes.length / 2));
+        assertProblem(file, "truncated");
+    }
+
+    @Test
+    void zipWithoutDataPklIsRefused() throws IOException {
+        Path file = dir.resolve("other.pth");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
+            zip.putNextEntry(new ZipEntry("archive/readme.txt"));
+            zip.write("hello".getBytes(StandardCharsets.UTF_8));
+        }
+        assertProblem(file, "no ARCHIVE/data.pkl");
+    }
+
+    @Test
+    void missingOrShortStorageIsRefused() throws IOException {
+        Path original = resource("io/tiny_state_dict.pth");
+        assertProblem(rewrite(original, "tiny_state_dict/data/0", null), "is missing");
+        assertProblem(rewrite(original, "tiny_state_dict/data/0", new byte[8]), "has 8 bytes; expected 72");
+    }
+
+    @Test
+    void pickleOfSomethingElseIsRefused() throws IOException {
+        Path original = resource("io/tiny_state_dict.pth");
+        // Protocol 2 pickle of the list [1]: a zip in the right shape holding the wrong object.
+        byte[] list = {(byte) 0x80, 2, ']', 'q', 0, 'K', 1, 'a', '.'};
+        assertProblem(rewrite(original, "tiny_state_dict/data.pkl", list), "expected a state dict");
+        assertProblem(rewrite(original, "tiny_state_dict/data.pkl", new byte[] {(byte) 0x80, 2, 'K'}), "data.pkl");
+    }
+
+    /** A copy of {@code original} with one entry replaced (or dropped when {@code content} is null). */
+    private Path rewrite(Path original, String entryName, byte[] content) throws IOException {
+        Path copy = dir.resolve("edited-" + System.nanoTime() + ".pth");
+        try (java.util.zip.ZipFile in = new java.util.zip.ZipFile(original.toFile());
+                OutputStream raw = Files.newOutputStream(copy);
+                ZipOutputStream out = new ZipOutputStream(raw)) {
+            for (ZipEntry e : java.util.Collections.list(in.entries())) {
+                byte[] data = in.getInputStream(e).readAllBytes();
+                if (e.getName().equals(entryName)) {
+                    if (content == null) {
+                        continue;
+                    }
+                    data = content;
+                }
+                out.putNextEntry(new ZipEntry(e.getName()));
+                out.write(data);
+            }
+        }
+        return copy;
+    }
+
+    private static void assertProblem(Path file, String expected) {
+        WeightFileException e = assertThrows(WeightFileException.class, () -> PyTorchWeights.read(file));
+        assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+}
