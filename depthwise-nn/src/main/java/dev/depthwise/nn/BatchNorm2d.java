@@ -1,0 +1,127 @@
+package dev.depthwise.nn;
+
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.BatchNormOp;
+
+/**
+ * Batch normalisation over NCHW channels, as {@code torch.nn.BatchNorm2d} (affine, tracking running
+ * statistics): parameters {@code weight} (gamma, starts at 1) and {@code bias} (beta, 0); buffers
+ * {@code running_mean}, {@code running_var} and {@code num_batches_tracked}. Training mode normalises
+ * with the batch statistics and updates the running ones; evaluation mode uses the running ones.
+ */
+public final class BatchNorm2d extends Module {
+    public static final float DEFAULT_EPS = 1e-5f;
+    public static final float DEFAULT_MOMENTUM = 0.1f;
+
+    private final int channels;
+    private final float eps;
+    private final float momentum;
+    private final Parameter weight;
+    private final Parameter bias;
+    private final Tensor runningMean;
+    private final Tensor runningVar;
+    private final Tensor numBatchesTracked;
+    private final float[] saveMean;
+    private final float[] saveInvStd;
+    private Tensor input;
+    private Tensor out;
+    private Tensor gradInput;
+
+    public BatchNorm2d(int channels) {
+        this(channels, DEFAULT_EPS, DEFAULT_MOMENTUM);
+    }
+
+    public BatchNorm2d(int channels, float eps, float momentum) {
+        if (channels < 1) {
+            throw new IllegalArgumentException("BatchNorm2d: channels must be positive, got " + channels);
+        }
+        this.channels = channels;
+        this.eps = eps;
+        this.momentum = momentum;
+        this.weight = addParameter("weight", new Parameter(Tensor.full(1f, channels)));
+        this.bias = addParameter("bias", Parameter.zeros(channels));
+        this.runningMean = addBuffer("running_mean", Tensor.zeros(channels));
+        this.runningVar = addBuffer("running_var", Tensor.full(1f, channels));
+        // PyTorch keeps an int64 scalar; a float holds every count up to 2^24 batches exactly.
+        this.numBatchesTracked = addBuffer("num_batches_tracked", Tensor.zeros());
+        this.saveMean = new float[channels];
+        this.saveInvStd = new float[channels];
+    }
+
+    public int channels() {
+        return channels;
+    }
+
+    public float eps() {
+        return eps;
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    public Parameter bias() {
+        return bias;
+    }
+
+    public Tensor runningMean() {
+        return runningMean;
+    }
+
+    public Tensor runningVar() {
+        return runningVar;
+    }
+
+    @Override
+    protected Tensor computeForward(Tensor x) {
+        requireRank(x, 4);
+        if (x.c() != channels) {
+            throw new IllegalArgumentException("BatchNorm2d(" + channels + "): input " + x.shapeString()
+                    + " has " + x.c() + " channels");
+        }
+        out = reuse(out, x.shape());
+        if (isTraining()) {
+            BatchNormOp.forwardTrain(x, weight.value().data(), bias.value().data(), runningMean.data(),
+                    runningVar.data(), momentum, eps, out, saveMean, saveInvStd);
+            numBatchesTracked.data()[0] += 1;
+            input = x;
+        } else {
+            BatchNormOp.forwardEval(x, weight.value().data(), bias.value().data(), runningMean.data(),
+                    runningVar.data(), eps, out);
+            input = null;
+        }
+        return out;
+    }
+
+    @Override
+    protected Tensor computeBackward(Tensor gradOut) {
+        requireForwardCache(input);
+        gradInput = reuse(gradInput, input.shape());
+        BatchNormOp.backward(input, gradOut, weight.value().data(), saveMean, saveInvStd, gradInput,
+                weight.grad().data(), bias.grad().data());
+        return gradInput;
+    }
+
+    @Override
+    public String extraRepr() {
+        return channels + ", eps=" + pythonFloat(eps) + ", momentum=" + pythonFloat(momentum)
+                + ", affine=True, track_running_stats=True";
+    }
+
+    /** A float as Python's repr prints it ({@code 1e-05}, {@code 0.1}, {@code 0.001}). */
+    static String pythonFloat(float f) {
+        String s = Double.toString(Double.parseDouble(Float.toString(f)));
+        if (s.contains("E")) {
+            // Java "1.0E-5" -> Python "1e-05"
+            String[] parts = s.split("E");
+            String mantissa = parts[0].endsWith(".0") ? parts[0].substring(0, parts[0].length() - 2) : parts[0];
+            int exp = Integer.parseInt(parts[1]);
+            if (exp >= -4 && exp < 16) {
+                String plain = new java.math.BigDecimal(s).stripTrailingZeros().toPlainString();
+                return plain.contains(".") ? plain : plain + ".0";
+            }
+            return mantissa + "e" + (exp < 0 ? "-" : "+") + String.format("%02d", Math.abs(exp));
+        }
+        return s;
+    }
+}
