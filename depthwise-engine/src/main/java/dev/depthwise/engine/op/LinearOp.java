@@ -1,6 +1,5 @@
 package dev.depthwise.engine.op;
 
-import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 
 import static dev.depthwise.engine.op.OpChecks.fail;
@@ -9,7 +8,7 @@ import static dev.depthwise.engine.op.OpChecks.rank;
 
 /**
  * A fully connected layer as {@code torch.nn.Linear}: {@code out = x · weightᵀ + bias} with x [N, in],
- * weight [out, in] (PyTorch's layout) and bias [out] (nullable).
+ * weight [out, in] (PyTorch's layout) and bias [out] (nullable); the products run on {@link Gemm}.
  */
 public final class LinearOp {
     private LinearOp() {
@@ -26,21 +25,16 @@ public final class LinearOp {
             throw fail(op, "out has shape " + out.shapeString() + " but must be [" + batch + ", " + outFeatures
                     + "] for x " + x.shapeString() + " and weight " + weight.shapeString());
         }
-        float[] xs = x.data();
-        float[] ws = weight.data();
-        float[] bs = bias == null ? null : bias.data();
         float[] os = out.data();
-        Parallel.forRange(batch, (from, to) -> {
-            for (int n = from; n < to; n++) {
+        Gemm.matmul(false, true, batch, outFeatures, in, x.data(), 0, weight.data(), 0, os, 0, false);
+        if (bias != null) {
+            float[] bs = bias.data();
+            for (int n = 0; n < batch; n++) {
                 for (int o = 0; o < outFeatures; o++) {
-                    float s = bs == null ? 0f : bs[o];
-                    for (int i = 0; i < in; i++) {
-                        s += xs[n * in + i] * ws[o * in + i];
-                    }
-                    os[n * outFeatures + o] = s;
+                    os[n * outFeatures + o] += bs[o];
                 }
             }
-        });
+        }
     }
 
     /** gradX (nullable) is overwritten; gradW and gradB (nullable) are accumulated. */
@@ -64,35 +58,14 @@ public final class LinearOp {
         if (gradB != null && !gradB.hasShape(outFeatures)) {
             throw fail(op, "gradB has shape " + gradB.shapeString() + " but must be [" + outFeatures + "]");
         }
-        float[] xs = x.data();
-        float[] ws = weight.data();
         float[] gs = gradOut.data();
         if (gradX != null) {
-            float[] dxs = gradX.data();
-            Parallel.forRange(batch, (from, to) -> {
-                for (int n = from; n < to; n++) {
-                    for (int i = 0; i < in; i++) {
-                        float s = 0f;
-                        for (int o = 0; o < outFeatures; o++) {
-                            s += gs[n * outFeatures + o] * ws[o * in + i];
-                        }
-                        dxs[n * in + i] = s;
-                    }
-                }
-            });
+            // gradX[N, in] = gradOut[N, out] · weight[out, in]
+            Gemm.matmul(false, false, batch, in, outFeatures, gs, 0, weight.data(), 0, gradX.data(), 0, false);
         }
         if (gradW != null) {
-            float[] dws = gradW.data();
-            Parallel.forRange(outFeatures, (from, to) -> {
-                for (int o = from; o < to; o++) {
-                    for (int n = 0; n < batch; n++) {
-                        float g = gs[n * outFeatures + o];
-                        for (int i = 0; i < in; i++) {
-                            dws[o * in + i] += g * xs[n * in + i];
-                        }
-                    }
-                }
-            });
+            // gradW[out, in] += gradOutᵀ · x
+            Gemm.matmul(true, false, outFeatures, in, batch, gs, 0, x.data(), 0, gradW.data(), 0, true);
         }
         if (gradB != null) {
             float[] dbs = gradB.data();

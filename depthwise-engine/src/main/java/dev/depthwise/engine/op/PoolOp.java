@@ -61,6 +61,10 @@ public final class PoolOp {
             for (int p = from; p < to; p++) {
                 int inBase = p * inH * inW;
                 int outBase = p * outH * outW;
+                if (kernel == 2 && stride == 2) {
+                    maxPool2x2(xs, inBase, inW, os, outBase, outH, outW, indices);
+                    continue;
+                }
                 for (int oh = 0; oh < outH; oh++) {
                     for (int ow = 0; ow < outW; ow++) {
                         int h0 = oh * stride;
@@ -86,6 +90,39 @@ public final class PoolOp {
                 }
             }
         });
+    }
+
+    /** SegNet's 2x2 stride-2 pooling of one plane, unrolled; same tie and NaN rules as the general loop. */
+    private static void maxPool2x2(float[] xs, int inBase, int inW, float[] os, int outBase, int outH, int outW,
+                                   int[] indices) {
+        for (int oh = 0; oh < outH; oh++) {
+            int top = 2 * oh * inW;
+            int o = outBase + oh * outW;
+            for (int ow = 0; ow < outW; ow++, o++) {
+                int i = top + 2 * ow;
+                int bestIndex = i;
+                float best = xs[inBase + i];
+                float v = xs[inBase + i + 1];
+                if (v > best || v != v) {
+                    best = v;
+                    bestIndex = i + 1;
+                }
+                v = xs[inBase + i + inW];
+                if (v > best || v != v) {
+                    best = v;
+                    bestIndex = i + inW;
+                }
+                v = xs[inBase + i + inW + 1];
+                if (v > best || v != v) {
+                    best = v;
+                    bestIndex = i + inW + 1;
+                }
+                os[o] = best;
+                if (indices != null) {
+                    indices[o] = bestIndex;
+                }
+            }
+        }
     }
 
     /** Backward of {@link #maxPool}: gradX is zeroed, then each gradOut is added at its argmax. */
