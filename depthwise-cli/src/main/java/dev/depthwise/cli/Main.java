@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 // One line per command; keep sorted.
                 CommandLine.HelpCommand.class,
+                GenerateCommand.class,
         })
 public final class Main implements Runnable {
     @Override

@@ -9,6 +9,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
@@ -22,7 +27,7 @@ import javax.imageio.stream.ImageOutputStream;
  * <p>Each pet is a blobby animal silhouette (body ellipse, head, ears, legs, tail) at a random pose, scale and
  * position, with fur-like noise, stripes or spots, on a cluttered background (gradient, rectangles, circles,
  * noise) whose colours overlap the pets': colour alone does not tell pet from background, shape and texture do.
- * Image {@code i} depends only on (seed, i), so the same seed gives the same files.
+ * Image {@code i} depends only on (seed, i), so the same seed gives the same files whatever the thread count.
  */
 public final class SyntheticPets {
     /** Six breeds: three cats (capitalised, as in Oxford) and three dogs, with their markings. */
@@ -35,35 +40,100 @@ public final class SyntheticPets {
     private SyntheticPets() {
     }
 
-    /** Writes {@code count} size x size pets into {@code dir}; returns the number written. */
-    public static int generate(Path dir, int count, int size, long seed) throws IOException {
+    /** The file marking a directory as generated, holding the parameters that made it. */
+    public static final String MARKER = "SYNTHETIC.txt";
+
+    /** What {@link #generate} did: wrote the images, or found them already there from the same parameters. */
+    public record Result(int count, boolean alreadyThere) {
+    }
+
+    /**
+     * Writes {@code count} size x size pets into {@code dir}. Idempotent: a directory generated before with the
+     * same parameters is left as it is; one generated with other parameters is regenerated; a non-empty directory
+     * that was not generated here (real data, say) is refused rather than overwritten.
+     */
+    public static Result generate(Path dir, int count, int size, long seed) throws IOException {
         if (count < 2 || size < 16) {
             throw new IllegalArgumentException("generate: need count >= 2 (one per split) and size >= 16, got count "
                     + count + ", size " + size);
+        }
+        String parameters = "synthetic pets: count " + count + ", size " + size + ", seed " + seed + "\n";
+        Path marker = dir.resolve(MARKER);
+        if (Files.isRegularFile(marker)) {
+            if (Files.readString(marker, StandardCharsets.UTF_8).equals(parameters)) {
+                return new Result(count, true);
+            }
+            deleteGenerated(dir);
+        } else if (Files.isDirectory(dir)) {
+            try (Stream<Path> entries = Files.list(dir)) {
+                if (entries.findAny().isPresent()) {
+                    throw new IllegalArgumentException(dir + " is not empty and was not made by generate;"
+                            + " refusing to overwrite it (choose an empty or new directory)");
+                }
+            }
         }
         Path images = dir.resolve(OxfordPets.IMAGES);
         Path trimaps = dir.resolve(OxfordPets.TRIMAPS);
         Files.createDirectories(images);
         Files.createDirectories(trimaps);
+        // Names first, in order (they number pets within a breed); then images in parallel, each from (seed, i).
         int[] perBreed = new int[BREEDS.length];
-        List<String> lines = new ArrayList<>(count);
-        ImageWriter jpeg = ImageIO.getImageWritersByFormatName("jpeg").next();
-        try {
-            for (int i = 0; i < count; i++) {
-                SplittableRandom rng = new SplittableRandom(PetLoader.mix(seed, 0x5e1f, i));
-                int b = rng.nextInt(BREEDS.length);
-                Breed breed = BREEDS[b];
-                String name = breed.name() + "_" + (++perBreed[b]);
-                Rendered r = render(breed, size, rng);
-                writeJpeg(jpeg, r.rgb(), size, images.resolve(name + ".jpg"));
-                writeTrimap(r.trimap(), size, trimaps.resolve(name + ".png"));
-                lines.add(name + " " + (b + 1) + " " + breed.species() + " " + breed.breedId());
-            }
-        } finally {
-            jpeg.dispose();
+        String[] names = new String[count];
+        String[] lines = new String[count];
+        for (int i = 0; i < count; i++) {
+            Breed breed = BREEDS[breedOf(seed, i)];
+            names[i] = breed.name() + "_" + (++perBreed[breedOf(seed, i)]);
+            lines[i] = names[i] + " " + (breedOf(seed, i) + 1) + " " + breed.species() + " " + breed.breedId();
         }
-        writeLists(dir, lines, seed);
-        return count;
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        try {
+            List<Future<?>> done = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                int index = i;
+                done.add(pool.submit(() -> {
+                    SplittableRandom rng = imageRandom(seed, index);
+                    Rendered r = render(BREEDS[rng.nextInt(BREEDS.length)], size, rng);
+                    writeJpeg(r.rgb(), size, images.resolve(names[index] + ".jpg"));
+                    writeTrimap(r.trimap(), size, trimaps.resolve(names[index] + ".png"));
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("generate interrupted", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException("generate failed: " + e.getCause(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+        writeLists(dir, List.of(lines), seed);
+        Files.writeString(marker, parameters, StandardCharsets.UTF_8); // last: its presence means the set is whole
+        return new Result(count, false);
+    }
+
+    private static SplittableRandom imageRandom(long seed, int index) {
+        return new SplittableRandom(PetLoader.mix(seed, 0x5e1f, index));
+    }
+
+    /** The breed is the first draw of the image's own random stream. */
+    private static int breedOf(long seed, int index) {
+        return imageRandom(seed, index).nextInt(BREEDS.length);
+    }
+
+    private static void deleteGenerated(Path dir) throws IOException {
+        Files.delete(dir.resolve(MARKER));
+        for (Path sub : List.of(dir.resolve(OxfordPets.IMAGES), dir.resolve(OxfordPets.TRIMAPS))) {
+            if (Files.isDirectory(sub)) {
+                try (Stream<Path> files = Files.list(sub)) {
+                    for (Path f : (Iterable<Path>) files::iterator) {
+                        Files.delete(f);
+                    }
+                }
+            }
+        }
     }
 
     private static void writeLists(Path dir, List<String> lines, long seed) throws IOException {
@@ -265,9 +335,10 @@ public final class SyntheticPets {
         }
     }
 
-    private static void writeJpeg(ImageWriter writer, byte[] rgb, int size, Path file) throws IOException {
+    private static void writeJpeg(byte[] rgb, int size, Path file) throws IOException {
         BufferedImage image = new BufferedImage(size, size, BufferedImage.TYPE_3BYTE_BGR);
         image.getRaster().setDataElements(0, 0, size, size, rgb); // pixels are given in band order, R G B
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
         ImageWriteParam param = writer.getDefaultWriteParam();
         param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
         param.setCompressionQuality(0.9f);
@@ -275,6 +346,8 @@ public final class SyntheticPets {
         try (ImageOutputStream out = ImageIO.createImageOutputStream(file.toFile())) {
             writer.setOutput(out);
             writer.write(null, new IIOImage(image, null, null), param);
+        } finally {
+            writer.dispose();
         }
     }
 

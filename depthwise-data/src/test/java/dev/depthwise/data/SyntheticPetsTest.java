@@ -79,4 +79,20 @@ class SyntheticPetsTest {
             assertNotEquals(Files.size(a.resolve("images/" + first + ".jpg")), Files.size(other));
         }
     }
+
+    @Test
+    void regeneratingIsIdempotentAndRealDataIsNeverOverwritten() throws Exception {
+        Path dir = tmp.resolve("gen");
+        assertEquals(new SyntheticPets.Result(4, false), SyntheticPets.generate(dir, 4, 32, 1));
+        assertEquals(new SyntheticPets.Result(4, true), SyntheticPets.generate(dir, 4, 32, 1));
+        assertEquals(new SyntheticPets.Result(3, false), SyntheticPets.generate(dir, 3, 32, 2));
+        try (var images = Files.list(dir.resolve("images"))) {
+            assertEquals(3, images.count(), "the old set's images are gone");
+        }
+        Path real = tmp.resolve("real");
+        Files.createDirectories(real.resolve("images"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> SyntheticPets.generate(real, 4, 32, 1));
+        assertTrue(e.getMessage().contains("refusing to overwrite"), e.getMessage());
+    }
 }
