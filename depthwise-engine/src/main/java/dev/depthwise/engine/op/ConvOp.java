@@ -1,55 +1,90 @@
 package dev.depthwise.engine.op;
 
+import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 
 /**
  * 2-D convolution on NCHW tensors with OIHW weights, as {@code torch.nn.functional.conv2d}: any kernel, stride,
- * zero padding, dilation and groups; optional bias. The general path lowers each image and group to a GEMM
- * through an im2col buffer.
+ * zero padding, dilation and groups; optional bias.
+ *
+ * <p>Paths, chosen by the spec: 3×3 depthwise convs (MobileNetV2, SegNet-DSC) run a direct vectorised kernel
+ * ({@link DepthwiseConv3x3}); everything else is lowered to {@link Gemm}. A pointwise (1×1, stride 1, no padding)
+ * conv needs no lowering at all: an NCHW image is already a {@code Cin×HW} matrix, so the conv is
+ * {@code W[Cout×Cin]·X[Cin×HW]}. Other kernels are lowered through im2col, one chunk of output columns at a time
+ * so the column buffer stays in cache (about 1 MB per thread) instead of growing with the image.
+ *
+ * <p>Work is split over (image, column chunk) tasks that write disjoint outputs, so results do not depend on
+ * scheduling. Weight gradients are summed over a fixed partition of the batch into one partial sum per thread,
+ * added up in partition order: deterministic for a given thread count.
  */
 public final class ConvOp {
+    /** Column chunk for pointwise convs: wide enough for the GEMM to amortise packing the weights. */
+    private static final int POINTWISE_CHUNK = 1024;
+    /** Floats in one thread's im2col buffer (1 MB). */
+    private static final int COLUMN_BUFFER_FLOATS = 1 << 18;
+
+    private static final ThreadLocal<float[][]> COLUMNS = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** Per-partition weight-gradient partial sums, owned by the calling thread and filled by the workers. */
+    private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[0][]);
+
     private ConvOp() {
     }
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
-
-    /** A per-thread scratch array of at least {@code size} floats, grown once and reused. */
-    static float[] scratch(int size) {
-        float[][] holder = SCRATCH.get();
-        if (holder[0].length < size) {
-            holder[0] = new float[size];
+    /** A per-thread scratch array of at least {@code size} floats from {@code holder}, grown once and reused. */
+    static float[] scratch(ThreadLocal<float[][]> holder, int size) {
+        float[][] h = holder.get();
+        if (h[0].length < size) {
+            h[0] = new float[size];
         }
-        return holder[0];
+        return h[0];
     }
 
-    /** {@code out = conv(x, weight) + bias}. */
+    /** {@code out = conv(x, weight) + bias}; {@code bias} may be null. */
     public static void forward(ConvSpec s, Tensor x, Tensor weight, Tensor bias, Tensor out) {
         int[] outShape = checkCommon(s, x, weight, "forward");
         checkBias(s, bias, "bias");
         requireShape(out, outShape, "out", s, x);
-        float[] xd = x.data();
-        float[] wd = weight.data();
-        float[] od = out.data();
-        int n = x.n();
-        int inH = x.h(), inW = x.w(), outH = outShape[2], outW = outShape[3];
-        int ohw = outH * outW;
-        int cinG = s.inPerGroup(), coutG = s.outPerGroup();
-        int kk = cinG * s.kernelH() * s.kernelW();
-        float[] col = scratch(kk * ohw);
-        for (int img = 0; img < n; img++) {
-            for (int g = 0; g < s.groups(); g++) {
-                int xOff = (img * s.inChannels() + g * cinG) * inH * inW;
-                im2col(s, xd, xOff, cinG, inH, inW, outH, outW, col);
-                int oOff = (img * s.outChannels() + g * coutG) * ohw;
-                Gemm.matmul(false, false, coutG, ohw, kk, wd, g * coutG * kk, col, 0, od, oOff, false);
+        Geometry geo = new Geometry(s, x.shape(), outShape);
+        if (DepthwiseConv3x3.supports(s)) {
+            DepthwiseConv3x3.forward(s, geo, x.data(), weight.data(), bias == null ? null : bias.data(), out.data());
+            return;
+        }
+        float[] xd = x.data(), wd = weight.data(), od = out.data();
+        float[] bd = bias == null ? null : bias.data();
+        int chunk = geo.columnChunk();
+        int chunks = (geo.outHW + chunk - 1) / chunk;
+        forTasks(geo.n * chunks, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int img = t / chunks;
+                int j0 = (t % chunks) * chunk;
+                forwardColumns(s, geo, xd, wd, bd, od, img, j0, Math.min(chunk, geo.outHW - j0));
             }
-            if (bias != null) {
-                float[] bd = bias.data();
-                for (int co = 0; co < s.outChannels(); co++) {
-                    int base = (img * s.outChannels() + co) * ohw;
-                    for (int i = 0; i < ohw; i++) {
-                        od[base + i] += bd[co];
-                    }
+        });
+    }
+
+    /** Output columns {@code [j0, j0 + cols)} of every channel of one image. */
+    private static void forwardColumns(ConvSpec s, Geometry geo, float[] x, float[] w, float[] bias, float[] out,
+                                       int img, int j0, int cols) {
+        int cinG = s.inPerGroup(), coutG = s.outPerGroup(), kk = geo.kk;
+        for (int g = 0; g < s.groups(); g++) {
+            int xOff = (img * s.inChannels() + g * cinG) * geo.inHW;
+            int oOff = (img * s.outChannels() + g * coutG) * geo.outHW + j0;
+            if (geo.pointwise) {
+                Gemm.matmul(false, false, coutG, cols, cinG, w, g * coutG * kk, kk, x, xOff + j0, geo.inHW,
+                        out, oOff, geo.outHW, false);
+            } else {
+                float[] col = scratch(COLUMNS, kk * cols);
+                im2col(s, geo, x, xOff, cinG, j0, cols, col);
+                Gemm.matmul(false, false, coutG, cols, kk, w, g * coutG * kk, kk, col, 0, cols,
+                        out, oOff, geo.outHW, false);
+            }
+        }
+        if (bias != null) {
+            for (int co = 0; co < s.outChannels(); co++) {
+                int base = (img * s.outChannels() + co) * geo.outHW + j0;
+                float b = bias[co];
+                for (int j = 0; j < cols; j++) {
+                    out[base + j] += b;
                 }
             }
         }
@@ -70,66 +105,233 @@ public final class ConvOp {
             requireShape(gradW, s.weightShape(), "gradW", s, x);
         }
         checkBias(s, gradB, "gradB");
-        float[] xd = x.data();
-        float[] wd = weight.data();
+        Geometry geo = new Geometry(s, x.shape(), outShape);
         float[] gd = gradOut.data();
-        int n = x.n();
-        int inH = x.h(), inW = x.w(), outH = outShape[2], outW = outShape[3];
-        int ohw = outH * outW;
-        int cinG = s.inPerGroup(), coutG = s.outPerGroup();
-        int kk = cinG * s.kernelH() * s.kernelW();
         if (gradB != null) {
-            float[] gb = gradB.data();
-            for (int img = 0; img < n; img++) {
-                for (int co = 0; co < s.outChannels(); co++) {
-                    int base = (img * s.outChannels() + co) * ohw;
-                    float sum = 0;
-                    for (int i = 0; i < ohw; i++) {
-                        sum += gd[base + i];
-                    }
-                    gb[co] += sum;
-                }
-            }
+            biasGradient(s, geo, gd, gradB.data());
         }
-        if (gradX == null && gradW == null) {
+        if (DepthwiseConv3x3.supports(s)) {
+            if (gradX != null || gradW != null) {
+                DepthwiseConv3x3.backward(s, geo, x.data(), weight.data(), gd,
+                        gradX == null ? null : gradX.data(), gradW == null ? null : gradW.data());
+            }
             return;
         }
-        float[] col = scratch(kk * ohw);
         if (gradX != null) {
-            gradX.fill(0f);
+            inputGradient(s, geo, weight.data(), gd, gradX.data());
         }
-        for (int img = 0; img < n; img++) {
-            for (int g = 0; g < s.groups(); g++) {
-                int xOff = (img * s.inChannels() + g * cinG) * inH * inW;
-                int gOff = (img * s.outChannels() + g * coutG) * ohw;
-                if (gradW != null) {
-                    im2col(s, xd, xOff, cinG, inH, inW, outH, outW, col);
-                    Gemm.matmul(false, true, coutG, kk, ohw, gd, gOff, col, 0, gradW.data(), g * coutG * kk, true);
+        if (gradW != null) {
+            weightGradient(s, geo, x.data(), gd, gradW.data());
+        }
+    }
+
+    private static void biasGradient(ConvSpec s, Geometry geo, float[] g, float[] gradB) {
+        int cout = s.outChannels();
+        Parallel.forRange(cout, Math.max(1, 65536 / Math.max(1, geo.n * geo.outHW)), (from, to) -> {
+            for (int co = from; co < to; co++) {
+                double sum = 0;
+                for (int img = 0; img < geo.n; img++) {
+                    int base = (img * cout + co) * geo.outHW;
+                    float part = 0;
+                    for (int j = 0; j < geo.outHW; j++) {
+                        part += g[base + j];
+                    }
+                    sum += part;
                 }
-                if (gradX != null) {
-                    Gemm.matmul(true, false, kk, ohw, coutG, wd, g * coutG * kk, gd, gOff, col, 0, false);
-                    col2im(s, col, cinG, inH, inW, outH, outW, gradX.data(), xOff);
+                gradB[co] += (float) sum;
+            }
+        });
+    }
+
+    /** {@code gradX = W^T · gradOut}, scattered back through col2im unless the conv is pointwise. */
+    private static void inputGradient(ConvSpec s, Geometry geo, float[] w, float[] g, float[] gradX) {
+        int cinG = s.inPerGroup(), coutG = s.outPerGroup(), kk = geo.kk;
+        if (geo.pointwise) {
+            int chunk = geo.columnChunk();
+            int chunks = (geo.outHW + chunk - 1) / chunk;
+            forTasks(geo.n * chunks, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    int img = t / chunks;
+                    int j0 = (t % chunks) * chunk;
+                    int cols = Math.min(chunk, geo.outHW - j0);
+                    for (int gr = 0; gr < s.groups(); gr++) {
+                        int xOff = (img * s.inChannels() + gr * cinG) * geo.inHW + j0;
+                        int gOff = (img * s.outChannels() + gr * coutG) * geo.outHW + j0;
+                        Gemm.matmul(true, false, cinG, cols, coutG, w, gr * coutG * kk, kk, g, gOff, geo.outHW,
+                                gradX, xOff, geo.inHW, false);
+                    }
+                }
+            });
+            return;
+        }
+        // col2im adds overlapping receptive fields, so one image is one task.
+        int chunk = Math.max(1, Math.min(geo.outHW, COLUMN_BUFFER_FLOATS / kk));
+        Parallel.RangeBody images = (from, to) -> {
+            for (int img = from; img < to; img++) {
+                java.util.Arrays.fill(gradX, img * s.inChannels() * geo.inHW,
+                        (img + 1) * s.inChannels() * geo.inHW, 0f);
+                for (int j0 = 0; j0 < geo.outHW; j0 += chunk) {
+                    int cols = Math.min(chunk, geo.outHW - j0);
+                    float[] col = scratch(COLUMNS, kk * cols);
+                    for (int gr = 0; gr < s.groups(); gr++) {
+                        int xOff = (img * s.inChannels() + gr * cinG) * geo.inHW;
+                        int gOff = (img * s.outChannels() + gr * coutG) * geo.outHW + j0;
+                        Gemm.matmul(true, false, kk, cols, coutG, w, gr * coutG * kk, kk, g, gOff, geo.outHW,
+                                col, 0, cols, false);
+                        col2im(s, geo, col, cinG, j0, cols, gradX, xOff);
+                    }
+                }
+            }
+        };
+        if (geo.n >= Parallel.threads()) {
+            Parallel.forRange(geo.n, images);
+        } else {
+            images.run(0, geo.n); // too few images to share: the GEMMs inside run in parallel instead
+        }
+    }
+
+    /** {@code gradW += sum over images of gradOut · cols(x)^T}. */
+    private static void weightGradient(ConvSpec s, Geometry geo, float[] x, float[] g, float[] gradW) {
+        int wSize = s.outChannels() * geo.kk;
+        int parts = Math.min(Parallel.threads(), geo.n);
+        if (parts <= 1) {
+            weightGradientOfImages(s, geo, x, g, gradW, 0, geo.n);
+            return;
+        }
+        float[][] partials = partials(parts, wSize);
+        Parallel.forRange(parts, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                java.util.Arrays.fill(partials[p], 0, wSize, 0f);
+                weightGradientOfImages(s, geo, x, g, partials[p], p * geo.n / parts, (p + 1) * geo.n / parts);
+            }
+        });
+        // Reduce in partition order, in parallel over the weights: the same sum whatever ran where.
+        Parallel.forRange(wSize, 4096, (from, to) -> {
+            for (int p = 0; p < parts; p++) {
+                float[] part = partials[p];
+                for (int i = from; i < to; i++) {
+                    gradW[i] += part[i];
+                }
+            }
+        });
+    }
+
+    private static float[][] partials(int parts, int size) {
+        float[][] held = PARTIALS.get();
+        if (held.length < parts) {
+            held = java.util.Arrays.copyOf(held, parts);
+            PARTIALS.set(held);
+        }
+        for (int p = 0; p < parts; p++) {
+            if (held[p] == null || held[p].length < size) {
+                held[p] = new float[size];
+            }
+        }
+        return held;
+    }
+
+    private static void weightGradientOfImages(ConvSpec s, Geometry geo, float[] x, float[] g, float[] gradW,
+                                               int fromImg, int toImg) {
+        int cinG = s.inPerGroup(), coutG = s.outPerGroup(), kk = geo.kk;
+        int chunk = geo.pointwise ? geo.outHW : Math.max(1, Math.min(geo.outHW, COLUMN_BUFFER_FLOATS / kk));
+        for (int img = fromImg; img < toImg; img++) {
+            for (int j0 = 0; j0 < geo.outHW; j0 += chunk) {
+                int cols = Math.min(chunk, geo.outHW - j0);
+                for (int gr = 0; gr < s.groups(); gr++) {
+                    int xOff = (img * s.inChannels() + gr * cinG) * geo.inHW;
+                    int gOff = (img * s.outChannels() + gr * coutG) * geo.outHW + j0;
+                    if (geo.pointwise) {
+                        Gemm.matmul(false, true, coutG, kk, cols, g, gOff, geo.outHW, x, xOff + j0, geo.inHW,
+                                gradW, gr * coutG * kk, kk, true);
+                    } else {
+                        float[] col = scratch(COLUMNS, kk * cols);
+                        im2col(s, geo, x, xOff, cinG, j0, cols, col);
+                        Gemm.matmul(false, true, coutG, kk, cols, g, gOff, geo.outHW, col, 0, cols,
+                                gradW, gr * coutG * kk, kk, true);
+                    }
                 }
             }
         }
     }
 
-    /** Lays out the receptive fields of {@code cin} channels as rows {@code (c, ky, kx)} by columns {@code (oy, ox)}. */
-    static void im2col(ConvSpec s, float[] x, int xOff, int cin, int inH, int inW, int outH, int outW, float[] col) {
-        int kh = s.kernelH(), kw = s.kernelW();
+    /**
+     * Runs independent tasks on the pool when there are enough of them to share; otherwise one by one on this
+     * thread, where the GEMM inside each is parallel instead.
+     */
+    private static void forTasks(int tasks, Parallel.RangeBody body) {
+        if (tasks >= 2 * Parallel.threads()) {
+            Parallel.forRange(tasks, body);
+        } else {
+            body.run(0, tasks);
+        }
+    }
+
+    /** Sizes shared by the paths, computed once per call. */
+    static final class Geometry {
+        final int n, inH, inW, outH, outW, inHW, outHW, kk;
+        final boolean pointwise;
+
+        Geometry(ConvSpec s, int[] inShape, int[] outShape) {
+            n = inShape[0];
+            inH = inShape[2];
+            inW = inShape[3];
+            outH = outShape[2];
+            outW = outShape[3];
+            inHW = inH * inW;
+            outHW = outH * outW;
+            kk = s.inPerGroup() * s.kernelH() * s.kernelW();
+            pointwise = s.kernelH() == 1 && s.kernelW() == 1 && s.strideH() == 1 && s.strideW() == 1
+                    && s.padH() == 0 && s.padW() == 0;
+        }
+
+        /** Output columns per task: bounded by the column buffer, and small enough to give every thread work. */
+        int columnChunk() {
+            int max = pointwise ? POINTWISE_CHUNK : Math.max(Gemm.NR, COLUMN_BUFFER_FLOATS / kk / Gemm.NR * Gemm.NR);
+            int chunks = (outHW + max - 1) / max;
+            int wanted = (2 * Parallel.threads() + n - 1) / n;
+            chunks = Math.max(chunks, Math.min(wanted, outHW / (2 * Gemm.NR)));
+            int chunk = (outHW + chunks - 1) / chunks;
+            chunk = (chunk + Gemm.NR - 1) / Gemm.NR * Gemm.NR;
+            return Math.max(1, Math.min(chunk, outHW));
+        }
+    }
+
+    /**
+     * Lays out the receptive fields of output pixels {@code [j0, j0 + cols)} over {@code cin} channels as rows
+     * {@code (c, ky, kx)} by columns (pixels), zero where the kernel hangs over the padding.
+     */
+    static void im2col(ConvSpec s, Geometry geo, float[] x, int xOff, int cin, int j0, int cols, float[] col) {
+        int kh = s.kernelH(), kw = s.kernelW(), sw = s.strideW();
         int row = 0;
         for (int c = 0; c < cin; c++) {
-            int plane = xOff + c * inH * inW;
+            int plane = xOff + c * geo.inHW;
             for (int ky = 0; ky < kh; ky++) {
                 for (int kx = 0; kx < kw; kx++, row++) {
-                    int dst = row * outH * outW;
-                    for (int oy = 0; oy < outH; oy++) {
+                    int dst = row * cols;
+                    int oy = j0 / geo.outW, ox = j0 % geo.outW;
+                    for (int j = 0; j < cols; oy++, ox = 0) {
+                        int run = Math.min(geo.outW - ox, cols - j);
                         int iy = oy * s.strideH() - s.padH() + ky * s.dilationH();
-                        boolean rowInside = iy >= 0 && iy < inH;
-                        for (int ox = 0; ox < outW; ox++, dst++) {
-                            int ix = ox * s.strideW() - s.padW() + kx * s.dilationW();
-                            col[dst] = rowInside && ix >= 0 && ix < inW ? x[plane + iy * inW + ix] : 0f;
+                        int ix0 = ox * sw - s.padW() + kx * s.dilationW();
+                        if (iy < 0 || iy >= geo.inH) {
+                            java.util.Arrays.fill(col, dst, dst + run, 0f);
+                        } else {
+                            // Pixels t with 0 <= ix0 + t*sw < inW read the input; the rest are padding.
+                            int lo = Math.min(run, ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw);
+                            int hi = Math.max(lo, Math.min(run, ix0 >= geo.inW ? 0 : (geo.inW - ix0 + sw - 1) / sw));
+                            java.util.Arrays.fill(col, dst, dst + lo, 0f);
+                            int src = plane + iy * geo.inW + ix0;
+                            if (sw == 1) {
+                                System.arraycopy(x, src + lo, col, dst + lo, hi - lo);
+                            } else {
+                                for (int t = lo; t < hi; t++) {
+                                    col[dst + t] = x[src + t * sw];
+                                }
+                            }
+                            java.util.Arrays.fill(col, dst + hi, dst + run, 0f);
                         }
+                        j += run;
+                        dst += run;
                     }
                 }
             }
@@ -137,26 +339,29 @@ public final class ConvOp {
     }
 
     /** The adjoint of {@link #im2col}: adds each column entry back onto the input pixel it came from. */
-    static void col2im(ConvSpec s, float[] col, int cin, int inH, int inW, int outH, int outW, float[] gx, int xOff) {
-        int kh = s.kernelH(), kw = s.kernelW();
+    static void col2im(ConvSpec s, Geometry geo, float[] col, int cin, int j0, int cols, float[] gx, int xOff) {
+        int kh = s.kernelH(), kw = s.kernelW(), sw = s.strideW();
         int row = 0;
         for (int c = 0; c < cin; c++) {
-            int plane = xOff + c * inH * inW;
+            int plane = xOff + c * geo.inHW;
             for (int ky = 0; ky < kh; ky++) {
                 for (int kx = 0; kx < kw; kx++, row++) {
-                    int src = row * outH * outW;
-                    for (int oy = 0; oy < outH; oy++) {
+                    int src = row * cols;
+                    int oy = j0 / geo.outW, ox = j0 % geo.outW;
+                    for (int j = 0; j < cols; oy++, ox = 0) {
+                        int run = Math.min(geo.outW - ox, cols - j);
                         int iy = oy * s.strideH() - s.padH() + ky * s.dilationH();
-                        if (iy < 0 || iy >= inH) {
-                            src += outW;
-                            continue;
-                        }
-                        for (int ox = 0; ox < outW; ox++, src++) {
-                            int ix = ox * s.strideW() - s.padW() + kx * s.dilationW();
-                            if (ix >= 0 && ix < inW) {
-                                gx[plane + iy * inW + ix] += col[src];
+                        if (iy >= 0 && iy < geo.inH) {
+                            int ix0 = ox * sw - s.padW() + kx * s.dilationW();
+                            int lo = Math.min(run, ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw);
+                            int hi = Math.max(lo, Math.min(run, ix0 >= geo.inW ? 0 : (geo.inW - ix0 + sw - 1) / sw));
+                            int dst = plane + iy * geo.inW + ix0;
+                            for (int t = lo; t < hi; t++) {
+                                gx[dst + t * sw] += col[src + t];
                             }
                         }
+                        j += run;
+                        src += run;
                     }
                 }
             }

@@ -44,13 +44,23 @@ public final class Gemm {
     public static void matmul(boolean transA, boolean transB, int m, int n, int k,
                               float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, boolean accumulate) {
         checkArgs(m, n, k, a, aOff, b, bOff, c, cOff);
+        matmul(transA, transB, m, n, k, a, aOff, transA ? m : k, b, bOff, transB ? k : n, c, cOff, n, accumulate);
+    }
+
+    /**
+     * As the public {@code matmul}, on sub-matrices: row {@code i} of a stored matrix starts {@code ld} elements
+     * after row {@code i - 1}. For the conv kernels, which multiply column ranges of NCHW planes. No bounds checks
+     * beyond the JVM's: callers pass ranges they have validated.
+     */
+    static void matmul(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                       float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
         if (m == 0 || n == 0) {
             return;
         }
         if (k == 0) {
             if (!accumulate) {
                 for (int i = 0; i < m; i++) {
-                    java.util.Arrays.fill(c, cOff + i * n, cOff + i * n + n, 0f);
+                    java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
                 }
             }
             return;
@@ -70,32 +80,33 @@ public final class Gemm {
                 i0 = from * MR;
                 i1 = Math.min(m, to * MR);
             }
-            block(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff, accumulate, i0, i1, j0, j1, BUFFERS.get());
+            block(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, i0, i1, j0, j1,
+                    BUFFERS.get());
         });
     }
 
     /** Computes the block {@code C[i0:i1, j0:j1]} on the calling thread. */
-    private static void block(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff,
-                              float[] b, int bOff, float[] c, int cOff, boolean accumulate,
+    private static void block(boolean transA, boolean transB, int k, float[] a, int aOff, int lda,
+                              float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate,
                               int i0, int i1, int j0, int j1, Buffers buf) {
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 boolean overwrite = pc == 0 && !accumulate;
-                packB(transB, n, k, b, bOff, pc, kc, jc, nc, buf.b);
+                packB(transB, b, bOff, ldb, pc, kc, jc, nc, buf.b);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    packA(transA, m, k, a, aOff, ic, mc, pc, kc, buf.a);
+                    packA(transA, a, aOff, lda, ic, mc, pc, kc, buf.a);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            int cAt = cOff + (ic + ir) * n + jc + jr;
+                            int cAt = cOff + (ic + ir) * ldc + jc + jr;
                             if (mr == MR && nr == NR) {
-                                kernel(buf.a, ir * kc, buf.b, jr * kc, kc, c, cAt, n, overwrite);
+                                kernel(buf.a, ir * kc, buf.b, jr * kc, kc, c, cAt, ldc, overwrite);
                             } else {
-                                edgeTile(buf, ir * kc, jr * kc, kc, c, cAt, n, mr, nr, overwrite);
+                                edgeTile(buf, ir * kc, jr * kc, kc, c, cAt, ldc, mr, nr, overwrite);
                             }
                         }
                     }
@@ -105,15 +116,15 @@ public final class Gemm {
     }
 
     /** Packs op(A)[ic:ic+mc, pc:pc+kc] as MR-row strips, each stored k-major ({@code MR} values per k), zero-padded. */
-    private static void packA(boolean transA, int m, int k, float[] a, int aOff, int ic, int mc, int pc, int kc,
+    private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
                               float[] dst) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir);
             int base = ir * kc;
             if (transA) {
-                // op(A)(i, p) = a[p * m + i]: each k step reads mr consecutive values.
+                // op(A)(i, p) = a[p * lda + i]: each k step reads mr consecutive values.
                 for (int p = 0; p < kc; p++) {
-                    int src = aOff + (pc + p) * m + ic + ir;
+                    int src = aOff + (pc + p) * lda + ic + ir;
                     int d = base + p * MR;
                     for (int r = 0; r < mr; r++) {
                         dst[d + r] = a[src + r];
@@ -125,7 +136,7 @@ public final class Gemm {
             } else {
                 for (int r = 0; r < MR; r++) {
                     if (r < mr) {
-                        int src = aOff + (ic + ir + r) * k + pc;
+                        int src = aOff + (ic + ir + r) * lda + pc;
                         for (int p = 0; p < kc; p++) {
                             dst[base + p * MR + r] = a[src + p];
                         }
@@ -140,14 +151,14 @@ public final class Gemm {
     }
 
     /** Packs op(B)[pc:pc+kc, jc:jc+nc] as NR-column strips, each stored k-major ({@code NR} values per k), zero-padded. */
-    private static void packB(boolean transB, int n, int k, float[] b, int bOff, int pc, int kc, int jc, int nc,
+    private static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
                               float[] dst) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int base = jr * kc;
             if (!transB) {
                 for (int p = 0; p < kc; p++) {
-                    int src = bOff + (pc + p) * n + jc + jr;
+                    int src = bOff + (pc + p) * ldb + jc + jr;
                     int d = base + p * NR;
                     if (nr == NR) {
                         System.arraycopy(b, src, dst, d, NR);
@@ -157,10 +168,10 @@ public final class Gemm {
                     }
                 }
             } else {
-                // op(B)(p, j) = b[j * k + p]: read each column of op(B) contiguously.
+                // op(B)(p, j) = b[j * ldb + p]: read each column of op(B) contiguously.
                 for (int j = 0; j < NR; j++) {
                     if (j < nr) {
-                        int src = bOff + (jc + jr + j) * k + pc;
+                        int src = bOff + (jc + jr + j) * ldb + pc;
                         for (int p = 0; p < kc; p++) {
                             dst[base + p * NR + j] = b[src + p];
                         }

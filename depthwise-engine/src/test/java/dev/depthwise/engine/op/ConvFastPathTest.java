@@ -1,0 +1,88 @@
+package dev.depthwise.engine.op;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.Tensor;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The fast paths (pointwise GEMM, chunked im2col, direct depthwise) against the definition, on shapes chosen to hit
+ * vector tails, several column chunks, 1×1 planes, odd sizes and the parallel splits, at 1, 2 and 3 threads.
+ */
+class ConvFastPathTest {
+
+    @AfterEach
+    void restoreThreads() {
+        Parallel.setThreads(Runtime.getRuntime().availableProcessors());
+    }
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                Arguments.of("pointwise 7x9", ConvSpec.of(5, 7, 1, 1, 0, 1), new int[] {3, 5, 7, 9}),
+                Arguments.of("pointwise several chunks", ConvSpec.of(6, 9, 1, 1, 0, 1), new int[] {1, 6, 47, 45}),
+                Arguments.of("pointwise 1x1 plane", ConvSpec.of(17, 33, 1, 1, 0, 1), new int[] {5, 17, 1, 1}),
+                Arguments.of("pointwise grouped", ConvSpec.of(8, 12, 1, 1, 0, 4), new int[] {4, 8, 5, 3}),
+                Arguments.of("dense 3x3 im2col chunks", ConvSpec.of(64, 9, 3, 1, 1, 1), new int[] {2, 64, 21, 23}),
+                Arguments.of("dense 3x3 stride 2 odd", ConvSpec.of(3, 10, 3, 2, 1, 1), new int[] {5, 3, 9, 7}),
+                Arguments.of("dense 3x3 no pad", ConvSpec.of(4, 5, 3, 1, 0, 1), new int[] {3, 4, 3, 3}),
+                Arguments.of("depthwise 7x9", ConvSpec.of(6, 6, 3, 1, 1, 6), new int[] {3, 6, 7, 9}),
+                Arguments.of("depthwise wide rows", ConvSpec.of(3, 3, 3, 1, 1, 3), new int[] {2, 3, 5, 37}),
+                Arguments.of("depthwise stride 2 wide", ConvSpec.of(3, 3, 3, 2, 1, 3), new int[] {2, 3, 9, 40}),
+                Arguments.of("depthwise stride 2 odd", ConvSpec.of(4, 4, 3, 2, 1, 4), new int[] {3, 4, 11, 35}),
+                Arguments.of("depthwise 1x1 plane", ConvSpec.of(4, 4, 3, 1, 1, 4), new int[] {2, 4, 1, 1}),
+                Arguments.of("depthwise 1x1 plane stride 2", ConvSpec.of(4, 4, 3, 2, 1, 4), new int[] {2, 4, 1, 1}),
+                Arguments.of("depthwise no pad", ConvSpec.of(2, 2, 3, 1, 0, 2), new int[] {2, 2, 4, 19}),
+                Arguments.of("depthwise pad 2", ConvSpec.of(2, 2, 3, 2, 2, 2), new int[] {1, 2, 6, 17}),
+                Arguments.of("depthwise stride 2x1", new ConvSpec(3, 3, 3, 3, 2, 1, 1, 1, 1, 1, 3), new int[] {2, 3, 8, 20}),
+                Arguments.of("depthwise stride 1x2", new ConvSpec(3, 3, 3, 3, 1, 2, 1, 0, 1, 1, 3), new int[] {2, 3, 6, 21}));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void forwardAndBackwardMatchDefinition(String name, ConvSpec s, int[] xShape) {
+        Random r = new Random(name.hashCode());
+        float[] x = ConvOpTest.random(r, xShape[0] * xShape[1] * xShape[2] * xShape[3]);
+        float[] w = ConvOpTest.random(r, s.outChannels() * s.inPerGroup() * s.kernelH() * s.kernelW());
+        float[] b = ConvOpTest.random(r, s.outChannels());
+        int[] outShape = s.outputShape(xShape);
+        float[] g = ConvOpTest.random(r, outShape[0] * outShape[1] * outShape[2] * outShape[3]);
+        float[] expectedOut = ConvReference.forward(s, x, xShape, w, b);
+        float[][] expectedGrads = ConvReference.backward(s, x, xShape, w, g);
+        for (int threads : new int[] {1, 2, 3}) {
+            Parallel.setThreads(threads);
+            Tensor out = Tensor.full(Float.NaN, outShape);
+            ConvOp.forward(s, new Tensor(x, xShape), new Tensor(w, s.weightShape()), new Tensor(b, s.outChannels()), out);
+            assertClose(expectedOut, out.data(), name + " out, threads " + threads);
+            Tensor gradX = Tensor.full(Float.NaN, xShape);
+            Tensor gradW = Tensor.zeros(s.weightShape());
+            Tensor gradB = Tensor.zeros(s.outChannels());
+            ConvOp.backward(s, new Tensor(x, xShape), new Tensor(w, s.weightShape()), new Tensor(g, outShape),
+                    gradX, gradW, gradB);
+            assertClose(expectedGrads[0], gradX.data(), name + " gradX, threads " + threads);
+            assertClose(expectedGrads[1], gradW.data(), name + " gradW, threads " + threads);
+            assertClose(expectedGrads[2], gradB.data(), name + " gradB, threads " + threads);
+            // Same inputs, same thread count: bit-identical results.
+            Tensor again = Tensor.zeros(s.weightShape());
+            ConvOp.backward(s, new Tensor(x, xShape), new Tensor(w, s.weightShape()), new Tensor(g, outShape),
+                    null, again, null);
+            assertArrayEquals(gradW.data(), again.data(), name + " gradW repeatable");
+        }
+    }
+
+    private static void assertClose(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            float tol = 1e-4f * Math.max(1f, Math.abs(expected[i])) + 2e-4f;
+            if (!(Math.abs(expected[i] - actual[i]) <= tol)) {
+                throw new AssertionError(what + ": element " + i + " expected " + expected[i] + " got " + actual[i]);
+            }
+        }
+    }
+}
