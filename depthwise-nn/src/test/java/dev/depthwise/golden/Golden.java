@@ -1,0 +1,142 @@
+package dev.depthwise.golden;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.io.SafeTensors;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One golden file written by {@code scripts/golden/make_golden.py}: the tensors PyTorch used and
+ * produced, and the comparison every golden test uses.
+ *
+ * <p>Tolerance: {@code |actual - expected| <= 1e-5 + 1e-4 * |expected|} for every element. The references
+ * are computed by PyTorch in float64 from the same float32 inputs, so this bounds our float32 error.
+ */
+final class Golden {
+    static final double ABSOLUTE = 1e-5;
+    static final double RELATIVE = 1e-4;
+
+    private final String name;
+    private final Map<String, Tensor> tensors;
+    private final Map<String, String> metadata;
+
+    private Golden(String name, SafeTensors.Contents contents) {
+        this.name = name;
+        this.tensors = contents.tensors();
+        this.metadata = contents.metadata();
+    }
+
+    /** {@code golden/<name>.safetensors} from the test resources. */
+    static Golden load(String name) {
+        String resource = "/golden/" + name + ".safetensors";
+        try {
+            Path file = Path.of(Objects.requireNonNull(Golden.class.getResource(resource), resource).toURI());
+            return new Golden(name, SafeTensors.read(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A fresh copy, so an op writing into it cannot change the reference. */
+    Tensor tensor(String key) {
+        Tensor t = tensors.get(key);
+        if (t == null) {
+            throw new IllegalArgumentException(name + " has no tensor '" + key + "'; it has " + tensors.keySet());
+        }
+        return t.copy();
+    }
+
+    float[] array(String key) {
+        return tensor(key).data();
+    }
+
+    /** Integer tensors (indices, targets) are stored as I64 and read exactly as float. */
+    int[] ints(String key) {
+        float[] values = tensors.get(key).data();
+        int[] out = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = (int) values[i];
+        }
+        return out;
+    }
+
+    float scalar(String key) {
+        return tensors.get(key).data()[0];
+    }
+
+    int intMeta(String key) {
+        return Integer.parseInt(metadata.get(key));
+    }
+
+    float floatMeta(String key) {
+        return Float.parseFloat(metadata.get(key));
+    }
+
+    /** A tensor of the reference's shape filled with NaN: proves the op writes every element. */
+    Tensor nanLike(String key) {
+        return Tensor.full(Float.NaN, tensors.get(key).shape());
+    }
+
+    Tensor zerosLike(String key) {
+        return Tensor.zeros(tensors.get(key).shape());
+    }
+
+    void assertClose(String key, Tensor actual) {
+        assertArrayEquals(tensors.get(key).shape(), actual.shape(), () -> name + "." + key + ": shape");
+        assertClose(key, actual.data());
+    }
+
+    void assertClose(String key, float[] actual) {
+        assertClose(name + "." + key, tensors.get(key).data(), actual, 1.0);
+    }
+
+    void assertClose(String key, float actual) {
+        assertClose(key, new float[] {actual});
+    }
+
+    /**
+     * Compares element by element; on failure reports the count of bad elements and the worst one.
+     * {@code scale} multiplies the expected values first (e.g. 2 after accumulating a gradient twice).
+     */
+    static void assertClose(String what, float[] expected, float[] actual, double scale) {
+        if (expected.length != actual.length) {
+            fail(what + ": " + actual.length + " elements, expected " + expected.length);
+        }
+        int bad = 0;
+        int worst = -1;
+        double worstExcess = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double e = scale * expected[i];
+            double diff = Math.abs(actual[i] - e);
+            double allowed = ABSOLUTE + RELATIVE * Math.abs(e);
+            if (!(diff <= allowed)) { // NaN fails too
+                bad++;
+                double excess = Double.isNaN(diff) ? Double.POSITIVE_INFINITY : diff / allowed;
+                if (worst < 0 || excess > worstExcess) {
+                    worst = i;
+                    worstExcess = excess;
+                }
+            }
+        }
+        if (bad > 0) {
+            fail(String.format("%s: %d of %d elements differ from PyTorch beyond %.0e + %.0e*|expected|; worst at "
+                            + "flat index %d: got %.8g, expected %.8g (first values got %s, expected %s)",
+                    what, bad, expected.length, ABSOLUTE, RELATIVE, worst, actual[worst], scale * expected[worst],
+                    head(actual), head(expected)));
+        }
+    }
+
+    private static String head(float[] a) {
+        return Arrays.toString(Arrays.copyOf(a, Math.min(4, a.length)));
+    }
+}

@@ -1,0 +1,44 @@
+package dev.depthwise.golden;
+
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.LossOp;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** Cross-entropy (plain, weighted with an ignored label, [N, C]), soft-IoU and softmax against PyTorch. */
+class LossGoldenTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cross_entropy", "cross_entropy_weighted_ignore", "cross_entropy_2d"})
+    void crossEntropy(String name) {
+        Golden g = Golden.load("ops/" + name);
+        float[] classWeights = name.contains("weighted") ? g.array("class_weights") : null;
+        Tensor grad = g.nanLike("grad_logits");
+        float loss = LossOp.crossEntropy(g.tensor("logits"), g.ints("target"), classWeights,
+                g.intMeta("ignore_index"), grad);
+        g.assertClose("loss", loss);
+        g.assertClose("grad_logits", grad);
+
+        float lossOnly = LossOp.crossEntropy(g.tensor("logits"), g.ints("target"), classWeights,
+                g.intMeta("ignore_index"), null);
+        g.assertClose("loss", lossOnly);
+    }
+
+    @Test
+    void softIoU() {
+        Golden g = Golden.load("ops/soft_iou");
+        Tensor grad = g.nanLike("grad_logits");
+        float loss = LossOp.softIoU(g.tensor("logits"), g.ints("target"), grad);
+        g.assertClose("loss", loss);
+        g.assertClose("grad_logits", grad);
+    }
+
+    @Test
+    void softmaxOverChannels() {
+        Golden g = Golden.load("ops/soft_iou");
+        Tensor probs = g.nanLike("probs");
+        LossOp.softmax(g.tensor("logits"), probs);
+        g.assertClose("probs", probs);
+    }
+}
