@@ -1,0 +1,68 @@
+package dev.depthwise.models;
+
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.ElementwiseOp;
+import dev.depthwise.nn.Conv2dNormActivation;
+import dev.depthwise.nn.Module;
+import dev.depthwise.nn.ReLU6;
+import dev.depthwise.nn.Sequential;
+import dev.depthwise.nn.Upsample;
+
+/**
+ * One decoder step of {@link MobileNetV2Segmenter}: bilinear ×2 upsampling, concatenation with the
+ * encoder's skip at that resolution, then a depthwise 3×3 + BN + ReLU6 and a pointwise 1×1 + BN + ReLU6
+ * (the transposed convs of TensorFlow's pix2pix upsampler replaced by the cheaper MobileNet pattern).
+ */
+final class UpBlock extends Module {
+    private final Upsample upsample;
+    private final Sequential conv;
+    private Tensor skip;
+    private Tensor concat;
+    private Tensor gradUp;
+    private Tensor gradSkip;
+
+    UpBlock(int in, int skipChannels, int out) {
+        int mixed = in + skipChannels;
+        this.upsample = addModule("upsample", new Upsample(2, Upsample.Mode.BILINEAR));
+        this.conv = addModule("conv", new Sequential(
+                new Conv2dNormActivation(mixed, mixed, 3, 1, mixed, new ReLU6(true)),
+                new Conv2dNormActivation(mixed, out, 1, 1, 1, new ReLU6(true))));
+    }
+
+    /** Upsamples {@code x} and merges {@code skip}, which must have twice x's height and width. */
+    Tensor forward(Tensor x, Tensor skip) {
+        this.skip = skip;
+        return forward(x);
+    }
+
+    @Override
+    protected Tensor computeForward(Tensor x) {
+        if (skip == null) {
+            throw new IllegalStateException("UpBlock: call forward(x, skip)");
+        }
+        Tensor u = upsample.forward(x);
+        if (u.n() != skip.n() || u.h() != skip.h() || u.w() != skip.w()) {
+            throw new IllegalArgumentException("UpBlock: upsampled " + u.shapeString() + " does not match skip "
+                    + skip.shapeString() + " (input height and width must be multiples of 32)");
+        }
+        concat = reuse(concat, u.n(), u.c() + skip.c(), u.h(), u.w());
+        ElementwiseOp.concatChannels(new Tensor[] {u, skip}, concat);
+        int[] skipShape = skip.shape();
+        int[] upShape = u.shape();
+        gradSkip = reuse(gradSkip, skipShape);
+        gradUp = reuse(gradUp, upShape);
+        return conv.forward(concat);
+    }
+
+    @Override
+    protected Tensor computeBackward(Tensor gradOut) {
+        Tensor g = conv.backward(gradOut);
+        ElementwiseOp.splitChannels(g, new Tensor[] {gradUp, gradSkip});
+        return upsample.backward(gradUp);
+    }
+
+    /** d loss / d skip from the last backward. */
+    Tensor skipGradient() {
+        return gradSkip;
+    }
+}
