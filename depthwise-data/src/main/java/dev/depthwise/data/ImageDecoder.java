@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -33,7 +34,33 @@ public final class ImageDecoder {
 
     /** Decodes any supported format to RGB. Alpha is dropped (as PIL's {@code convert("RGB")}); grey is replicated. */
     public static RgbImage readRgb(Path file) throws BadFileException {
-        return toRgb(file, decode(file));
+        return toRgb(file, decode(file).image());
+    }
+
+    /** As {@link #readRgb(Path)}, noting in {@code report} a file whose content is not what its extension says. */
+    public static RgbImage readRgb(Path file, SkippedFiles report) throws BadFileException {
+        Decoded decoded = decode(file);
+        String extension = extensionFormat(file);
+        if (extension != null && !extension.equals(decoded.format())) {
+            report.note(file, "holds " + decoded.format().toUpperCase(Locale.ROOT) + " data, not "
+                    + extension.toUpperCase(Locale.ROOT) + " (read by its content)");
+        }
+        return toRgb(file, decoded.image());
+    }
+
+    /** A decoded image and the format its bytes turned out to be ("jpeg", "png", "gif", ...). */
+    public record Decoded(BufferedImage image, String format) {
+    }
+
+    private static String extensionFormat(Path file) {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        int dot = name.lastIndexOf('.');
+        String ext = dot < 0 ? "" : name.substring(dot + 1);
+        return switch (ext) {
+            case "jpg", "jpeg" -> "jpeg";
+            case "png", "gif", "bmp" -> ext;
+            default -> null;
+        };
     }
 
     /**
@@ -41,7 +68,7 @@ public final class ImageDecoder {
      * The stored sample values are used as they are (for a palette PNG, the indices, as PIL does).
      */
     public static Mask readTrimap(Path file) throws BadFileException {
-        BufferedImage image = decode(file);
+        BufferedImage image = decode(file).image();
         Raster raster = image.getRaster();
         int w = raster.getWidth();
         int h = raster.getHeight();
@@ -63,7 +90,7 @@ public final class ImageDecoder {
     }
 
     /** Decodes the first image in {@code file}, trying every reader that recognises its bytes. */
-    public static BufferedImage decode(Path file) throws BadFileException {
+    public static Decoded decode(Path file) throws BadFileException {
         if (!Files.isRegularFile(file)) {
             throw new BadFileException(file, Files.exists(file) ? "not a regular file" : "file not found");
         }
@@ -80,7 +107,7 @@ public final class ImageDecoder {
                 ImageReader reader = readers.next();
                 in.seek(0);
                 try {
-                    return readWhole(reader, in);
+                    return new Decoded(readWhole(reader, in), reader.getFormatName().toLowerCase(Locale.ROOT));
                 } catch (IOException | RuntimeException e) {
                     failures.add(reader.getFormatName() + ": " + e.getMessage());
                 } finally {

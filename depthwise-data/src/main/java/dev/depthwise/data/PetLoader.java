@@ -165,7 +165,7 @@ public final class PetLoader implements AutoCloseable {
         }
         Prepared p;
         try {
-            PetSample sample = PetSample.load(entries.get(index));
+            PetSample sample = PetSample.load(entries.get(index), skipped);
             int s = options.size();
             p = new Prepared(Transforms.resize(sample.image(), s, s, options.interpolation()),
                     Transforms.resize(sample.mask(), s, s), sample.image().width(), sample.image().height());

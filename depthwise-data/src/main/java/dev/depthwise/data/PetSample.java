@@ -5,7 +5,12 @@ public record PetSample(String name, RgbImage image, Mask mask) {
 
     /** Decodes an entry's image and trimap; a bad image, bad trimap or a size mismatch is a {@link BadFileException}. */
     public static PetSample load(PetEntry entry) throws BadFileException {
-        RgbImage image = ImageDecoder.readRgb(entry.image());
+        return load(entry, new SkippedFiles(null));
+    }
+
+    /** As {@link #load(PetEntry)}, noting in {@code report} an image whose content is not what its name says. */
+    public static PetSample load(PetEntry entry, SkippedFiles report) throws BadFileException {
+        RgbImage image = ImageDecoder.readRgb(entry.image(), report);
         Mask mask = ImageDecoder.readTrimap(entry.trimap());
         if (mask.width() != image.width() || mask.height() != image.height()) {
             throw new BadFileException(entry.trimap(), "mask is " + mask.width() + "x" + mask.height()

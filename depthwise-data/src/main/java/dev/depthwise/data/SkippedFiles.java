@@ -10,11 +10,14 @@ import java.util.Map;
 /**
  * The run's record of skipped files: one warning line per file, the first time it is seen
  * (a bad file met again in the next epoch is not reported twice), and a count for the summary.
+ * Also notes odd files that were read all the same (PNG or GIF bytes behind a {@code .jpg} name),
+ * one line each, so a user learns about them without losing the sample.
  * Thread-safe: the loader's worker threads report here.
  */
 public final class SkippedFiles {
     private final PrintStream out;
     private final Map<Path, String> reasons = new LinkedHashMap<>();
+    private final Map<Path, String> notes = new LinkedHashMap<>();
 
     /** Warnings go to {@code out}, or nowhere if it is null. */
     public SkippedFiles(PrintStream out) {
@@ -36,6 +39,21 @@ public final class SkippedFiles {
         }
     }
 
+    /** An odd file that was read anyway; printed once per file, not counted as skipped. */
+    public synchronized void note(Path file, String remark) {
+        if (notes.putIfAbsent(file, remark) == null && out != null) {
+            out.println("note: " + file + ": " + remark);
+        }
+    }
+
+    public synchronized int noteCount() {
+        return notes.size();
+    }
+
+    public synchronized List<Path> notedFiles() {
+        return new ArrayList<>(notes.keySet());
+    }
+
     public synchronized int count() {
         return reasons.size();
     }
@@ -48,9 +66,11 @@ public final class SkippedFiles {
         return reasons.get(file);
     }
 
-    /** One line for the end of a run, e.g. "2 files skipped (see warnings above)". */
+    /** One line for the end of a run, e.g. "2 files skipped (see warnings above); 1 odd file read (see notes)". */
     public synchronized String summary() {
         int n = reasons.size();
-        return n == 0 ? "no files skipped" : n + (n == 1 ? " file" : " files") + " skipped (see warnings above)";
+        String skipped = n == 0 ? "no files skipped" : n + (n == 1 ? " file" : " files") + " skipped (see warnings above)";
+        int k = notes.size();
+        return k == 0 ? skipped : skipped + "; " + k + (k == 1 ? " odd file" : " odd files") + " read (see notes)";
     }
 }

@@ -29,6 +29,13 @@ class ImageDecoderTest {
         assertEquals(40, image.get(4, 2, 0));
         assertEquals(20, image.get(4, 2, 1));
         assertEquals(100, image.get(4, 2, 2));
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        SkippedFiles report = new SkippedFiles(new java.io.PrintStream(log, true));
+        ImageDecoder.readRgb(file, report);
+        ImageDecoder.readRgb(file, report);
+        assertEquals("note: " + file + ": holds PNG data, not JPEG (read by its content)", log.toString().strip());
+        assertEquals(0, report.count());
+        assertEquals("no files skipped; 1 odd file read (see notes)", report.summary());
     }
 
     @Test

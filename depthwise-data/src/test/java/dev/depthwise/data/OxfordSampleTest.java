@@ -31,15 +31,18 @@ class OxfordSampleTest {
                 }
             }
         }
-        System.out.print(log);
         System.out.println("oxford-pets-sample: " + names.size() + " pairs read; " + skipped.summary());
         assertEquals(150 + 49, names.size(), "every listed pair is read");
         assertEquals(0, skipped.count(), log.toString());
         assertTrue(names.contains("Abyssinian_5"), "the RGBA PNG behind a .jpg name (test list) is read");
+        assertEquals(List.of(pets.imageFile("Abyssinian_5")), skipped.notedFiles());
+        assertTrue(log.toString().contains("Abyssinian_5.jpg: holds PNG data, not JPEG (read by its content)"), log.toString());
 
         // The GIF behind a .jpg name is in no list; it decodes too, and its trimap is all background.
         PetSample gif = PetSample.load(new PetEntry("Abyssinian_34", 0, 1, 1,
-                pets.imageFile("Abyssinian_34"), pets.trimapFile("Abyssinian_34")));
+                pets.imageFile("Abyssinian_34"), pets.trimapFile("Abyssinian_34")), skipped);
+        assertTrue(skipped.notedFiles().contains(pets.imageFile("Abyssinian_34")));
+        System.out.print(log);
         assertEquals(250, gif.image().width());
         assertEquals(202, gif.image().height());
         for (byte c : gif.mask().classes()) {
