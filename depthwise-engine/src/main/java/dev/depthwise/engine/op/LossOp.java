@@ -35,10 +35,14 @@ public final class LossOp {
         float[] xs = logits.data();
         float[] ps = probs.data();
         Parallel.forRange(px.blocks, (from, to) -> {
+            double[] p = new double[px.channels];
             for (int b = from; b < to; b++) {
                 for (int pixel = px.start(b), end = px.end(b); pixel < end; pixel++) {
                     int base = px.base(pixel);
-                    softmaxAt(xs, base, px.plane, px.channels, ps);
+                    softmaxAt(xs, base, px.plane, px.channels, p);
+                    for (int c = 0; c < px.channels; c++) {
+                        ps[base + c * px.plane] = (float) p[c];
+                    }
                 }
             }
         });
@@ -69,6 +73,7 @@ public final class LossOp {
         float[] gs = gradLogits == null ? null : gradLogits.data();
         double[] partial = new double[px.blocks];
         Parallel.forRange(px.blocks, (from, to) -> {
+            double[] e = new double[px.channels];
             for (int b = from; b < to; b++) {
                 double sum = 0;
                 for (int pixel = px.start(b), end = px.end(b); pixel < end; pixel++) {
@@ -83,15 +88,16 @@ public final class LossOp {
                         continue;
                     }
                     double w = classWeights == null ? 1.0 : classWeights[y];
-                    double logSumExp = logSumExp(xs, base, px.plane, px.channels);
-                    sum += w * (logSumExp - xs[base + y * px.plane]);
+                    float max = shiftedExps(xs, base, px.plane, px.channels, e);
+                    double expSum = sum(e);
+                    // nll = log(sum exp(x - max)) - (x_y - max)
+                    sum += w * (Math.log(expSum) - (xs[base + y * px.plane] - (double) max));
                     if (gs != null) {
-                        // d/dx_c of w*(lse - x_y) / norm = w/norm * (softmax_c - [c == y])
+                        // d/dx_c of w*nll / norm = w/norm * (softmax_c - [c == y])
                         double scale = w / norm;
                         for (int c = 0; c < px.channels; c++) {
-                            int i = base + c * px.plane;
-                            double p = Math.exp(xs[i] - logSumExp);
-                            gs[i] = (float) (scale * (c == y ? p - 1 : p));
+                            double p = e[c] / expSum;
+                            gs[base + c * px.plane] = (float) (scale * (c == y ? p - 1 : p));
                         }
                     }
                 }
@@ -202,32 +208,32 @@ public final class LossOp {
         }
     }
 
-    private static double logSumExp(float[] x, int base, int stride, int channels) {
+    /** e[c] = exp(x_c - max) for one pixel's channels; returns the max, whose subtraction keeps exp finite. */
+    private static float shiftedExps(float[] x, int base, int stride, int channels, double[] e) {
         float max = Float.NEGATIVE_INFINITY;
         for (int c = 0; c < channels; c++) {
             max = Math.max(max, x[base + c * stride]);
         }
-        double sum = 0;
         for (int c = 0; c < channels; c++) {
-            sum += Math.exp(x[base + c * stride] - (double) max);
+            e[c] = Math.exp(x[base + c * stride] - (double) max);
         }
-        return max + Math.log(sum);
+        return max;
     }
 
-    /** Softmax of one pixel's channels into probs at the same strided positions. */
-    private static void softmaxAt(float[] x, int base, int stride, int channels, float[] probs) {
-        double logSumExp = logSumExp(x, base, stride, channels);
-        for (int c = 0; c < channels; c++) {
-            int i = base + c * stride;
-            probs[i] = (float) Math.exp(x[i] - logSumExp);
+    private static double sum(double[] a) {
+        double s = 0;
+        for (double v : a) {
+            s += v;
         }
+        return s;
     }
 
     /** Softmax of one pixel's channels into a dense array. */
     private static void softmaxAt(float[] x, int base, int stride, int channels, double[] probs) {
-        double logSumExp = logSumExp(x, base, stride, channels);
+        shiftedExps(x, base, stride, channels, probs);
+        double sum = sum(probs);
         for (int c = 0; c < channels; c++) {
-            probs[c] = Math.exp(x[base + c * stride] - logSumExp);
+            probs[c] /= sum;
         }
     }
 

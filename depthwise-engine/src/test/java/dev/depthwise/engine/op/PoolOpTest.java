@@ -48,6 +48,43 @@ class PoolOpTest {
     }
 
     @Test
+    void vectorisedTwoByTwoPathAgreesWithTheSequentialScanOnTiesAndNaNs() {
+        // wide rows reach the vector loop; few distinct values make many ties
+        int[] shape = {2, 3, 9, 75};
+        Tensor x = Tensor.zeros(shape);
+        java.util.Random r = new java.util.Random(11);
+        for (int i = 0; i < x.size(); i++) {
+            x.data()[i] = r.nextInt(20) == 0 ? Float.NaN : r.nextInt(3);
+        }
+        int[] outShape = PoolOp.maxPoolOutputShape(shape, 2, 2);
+        Tensor out = Tensor.zeros(outShape);
+        int[] indices = new int[out.size()];
+        PoolOp.maxPool(x, 2, 2, out, indices);
+        int outW = outShape[3];
+        for (int p = 0; p < 6; p++) {
+            for (int oh = 0; oh < outShape[2]; oh++) {
+                for (int ow = 0; ow < outW; ow++) {
+                    float best = Float.NEGATIVE_INFINITY;
+                    int bestIndex = 2 * oh * 75 + 2 * ow;
+                    for (int kh = 0; kh < 2; kh++) {
+                        for (int kw = 0; kw < 2; kw++) {
+                            int idx = (2 * oh + kh) * 75 + 2 * ow + kw;
+                            float v = x.data()[p * 9 * 75 + idx];
+                            if (v > best || Float.isNaN(v)) {
+                                best = v;
+                                bestIndex = idx;
+                            }
+                        }
+                    }
+                    int o = (p * outShape[2] + oh) * outW + ow;
+                    assertEquals(bestIndex, indices[o], "index at plane " + p + " (" + oh + ", " + ow + ")");
+                    assertEquals(best, out.data()[o]);
+                }
+            }
+        }
+    }
+
+    @Test
     void nanIsTheMaximum() {
         Tensor x = new Tensor(new float[] {1, Float.NaN, 3, 2}, 1, 1, 2, 2);
         Tensor out = Tensor.zeros(1, 1, 1, 1);
