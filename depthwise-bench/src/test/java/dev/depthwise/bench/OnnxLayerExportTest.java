@@ -2,7 +2,17 @@ package dev.depthwise.bench;
 
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.io.onnx.OnnxExporter;
+import dev.depthwise.nn.AdaptiveAvgPool2d;
+import dev.depthwise.nn.BatchNorm2d;
 import dev.depthwise.nn.Conv2d;
+import dev.depthwise.nn.DepthwiseSeparableConv2d;
+import dev.depthwise.nn.Dropout;
+import dev.depthwise.nn.Linear;
+import dev.depthwise.nn.MaxPool2d;
+import dev.depthwise.nn.MaxUnpool2d;
+import dev.depthwise.nn.ReLU;
+import dev.depthwise.nn.ReLU6;
+import dev.depthwise.nn.Upsample;
 import dev.depthwise.nn.Flatten;
 import dev.depthwise.nn.Identity;
 import dev.depthwise.nn.Module;
@@ -30,6 +40,36 @@ class OnnxLayerExportTest {
     }
 
     @Test
+    void segnetStagePoolIndicesIntoUnpoolAtBatchTwoAndUpsampling() throws Exception {
+        MaxPool2d pool = new MaxPool2d(2);
+        Module net = new Sequential(
+                new BatchNorm2d(3),
+                new DepthwiseSeparableConv2d(3, 8, 3, 1, 1),
+                new BatchNorm2d(8),
+                new ReLU(),
+                pool,
+                new Conv2d(8, 8, 3, 1, 1, 1, false),
+                new ReLU6(),
+                new MaxUnpool2d(pool),               // back to the odd pre-pool size
+                new Upsample(2, Upsample.Mode.NEAREST),
+                new Upsample(2, Upsample.Mode.BILINEAR));
+        assertMatchesOrt(net, 2, 3, 7, 9);
+    }
+
+    @Test
+    void classifierHead() throws Exception {
+        Module net = new Sequential(
+                new Conv2d(3, 8, 3, 2, 1, 1, false),
+                new BatchNorm2d(8),
+                new ReLU6(),
+                new AdaptiveAvgPool2d(1),
+                new Flatten(),
+                new Dropout(0.2f, 1),
+                new Linear(8, 5));
+        assertMatchesOrt(net, 3, 3, 10, 10);
+    }
+
+    @Test
     void aLayerWithoutExporterIsNamedWithItsPath() {
         Module net = new Sequential(new Conv2d(3, 4, 1, 1, 0, 1, false), new Sequential(new Mystery()));
         var e = assertThrows(UnsupportedOperationException.class, () -> OnnxExporter.toBytes(net, "net", 3, 4, 4));
@@ -39,10 +79,11 @@ class OnnxLayerExportTest {
     /** Fills every parameter and buffer with seeded values, runs both, compares within 1e-4. */
     static void assertMatchesOrt(Module net, int n, int c, int h, int w) throws Exception {
         Random rnd = new Random(3);
-        net.stateDict().values().forEach(t -> {
+        net.stateDict().forEach((key, t) -> {
             float[] v = t.data();
             for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (0.5 * rnd.nextGaussian());
+                // Variances must be positive; everything else any value.
+                v[i] = key.endsWith("running_var") ? 0.5f + rnd.nextFloat() : (float) (0.5 * rnd.nextGaussian());
             }
         });
         net.eval();

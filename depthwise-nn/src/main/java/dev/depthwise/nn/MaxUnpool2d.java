@@ -17,6 +17,11 @@ public final class MaxUnpool2d extends Module {
         this.pool = pool;
     }
 
+    /** The pool whose indices and input size this unpool uses. */
+    public MaxPool2d pool() {
+        return pool;
+    }
+
     @Override
     protected Tensor computeForward(Tensor x) {
         requireRank(x, 4);

@@ -22,6 +22,14 @@ public final class Upsample extends Module {
         this.mode = mode;
     }
 
+    public int scale() {
+        return scale;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
     @Override
     protected Tensor computeForward(Tensor x) {
         requireRank(x, 4);

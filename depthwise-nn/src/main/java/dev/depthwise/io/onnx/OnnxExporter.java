@@ -2,15 +2,27 @@ package dev.depthwise.io.onnx;
 
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.ConvSpec;
+import dev.depthwise.nn.AdaptiveAvgPool2d;
+import dev.depthwise.nn.BatchNorm2d;
 import dev.depthwise.nn.Conv2d;
+import dev.depthwise.nn.DepthwiseSeparableConv2d;
+import dev.depthwise.nn.Dropout;
 import dev.depthwise.nn.Flatten;
 import dev.depthwise.nn.Identity;
+import dev.depthwise.nn.Linear;
+import dev.depthwise.nn.MaxPool2d;
+import dev.depthwise.nn.MaxUnpool2d;
 import dev.depthwise.nn.Module;
+import dev.depthwise.nn.ReLU;
+import dev.depthwise.nn.ReLU6;
 import dev.depthwise.nn.Sequential;
+import dev.depthwise.nn.Upsample;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -38,12 +50,26 @@ public final class OnnxExporter {
 
     static {
         register(Sequential.class, (e, path, seq, x) -> e.exportChildren(path, seq, x));
+        register(DepthwiseSeparableConv2d.class, (e, path, m, x) -> e.exportChildren(path, m, x));
         register(Conv2d.class, OnnxExporter::conv);
+        register(BatchNorm2d.class, OnnxExporter::batchNorm);
+        register(ReLU.class, (e, path, m, x) -> e.graph.relu(path, x));
+        register(ReLU6.class, (e, path, m, x) -> e.graph.relu6(path, x));
+        register(Dropout.class, (e, path, m, x) -> x); // inference: the identity
         register(Identity.class, (e, path, m, x) -> x);
         register(Flatten.class, (e, path, m, x) -> e.graph.flatten(path, x));
+        register(Linear.class, (e, path, m, x) -> e.graph.linear(path, x, e.weight(path, "weight", m.weight().value()),
+                m.bias() == null ? null : e.weight(path, "bias", m.bias().value())));
+        register(MaxPool2d.class, OnnxExporter::maxPool);
+        register(MaxUnpool2d.class, OnnxExporter::maxUnpool);
+        register(AdaptiveAvgPool2d.class, (e, path, m, x) -> e.graph.globalAveragePool(path, x));
+        register(Upsample.class, (e, path, m, x) -> e.graph.resize(path, x, m.scale(), m.scale(),
+                m.mode() == Upsample.Mode.BILINEAR));
     }
 
     private final OnnxGraph graph;
+    /** Each exported pool's input and Indices output, for the unpool built on it. */
+    private final Map<MaxPool2d, List<String>> pools = new IdentityHashMap<>();
 
     private OnnxExporter(OnnxGraph graph) {
         this.graph = graph;
@@ -116,5 +142,31 @@ public final class OnnxExporter {
         String b = conv.bias() == null ? null : e.weight(path, "bias", conv.bias().value());
         return e.graph.conv(path, x, w, b, s.kernelH(), s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW(),
                 s.dilationH(), s.dilationW(), s.groups());
+    }
+
+    private static String batchNorm(OnnxExporter e, String path, BatchNorm2d bn, String x) {
+        int c = bn.channels();
+        // A non-affine BatchNorm is the affine one with scale 1 and shift 0.
+        Tensor scale = bn.weight() != null ? bn.weight().value() : Tensor.full(1f, c);
+        Tensor shift = bn.bias() != null ? bn.bias().value() : Tensor.zeros(c);
+        return e.graph.batchNorm(path, x, e.weight(path, "weight", scale), e.weight(path, "bias", shift),
+                e.weight(path, "running_mean", bn.runningMean()), e.weight(path, "running_var", bn.runningVar()),
+                bn.eps());
+    }
+
+    private static String maxPool(OnnxExporter e, String path, MaxPool2d pool, String x) {
+        List<String> outs = e.graph.maxPoolWithIndices(path, x, pool.kernel(), pool.stride());
+        e.pools.put(pool, List.of(x, outs.get(1)));
+        return outs.get(0);
+    }
+
+    private static String maxUnpool(OnnxExporter e, String path, MaxUnpool2d unpool, String x) {
+        MaxPool2d pool = unpool.pool();
+        List<String> pooled = e.pools.get(pool);
+        if (pooled == null) {
+            throw new UnsupportedOperationException("ONNX export: MaxUnpool2d at '" + path
+                    + "' comes before the MaxPool2d it unpools in the module tree");
+        }
+        return e.graph.maxUnpool(path, x, pooled.get(1), pooled.get(0), pool.kernel(), pool.stride());
     }
 }
