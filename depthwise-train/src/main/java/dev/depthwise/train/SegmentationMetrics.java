@@ -1,5 +1,6 @@
 package dev.depthwise.train;
 
+import dev.depthwise.data.Mask;
 import dev.depthwise.engine.Tensor;
 
 import java.util.LinkedHashMap;
@@ -33,11 +34,7 @@ import java.util.Map;
  * </ul>
  */
 public final class SegmentationMetrics {
-    /** The article's classes: trimap 1 (pet), 2 (background), 3 (border) minus one. */
-    public static final int PET = 0;
-    public static final int BACKGROUND = 1;
-    public static final int BORDER = 2;
-    public static final int NUM_CLASSES = 3;
+    /** Names of the trimap classes {@link Mask#PET}, {@link Mask#BACKGROUND}, {@link Mask#BORDER}, for tables. */
     public static final String[] CLASS_NAMES = {"pet", "background", "border"};
 
     private static final double SOFT_IOU_SMOOTH = 0.001;
@@ -49,7 +46,7 @@ public final class SegmentationMetrics {
 
     /** The article's setting: 3 classes, IoU ignoring the background. */
     public static SegmentationMetrics forTrimaps() {
-        return new SegmentationMetrics(NUM_CLASSES, BACKGROUND);
+        return new SegmentationMetrics(Mask.NUM_CLASSES, Mask.BACKGROUND);
     }
 
     /** @param ignoreClass the class left out of {@link #iou()}, or -1 for none */
@@ -217,7 +214,7 @@ public final class SegmentationMetrics {
         m.put("soft_iou", softIoU());
         double[] perClass = perClassIoU();
         for (int c = 0; c < perClass.length; c++) {
-            String name = perClass.length == NUM_CLASSES ? CLASS_NAMES[c] : "class" + c;
+            String name = perClass.length == Mask.NUM_CLASSES ? CLASS_NAMES[c] : "class" + c;
             m.put("iou_" + name, perClass[c]);
         }
         return m;

@@ -1,0 +1,182 @@
+package dev.depthwise.train;
+
+import dev.depthwise.data.BadFileException;
+import dev.depthwise.data.ImageDecoder;
+import dev.depthwise.data.Interpolation;
+import dev.depthwise.data.Mask;
+import dev.depthwise.data.RgbImage;
+import dev.depthwise.data.Transforms;
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.UpsampleOp;
+import dev.depthwise.nn.Module;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Segments images of any size with a trained model: the image is resized to the model's training size
+ * (nearest, as in training), the logits are upsampled bilinearly back to the image's original size, and
+ * each pixel takes its most likely class. Upsampling the logits rather than the label map gives smooth
+ * pet outlines on large photos.
+ *
+ * <p>Outputs per image {@code NAME.mask.png} (colour-coded classes, {@link TrimapColors}),
+ * {@code NAME.overlay.png} (the photo with the classes blended over it) and, on request,
+ * {@code NAME.cutout.png}: the pet on a transparent background (pet opaque, the border band
+ * half-transparent, background fully transparent).
+ */
+public final class Segmenter {
+    /** Extensions looked at when a directory is given; explicit files are decoded whatever their name. */
+    private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "gif", "bmp");
+    private static final float OVERLAY_ALPHA = 0.45f;
+
+    private final Module model;
+    private final int size;
+
+    /** A segmentation of one image at its original resolution: classes row by row. */
+    public record Segmentation(int width, int height, int[] classes) {
+    }
+
+    /** What {@link #segmentFiles} did. */
+    public record Summary(List<Path> written, List<String> skipped) {
+    }
+
+    /** @param size the square input size the model was trained at */
+    public Segmenter(Module model, int size) {
+        this.model = model;
+        this.size = size;
+        model.eval();
+    }
+
+    /** A segmenter for a training checkpoint (its model and image size). */
+    public static Segmenter fromCheckpoint(Path checkpoint) throws IOException {
+        Checkpoint.Contents c = Checkpoint.read(checkpoint);
+        return new Segmenter(c.model(), c.info().config().imageSize());
+    }
+
+    public Segmentation segment(RgbImage image) {
+        RgbImage small = Transforms.resize(image, size, size, Interpolation.NEAREST);
+        Tensor x = Tensor.zeros(1, 3, size, size);
+        Transforms.toChw(small, x.data(), 0);
+        Tensor logits = model.forward(x);
+        Tensor full = Tensor.zeros(1, logits.c(), image.height(), image.width());
+        UpsampleOp.bilinear(logits, full);
+        return new Segmentation(image.width(), image.height(), SegmentationMetrics.argmax(full));
+    }
+
+    /**
+     * Segments every image given (files, or directories whose image files are taken in name order) and
+     * writes the PNGs into {@code outDir}. A file that cannot be decoded is skipped with a warning line on
+     * {@code log} and listed in the summary; the others go on.
+     */
+    public Summary segmentFiles(List<Path> inputs, Path outDir, boolean cutout, PrintStream log) throws IOException {
+        Files.createDirectories(outDir);
+        List<Path> written = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        for (Path file : expand(inputs)) {
+            RgbImage image;
+            try {
+                image = ImageDecoder.readRgb(file);
+            } catch (BadFileException e) {
+                log.println("warning: skipping " + e.getMessage());
+                skipped.add(e.getMessage());
+                continue;
+            }
+            Segmentation s = segment(image);
+            String stem = stem(file);
+            written.add(writePng(maskImage(s), outDir.resolve(stem + ".mask.png")));
+            written.add(writePng(overlay(image, s), outDir.resolve(stem + ".overlay.png")));
+            if (cutout) {
+                written.add(writePng(cutout(image, s), outDir.resolve(stem + ".cutout.png")));
+            }
+        }
+        return new Summary(written, skipped);
+    }
+
+    private static List<Path> expand(List<Path> inputs) throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (Path p : inputs) {
+            if (Files.isDirectory(p)) {
+                try (Stream<Path> s = Files.list(p)) {
+                    s.filter(Files::isRegularFile).filter(Segmenter::looksLikeImage).sorted().forEach(files::add);
+                }
+            } else if (Files.exists(p)) {
+                files.add(p);
+            } else {
+                throw new IOException(p + ": no such file or directory");
+            }
+        }
+        return files;
+    }
+
+    private static boolean looksLikeImage(Path p) {
+        String name = p.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return !name.startsWith(".") && dot > 0 && IMAGE_EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    private static String stem(Path file) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
+    }
+
+    private static Path writePng(BufferedImage img, Path file) throws IOException {
+        AtomicFiles.write(file, out -> ImageIO.write(img, "png", out));
+        return file;
+    }
+
+    /** The classes as colours. */
+    public static BufferedImage maskImage(Segmentation s) {
+        BufferedImage img = new BufferedImage(s.width(), s.height(), BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < s.height(); y++) {
+            for (int x = 0; x < s.width(); x++) {
+                img.setRGB(x, y, TrimapColors.rgb(s.classes()[y * s.width() + x]));
+            }
+        }
+        return img;
+    }
+
+    /** The photo with each pixel's class colour blended over it. */
+    public static BufferedImage overlay(RgbImage image, Segmentation s) {
+        BufferedImage img = new BufferedImage(s.width(), s.height(), BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < s.height(); y++) {
+            for (int x = 0; x < s.width(); x++) {
+                int color = TrimapColors.rgb(s.classes()[y * s.width() + x]);
+                int rgb = 0;
+                for (int c = 0; c < 3; c++) {
+                    int photo = image.get(x, y, c);
+                    int tint = (color >> (16 - 8 * c)) & 0xff;
+                    rgb = (rgb << 8) | Math.round(photo * (1 - OVERLAY_ALPHA) + tint * OVERLAY_ALPHA);
+                }
+                img.setRGB(x, y, rgb);
+            }
+        }
+        return img;
+    }
+
+    /** The pet on a transparent background: pet opaque, border half-transparent, background transparent. */
+    public static BufferedImage cutout(RgbImage image, Segmentation s) {
+        BufferedImage img = new BufferedImage(s.width(), s.height(), BufferedImage.TYPE_INT_ARGB);
+        for (int y = 0; y < s.height(); y++) {
+            for (int x = 0; x < s.width(); x++) {
+                int alpha = switch (s.classes()[y * s.width() + x]) {
+                    case Mask.PET -> 255;
+                    case Mask.BORDER -> 128;
+                    default -> 0;
+                };
+                int rgb = (image.get(x, y, 0) << 16) | (image.get(x, y, 1) << 8) | image.get(x, y, 2);
+                img.setRGB(x, y, alpha == 0 ? 0 : (alpha << 24) | rgb);
+            }
+        }
+        return img;
+    }
+}

@@ -1,0 +1,128 @@
+package dev.depthwise.train;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The end-of-run report: {@code report.html} with charts of loss, pixel accuracy and IoU by epoch and the
+ * final metrics table. The charts are PNG files next to the page ({@code loss.png}, {@code accuracy.png},
+ * {@code iou.png}) and are also embedded in it, so the page alone can be mailed or archived.
+ */
+public final class TrainingReport {
+    public static final String FILE = "report.html";
+    private static final int WIDTH = 640;
+    private static final int HEIGHT = 400;
+
+    private TrainingReport() {
+    }
+
+    /** Writes the report and its charts into {@code dir}; returns the page's path. */
+    public static Path write(Path dir, RunConfig config, List<EpochRecord> history, String gridFile) throws IOException {
+        if (history.isEmpty()) {
+            throw new IllegalArgumentException("report: no epoch finished yet");
+        }
+        System.setProperty("java.awt.headless", "true");
+        double[] epochs = series(history, r -> r.epoch());
+        byte[] loss = chart("Loss", "loss", epochs,
+                Map.of("train", series(history, EpochRecord::trainLoss), "test", series(history, EpochRecord::testLoss)));
+        byte[] accuracy = chart("Test pixel accuracy", "pixel accuracy", epochs,
+                Map.of("test", series(history, EpochRecord::pixelAccuracy)));
+        byte[] iou = chart("Test IoU", "IoU", epochs,
+                Map.of("IoU (background ignored)", series(history, EpochRecord::iou),
+                        "mean IoU", series(history, r -> r.test().getOrDefault("mean_iou", 0.0))));
+        AtomicFiles.write(dir.resolve("loss.png"), loss);
+        AtomicFiles.write(dir.resolve("accuracy.png"), accuracy);
+        AtomicFiles.write(dir.resolve("iou.png"), iou);
+        Path page = dir.resolve(FILE);
+        AtomicFiles.write(page, html(config, history, gridFile, loss, accuracy, iou).getBytes(StandardCharsets.UTF_8));
+        return page;
+    }
+
+    private interface Value {
+        double of(EpochRecord r);
+    }
+
+    private static double[] series(List<EpochRecord> history, Value v) {
+        return history.stream().mapToDouble(v::of).toArray();
+    }
+
+    private static byte[] chart(String title, String yTitle, double[] x, Map<String, double[]> lines) throws IOException {
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+                .xAxisTitle("epoch").yAxisTitle(yTitle).build();
+        chart.getStyler().setLegendVisible(lines.size() > 1);
+        chart.getStyler().setDecimalPattern("#0.###");
+        lines.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e ->
+                chart.addSeries(e.getKey(), x, e.getValue()).setMarker(SeriesMarkers.CIRCLE));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+        return out.toByteArray();
+    }
+
+    private static String html(RunConfig c, List<EpochRecord> history, String gridFile, byte[]... charts) {
+        EpochRecord last = history.get(history.size() - 1);
+        StringBuilder h = new StringBuilder();
+        h.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Depthwise training report</title>\n")
+                .append("<style>body{font-family:sans-serif;margin:2em;max-width:1400px}")
+                .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;")
+                .append("text-align:right}th{background:#f4f4f4}img{margin:4px}</style></head><body>\n")
+                .append("<h1>Training report: ").append(escape(c.model().getOrDefault("name", "?"))).append("</h1>\n")
+                .append("<p>").append(escape(String.format(Locale.ROOT,
+                        "data %s, %d epochs, batch %d, %dx%d, optimizer %s lr %s, scheduler %s, loss %s, seed %d",
+                        c.dataDir(), c.epochs(), c.batchSize(), c.imageSize(), c.imageSize(), c.optimizer(), c.lr(),
+                        c.lrScheduler().describe(), c.loss(), c.seed()))).append("</p>\n");
+        h.append("<h2>Final test metrics (epoch ").append(last.epoch()).append(")</h2>\n<table>")
+                .append("<tr><th>metric</th><th>value</th></tr>\n");
+        last.test().forEach((k, v) -> h.append("<tr><td style=\"text-align:left\">").append(escape(k))
+                .append("</td><td>").append(String.format(Locale.ROOT, "%.4f", v)).append("</td></tr>\n"));
+        h.append(String.format(Locale.ROOT, "<tr><td style=\"text-align:left\">test loss</td><td>%.4f</td></tr>\n",
+                last.testLoss()));
+        h.append("</table>\n<h3>Confusion matrix (rows: target, columns: prediction)</h3>\n<table><tr><th></th>");
+        for (String name : SegmentationMetrics.CLASS_NAMES) {
+            h.append("<th>").append(name).append("</th>");
+        }
+        h.append("</tr>\n");
+        for (int t = 0; t < last.confusion().length; t++) {
+            h.append("<tr><th>").append(SegmentationMetrics.CLASS_NAMES[t]).append("</th>");
+            for (long v : last.confusion()[t]) {
+                h.append("<td>").append(v).append("</td>");
+            }
+            h.append("</tr>\n");
+        }
+        h.append("</table>\n<h2>By epoch</h2>\n");
+        for (byte[] png : charts) {
+            h.append("<img alt=\"chart\" src=\"data:image/png;base64,").append(Base64.getEncoder().encodeToString(png))
+                    .append("\">\n");
+        }
+        h.append("<table><tr><th>epoch</th><th>lr</th><th>train loss</th><th>test loss</th><th>pixel accuracy</th>")
+                .append("<th>IoU</th><th>mean IoU</th><th>soft IoU</th><th>images/s</th><th>seconds</th></tr>\n");
+        for (EpochRecord r : history) {
+            h.append(String.format(Locale.ROOT, "<tr><td>%d</td><td>%.2e</td><td>%.4f</td><td>%.4f</td><td>%.4f</td>"
+                            + "<td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.1f</td><td>%.0f</td></tr>\n",
+                    r.epoch(), r.lr(), r.trainLoss(), r.testLoss(), r.pixelAccuracy(), r.iou(),
+                    r.test().getOrDefault("mean_iou", 0.0), r.test().getOrDefault("soft_iou", 0.0),
+                    r.imagesPerSecond(), r.seconds()));
+        }
+        h.append("</table>\n");
+        if (gridFile != null) {
+            h.append("<h2>Test predictions after the last epoch</h2>\n<p>Rows of seven: input, ground truth, ")
+                    .append("prediction (orange pet, blue background, white border).</p>\n<img alt=\"predictions\" src=\"")
+                    .append(escape(gridFile)).append("\">\n");
+        }
+        return h.append("</body></html>\n").toString();
+    }
+
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}
