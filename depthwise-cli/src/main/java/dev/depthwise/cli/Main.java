@@ -9,7 +9,11 @@ import picocli.CommandLine.Command;
         subcommands = {
                 // One line per command; keep sorted.
                 CommandLine.HelpCommand.class,
+                DemoCommand.class,
+                EvalCommand.class,
                 GenerateCommand.class,
+                SegmentCommand.class,
+                TrainCommand.class,
         })
 public final class Main implements Runnable {
     @Override

@@ -1,0 +1,46 @@
+package dev.depthwise.cli;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.train.Demo;
+import dev.depthwise.train.Progress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code depthwise demo}: the quick start, generate, train, report and segment, in a few minutes. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Generate synthetic pets, train SegNet-DSC briefly, write the report and segment sample images.")
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--out", defaultValue = "runs/demo", description = "Output directory (default ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--epochs", description = "Training epochs (default: the quick setting).")
+    Integer epochs;
+
+    @Option(names = "--threads", description = "Compute threads (default: all cores).")
+    Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+        if (threads != null) {
+            Parallel.setThreads(threads);
+        }
+        long start = System.nanoTime();
+        Demo demo = Demo.quick();
+        if (epochs != null) {
+            demo = new Demo(demo.count(), demo.dataSize(), demo.imageSize(), epochs, demo.batchSize(), demo.lr(),
+                    demo.samples(), demo.seed());
+        }
+        Demo.Result r = demo.run(out, Progress.toStderr(), System.err);
+        System.out.printf(Locale.ROOT, "%ndemo finished in %.0f s: test pixel accuracy %.4f, IoU %.4f%n",
+                (System.nanoTime() - start) / 1e9, r.training().last().pixelAccuracy(), r.training().last().iou());
+        System.out.println("data:        " + r.data());
+        System.out.println("report:      " + r.training().report());
+        System.out.println("checkpoint:  " + r.training().lastCheckpoint());
+        System.out.println("segmented:   " + r.segmented() + " (" + r.segmentedFiles().size() + " files)");
+        return 0;
+    }
+}

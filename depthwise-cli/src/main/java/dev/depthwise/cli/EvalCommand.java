@@ -1,0 +1,50 @@
+package dev.depthwise.cli;
+
+import dev.depthwise.data.Split;
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.train.Evaluation;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code depthwise eval}: a checkpoint's metrics on a split of a dataset. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluate a training checkpoint: pixel accuracy, IoU (background ignored, as the article), "
+                + "per-class and mean IoU, soft IoU, confusion matrix.")
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", required = true, description = "A .safetensors checkpoint written by train.")
+    Path checkpoint;
+
+    @Option(names = "--data", description = "Dataset directory (default: the one the checkpoint was trained on).")
+    Path data;
+
+    @Option(names = "--split", defaultValue = "test", description = "test or trainval (default ${DEFAULT-VALUE}).")
+    String split;
+
+    @Option(names = "--batch-size", defaultValue = "16", description = "Batch size (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--threads", description = "Compute threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--json", description = "Print JSON instead of a table.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (threads != null) {
+            Parallel.setThreads(threads);
+        }
+        Split which = switch (split.toLowerCase(Locale.ROOT)) {
+            case "test" -> Split.TEST;
+            case "trainval", "train" -> Split.TRAINVAL;
+            default -> throw new IllegalArgumentException("unknown split '" + split + "' (test, trainval)");
+        };
+        Evaluation e = Evaluation.run(checkpoint, data, which, batchSize, 2);
+        System.out.print(json ? e.json() + System.lineSeparator() : e.table());
+        return 0;
+    }
+}

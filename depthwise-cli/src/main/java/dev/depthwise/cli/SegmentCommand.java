@@ -1,0 +1,44 @@
+package dev.depthwise.cli;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.train.Segmenter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code depthwise segment}: masks, overlays and cut-outs for images at their original resolution. */
+@Command(name = "segment", mixinStandardHelpOptions = true,
+        description = {"Segment images with a trained checkpoint. Per image, at its original resolution:",
+                "NAME.mask.png (orange pet, blue background, white border), NAME.overlay.png,",
+                "and with --cutout NAME.cutout.png (the pet on a transparent background)."})
+final class SegmentCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", required = true, description = "A .safetensors checkpoint written by train.")
+    Path checkpoint;
+
+    @Parameters(paramLabel = "IMAGE-or-DIR", arity = "1..*", description = "Images, or directories of images.")
+    List<Path> inputs;
+
+    @Option(names = "--out", required = true, description = "Output directory.")
+    Path out;
+
+    @Option(names = "--cutout", description = "Also write the pet on a transparent background.")
+    boolean cutout;
+
+    @Option(names = "--threads", description = "Compute threads (default: all cores).")
+    Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+        if (threads != null) {
+            Parallel.setThreads(threads);
+        }
+        Segmenter.Summary s = Segmenter.fromCheckpoint(checkpoint).segmentFiles(inputs, out, cutout, System.err);
+        System.out.printf("wrote %d files to %s%s%n", s.written().size(), out,
+                s.skipped().isEmpty() ? "" : "; skipped " + s.skipped().size() + " unreadable image(s)");
+        return s.written().isEmpty() && !s.skipped().isEmpty() ? 1 : 0;
+    }
+}
