@@ -2,7 +2,6 @@ package dev.depthwise.engine.op;
 
 import dev.depthwise.engine.Parallel;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -23,6 +22,8 @@ final class DepthwiseConv3x3 {
     /** Per thread: [0] the padded input plane, [1] the zero-stuffed gradient plane, [2] one output row. */
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(
             () -> new float[][] {new float[0], new float[0], new float[0]});
+
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[9 * L]);
 
     private DepthwiseConv3x3() {
     }
@@ -84,32 +85,21 @@ final class DepthwiseConv3x3 {
 
     private static void forwardPlane(ConvSpec s, ConvOp.Geometry geo, float[] in, int rs, float[] w, int wOff,
                                      float bias, float[] out, int oOff, float[] row) {
-        FloatVector w0 = FloatVector.broadcast(S, w[wOff]), w1 = FloatVector.broadcast(S, w[wOff + 1]);
-        FloatVector w2 = FloatVector.broadcast(S, w[wOff + 2]), w3 = FloatVector.broadcast(S, w[wOff + 3]);
-        FloatVector w4 = FloatVector.broadcast(S, w[wOff + 4]), w5 = FloatVector.broadcast(S, w[wOff + 5]);
-        FloatVector w6 = FloatVector.broadcast(S, w[wOff + 6]), w7 = FloatVector.broadcast(S, w[wOff + 7]);
-        FloatVector w8 = FloatVector.broadcast(S, w[wOff + 8]);
-        FloatVector b = FloatVector.broadcast(S, bias);
         int outW = geo.outW;
         int sw = s.strideW();
         // With stride 1 full vectors go straight to the output and only the tail goes through `row`.
         int direct = sw == 1 ? S.loopBound(outW) : 0;
         int rowEnd = roundUp((outW - 1) * sw + 1);
         for (int oy = 0; oy < geo.outH; oy++) {
-            int r0 = oy * s.strideH() * rs, r1 = r0 + rs, r2 = r1 + rs;
+            int r0 = oy * s.strideH() * rs;
             int o = oOff + oy * outW;
-            int j = 0;
-            for (; j < direct; j += L) {
-                taps(in, r0, r1, r2, j, w0, w1, w2, w3, w4, w5, w6, w7, w8, b).intoArray(out, o + j);
-            }
-            if (j >= (outW - 1) * sw + 1) {
+            taps(in, r0, rs, w, wOff, bias, 0, direct, out, o);
+            if (direct >= (outW - 1) * sw + 1) {
                 continue;
             }
-            for (int k = j; k < rowEnd; k += L) {
-                taps(in, r0, r1, r2, k, w0, w1, w2, w3, w4, w5, w6, w7, w8, b).intoArray(row, k);
-            }
+            taps(in, r0, rs, w, wOff, bias, direct, rowEnd, row, 0);
             if (sw == 1) {
-                for (; j < outW; j++) {
+                for (int j = direct; j < outW; j++) {
                     out[o + j] = row[j];
                 }
             } else {
@@ -120,19 +110,35 @@ final class DepthwiseConv3x3 {
         }
     }
 
-    /** The 9-tap dot product for L consecutive stride-1 positions starting at column {@code j}. */
-    private static FloatVector taps(float[] in, int r0, int r1, int r2, int j, FloatVector w0, FloatVector w1,
-                                    FloatVector w2, FloatVector w3, FloatVector w4, FloatVector w5, FloatVector w6,
-                                    FloatVector w7, FloatVector w8, FloatVector acc) {
-        acc = FloatVector.fromArray(S, in, r0 + j).fma(w0, acc);
-        acc = FloatVector.fromArray(S, in, r0 + j + 1).fma(w1, acc);
-        acc = FloatVector.fromArray(S, in, r0 + j + 2).fma(w2, acc);
-        acc = FloatVector.fromArray(S, in, r1 + j).fma(w3, acc);
-        acc = FloatVector.fromArray(S, in, r1 + j + 1).fma(w4, acc);
-        acc = FloatVector.fromArray(S, in, r1 + j + 2).fma(w5, acc);
-        acc = FloatVector.fromArray(S, in, r2 + j).fma(w6, acc);
-        acc = FloatVector.fromArray(S, in, r2 + j + 1).fma(w7, acc);
-        return FloatVector.fromArray(S, in, r2 + j + 2).fma(w8, acc);
+    /**
+     * {@code dst[dOff + j] = bias + the 9-tap stride-1 dot product at column j} of the 3 rows starting at
+     * {@code r0}, for {@code j} in {@code [from, to)} (whole vectors). Vectors never cross a method boundary,
+     * so they cannot be boxed.
+     */
+    private static void taps(float[] in, int r0, int rs, float[] w, int wOff, float bias, int from, int to,
+                             float[] dst, int dOff) {
+        if (from >= to) {
+            return;
+        }
+        FloatVector w0 = FloatVector.broadcast(S, w[wOff]), w1 = FloatVector.broadcast(S, w[wOff + 1]);
+        FloatVector w2 = FloatVector.broadcast(S, w[wOff + 2]), w3 = FloatVector.broadcast(S, w[wOff + 3]);
+        FloatVector w4 = FloatVector.broadcast(S, w[wOff + 4]), w5 = FloatVector.broadcast(S, w[wOff + 5]);
+        FloatVector w6 = FloatVector.broadcast(S, w[wOff + 6]), w7 = FloatVector.broadcast(S, w[wOff + 7]);
+        FloatVector w8 = FloatVector.broadcast(S, w[wOff + 8]);
+        FloatVector b = FloatVector.broadcast(S, bias);
+        int r1 = r0 + rs, r2 = r1 + rs;
+        for (int j = from; j < to; j += L) {
+            FloatVector acc = FloatVector.fromArray(S, in, r0 + j).fma(w0, b);
+            acc = FloatVector.fromArray(S, in, r0 + j + 1).fma(w1, acc);
+            acc = FloatVector.fromArray(S, in, r0 + j + 2).fma(w2, acc);
+            acc = FloatVector.fromArray(S, in, r1 + j).fma(w3, acc);
+            acc = FloatVector.fromArray(S, in, r1 + j + 1).fma(w4, acc);
+            acc = FloatVector.fromArray(S, in, r1 + j + 2).fma(w5, acc);
+            acc = FloatVector.fromArray(S, in, r2 + j).fma(w6, acc);
+            acc = FloatVector.fromArray(S, in, r2 + j + 1).fma(w7, acc);
+            acc = FloatVector.fromArray(S, in, r2 + j + 2).fma(w8, acc);
+            acc.intoArray(dst, dOff + j);
+        }
     }
 
     /**
@@ -144,24 +150,29 @@ final class DepthwiseConv3x3 {
         int channels = s.inChannels();
         int grain = Math.max(1, 16384 / Math.max(1, geo.n * geo.inHW));
         Parallel.forRange(channels, grain, (from, to) -> {
-            int rs = paddedRowStride(s, geo);
-            int gRows = geo.inH + 2 * s.padH() + 2;
+            // One row stride for the padded input and the stuffed gradient (see weightGradientPlane).
             int gStride = geo.inW + 2 * s.padW() + 2 * L + 4;
-            float[] padded = gradW == null ? null : buffer(0, (geo.inH + 2 * s.padH()) * rs);
+            int gRows = geo.inH + 2 * s.padH() + 2;
+            float[] padded = gradW == null ? null : buffer(0, gRows * gStride);
             float[] stuffed = buffer(1, gRows * gStride);
             float[] row = buffer(2, roundUp(geo.inW));
             double[] dw = new double[9];
+            float[] flipped = new float[9];
             for (int c = from; c < to; c++) {
                 java.util.Arrays.fill(dw, 0);
+                // The input gradient correlates with the filter turned by 180 degrees.
+                for (int t = 0; t < 9; t++) {
+                    flipped[t] = w[c * 9 + 8 - t];
+                }
                 for (int img = 0; img < geo.n; img++) {
                     int plane = img * channels + c;
                     stuff(s, geo, g, plane * geo.outHW, stuffed, gStride, gRows);
                     if (gradW != null) {
-                        pad(s, geo, x, plane * geo.inHW, padded, rs);
-                        weightGradientPlane(s, geo, padded, rs, stuffed, gStride, dw);
+                        pad(s, geo, x, plane * geo.inHW, padded, gStride);
+                        weightGradientPlane(s, geo, padded, stuffed, gStride, dw);
                     }
                     if (gradX != null) {
-                        inputGradientPlane(s, geo, stuffed, gStride, w, c * 9, gradX, plane * geo.inHW, row);
+                        inputGradientPlane(s, geo, stuffed, gStride, flipped, gradX, plane * geo.inHW, row);
                     }
                 }
                 if (gradW != null) {
@@ -194,68 +205,69 @@ final class DepthwiseConv3x3 {
         }
     }
 
-    /** {@code dw[ky*3+kx] += sum over outputs of grad * input tap}, on stuffed rows so both strides are one loop. */
-    private static void weightGradientPlane(ConvSpec s, ConvOp.Geometry geo, float[] in, int rs, float[] stuffed,
-                                            int gStride, double[] dw) {
+    /**
+     * {@code dw[ky*3+kx] += sum over outputs of grad * input tap}. The stuffed gradient and the padded input share
+     * one row stride, so the whole plane is one flat loop (zeros in the stuffed plane mask the slack, the stride
+     * gaps and the padding); JDK 17's C2 keeps nine accumulators of a single loop in registers, but boxes vectors
+     * carried through nested loops.
+     */
+    private static void weightGradientPlane(ConvSpec s, ConvOp.Geometry geo, float[] in, float[] stuffed,
+                                            int rs, double[] dw) {
+        int end = roundUp(((geo.outH - 1) * s.strideH()) * rs + (geo.outW - 1) * s.strideW() + 1);
+        int g0 = 2 * rs + 2;
+        int r1 = rs, r2 = 2 * rs;
         FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S);
         FloatVector a3 = FloatVector.zero(S), a4 = FloatVector.zero(S), a5 = FloatVector.zero(S);
         FloatVector a6 = FloatVector.zero(S), a7 = FloatVector.zero(S), a8 = FloatVector.zero(S);
-        int rowEnd = roundUp((geo.outW - 1) * s.strideW() + 1);
-        for (int oy = 0; oy < geo.outH; oy++) {
-            int r = oy * s.strideH();
-            int r0 = r * rs, r1 = r0 + rs, r2 = r1 + rs;
-            int gr = (r + 2) * gStride + 2;
-            for (int j = 0; j < rowEnd; j += L) {
-                FloatVector gv = FloatVector.fromArray(S, stuffed, gr + j);
-                a0 = gv.fma(FloatVector.fromArray(S, in, r0 + j), a0);
-                a1 = gv.fma(FloatVector.fromArray(S, in, r0 + j + 1), a1);
-                a2 = gv.fma(FloatVector.fromArray(S, in, r0 + j + 2), a2);
-                a3 = gv.fma(FloatVector.fromArray(S, in, r1 + j), a3);
-                a4 = gv.fma(FloatVector.fromArray(S, in, r1 + j + 1), a4);
-                a5 = gv.fma(FloatVector.fromArray(S, in, r1 + j + 2), a5);
-                a6 = gv.fma(FloatVector.fromArray(S, in, r2 + j), a6);
-                a7 = gv.fma(FloatVector.fromArray(S, in, r2 + j + 1), a7);
-                a8 = gv.fma(FloatVector.fromArray(S, in, r2 + j + 2), a8);
-            }
+        for (int i = 0; i < end; i += L) {
+            FloatVector gv = FloatVector.fromArray(S, stuffed, g0 + i);
+            a0 = gv.fma(FloatVector.fromArray(S, in, i), a0);
+            a1 = gv.fma(FloatVector.fromArray(S, in, i + 1), a1);
+            a2 = gv.fma(FloatVector.fromArray(S, in, i + 2), a2);
+            a3 = gv.fma(FloatVector.fromArray(S, in, r1 + i), a3);
+            a4 = gv.fma(FloatVector.fromArray(S, in, r1 + i + 1), a4);
+            a5 = gv.fma(FloatVector.fromArray(S, in, r1 + i + 2), a5);
+            a6 = gv.fma(FloatVector.fromArray(S, in, r2 + i), a6);
+            a7 = gv.fma(FloatVector.fromArray(S, in, r2 + i + 1), a7);
+            a8 = gv.fma(FloatVector.fromArray(S, in, r2 + i + 2), a8);
         }
-        dw[0] += a0.reduceLanes(VectorOperators.ADD);
-        dw[1] += a1.reduceLanes(VectorOperators.ADD);
-        dw[2] += a2.reduceLanes(VectorOperators.ADD);
-        dw[3] += a3.reduceLanes(VectorOperators.ADD);
-        dw[4] += a4.reduceLanes(VectorOperators.ADD);
-        dw[5] += a5.reduceLanes(VectorOperators.ADD);
-        dw[6] += a6.reduceLanes(VectorOperators.ADD);
-        dw[7] += a7.reduceLanes(VectorOperators.ADD);
-        dw[8] += a8.reduceLanes(VectorOperators.ADD);
+        // Not reduceLanes: JDK 17's C2 does not intrinsify the float add reduction here.
+        float[] lanes = LANES.get();
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        a4.intoArray(lanes, 4 * L);
+        a5.intoArray(lanes, 5 * L);
+        a6.intoArray(lanes, 6 * L);
+        a7.intoArray(lanes, 7 * L);
+        a8.intoArray(lanes, 8 * L);
+        for (int t = 0; t < 9; t++) {
+            float sum = 0;
+            for (int l = 0; l < L; l++) {
+                sum += lanes[t * L + l];
+            }
+            dw[t] += sum;
+        }
     }
 
     /**
      * {@code gradX[iy][ix] = sum w[ky][kx] * stuffed[iy + ph - ky + 2][ix + pw - kx + 2]}: the stuffed gradient
      * correlated with the flipped filter.
      */
-    private static void inputGradientPlane(ConvSpec s, ConvOp.Geometry geo, float[] stuffed, int gStride, float[] w,
-                                           int wOff, float[] gradX, int xOff, float[] row) {
-        // Flipped taps: the filter's last tap meets the first stuffed column.
-        FloatVector f0 = FloatVector.broadcast(S, w[wOff + 8]), f1 = FloatVector.broadcast(S, w[wOff + 7]);
-        FloatVector f2 = FloatVector.broadcast(S, w[wOff + 6]), f3 = FloatVector.broadcast(S, w[wOff + 5]);
-        FloatVector f4 = FloatVector.broadcast(S, w[wOff + 4]), f5 = FloatVector.broadcast(S, w[wOff + 3]);
-        FloatVector f6 = FloatVector.broadcast(S, w[wOff + 2]), f7 = FloatVector.broadcast(S, w[wOff + 1]);
-        FloatVector f8 = FloatVector.broadcast(S, w[wOff]);
-        FloatVector zero = FloatVector.zero(S);
+    private static void inputGradientPlane(ConvSpec s, ConvOp.Geometry geo, float[] stuffed, int gStride,
+                                           float[] flipped, float[] gradX, int xOff, float[] row) {
         int inW = geo.inW;
         int direct = S.loopBound(inW);
         int ph = s.padH(), pw = s.padW();
         for (int iy = 0; iy < geo.inH; iy++) {
             // Rows iy+ph-ky+2 for ky = 2, 1, 0 and columns from ix+pw-kx+2 for kx = 2, 1, 0.
-            int r0 = (iy + ph) * gStride + pw, r1 = r0 + gStride, r2 = r1 + gStride;
+            int r0 = (iy + ph) * gStride + pw;
             int o = xOff + iy * inW;
-            int j = 0;
-            for (; j < direct; j += L) {
-                taps(stuffed, r0, r1, r2, j, f0, f1, f2, f3, f4, f5, f6, f7, f8, zero).intoArray(gradX, o + j);
-            }
-            if (j < inW) {
-                taps(stuffed, r0, r1, r2, j, f0, f1, f2, f3, f4, f5, f6, f7, f8, zero).intoArray(row, 0);
-                for (int t = 0; j < inW; j++, t++) {
+            taps(stuffed, r0, gStride, flipped, 0, 0f, 0, direct, gradX, o);
+            if (direct < inW) {
+                taps(stuffed, r0, gStride, flipped, 0, 0f, direct, direct + L, row, -direct);
+                for (int j = direct, t = 0; j < inW; j++, t++) {
                     gradX[o + j] = row[t];
                 }
             }

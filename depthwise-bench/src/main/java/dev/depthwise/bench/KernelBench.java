@@ -1,0 +1,132 @@
+package dev.depthwise.bench;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.ConvOp;
+import dev.depthwise.engine.op.ConvSpec;
+import dev.depthwise.engine.op.Gemm;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * GFLOP/s of the engine's heavy kernels at MobileNetV2 / SegNet shapes, at 1 and 2 threads: pointwise,
+ * depthwise and dense 3×3 convs (forward, and backward = input + weight + bias gradients) and square GEMMs.
+ * Each figure is the median of several timed runs after a warm-up. A benchmark, not a test.
+ *
+ * <p>Usage: {@code KernelBench [--threads 1,2] [--runs 7] [--only NAME-SUBSTRING]}.
+ */
+public final class KernelBench {
+    private static final double WARMUP_SECONDS = 0.4;
+
+    private KernelBench() {
+    }
+
+    /** One benchmark: a name, the floating-point operations of one call, and the call. */
+    private record Case(String name, double flops, Runnable call) {
+    }
+
+    public static void main(String[] args) {
+        int[] threads = {1, 2};
+        int runs = 7;
+        String only = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--runs" -> runs = Integer.parseInt(args[++i]);
+                case "--only" -> only = args[++i];
+                default -> {
+                    System.err.println("usage: KernelBench [--threads 1,2] [--runs 7] [--only NAME-SUBSTRING]");
+                    System.exit(2);
+                }
+            }
+        }
+        printMachine();
+        List<Case> cases = cases();
+        System.out.printf(Locale.ROOT, "%-40s %8s %10s %10s%n", "kernel", "threads", "median ms", "GFLOP/s");
+        for (int t : threads) {
+            Parallel.setThreads(t);
+            for (Case c : cases) {
+                if (only != null && !c.name.contains(only)) {
+                    continue;
+                }
+                double seconds = medianSeconds(c.call, runs);
+                System.out.printf(Locale.ROOT, "%-40s %8d %10.3f %10.1f%n", c.name, t, seconds * 1e3,
+                        c.flops / seconds / 1e9);
+            }
+        }
+    }
+
+    private static void printMachine() {
+        String command = ProcessHandle.current().info().commandLine().orElse("(unknown)");
+        System.out.printf(Locale.ROOT, "machine: %s %s, %d cores; JDK %s (%s); %s%n", System.getProperty("os.name"),
+                System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"), System.getProperty("java.vm.name"),
+                java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        System.out.println("command: " + command);
+    }
+
+    private static double medianSeconds(Runnable call, int runs) {
+        long warmupEnd = System.nanoTime() + (long) (WARMUP_SECONDS * 1e9);
+        do {
+            call.run();
+        } while (System.nanoTime() < warmupEnd);
+        double[] times = new double[runs];
+        for (int r = 0; r < runs; r++) {
+            long t0 = System.nanoTime();
+            call.run();
+            times[r] = (System.nanoTime() - t0) / 1e9;
+        }
+        Arrays.sort(times);
+        return times[runs / 2];
+    }
+
+    private static List<Case> cases() {
+        List<Case> cases = new ArrayList<>();
+        Random random = new Random(42);
+        conv(cases, random, "pointwise 56x56x24->144", ConvSpec.of(24, 144, 1, 1, 0, 1), 56);
+        conv(cases, random, "pointwise 14x14x96->576", ConvSpec.of(96, 576, 1, 1, 0, 1), 14);
+        conv(cases, random, "pointwise 7x7x320->1280", ConvSpec.of(320, 1280, 1, 1, 0, 1), 7);
+        conv(cases, random, "depthwise 112x112x96 s2", ConvSpec.of(96, 96, 3, 2, 1, 96), 112);
+        conv(cases, random, "depthwise 56x56x144 s1", ConvSpec.of(144, 144, 3, 1, 1, 144), 56);
+        conv(cases, random, "dense 3x3 128x128x64->64", ConvSpec.of(64, 64, 3, 1, 1, 1), 128);
+        gemm(cases, random, 512);
+        gemm(cases, random, 2048);
+        return cases;
+    }
+
+    private static void conv(List<Case> cases, Random random, String name, ConvSpec s, int size) {
+        int[] xShape = {1, s.inChannels(), size, size};
+        int[] outShape = s.outputShape(xShape);
+        Tensor x = randomTensor(random, xShape);
+        Tensor w = randomTensor(random, s.weightShape());
+        Tensor b = randomTensor(random, s.outChannels());
+        Tensor out = Tensor.zeros(outShape);
+        Tensor gradOut = randomTensor(random, outShape);
+        Tensor gradX = Tensor.zeros(xShape);
+        Tensor gradW = Tensor.zeros(s.weightShape());
+        Tensor gradB = Tensor.zeros(s.outChannels());
+        double flops = 2.0 * outShape[1] * outShape[2] * outShape[3] * s.inPerGroup() * s.kernelH() * s.kernelW();
+        cases.add(new Case(name + " fwd", flops, () -> ConvOp.forward(s, x, w, b, out)));
+        cases.add(new Case(name + " bwd", 2 * flops, () -> ConvOp.backward(s, x, w, gradOut, gradX, gradW, gradB)));
+    }
+
+    private static void gemm(List<Case> cases, Random random, int n) {
+        float[] a = randomTensor(random, n, n).data();
+        float[] bm = randomTensor(random, n, n).data();
+        float[] c = new float[n * n];
+        cases.add(new Case("gemm " + n + "^3", 2.0 * n * n * n,
+                () -> Gemm.matmul(false, false, n, n, n, a, 0, bm, 0, c, 0, false)));
+    }
+
+    private static Tensor randomTensor(Random random, int... shape) {
+        Tensor t = Tensor.zeros(shape);
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) {
+            d[i] = (float) random.nextGaussian();
+        }
+        return t;
+    }
+}
