@@ -3,6 +3,9 @@ package dev.depthwise.engine.op;
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.util.Arrays;
 
 import static dev.depthwise.engine.op.OpChecks.fail;
@@ -17,6 +20,7 @@ import static dev.depthwise.engine.op.OpChecks.rank;
  */
 public final class UpsampleOp {
     private static final int GRAIN_ELEMENTS = 1 << 14;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private UpsampleOp() {
     }
@@ -73,6 +77,12 @@ public final class UpsampleOp {
         });
     }
 
+    /**
+     * Separable: each source row is first interpolated along W into a row buffer (cached while
+     * consecutive output rows share it), then two such rows are blended along H with vectors. This is
+     * exactly PyTorch's arithmetic {@code h0*(w0*x00 + w1*x01) + h1*(w0*x10 + w1*x11)}, computed once
+     * per source row instead of once per output pixel.
+     */
     public static void bilinear(Tensor x, Tensor out) {
         String op = "UpsampleOp.bilinear";
         checkPair(op, "x", x, "out", out);
@@ -85,28 +95,42 @@ public final class UpsampleOp {
         float[] xs = x.data();
         float[] os = out.data();
         Parallel.forRange(x.n() * x.c(), grain(outH * outW), (from, to) -> {
+            float[] upper = new float[outW];
+            float[] lower = new float[outW];
             for (int p = from; p < to; p++) {
                 int inBase = p * inH * inW;
-                int o = p * outH * outW;
+                int outBase = p * outH * outW;
+                int upperRow = -1;
+                int lowerRow = -1;
                 for (int oh = 0; oh < outH; oh++) {
-                    int r0 = inBase + rows.index0[oh] * inW;
-                    int r1 = inBase + rows.index1[oh] * inW;
-                    float h0 = rows.lambda0[oh];
-                    float h1 = rows.lambda1[oh];
-                    for (int ow = 0; ow < outW; ow++) {
-                        int c0 = cols.index0[ow];
-                        int c1 = cols.index1[ow];
-                        float w0 = cols.lambda0[ow];
-                        float w1 = cols.lambda1[ow];
-                        os[o++] = h0 * (w0 * xs[r0 + c0] + w1 * xs[r0 + c1])
-                                + h1 * (w0 * xs[r1 + c0] + w1 * xs[r1 + c1]);
+                    int r0 = rows.index0[oh];
+                    int r1 = rows.index1[oh];
+                    if (r0 == lowerRow && r0 != upperRow) {
+                        float[] t = upper;
+                        upper = lower;
+                        lower = t;
+                        upperRow = lowerRow;
+                        lowerRow = -1;
                     }
+                    if (r0 != upperRow) {
+                        interpolateRow(xs, inBase + r0 * inW, cols, upper);
+                        upperRow = r0;
+                    }
+                    if (r1 != lowerRow) {
+                        interpolateRow(xs, inBase + r1 * inW, cols, lower);
+                        lowerRow = r1;
+                    }
+                    blendRows(upper, rows.lambda0[oh], lower, rows.lambda1[oh], os, outBase + oh * outW, outW);
                 }
             }
         });
     }
 
-    /** gradX is zeroed, then every gradOut element is spread over its four sources with their weights. */
+    /**
+     * gradX is zeroed, then every gradOut element is spread over its four sources with their weights:
+     * the transpose of {@link #bilinear}, also separable. Output rows are first spread over the source
+     * rows they came from (vectorised, into a per-task [inH, outW] buffer), then each of those rows along W.
+     */
     public static void bilinearBackward(Tensor gradOut, Tensor gradX) {
         String op = "UpsampleOp.bilinearBackward";
         checkPair(op, "gradX", gradX, "gradOut", gradOut);
@@ -119,29 +143,66 @@ public final class UpsampleOp {
         float[] gs = gradOut.data();
         float[] dxs = gradX.data();
         Parallel.forRange(gradX.n() * gradX.c(), grain(outH * outW), (from, to) -> {
-            Arrays.fill(dxs, from * inH * inW, to * inH * inW, 0f);
+            float[] spread = new float[inH * outW];
             for (int p = from; p < to; p++) {
-                int inBase = p * inH * inW;
-                int o = p * outH * outW;
+                Arrays.fill(spread, 0f);
+                int outBase = p * outH * outW;
                 for (int oh = 0; oh < outH; oh++) {
-                    int r0 = inBase + rows.index0[oh] * inW;
-                    int r1 = inBase + rows.index1[oh] * inW;
-                    float h0 = rows.lambda0[oh];
-                    float h1 = rows.lambda1[oh];
+                    int g = outBase + oh * outW;
+                    addScaled(gs, g, rows.lambda0[oh], spread, rows.index0[oh] * outW, outW);
+                    addScaled(gs, g, rows.lambda1[oh], spread, rows.index1[oh] * outW, outW);
+                }
+                int inBase = p * inH * inW;
+                Arrays.fill(dxs, inBase, inBase + inH * inW, 0f);
+                for (int ih = 0; ih < inH; ih++) {
+                    int row = inBase + ih * inW;
+                    int s = ih * outW;
                     for (int ow = 0; ow < outW; ow++) {
-                        int c0 = cols.index0[ow];
-                        int c1 = cols.index1[ow];
-                        float w0 = cols.lambda0[ow];
-                        float w1 = cols.lambda1[ow];
-                        float g = gs[o++];
-                        dxs[r0 + c0] += h0 * w0 * g;
-                        dxs[r0 + c1] += h0 * w1 * g;
-                        dxs[r1 + c0] += h1 * w0 * g;
-                        dxs[r1 + c1] += h1 * w1 * g;
+                        float v = spread[s + ow];
+                        dxs[row + cols.index0[ow]] += cols.lambda0[ow] * v;
+                        dxs[row + cols.index1[ow]] += cols.lambda1[ow] * v;
                     }
                 }
             }
         });
+    }
+
+    private static void interpolateRow(float[] xs, int row, Linear cols, float[] dst) {
+        for (int ow = 0; ow < dst.length; ow++) {
+            dst[ow] = cols.lambda0[ow] * xs[row + cols.index0[ow]] + cols.lambda1[ow] * xs[row + cols.index1[ow]];
+        }
+    }
+
+    /** out[off..off+len) = a*upper + b*lower, in the order PyTorch rounds it. */
+    private static void blendRows(float[] upper, float a, float[] lower, float b, float[] out, int off, int len) {
+        FloatVector va = FloatVector.broadcast(S, a);
+        FloatVector vb = FloatVector.broadcast(S, b);
+        int bound = S.loopBound(len);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector lo = FloatVector.fromArray(S, lower, i).mul(vb);
+            FloatVector.fromArray(S, upper, i).mul(va).add(lo).intoArray(out, off + i);
+        }
+        for (; i < len; i++) {
+            out[off + i] = a * upper[i] + b * lower[i];
+        }
+    }
+
+    /** dst[dstOff..+len) += scale * src[srcOff..+len). */
+    private static void addScaled(float[] src, int srcOff, float scale, float[] dst, int dstOff, int len) {
+        if (scale == 0f) {
+            return;
+        }
+        FloatVector vs = FloatVector.broadcast(S, scale);
+        int bound = S.loopBound(len);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, src, srcOff + i).mul(vs).add(FloatVector.fromArray(S, dst, dstOff + i))
+                    .intoArray(dst, dstOff + i);
+        }
+        for (; i < len; i++) {
+            dst[dstOff + i] += scale * src[srcOff + i];
+        }
     }
 
     /** PyTorch's nearest source index: halving is a shift, otherwise min(floor(dst * (float) in/out), in-1). */

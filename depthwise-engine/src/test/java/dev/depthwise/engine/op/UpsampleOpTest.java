@@ -5,6 +5,7 @@ import dev.depthwise.engine.check.GradCheck;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,6 +40,50 @@ class UpsampleOpTest {
             0.5f, 0.75f, 1.25f, 1.5f,
             1.5f, 1.75f, 2.25f, 2.5f,
             2, 2.25f, 2.75f, 3}, square.data(), 1e-6f);
+    }
+
+    @Test
+    void bilinearOnWidePlanesMatchesThePerPixelFormulaAndBackwardIsItsTranspose() {
+        int[][][] sizes = {{{2, 3, 9, 20}, {2, 3, 17, 45}}, {{1, 2, 20, 45}, {1, 2, 9, 20}}, {{1, 1, 6, 40}, {1, 1, 12, 80}}};
+        long seed = 20;
+        for (int[][] pair : sizes) {
+            Tensor x = Tensors.gaussian(seed++, pair[0]);
+            Tensor out = Tensor.zeros(pair[1]);
+            UpsampleOp.bilinear(x, out);
+            int inH = pair[0][2];
+            int inW = pair[0][3];
+            int outH = pair[1][2];
+            int outW = pair[1][3];
+            for (int p = 0; p < pair[0][0] * pair[0][1]; p++) {
+                for (int oh = 0; oh < outH; oh++) {
+                    for (int ow = 0; ow < outW; ow++) {
+                        float expected = referenceBilinear(x.data(), p * inH * inW, inH, inW, outH, outW, oh, ow);
+                        assertEquals(expected, out.data()[(p * outH + oh) * outW + ow], 1e-5f);
+                    }
+                }
+            }
+            // <g, bilinear(x)> == <bilinearBackward(g), x> for the transpose
+            Tensor g = Tensors.gaussian(seed++, pair[1]);
+            Tensor gradX = Tensor.zeros(pair[0]);
+            UpsampleOp.bilinearBackward(g, gradX);
+            double forward = GradCheck.weightedSum(out.data(), g.data());
+            double backward = GradCheck.weightedSum(x.data(), gradX.data());
+            assertEquals(forward, backward, 1e-4 * Math.max(1, Math.abs(forward)));
+        }
+    }
+
+    /** align_corners=False sampling written out per pixel, independently of the op's tables. */
+    private static float referenceBilinear(float[] x, int base, int inH, int inW, int outH, int outW, int oh, int ow) {
+        float sh = Math.max((float) inH / outH * (oh + 0.5f) - 0.5f, 0f);
+        float sw = Math.max((float) inW / outW * (ow + 0.5f) - 0.5f, 0f);
+        int h0 = (int) sh;
+        int w0 = (int) sw;
+        int h1 = Math.min(h0 + 1, inH - 1);
+        int w1 = Math.min(w0 + 1, inW - 1);
+        float lh = sh - h0;
+        float lw = sw - w0;
+        return (1 - lh) * ((1 - lw) * x[base + h0 * inW + w0] + lw * x[base + h0 * inW + w1])
+                + lh * ((1 - lw) * x[base + h1 * inW + w0] + lw * x[base + h1 * inW + w1]);
     }
 
     @Test
