@@ -44,7 +44,7 @@ public final class OnnxExporter {
 
     private static final Map<Class<?>, LayerExporter<?>> EXPORTERS = new HashMap<>();
 
-    private static <M extends Module> void register(Class<M> type, LayerExporter<M> exporter) {
+    static <M extends Module> void register(Class<M> type, LayerExporter<M> exporter) {
         EXPORTERS.put(type, exporter);
     }
 
@@ -65,6 +65,7 @@ public final class OnnxExporter {
         register(AdaptiveAvgPool2d.class, (e, path, m, x) -> e.graph.globalAveragePool(path, x));
         register(Upsample.class, (e, path, m, x) -> e.graph.resize(path, x, m.scale(), m.scale(),
                 m.mode() == Upsample.Mode.BILINEAR));
+        ModelExporters.registerAll();
     }
 
     private final OnnxGraph graph;
@@ -127,6 +128,7 @@ public final class OnnxExporter {
         return path.isEmpty() ? child : path + "." + child;
     }
 
+    /** The graph being built, for exporters outside this class. */
     OnnxGraph graph() {
         return graph;
     }
