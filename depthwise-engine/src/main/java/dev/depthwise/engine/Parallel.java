@@ -1,18 +1,29 @@
 package dev.depthwise.engine;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * The one place where the engine uses threads: a shared pool sized to the cores, and
+ * The one place where the engine uses threads: a shared team of workers sized to the cores, and
  * {@link #forRange} to split an outer loop across it. Kernels never create threads themselves.
  *
  * <p>The thread count defaults to the number of available processors and can be set with
  * {@link #setThreads(int)} or the system property {@code depthwise.threads}.
+ *
+ * <p>Why not a {@code ForkJoinPool}: it allocates task objects on every call, and a planned inference pass
+ * must allocate nothing. Here {@code threads - 1} persistent workers and the calling thread share one job at a
+ * time; the job lives in reused fields and its chunks are claimed from one atomic counter, so a
+ * {@code forRange} whose body is a pre-built object allocates no memory on any thread. A {@code forRange}
+ * issued while the team is busy (from inside a body, or from a second caller thread) runs inline on its
+ * own thread: the team never waits on itself, so it cannot deadlock.
  */
 public final class Parallel {
-    private static volatile ForkJoinPool pool = newPool(defaultThreads());
+    /** Spin this long before parking: a forward pass issues jobs back to back, microseconds apart. */
+    private static final long SPIN_NANOS = 50_000;
+
+    private static volatile Team team = new Team(defaultThreads());
 
     private Parallel() {
     }
@@ -26,24 +37,15 @@ public final class Parallel {
                     return t;
                 }
             } catch (NumberFormatException ignored) {
-                // fall through to the processor count
+                // fall through to the error
             }
             throw new IllegalArgumentException("depthwise.threads must be a positive integer, got '" + prop + "'");
         }
         return Runtime.getRuntime().availableProcessors();
     }
 
-    private static ForkJoinPool newPool(int threads) {
-        return new ForkJoinPool(threads, p -> {
-            var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-            t.setName("depthwise-" + t.getPoolIndex());
-            t.setDaemon(true);
-            return t;
-        }, null, false);
-    }
-
     public static int threads() {
-        return pool.getParallelism();
+        return team.threads;
     }
 
     /** Sets the number of threads the kernels use from now on. */
@@ -51,11 +53,16 @@ public final class Parallel {
         if (threads < 1) {
             throw new IllegalArgumentException("thread count must be at least 1, got " + threads);
         }
-        if (threads != pool.getParallelism()) {
-            ForkJoinPool old = pool;
-            pool = newPool(threads);
+        if (threads != team.threads) {
+            Team old = team;
+            team = new Team(threads);
             old.shutdown();
         }
+    }
+
+    /** The worker threads (not the callers), for measuring what they allocate; empty with one thread. */
+    public static Thread[] workerThreads() {
+        return team.workers.clone();
     }
 
     /** A loop body over a half-open range {@code [from, to)}. */
@@ -65,9 +72,9 @@ public final class Parallel {
     }
 
     /**
-     * Runs {@code body} over {@code [0, n)} split into about {@code threads} contiguous chunks
-     * (more when the work is uneven), on the shared pool; returns when all are done.
-     * Runs inline when there is one thread or one item.
+     * Runs {@code body} over {@code [0, n)} split into contiguous chunks (a few per thread, so uneven work
+     * balances), on the calling thread and the workers; returns when all are done. Runs inline when there is
+     * one thread, one item, or the team is already busy.
      */
     public static void forRange(int n, RangeBody body) {
         forRange(n, 1, body);
@@ -81,40 +88,141 @@ public final class Parallel {
         if (n <= 0) {
             return;
         }
-        ForkJoinPool p = pool;
-        int threads = p.getParallelism();
-        if (threads == 1 || n <= grain || ForkJoinTask.inForkJoinPool()) {
+        Team t = team;
+        if (t.threads == 1 || n <= grain || !t.busy.compareAndSet(false, true)) {
             body.run(0, n);
             return;
         }
-        int chunks = Math.min(Math.max(1, n / Math.max(1, grain)), threads * 4);
-        p.invoke(new Chunk(body, 0, n, Math.max(1, (n + chunks - 1) / chunks)));
+        try {
+            int chunks = Math.min(Math.max(1, n / Math.max(1, grain)), t.threads * 4);
+            t.run(body, n, Math.max(1, (n + chunks - 1) / chunks));
+        } finally {
+            t.busy.set(false);
+        }
     }
 
-    private static final class Chunk extends RecursiveAction {
-        private final RangeBody body;
-        private final int from;
-        private final int to;
-        private final int step;
+    /** Workers plus the one job they share. */
+    private static final class Team {
+        final int threads;
+        final Thread[] workers;
+        final AtomicBoolean busy = new AtomicBoolean();
+        /**
+         * High 32 bits: the job's generation; low 32 bits: the next chunk to claim. Claiming compares the
+         * generation too, so a worker that wakes late can never take a chunk of a newer job for an older one.
+         */
+        final AtomicLong cursor = new AtomicLong();
+        final AtomicInteger done = new AtomicInteger();
+        // The job, written by the caller before it publishes a new generation in `cursor`.
+        RangeBody body;
+        int n;
+        int step;
+        int chunks;
+        volatile Thread caller;
+        volatile Throwable failure;
+        volatile boolean stopped;
 
-        Chunk(RangeBody body, int from, int to, int step) {
-            this.body = body;
-            this.from = from;
-            this.to = to;
-            this.step = step;
+        Team(int threads) {
+            this.threads = threads;
+            this.workers = new Thread[threads - 1];
+            for (int i = 0; i < workers.length; i++) {
+                Thread w = new Thread(this::workLoop, "depthwise-" + (i + 1));
+                w.setDaemon(true);
+                workers[i] = w;
+            }
+            for (Thread w : workers) {
+                w.start();
+            }
         }
 
-        @Override
-        protected void compute() {
-            if (to - from <= step) {
-                body.run(from, to);
-                return;
+        void run(RangeBody body, int n, int step) {
+            this.body = body;
+            this.n = n;
+            this.step = step;
+            this.chunks = (n + step - 1) / step;
+            this.failure = null;
+            this.caller = Thread.currentThread();
+            done.set(0);
+            long generation = (cursor.get() >>> 32) + 1;
+            cursor.set(generation << 32);
+            for (Thread w : workers) {
+                LockSupport.unpark(w);
             }
-            int mid = from + ((to - from) / step / 2) * step;
-            if (mid <= from) {
-                mid = from + step;
+            work(generation);
+            awaitDone();
+            this.body = null;
+            Throwable f = failure;
+            if (f != null) {
+                if (f instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (f instanceof Error e) {
+                    throw e;
+                }
+                throw new IllegalStateException(f);
             }
-            invokeAll(new Chunk(body, from, mid, step), new Chunk(body, mid, to, step));
+        }
+
+        /** Claims and runs chunks of job {@code generation} until none is left. */
+        void work(long generation) {
+            while (true) {
+                long c = cursor.get();
+                int chunk = (int) c;
+                if (c >>> 32 != generation || chunk >= chunks) {
+                    return;
+                }
+                if (!cursor.compareAndSet(c, c + 1)) {
+                    continue;
+                }
+                // The job's fields are stable here: it cannot finish while this chunk is pending.
+                int from = chunk * step;
+                try {
+                    body.run(from, Math.min(n, from + step));
+                } catch (Throwable e) {
+                    failure = e;
+                }
+                if (done.incrementAndGet() == chunks) {
+                    LockSupport.unpark(caller);
+                }
+            }
+        }
+
+        private void awaitDone() {
+            long start = System.nanoTime();
+            while (done.get() < chunks) {
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+        }
+
+        private void workLoop() {
+            long seen = 0;
+            while (!stopped) {
+                long generation = cursor.get() >>> 32;
+                if (generation != seen) {
+                    seen = generation;
+                    work(generation);
+                    continue;
+                }
+                long start = System.nanoTime();
+                while (cursor.get() >>> 32 == seen && !stopped) {
+                    if (System.nanoTime() - start < SPIN_NANOS) {
+                        Thread.onSpinWait();
+                    } else {
+                        // A publish between the check and park leaves a permit: park returns at once.
+                        LockSupport.park(this);
+                    }
+                }
+            }
+        }
+
+        void shutdown() {
+            stopped = true;
+            for (Thread w : workers) {
+                LockSupport.unpark(w);
+            }
         }
     }
 }
