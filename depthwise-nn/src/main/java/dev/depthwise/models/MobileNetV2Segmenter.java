@@ -67,6 +67,11 @@ public final class MobileNetV2Segmenter extends Module {
         return features;
     }
 
+    /** Indices of the encoder blocks whose outputs are the decoder's skips, strides 2, 4, 8, 16. */
+    public static int[] skipBlocks() {
+        return SKIP_BLOCKS.clone();
+    }
+
     /**
      * Loads ImageNet MobileNetV2 weights (a torchvision state dict: {@code features.*} and
      * {@code classifier.*}) into the encoder; the classifier and the 1×1 head conv ({@code features.18})

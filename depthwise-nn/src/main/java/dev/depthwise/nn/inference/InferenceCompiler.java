@@ -1,0 +1,349 @@
+package dev.depthwise.nn.inference;
+
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.ConvSpec;
+import dev.depthwise.engine.op.PoolOp;
+import dev.depthwise.models.InvertedResidual;
+import dev.depthwise.models.MobileNetV2;
+import dev.depthwise.models.MobileNetV2Segmenter;
+import dev.depthwise.models.SegNet;
+import dev.depthwise.nn.AdaptiveAvgPool2d;
+import dev.depthwise.nn.BatchNorm2d;
+import dev.depthwise.nn.Conv2d;
+import dev.depthwise.nn.Conv2dNormActivation;
+import dev.depthwise.nn.DepthwiseSeparableConv2d;
+import dev.depthwise.nn.Dropout;
+import dev.depthwise.nn.Flatten;
+import dev.depthwise.nn.Identity;
+import dev.depthwise.nn.Linear;
+import dev.depthwise.nn.MaxPool2d;
+import dev.depthwise.nn.MaxUnpool2d;
+import dev.depthwise.nn.Module;
+import dev.depthwise.nn.ReLU;
+import dev.depthwise.nn.ReLU6;
+import dev.depthwise.nn.Sequential;
+import dev.depthwise.nn.Upsample;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Lowers an eval-mode module tree into a {@link Graph}: the layers in execution order, with each
+ * conv → BatchNorm → ReLU/ReLU6 run collapsed into one conv step (BatchNorm folded into the weights and bias,
+ * the activation applied while the output is hot). Composite models are lowered from their forward passes:
+ * MobileNetV2's residuals, SegNet's pool indices reaching the mirrored unpool, the segmenter's skips and
+ * concatenations. Anything else is refused with the layer's path and type.
+ */
+final class InferenceCompiler {
+    private final Graph graph;
+    /** Each lowered pool's indices and input shape, for the unpool built on it. */
+    private final Map<MaxPool2d, PoolRecord> pools = new IdentityHashMap<>();
+
+    private record PoolRecord(int[] indices, int[] inputShape) {
+    }
+
+    private InferenceCompiler(int[] inputShape) {
+        this.graph = new Graph(inputShape);
+    }
+
+    /** The graph of {@code model} for one input shape, and its output value. */
+    static Graph compile(Module model, int[] inputShape) {
+        InferenceCompiler c = new InferenceCompiler(inputShape);
+        Graph.Value out = c.lower(model, "", c.graph.input);
+        if (out.storage == c.graph.input) {
+            out = c.graph.add("", "copy", out.shape, (in, o) -> Steps.copy(in[0], o), out);
+        }
+        c.graph.output = out;
+        return c.graph;
+    }
+
+    private static String child(String path, String name) {
+        return path.isEmpty() ? name : path + "." + name;
+    }
+
+    private static String label(String path, Module m) {
+        return (path.isEmpty() ? "(model)" : path) + " (" + m.typeName() + ")";
+    }
+
+    private Graph.Value lower(Module m, String path, Graph.Value x) {
+        if (m.getClass() == Sequential.class || m instanceof Conv2dNormActivation
+                || m instanceof DepthwiseSeparableConv2d) {
+            List<Item> items = new ArrayList<>();
+            flatten(m, path, items);
+            return lowerRun(items, x);
+        }
+        if (m instanceof InvertedResidual ir) {
+            Graph.Value y = lower(ir.children().get("conv"), child(path, "conv"), x);
+            if (!ir.usesResidual()) {
+                return y;
+            }
+            return graph.add(path, "add residual", y.shape, (in, o) -> Steps.add(in[0], in[1], o), x, y);
+        }
+        if (m instanceof MobileNetV2 net) {
+            return lowerMobileNetV2(net, path, x);
+        }
+        if (m instanceof SegNet net) {
+            return lowerSegNet(net, path, x);
+        }
+        if (m instanceof MobileNetV2Segmenter net) {
+            return lowerSegmenter(net, path, x);
+        }
+        return lowerRun(List.of(new Item(path, m)), x);
+    }
+
+    /** A leaf or a composite inside a sequence, with its path. */
+    private record Item(String path, Module module) {
+    }
+
+    /** Sequences nest freely (Conv2dNormActivation is one): flatten them so conv-BN-activation runs are visible. */
+    private static void flatten(Module m, String path, List<Item> out) {
+        if (m.getClass() == Sequential.class || m instanceof Conv2dNormActivation
+                || m instanceof DepthwiseSeparableConv2d) {
+            m.children().forEach((name, c) -> flatten(c, child(path, name), out));
+        } else {
+            out.add(new Item(path, m));
+        }
+    }
+
+    private Graph.Value lowerRun(List<Item> items, Graph.Value x) {
+        for (int i = 0; i < items.size(); i++) {
+            Item it = items.get(i);
+            Module m = it.module();
+            if (m instanceof Conv2d conv) {
+                BatchNorm2d bn = null;
+                if (i + 1 < items.size() && items.get(i + 1).module() instanceof BatchNorm2d next) {
+                    bn = next;
+                    i++;
+                }
+                Activation act = i + 1 < items.size() ? activationOf(items.get(i + 1).module()) : Activation.NONE;
+                if (act != Activation.NONE) {
+                    i++;
+                }
+                x = conv(it.path(), conv, bn, act, x);
+            } else if (m instanceof BatchNorm2d bn) {
+                Activation act = i + 1 < items.size() ? activationOf(items.get(i + 1).module()) : Activation.NONE;
+                if (act != Activation.NONE) {
+                    i++;
+                }
+                x = batchNorm(it.path(), bn, act, x);
+            } else if (activationOf(m) != Activation.NONE) {
+                Activation act = activationOf(m);
+                x = graph.add(it.path(), act.name().toLowerCase(java.util.Locale.ROOT), x.shape,
+                        (in, o) -> Steps.activation(in[0], o, act), x);
+            } else if (isLeafLayer(m)) {
+                x = lowerLeaf(it.path(), m, x);
+            } else if (isComposite(m)) {
+                x = lower(m, it.path(), x);
+            } else {
+                throw unsupported(it.path(), m);
+            }
+        }
+        return x;
+    }
+
+    private static Activation activationOf(Module m) {
+        if (m.getClass() == ReLU.class) {
+            return Activation.RELU;
+        }
+        return m.getClass() == ReLU6.class ? Activation.RELU6 : Activation.NONE;
+    }
+
+    private static boolean isComposite(Module m) {
+        return m.getClass() == Sequential.class || m instanceof Conv2dNormActivation
+                || m instanceof DepthwiseSeparableConv2d || m instanceof InvertedResidual || m instanceof MobileNetV2
+                || m instanceof SegNet || m instanceof MobileNetV2Segmenter;
+    }
+
+    private static boolean isLeafLayer(Module m) {
+        return m instanceof MaxPool2d || m instanceof MaxUnpool2d || m instanceof AdaptiveAvgPool2d
+                || m instanceof Linear || m instanceof Upsample || m instanceof Flatten || m instanceof Dropout
+                || m instanceof Identity;
+    }
+
+    private Graph.Value conv(String path, Conv2d conv, BatchNorm2d bn, Activation act, Graph.Value x) {
+        ConvSpec spec = conv.spec();
+        int[] outShape;
+        try {
+            outShape = spec.outputShape(x.shape);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot compile " + label(path, conv) + " for input "
+                    + Tensor.shapeString(x.shape) + ": " + e.getMessage(), e);
+        }
+        checkBatchNorm(path, bn, spec.outChannels());
+        FoldedConv folded = FoldedConv.of(conv, bn);
+        String what = "conv " + spec.kernelH() + "x" + spec.kernelW() + (spec.isDepthwise() ? " depthwise" : "")
+                + (bn == null ? "" : " + folded bn") + act.suffix();
+        return graph.add(path, what, outShape,
+                (in, o) -> Steps.conv(spec, in[0], folded.weight(), folded.bias(), o, act), x);
+    }
+
+    private Graph.Value batchNorm(String path, BatchNorm2d bn, Activation act, Graph.Value x) {
+        if (x.shape.length != 4) {
+            throw new IllegalArgumentException("cannot compile " + label(path, bn) + ": expected an NCHW input, got "
+                    + Tensor.shapeString(x.shape));
+        }
+        checkBatchNorm(path, bn, x.shape[1]);
+        return graph.add(path, "batchnorm" + act.suffix(), x.shape, (in, o) -> Steps.batchNorm(bn, in[0], o, act), x);
+    }
+
+    private static void checkBatchNorm(String path, BatchNorm2d bn, int channels) {
+        if (bn != null && bn.channels() != channels) {
+            throw new IllegalArgumentException("cannot compile " + label(path, bn) + ": it has " + bn.channels()
+                    + " channels but its input has " + channels);
+        }
+    }
+
+    private Graph.Value lowerLeaf(String path, Module m, Graph.Value x) {
+        if (m instanceof Identity || m instanceof Dropout) {
+            return x; // eval mode: the identity
+        }
+        if (m instanceof Flatten) {
+            int batch = x.shape[0];
+            return graph.view(x, new int[] {batch, x.size() / Math.max(1, batch)}, path);
+        }
+        if (m instanceof MaxPool2d pool) {
+            return maxPool(path, pool, x);
+        }
+        if (m instanceof MaxUnpool2d unpool) {
+            return maxUnpool(path, unpool, x);
+        }
+        if (m instanceof AdaptiveAvgPool2d) {
+            requireRank(path, m, x, 4);
+            return graph.add(path, "global average pool", new int[] {x.shape[0], x.shape[1], 1, 1},
+                    (in, o) -> Steps.globalAvgPool(in[0], o), x);
+        }
+        if (m instanceof Linear linear) {
+            int[] w = linear.weight().value().shape();
+            if (x.shape.length != 2 || x.shape[1] != w[1]) {
+                throw new IllegalArgumentException("cannot compile " + label(path, m) + ": expected input [N, " + w[1]
+                        + "], got " + Tensor.shapeString(x.shape));
+            }
+            Tensor weight = linear.weight().value().copy();
+            Tensor bias = linear.bias() == null ? null : linear.bias().value().copy();
+            return graph.add(path, "linear", new int[] {x.shape[0], w[0]},
+                    (in, o) -> Steps.linear(in[0], weight, bias, o), x);
+        }
+        Upsample up = (Upsample) m;
+        requireRank(path, m, x, 4);
+        int s = up.scale();
+        return graph.add(path, "upsample " + up.mode().name().toLowerCase(java.util.Locale.ROOT),
+                new int[] {x.shape[0], x.shape[1], x.shape[2] * s, x.shape[3] * s},
+                (in, o) -> Steps.upsample(up.mode(), in[0], o), x);
+    }
+
+    private Graph.Value maxPool(String path, MaxPool2d pool, Graph.Value x) {
+        int[] outShape;
+        try {
+            outShape = PoolOp.maxPoolOutputShape(x.shape, pool.kernel(), pool.stride());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot compile " + label(path, pool) + ": " + e.getMessage(), e);
+        }
+        int[] indices = new int[Math.multiplyExact(Math.multiplyExact(outShape[0], outShape[1]),
+                outShape[2] * outShape[3])];
+        pools.put(pool, new PoolRecord(indices, x.shape.clone()));
+        int k = pool.kernel(), s = pool.stride();
+        return graph.add(path, "max pool " + k + "x" + k + " with indices", outShape,
+                (in, o) -> Steps.maxPool(in[0], k, s, o, indices), x);
+    }
+
+    private Graph.Value maxUnpool(String path, MaxUnpool2d unpool, Graph.Value x) {
+        PoolRecord rec = pools.get(unpool.pool());
+        if (rec == null) {
+            throw new IllegalArgumentException("cannot compile " + label(path, unpool)
+                    + ": its MaxPool2d has not run before it in this model");
+        }
+        int[] pooled = PoolOp.maxPoolOutputShape(rec.inputShape(), unpool.pool().kernel(), unpool.pool().stride());
+        if (!java.util.Arrays.equals(pooled, x.shape)) {
+            throw new IllegalArgumentException("cannot compile " + label(path, unpool) + ": input "
+                    + Tensor.shapeString(x.shape) + " does not match its pool's output " + Tensor.shapeString(pooled));
+        }
+        return graph.add(path, "max unpool", rec.inputShape(), (in, o) -> Steps.maxUnpool(in[0], rec.indices(), o), x);
+    }
+
+    private static void requireRank(String path, Module m, Graph.Value x, int rank) {
+        if (x.shape.length != rank) {
+            throw new IllegalArgumentException("cannot compile " + label(path, m) + ": expected a rank-" + rank
+                    + " input, got " + Tensor.shapeString(x.shape));
+        }
+    }
+
+    // ---- models: their forward passes, written as graphs ----
+
+    /** features → global average pool → flatten → classifier, as {@code MobileNetV2.computeForward}. */
+    private Graph.Value lowerMobileNetV2(MobileNetV2 net, String path, Graph.Value x) {
+        Graph.Value f = lower(net.features(), child(path, "features"), x);
+        requireRank(path, net, f, 4);
+        Graph.Value pooled = graph.add(child(path, "avgpool"), "global average pool",
+                new int[] {f.shape[0], f.shape[1], 1, 1}, (in, o) -> Steps.globalAvgPool(in[0], o), f);
+        Graph.Value flat = graph.view(pooled, new int[] {f.shape[0], f.shape[1]}, child(path, "flatten"));
+        return lower(net.classifier(), child(path, "classifier"), flat);
+    }
+
+    /** Input BN, encoder stages (seq then pool), decoder stages (unpool then seq), as {@code SegNet.computeForward}. */
+    private Graph.Value lowerSegNet(SegNet net, String path, Graph.Value x) {
+        requireChannels(path, net, x, 3);
+        Map<String, Module> c = net.children();
+        Graph.Value y = lower(c.get("bn_input"), child(path, "bn_input"), x);
+        for (String stage : new String[] {"dc1", "dc2", "dc3", "dc4"}) {
+            Map<String, Module> s = c.get(stage).children();
+            y = lower(s.get("seq"), child(path, stage + ".seq"), y);
+            y = lower(s.get("mp"), child(path, stage + ".mp"), y);
+        }
+        for (String stage : new String[] {"uc4", "uc3", "uc2", "uc1"}) {
+            Map<String, Module> s = c.get(stage).children();
+            y = lower(s.get("mup"), child(path, stage + ".mup"), y);
+            y = lower(s.get("seq"), child(path, stage + ".seq"), y);
+        }
+        return y;
+    }
+
+    /** Encoder blocks with skip taps, four upsample-concat-conv steps, the head; as its {@code computeForward}. */
+    private Graph.Value lowerSegmenter(MobileNetV2Segmenter net, String path, Graph.Value x) {
+        requireChannels(path, net, x, 3);
+        if (x.shape[2] % 32 != 0 || x.shape[3] % 32 != 0) {
+            throw new IllegalArgumentException("cannot compile " + label(path, net)
+                    + ": input height and width must be multiples of 32, got " + Tensor.shapeString(x.shape));
+        }
+        int[] taps = MobileNetV2Segmenter.skipBlocks();
+        Sequential features = net.features();
+        Graph.Value[] skips = new Graph.Value[taps.length];
+        Graph.Value y = x;
+        for (int i = 0, tap = 0; i < features.size(); i++) {
+            y = lower(features.get(i), child(path, "features." + i), y);
+            if (tap < taps.length && i == taps[tap]) {
+                skips[tap++] = y;
+            }
+        }
+        String[] ups = {"up16", "up8", "up4", "up2"};
+        for (int i = 0; i < ups.length; i++) {
+            String p = child(path, ups[i]);
+            Map<String, Module> block = net.children().get(ups[i]).children();
+            Graph.Value u = lower(block.get("upsample"), child(p, "upsample"), y);
+            Graph.Value skip = skips[taps.length - 1 - i];
+            if (u.shape[2] != skip.shape[2] || u.shape[3] != skip.shape[3]) {
+                throw new IllegalArgumentException("cannot compile " + p + ": upsampled " + Tensor.shapeString(u.shape)
+                        + " does not match skip " + Tensor.shapeString(skip.shape));
+            }
+            Graph.Value cat = graph.add(p, "concat channels",
+                    new int[] {u.shape[0], u.shape[1] + skip.shape[1], u.shape[2], u.shape[3]},
+                    (in, o) -> Steps.concat(in, o), u, skip);
+            y = lower(block.get("conv"), child(p, "conv"), cat);
+        }
+        return lower(net.children().get("head"), child(path, "head"), y);
+    }
+
+    private static void requireChannels(String path, Module m, Graph.Value x, int channels) {
+        if (x.shape.length != 4 || x.shape[1] != channels) {
+            throw new IllegalArgumentException("cannot compile " + label(path, m) + ": expected an [N, " + channels
+                    + ", H, W] input, got " + Tensor.shapeString(x.shape));
+        }
+    }
+
+    /** The error for a module the compiler does not know. */
+    static IllegalArgumentException unsupported(String path, Module m) {
+        return new IllegalArgumentException("cannot compile " + label(path, m) + ": no inference lowering for "
+                + m.getClass().getName());
+    }
+}

@@ -1,0 +1,127 @@
+package dev.depthwise.nn.inference;
+
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.nn.Module;
+
+import java.util.Arrays;
+
+/**
+ * A model compiled for fast inference at one input shape: the eval-mode forward pass as a flat list of
+ * steps, with BatchNorm folded into the preceding convs, ReLU/ReLU6 fused into them, and every activation
+ * buffer planned once and reused, so that {@link #run} allocates nothing at steady state.
+ *
+ * <pre>{@code
+ * InferenceModel fast = InferenceModel.compile(model, 1, 3, 224, 224);
+ * Tensor logits = fast.run(image);          // owned by the plan, overwritten by the next run
+ * }</pre>
+ *
+ * <p>The plan copies (and folds) the weights when compiled: later changes to the model do not reach it; compile
+ * again after training or loading weights. The model's own tensors are never modified. Not thread-safe: one
+ * plan per calling thread (they may share the model).
+ */
+public final class InferenceModel {
+    private final int[] inputShape;
+    private final int[] outputShape;
+    private final Tensor input;
+    private final Tensor output;
+    private final Step[] steps;
+    private final String[] descriptions;
+    private final long activationBytes;
+
+    private InferenceModel(Graph graph, BufferPlan buffers) {
+        this.inputShape = graph.input.shape.clone();
+        this.outputShape = graph.output.shape.clone();
+        this.input = buffers.tensor(graph.input);
+        this.output = buffers.tensor(graph.output);
+        this.steps = new Step[graph.nodes.size()];
+        this.descriptions = new String[steps.length];
+        for (int i = 0; i < steps.length; i++) {
+            Graph.Node node = graph.nodes.get(i);
+            Tensor[] ins = new Tensor[node.inputs().length];
+            for (int j = 0; j < ins.length; j++) {
+                ins[j] = buffers.tensor(node.inputs()[j]);
+            }
+            steps[i] = node.factory().bind(ins, buffers.tensor(node.output()));
+            descriptions[i] = String.format("%-28s %-40s %s", node.path().isEmpty() ? "(model)" : node.path(),
+                    node.what(), Tensor.shapeString(node.output().shape));
+        }
+        this.activationBytes = buffers.bytes();
+    }
+
+    /**
+     * Compiles {@code model} (as in eval mode, whatever its current mode) for inputs of exactly
+     * {@code inputShape}, such as {@code 1, 3, 224, 224}.
+     *
+     * @throws IllegalArgumentException naming the layer's path and type when a layer cannot be compiled or does
+     *                                  not fit the shape
+     */
+    public static InferenceModel compile(Module model, int... inputShape) {
+        if (model == null || inputShape == null || inputShape.length == 0) {
+            throw new IllegalArgumentException("InferenceModel.compile: a model and an input shape are required");
+        }
+        for (int d : inputShape) {
+            if (d < 1) {
+                throw new IllegalArgumentException("InferenceModel.compile: bad input shape "
+                        + Arrays.toString(inputShape));
+            }
+        }
+        Graph graph = InferenceCompiler.compile(model, inputShape);
+        return new InferenceModel(graph, BufferPlan.plan(graph, graph.output));
+    }
+
+    /**
+     * Runs the forward pass. The result is the plan's own output tensor, overwritten by the next run: copy it
+     * (or use {@link #run(Tensor, Tensor)}) to keep it.
+     */
+    public Tensor run(Tensor x) {
+        if (x == null || !x.hasShape(inputShape)) {
+            throw new IllegalArgumentException("InferenceModel: compiled for input " + Tensor.shapeString(inputShape)
+                    + ", got " + (x == null ? "null" : x.shapeString()));
+        }
+        // A copy into the planned input buffer lets every step be bound once, whatever tensor the caller passes.
+        input.copyFrom(x);
+        for (Step s : steps) {
+            s.run();
+        }
+        return output;
+    }
+
+    /** Runs the forward pass and copies the result into {@code out}, which must have {@link #outputShape()}. */
+    public Tensor run(Tensor x, Tensor out) {
+        if (out == null || !out.hasShape(outputShape)) {
+            throw new IllegalArgumentException("InferenceModel: output must be " + Tensor.shapeString(outputShape)
+                    + ", got " + (out == null ? "null" : out.shapeString()));
+        }
+        out.copyFrom(run(x));
+        return out;
+    }
+
+    public int[] inputShape() {
+        return inputShape.clone();
+    }
+
+    public int[] outputShape() {
+        return outputShape.clone();
+    }
+
+    /** Number of steps in the plan (after fusion). */
+    public int stepCount() {
+        return steps.length;
+    }
+
+    /**
+     * Bytes of the planned activation buffers (input and output included): the plan's peak activation memory,
+     * allocated once at compile time. Weights and pool indices are not counted.
+     */
+    public long activationBytes() {
+        return activationBytes;
+    }
+
+    /** The plan, one line per step: module path, what the step computes, output shape. */
+    @Override
+    public String toString() {
+        return "InferenceModel " + Tensor.shapeString(inputShape) + " -> " + Tensor.shapeString(outputShape) + ", "
+                + steps.length + " steps, " + activationBytes / 1024 + " KiB of activations\n  "
+                + String.join("\n  ", descriptions);
+    }
+}

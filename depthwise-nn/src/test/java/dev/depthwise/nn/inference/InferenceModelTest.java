@@ -1,0 +1,153 @@
+package dev.depthwise.nn.inference;
+
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.models.MobileNetV2;
+import dev.depthwise.models.MobileNetV2Segmenter;
+import dev.depthwise.models.SegNet;
+import dev.depthwise.nn.BatchNorm2d;
+import dev.depthwise.nn.Conv2d;
+import dev.depthwise.nn.Module;
+import dev.depthwise.nn.ReLU;
+import dev.depthwise.nn.Sequential;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The compiled plan computes what the module's own eval-mode forward computes. */
+class InferenceModelTest {
+    private static final float TOLERANCE = 1e-4f;
+
+    @Test
+    void mobileNetV2MatchesModuleForward() {
+        assertCompiledMatches(new MobileNetV2(10, 0.35, 0.2f, 1), 2, 3, 64, 64);
+    }
+
+    @Test
+    void segNetMatchesModuleForward() {
+        // Odd sizes exercise pool/unpool round trips that are not exact halvings.
+        assertCompiledMatches(new SegNet(SegNet.ConvKind.REGULAR, 3, false, 2), 1, 3, 40, 36);
+    }
+
+    @Test
+    void segNetDscMatchesModuleForward() {
+        assertCompiledMatches(new SegNet(SegNet.ConvKind.DEPTHWISE_SEPARABLE, 3, true, 3), 2, 3, 32, 32);
+    }
+
+    @Test
+    void segmenterMatchesModuleForward() {
+        assertCompiledMatches(new MobileNetV2Segmenter(3, 0.35, 4), 1, 3, 64, 64);
+    }
+
+    @Test
+    void foldingLeavesTheModelUntouched() {
+        Module model = new MobileNetV2(10, 0.35, 0.2f, 5);
+        randomiseBatchNorms(model, 6);
+        var before = model.stateDict().values().stream().map(Tensor::copy).toList();
+        InferenceModel.compile(model, 1, 3, 32, 32).run(randomInput(7, 1, 3, 32, 32));
+        var after = model.stateDict().values().stream().toList();
+        for (int i = 0; i < before.size(); i++) {
+            assertArrayEquals(before.get(i).data(), after.get(i).data());
+        }
+    }
+
+    @Test
+    void unknownLayerIsNamedWithItsPath() {
+        Module odd = new Module() {
+            @Override
+            protected Tensor computeForward(Tensor x) {
+                return x;
+            }
+
+            @Override
+            protected Tensor computeBackward(Tensor g) {
+                return g;
+            }
+
+            @Override
+            public String typeName() {
+                return "Odd";
+            }
+        };
+        Sequential model = new Sequential(new Conv2d(3, 4, 3, 1, 1, 1, false), new Sequential(new ReLU(), odd));
+        var e = assertThrows(IllegalArgumentException.class, () -> InferenceModel.compile(model, 1, 3, 8, 8));
+        assertTrue(e.getMessage().contains("1.1 (Odd)"), e.getMessage());
+    }
+
+    @Test
+    void wrongInputShapeIsRefused() {
+        InferenceModel m = InferenceModel.compile(new Sequential(new Conv2d(3, 4, 3, 1, 1, 1, true)), 1, 3, 8, 8);
+        var e = assertThrows(IllegalArgumentException.class, () -> m.run(Tensor.zeros(1, 3, 8, 9)));
+        assertTrue(e.getMessage().contains("[1, 3, 8, 8]"), e.getMessage());
+        var c = assertThrows(IllegalArgumentException.class,
+                () -> InferenceModel.compile(new Sequential(new Conv2d(4, 4, 3, 1, 1, 1, true)), 1, 3, 8, 8));
+        assertTrue(c.getMessage().contains("0 (Conv2d)"), c.getMessage());
+    }
+
+    @Test
+    void buffersAreSharedAcrossSteps() {
+        Module model = new SegNet(SegNet.ConvKind.DEPTHWISE_SEPARABLE, 3, false, 8);
+        InferenceModel m = InferenceModel.compile(model, 1, 3, 32, 32);
+        // Every step's output in its own array would need the sum of all activation sizes.
+        long unshared = 0;
+        Graph g = InferenceCompiler.compile(model, new int[] {1, 3, 32, 32});
+        for (Graph.Node n : g.nodes) {
+            unshared += 4L * n.output().size();
+        }
+        assertTrue(m.activationBytes() < unshared / 3, m.activationBytes() + " vs " + unshared);
+    }
+
+    static void assertCompiledMatches(Module model, int... shape) {
+        randomiseBatchNorms(model, 11);
+        model.eval();
+        Tensor x = randomInput(12, shape);
+        InferenceModel compiled = InferenceModel.compile(model, shape);
+        Tensor expected = model.forward(x).copy();
+        for (int round = 0; round < 2; round++) { // the second run reuses every buffer
+            Tensor actual = compiled.run(x);
+            assertArrayEquals(expected.shape(), actual.shape());
+            float scale = 1f;
+            for (float v : expected.data()) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            for (int i = 0; i < expected.size(); i++) {
+                float diff = Math.abs(expected.data()[i] - actual.data()[i]);
+                if (diff > TOLERANCE * scale) {
+                    throw new AssertionError("element " + i + ": module " + expected.data()[i] + ", compiled "
+                            + actual.data()[i] + "\n" + compiled);
+                }
+            }
+        }
+        Tensor out = Tensor.zeros(compiled.outputShape());
+        compiled.run(x, out);
+        assertEquals(expected.data()[0], out.data()[0], TOLERANCE * Math.max(1, Math.abs(expected.data()[0])));
+    }
+
+    /** Running statistics and affine parameters away from identity, so folding is really tested. */
+    static void randomiseBatchNorms(Module model, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (Module m : model.namedModules().values()) {
+            if (m instanceof BatchNorm2d bn) {
+                for (int c = 0; c < bn.channels(); c++) {
+                    bn.weight().value().data()[c] = (float) rng.nextDouble(0.5, 1.5);
+                    bn.bias().value().data()[c] = (float) rng.nextDouble(-0.2, 0.2);
+                    bn.runningMean().data()[c] = (float) rng.nextDouble(-0.2, 0.2);
+                    bn.runningVar().data()[c] = (float) rng.nextDouble(0.5, 1.5);
+                }
+            }
+        }
+    }
+
+    static Tensor randomInput(long seed, int... shape) {
+        Tensor x = Tensor.zeros(shape);
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (int i = 0; i < x.size(); i++) {
+            x.data()[i] = (float) rng.nextDouble(-1, 1);
+        }
+        return x;
+    }
+}
