@@ -21,6 +21,12 @@ Outputs, all small:
       a seeded torchvision mobilenet_v2(width_mult=0.35, num_classes=10) state dict (torch.save, zip format)
       with its BatchNorm statistics and affine parameters randomised (so a BatchNorm mix-up cannot hide),
       and its eval-mode logits for a seeded input.
+  depthwise-data/src/test/resources/imagenet/photo.png, resized_WxH.png, preprocess_20_16.f32
+      a small seeded RGB image, Pillow's bilinear resizes of it (what torchvision's Resize does to a PIL image),
+      and torchvision's Resize(20)-CenterCrop(16)-ToTensor-Normalize(ImageNet) output as raw little-endian float32.
+  depthwise-cli/src/test/resources/classify/photo.png, expected.safetensors
+      the same image through torchvision's full ImageNet transform (Resize(256), CenterCrop(224), ...) and the
+      width-0.35 MobileNetV2 above: its softmax probabilities, for the classify command's end-to-end test.
   depthwise-nn/src/test/resources/io/*.pth, *.safetensors
       small PyTorch checkpoints exercising the .pth reader (float16, bfloat16, int64, storage offsets,
       shared storages, non-contiguous strides, wrapped state dicts, the legacy non-zip format) and the
@@ -40,8 +46,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
+import torchvision.transforms as T
+from PIL import Image
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DATA_RESOURCES = os.path.join(ROOT, "depthwise-data", "src", "test", "resources", "imagenet")
+CLI_RESOURCES = os.path.join(ROOT, "depthwise-cli", "src", "test", "resources", "classify")
 RESOURCES = os.path.join(ROOT, "depthwise-nn", "src", "test", "resources")
 GOLDEN = os.path.join(RESOURCES, "golden")
 OPS = os.path.join(GOLDEN, "ops")
@@ -365,7 +375,8 @@ def network_cases():
 
 # ---------------------------------------------------------------- torchvision MobileNetV2
 
-def mobilenet_case():
+def mobilenet_w035():
+    """The seeded width-0.35, 10-class torchvision MobileNetV2 of the golden test, in eval mode."""
     torch.manual_seed(1001)
     model = torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10)
     g = seeded(1002)
@@ -381,6 +392,11 @@ def mobilenet_case():
         model.classifier[1].weight.copy_(0.1 * torch.randn(model.classifier[1].weight.shape, generator=g))
         model.classifier[1].bias.copy_(0.1 * torch.randn(10, generator=g))
     model.eval()
+    return model, g
+
+
+def mobilenet_case():
+    model, g = mobilenet_w035()
     x = torch.randn(2, 3, 96, 96, generator=g)
     with torch.no_grad():
         logits = model(x)
@@ -416,8 +432,41 @@ def io_cases():
     write_safetensors(os.path.join(IO, "tiny_expected.safetensors"), expected, dict(source="tiny_state_dict.pth"))
 
 
+# ---------------------------------------------------------------- ImageNet preprocessing and classify
+
+IMAGENET_NORMALIZE = T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
+
+
+def seeded_photo():
+    """97x75 RGB: 8x8 blocks of random colours over a gradient, so resizing meets both edges and ramps."""
+    rng = np.random.default_rng(1201)
+    blocks = rng.integers(0, 256, size=(10, 13, 3)).astype(np.float64)
+    image = np.kron(blocks, np.ones((8, 8, 1)))[:75, :97]
+    ramp = np.linspace(-40, 40, 97)[None, :, None]
+    return Image.fromarray(np.clip(image + ramp, 0, 255).astype(np.uint8), "RGB")
+
+
+def preprocessing_cases():
+    photo = seeded_photo()
+    photo.save(os.path.join(DATA_RESOURCES, "photo.png"))
+    for size in ((41, 31), (20, 15), (130, 100), (97, 40), (60, 75)):
+        photo.resize(size, Image.BILINEAR).save(os.path.join(DATA_RESOURCES, "resized_%dx%d.png" % size))
+    small = T.Compose([T.Resize(20), T.CenterCrop(16), T.ToTensor(), IMAGENET_NORMALIZE])(photo)
+    with open(os.path.join(DATA_RESOURCES, "preprocess_20_16.f32"), "wb") as f:
+        f.write(small.numpy().astype("<f4").tobytes())
+
+    photo.save(os.path.join(CLI_RESOURCES, "photo.png"))
+    full = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), IMAGENET_NORMALIZE])(photo)
+    model, _ = mobilenet_w035()
+    with torch.no_grad():
+        probs = F.softmax(model(full.unsqueeze(0)), dim=1)[0]
+    write_safetensors(os.path.join(CLI_RESOURCES, "expected.safetensors"), collections.OrderedDict(probs=probs),
+                      dict(weights="depthwise-nn/src/test/resources/golden/mobilenet_v2_w035.pth",
+                           transform="Resize(256) CenterCrop(224) ToTensor Normalize(ImageNet)"))
+
+
 def main():
-    for d in (OPS, IO):
+    for d in (OPS, IO, DATA_RESOURCES, CLI_RESOURCES):
         os.makedirs(d, exist_ok=True)
     conv_cases()
     batchnorm_cases()
@@ -430,6 +479,7 @@ def main():
     network_cases()
     mobilenet_case()
     io_cases()
+    preprocessing_cases()
     print("golden files written under", RESOURCES, file=sys.stderr)
 
 
