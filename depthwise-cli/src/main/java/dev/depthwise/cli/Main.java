@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 GenerateCommand.class,
                 SegmentCommand.class,
+                SummaryCommand.class,
                 TrainCommand.class,
         })
 public final class Main implements Runnable {
