@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 DemoCommand.class,
                 EvalCommand.class,
+                ExportCommand.class,
                 GenerateCommand.class,
                 SegmentCommand.class,
                 SummaryCommand.class,
