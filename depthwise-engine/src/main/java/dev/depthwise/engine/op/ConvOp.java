@@ -39,27 +39,57 @@ public final class ConvOp {
         return h[0];
     }
 
-    /** {@code out = conv(x, weight) + bias}; {@code bias} may be null. */
+    /** {@code out = conv(x, weight) + bias}; {@code bias} may be null. Allocates nothing once warmed up. */
     public static void forward(ConvSpec s, Tensor x, Tensor weight, Tensor bias, Tensor out) {
-        int[] outShape = checkCommon(s, x, weight, "forward");
+        Geometry geo = checkCommon(s, x, weight, "forward");
         checkBias(s, bias, "bias");
-        requireShape(out, outShape, "out", s, x);
-        Geometry geo = new Geometry(s, x.shape(), outShape);
+        requireOutputShape(out, "out", s, x, geo);
         if (DepthwiseConv3x3.supports(s)) {
             DepthwiseConv3x3.forward(s, geo, x.data(), weight.data(), bias == null ? null : bias.data(), out.data());
             return;
         }
-        float[] xd = x.data(), wd = weight.data(), od = out.data();
-        float[] bd = bias == null ? null : bias.data();
-        int chunk = geo.columnChunk();
-        int chunks = (geo.outHW + chunk - 1) / chunk;
-        forTasks(geo.n * chunks, (from, to) -> {
+        ForwardJob job = FORWARD_JOBS.get();
+        job.set(s, geo, x.data(), weight.data(), bias == null ? null : bias.data(), out.data());
+        try {
+            forTasks(geo.n * job.chunks, job);
+        } finally {
+            job.clear();
+        }
+    }
+
+    private static final ThreadLocal<ForwardJob> FORWARD_JOBS = ThreadLocal.withInitial(ForwardJob::new);
+
+    /** The forward tasks (image, column chunk) as a reusable body, one per calling thread: no allocation per call. */
+    private static final class ForwardJob implements Parallel.RangeBody {
+        ConvSpec s;
+        Geometry geo;
+        float[] x, w, bias, out;
+        int chunk, chunks;
+
+        void set(ConvSpec s, Geometry geo, float[] x, float[] w, float[] bias, float[] out) {
+            this.s = s;
+            this.geo = geo;
+            this.x = x;
+            this.w = w;
+            this.bias = bias;
+            this.out = out;
+            chunk = geo.columnChunk();
+            chunks = (geo.outHW + chunk - 1) / chunk;
+        }
+
+        void clear() {
+            s = null;
+            x = w = bias = out = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
             for (int t = from; t < to; t++) {
                 int img = t / chunks;
                 int j0 = (t % chunks) * chunk;
-                forwardColumns(s, geo, xd, wd, bd, od, img, j0, Math.min(chunk, geo.outHW - j0));
+                forwardColumns(s, geo, x, w, bias, out, img, j0, Math.min(chunk, geo.outHW - j0));
             }
-        });
+        }
     }
 
     /** Output columns {@code [j0, j0 + cols)} of every channel of one image. */
@@ -96,8 +126,8 @@ public final class ConvOp {
      */
     public static void backward(ConvSpec s, Tensor x, Tensor weight, Tensor gradOut,
                                 Tensor gradX, Tensor gradW, Tensor gradB) {
-        int[] outShape = checkCommon(s, x, weight, "backward");
-        requireShape(gradOut, outShape, "gradOut", s, x);
+        Geometry geo = checkCommon(s, x, weight, "backward");
+        requireOutputShape(gradOut, "gradOut", s, x, geo);
         if (gradX != null) {
             requireShape(gradX, x.shape(), "gradX", s, x);
         }
@@ -105,7 +135,6 @@ public final class ConvOp {
             requireShape(gradW, s.weightShape(), "gradW", s, x);
         }
         checkBias(s, gradB, "gradB");
-        Geometry geo = new Geometry(s, x.shape(), outShape);
         float[] gd = gradOut.data();
         if (gradB != null) {
             biasGradient(s, geo, gd, gradB.data());
@@ -266,22 +295,25 @@ public final class ConvOp {
         }
     }
 
-    /** Sizes shared by the paths, computed once per call. */
-    static final class Geometry {
-        final int n, inH, inW, outH, outW, inHW, outHW, kk;
-        final boolean pointwise;
+    private static final ThreadLocal<Geometry> GEOMETRIES = ThreadLocal.withInitial(Geometry::new);
 
-        Geometry(ConvSpec s, int[] inShape, int[] outShape) {
-            n = inShape[0];
-            inH = inShape[2];
-            inW = inShape[3];
-            outH = outShape[2];
-            outW = outShape[3];
+    /** Sizes shared by the paths, computed once per call into a reused per-thread object. */
+    static final class Geometry {
+        int n, inH, inW, outH, outW, inHW, outHW, kk;
+        boolean pointwise;
+
+        Geometry set(ConvSpec s, Tensor x) {
+            n = x.dim(0);
+            inH = x.dim(2);
+            inW = x.dim(3);
+            outH = s.outputHeight(inH);
+            outW = s.outputWidth(inW);
             inHW = inH * inW;
             outHW = outH * outW;
             kk = s.inPerGroup() * s.kernelH() * s.kernelW();
             pointwise = s.kernelH() == 1 && s.kernelW() == 1 && s.strideH() == 1 && s.strideW() == 1
                     && s.padH() == 0 && s.padW() == 0;
+            return this;
         }
 
         /** Output columns per task: bounded by the column buffer, and small enough to give every thread work. */
@@ -368,16 +400,28 @@ public final class ConvOp {
         }
     }
 
-    private static int[] checkCommon(ConvSpec s, Tensor x, Tensor weight, String what) {
+    /** Validates input and weight without allocating (messages are built only on failure). */
+    private static Geometry checkCommon(ConvSpec s, Tensor x, Tensor weight, String what) {
         if (s == null || x == null || weight == null) {
             throw new IllegalArgumentException("conv " + what + ": spec, input and weight must not be null");
         }
-        int[] outShape = s.outputShape(x.shape());
-        if (!weight.hasShape(s.weightShape())) {
+        if (!s.accepts(x.rank(), x.rank() > 1 ? x.dim(1) : -1, x.rank() == 4 ? x.dim(2) : 0,
+                x.rank() == 4 ? x.dim(3) : 0)) {
+            s.outputShape(x.shape()); // throws, naming the shapes
+        }
+        if (weight.rank() != 4 || weight.dim(0) != s.outChannels() || weight.dim(1) != s.inPerGroup()
+                || weight.dim(2) != s.kernelH() || weight.dim(3) != s.kernelW()) {
             throw new IllegalArgumentException("conv " + what + ": weight " + weight.shapeString() + " should be "
                     + Tensor.shapeString(s.weightShape()) + " for " + s);
         }
-        return outShape;
+        return GEOMETRIES.get().set(s, x);
+    }
+
+    private static void requireOutputShape(Tensor t, String name, ConvSpec s, Tensor x, Geometry geo) {
+        if (t == null || t.rank() != 4 || t.dim(0) != geo.n || t.dim(1) != s.outChannels() || t.dim(2) != geo.outH
+                || t.dim(3) != geo.outW) {
+            requireShape(t, s.outputShape(x.shape()), name, s, x);
+        }
     }
 
     private static void checkBias(ConvSpec s, Tensor bias, String name) {

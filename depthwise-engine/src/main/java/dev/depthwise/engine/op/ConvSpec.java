@@ -45,6 +45,22 @@ public record ConvSpec(int inChannels, int outChannels, int kernelH, int kernelW
         return new int[] {outChannels, inChannels / groups, kernelH, kernelW};
     }
 
+    /** Output height for an input of height {@code inH} (no validation; see {@link #outputShape}). */
+    public int outputHeight(int inH) {
+        return (inH + 2 * padH - dilationH * (kernelH - 1) - 1) / strideH + 1;
+    }
+
+    /** Output width for an input of width {@code inW} (no validation; see {@link #outputShape}). */
+    public int outputWidth(int inW) {
+        return (inW + 2 * padW - dilationW * (kernelW - 1) - 1) / strideW + 1;
+    }
+
+    /** Whether an input of this shape fits: NCHW with the right channels and the kernel inside the padded plane. */
+    boolean accepts(int rank, int channels, int inH, int inW) {
+        return rank == 4 && channels == inChannels && dilationH * (kernelH - 1) + 1 <= inH + 2 * padH
+                && dilationW * (kernelW - 1) + 1 <= inW + 2 * padW;
+    }
+
     /** The NCHW output shape for an NCHW input shape; throws if the input does not fit this conv. */
     public int[] outputShape(int[] inputShape) {
         if (inputShape.length != 4) {

@@ -51,10 +51,41 @@ final class DepthwiseConv3x3 {
     }
 
     static void forward(ConvSpec s, ConvOp.Geometry geo, float[] x, float[] w, float[] bias, float[] out) {
-        int channels = s.inChannels();
-        int planes = geo.n * channels;
-        int grain = Math.max(1, 16384 / Math.max(1, geo.outHW));
-        Parallel.forRange(planes, grain, (from, to) -> {
+        ForwardJob job = FORWARD_JOBS.get();
+        job.set(s, geo, x, w, bias, out);
+        try {
+            Parallel.forRange(geo.n * s.inChannels(), Math.max(1, 16384 / Math.max(1, geo.outHW)), job);
+        } finally {
+            job.clear();
+        }
+    }
+
+    private static final ThreadLocal<ForwardJob> FORWARD_JOBS = ThreadLocal.withInitial(ForwardJob::new);
+
+    /** The forward over planes as a reusable body, one per calling thread, so a call allocates nothing. */
+    private static final class ForwardJob implements Parallel.RangeBody {
+        ConvSpec s;
+        ConvOp.Geometry geo;
+        float[] x, w, bias, out;
+
+        void set(ConvSpec s, ConvOp.Geometry geo, float[] x, float[] w, float[] bias, float[] out) {
+            this.s = s;
+            this.geo = geo;
+            this.x = x;
+            this.w = w;
+            this.bias = bias;
+            this.out = out;
+        }
+
+        void clear() {
+            s = null;
+            geo = null;
+            x = w = bias = out = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            int channels = s.inChannels();
             int rs = paddedRowStride(s, geo);
             float[] padded = buffer(0, (geo.inH + 2 * s.padH()) * rs);
             float[] row = buffer(2, roundUp((geo.outW - 1) * s.strideW() + 1));
@@ -63,7 +94,7 @@ final class DepthwiseConv3x3 {
                 pad(s, geo, x, p * geo.inHW, padded, rs);
                 forwardPlane(s, geo, padded, rs, w, c * 9, bias == null ? 0f : bias[c], out, p * geo.outHW, row);
             }
-        });
+        }
     }
 
     /** Copies one input plane into {@code padded} with zero borders and zero slack. */

@@ -71,7 +71,58 @@ public final class Gemm {
         int strips = ((splitColumns ? n : m) + strip - 1) / strip;
         long fmasPerStrip = (long) strip * (splitColumns ? m : n) * k;
         int grain = (int) Math.max(1, MIN_TASK_FMAS / fmasPerStrip);
-        Parallel.forRange(strips, grain, (from, to) -> {
+        Job job = JOBS.get();
+        if (job.busy) {
+            job = new Job(); // re-entered on this thread (never from our own code): do not clobber the outer job
+        }
+        job.set(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, splitColumns);
+        try {
+            Parallel.forRange(strips, grain, job);
+        } finally {
+            job.clear();
+        }
+    }
+
+    private static final ThreadLocal<Job> JOBS = ThreadLocal.withInitial(Job::new);
+
+    /**
+     * One GEMM's arguments as a reusable loop body, one per calling thread, so that a call allocates nothing
+     * (a capturing lambda would be a new object each time; planned inference must allocate nothing).
+     */
+    private static final class Job implements Parallel.RangeBody {
+        boolean transA, transB, accumulate, splitColumns, busy;
+        int m, n, k, aOff, lda, bOff, ldb, cOff, ldc;
+        float[] a, b, c;
+
+        void set(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, float[] b,
+                 int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate, boolean splitColumns) {
+            this.transA = transA;
+            this.transB = transB;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.a = a;
+            this.aOff = aOff;
+            this.lda = lda;
+            this.b = b;
+            this.bOff = bOff;
+            this.ldb = ldb;
+            this.c = c;
+            this.cOff = cOff;
+            this.ldc = ldc;
+            this.accumulate = accumulate;
+            this.splitColumns = splitColumns;
+            this.busy = true;
+        }
+
+        /** Drops the array references so an idle job keeps no tensor alive. */
+        void clear() {
+            a = b = c = null;
+            busy = false;
+        }
+
+        @Override
+        public void run(int from, int to) {
             int i0 = 0, i1 = m, j0 = 0, j1 = n;
             if (splitColumns) {
                 j0 = from * NR;
@@ -82,7 +133,7 @@ public final class Gemm {
             }
             block(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, i0, i1, j0, j1,
                     BUFFERS.get());
-        });
+        }
     }
 
     /** Computes the block {@code C[i0:i1, j0:j1]} on the calling thread. */
