@@ -15,6 +15,8 @@ import static dev.depthwise.engine.op.OpChecks.sameShape;
  * Forward may run in place ({@code out == x}); so may backward ({@code gradX == gradOut}).
  * The backward takes the forward INPUT: the gradient passes where {@code 0 < x} (and {@code x < 6}
  * for ReLU6), as PyTorch's threshold/hardtanh backward, so it is zero exactly at the kinks.
+ * The forward OUTPUT gives the same mask (y is in (0, 6) exactly when x is), so a layer that ran
+ * the forward in place may pass its output instead.
  */
 public final class ActivationOp {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

@@ -21,7 +21,9 @@ import static dev.depthwise.engine.op.OpChecks.sameShape;
  *
  * <p>Every pass is one sweep per channel over N planes, so the work is split over channels. Sums are
  * taken in float vectors and flushed to double every {@link #FLUSH} elements: single-precision
- * accumulation over a 112x112 plane would otherwise lose about four digits.
+ * accumulation over a 112x112 plane would otherwise lose about four digits. The mean is summed from
+ * one of the channel's own values and everything else from the mean, so a channel whose mean dwarfs
+ * its spread (mean 1000, std 0.05 in the tests) keeps the gradient within 1e-4.
  */
 public final class BatchNormOp {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -50,11 +52,13 @@ public final class BatchNormOp {
         float[] os = out.data();
         Parallel.forRange(channels, grain(count), (from, to) -> {
             for (int c = from; c < to; c++) {
+                // summing x - shift, with shift one of the values, keeps float lanes accurate when |mean| >> std
+                float shift0 = xs[c * plane];
                 double sum = 0;
                 for (int n = 0; n < batch; n++) {
-                    sum += sum(xs, (n * channels + c) * plane, plane);
+                    sum += sum(xs, (n * channels + c) * plane, plane, shift0);
                 }
-                float mean = (float) (sum / count);
+                float mean = (float) (shift0 + sum / count);
                 double squares = 0;
                 for (int n = 0; n < batch; n++) {
                     squares += sumSquaredDeviation(xs, (n * channels + c) * plane, plane, mean);
@@ -139,7 +143,7 @@ public final class BatchNormOp {
                 double sumDyCentered = 0;
                 for (int n = 0; n < batch; n++) {
                     int off = (n * channels + c) * plane;
-                    sumDy += sum(dys, off, plane);
+                    sumDy += sum(dys, off, plane, 0f);
                     sumDyCentered += sumProductCentered(dys, xs, off, plane, mean);
                 }
                 if (gradBeta != null) {
@@ -149,13 +153,14 @@ public final class BatchNormOp {
                     gradGamma[c] += (float) (sumDyCentered * invStd);
                 }
                 if (dxs != null) {
-                    // dx = k*(dy - mean(dy) - xhat*mean(dy*xhat)), k = gamma*invStd, written as a*dy + b*x + c0
+                    // dx = k*(dy - mean(dy) - xhat*mean(dy*xhat)), k = gamma*invStd, written as
+                    // a*dy + b*(x - mean) + c0; centring x first avoids cancellation when |mean| >> std
                     double k = (gamma == null ? 1.0 : gamma[c]) * (double) invStd;
                     double b = -k * invStd * invStd * sumDyCentered / count;
-                    double c0 = -k * sumDy / count - b * mean;
+                    double c0 = -k * sumDy / count;
                     for (int n = 0; n < batch; n++) {
                         linearCombination(dys, xs, dxs, (n * channels + c) * plane, plane,
-                                (float) k, (float) b, (float) c0);
+                                (float) k, (float) b, (float) c0, mean);
                     }
                 }
             }
@@ -179,7 +184,9 @@ public final class BatchNormOp {
         return (int) Math.max(1, GRAIN_ELEMENTS / Math.max(1, elementsPerChannel));
     }
 
-    private static double sum(float[] a, int off, int len) {
+    /** sum(a - shift) over one plane. */
+    private static double sum(float[] a, int off, int len, float shift) {
+        FloatVector s = FloatVector.broadcast(S, shift);
         double total = 0;
         for (int start = 0; start < len; start += FLUSH) {
             int end = Math.min(len, start + FLUSH);
@@ -187,11 +194,11 @@ public final class BatchNormOp {
             FloatVector acc = FloatVector.zero(S);
             int i = start;
             for (; i < bound; i += S.length()) {
-                acc = acc.add(FloatVector.fromArray(S, a, off + i));
+                acc = acc.add(FloatVector.fromArray(S, a, off + i).sub(s));
             }
             float tail = 0;
             for (; i < end; i++) {
-                tail += a[off + i];
+                tail += a[off + i] - shift;
             }
             total += acc.reduceLanes(VectorOperators.ADD) + (double) tail;
         }
@@ -256,20 +263,21 @@ public final class BatchNormOp {
         }
     }
 
-    /** dx = a*dy + b*x + c over one plane; {@code dx} may be {@code dy}. */
+    /** dx = a*dy + b*(x - mean) + c over one plane; {@code dx} may be {@code dy}. */
     private static void linearCombination(float[] dy, float[] x, float[] dx, int off, int len,
-                                          float a, float b, float c) {
+                                          float a, float b, float c, float mean) {
         FloatVector va = FloatVector.broadcast(S, a);
         FloatVector vb = FloatVector.broadcast(S, b);
         FloatVector vc = FloatVector.broadcast(S, c);
+        FloatVector vm = FloatVector.broadcast(S, mean);
         int bound = S.loopBound(len);
         int i = 0;
         for (; i < bound; i += S.length()) {
-            FloatVector xb = FloatVector.fromArray(S, x, off + i).fma(vb, vc);
+            FloatVector xb = FloatVector.fromArray(S, x, off + i).sub(vm).fma(vb, vc);
             FloatVector.fromArray(S, dy, off + i).fma(va, xb).intoArray(dx, off + i);
         }
         for (; i < len; i++) {
-            dx[off + i] = a * dy[off + i] + b * x[off + i] + c;
+            dx[off + i] = a * dy[off + i] + b * (x[off + i] - mean) + c;
         }
     }
 }

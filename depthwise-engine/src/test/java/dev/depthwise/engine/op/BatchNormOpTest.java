@@ -99,6 +99,56 @@ class BatchNormOpTest {
     }
 
     @Test
+    void backwardStaysAccurateWhenTheMeanDwarfsTheSpread() {
+        int[] shape = {2, 3, 8, 8};
+        int plane = 64;
+        Tensor x = new Tensor(Tensors.gaussian(12, 2 * 3 * plane, 1000f, 0.05f), shape);
+        float[] gamma = {1.5f, 0.7f, 2f};
+        float[] saveMean = new float[3];
+        float[] saveInvStd = new float[3];
+        BatchNormOp.forwardTrain(x, gamma, null, null, null, 0.1f, EPS, Tensor.zeros(shape), saveMean, saveInvStd);
+        Tensor gradOut = Tensors.gaussian(13, shape);
+        Tensor gradX = Tensor.zeros(shape);
+        BatchNormOp.backward(x, gradOut, gamma, saveMean, saveInvStd, gradX, null, null);
+        for (int c = 0; c < 3; c++) {
+            // the textbook formula in double precision
+            double mean = 0;
+            for (int n = 0; n < 2; n++) {
+                for (int i = 0; i < plane; i++) {
+                    mean += x.data()[(n * 3 + c) * plane + i];
+                }
+            }
+            mean /= 2 * plane;
+            double var = 0;
+            double sumDy = 0;
+            double sumDyXhat = 0;
+            for (int n = 0; n < 2; n++) {
+                for (int i = 0; i < plane; i++) {
+                    int k = (n * 3 + c) * plane + i;
+                    var += (x.data()[k] - mean) * (x.data()[k] - mean);
+                }
+            }
+            var /= 2 * plane;
+            double inv = 1 / Math.sqrt(var + EPS);
+            for (int n = 0; n < 2; n++) {
+                for (int i = 0; i < plane; i++) {
+                    int k = (n * 3 + c) * plane + i;
+                    sumDy += gradOut.data()[k];
+                    sumDyXhat += gradOut.data()[k] * (x.data()[k] - mean) * inv;
+                }
+            }
+            for (int n = 0; n < 2; n++) {
+                for (int i = 0; i < plane; i++) {
+                    int k = (n * 3 + c) * plane + i;
+                    double xhat = (x.data()[k] - mean) * inv;
+                    double expected = gamma[c] * inv * (gradOut.data()[k] - sumDy / 128 - xhat * sumDyXhat / 128);
+                    assertEquals(expected, gradX.data()[k], 1e-4 * Math.max(1, Math.abs(expected)) * gamma[c] * inv);
+                }
+            }
+        }
+    }
+
+    @Test
     void trainingBackwardMatchesFiniteDifferences() {
         int[] shape = {3, 4, 5, 7};
         Tensor x = Tensors.gaussian(3, shape);
