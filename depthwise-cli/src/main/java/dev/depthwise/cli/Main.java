@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 // One line per command; keep sorted.
                 CommandLine.HelpCommand.class,
+                ClassifyCommand.class,
                 DemoCommand.class,
                 EvalCommand.class,
                 ExportCommand.class,

@@ -1,0 +1,94 @@
+package dev.depthwise.cli;
+
+import dev.depthwise.data.BadFileException;
+import dev.depthwise.data.ImageDecoder;
+import dev.depthwise.data.ImageNetPreprocessing;
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.io.WeightFiles;
+import dev.depthwise.models.Classification;
+import dev.depthwise.models.ImageNetClasses;
+import dev.depthwise.models.MobileNetV2;
+import dev.depthwise.nn.StateDictException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code depthwise classify IMAGE... --weights FILE}: top ImageNet classes with torchvision's MobileNetV2 weights. */
+@Command(name = "classify", mixinStandardHelpOptions = true,
+        description = {"Classify images with MobileNetV2 and torchvision's ImageNet weights (download "
+                + "mobilenet_v2-b0353104.pth or mobilenet_v2-7ebf99e0.pth yourself); prints the top classes "
+                + "with probabilities.",
+                "Preprocessing as torchvision: shorter side to 256 (Pillow-exact bilinear), centre crop 224, "
+                        + "ImageNet mean/std."})
+final class ClassifyCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Images (JPEG, PNG, ...; read by content).")
+    List<Path> images;
+
+    @Option(names = "--weights", required = true, paramLabel = "FILE",
+            description = "MobileNetV2 state dict: a torch.save .pth/.pt or a .safetensors file.")
+    Path weights;
+
+    @Option(names = "--width", defaultValue = "1.0",
+            description = "Width multiplier the weights were trained with (default ${DEFAULT-VALUE}).")
+    double width;
+
+    @Option(names = "--top", defaultValue = "5", description = "How many classes to print (default ${DEFAULT-VALUE}).")
+    int top;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        MobileNetV2 model = load();
+        int classes = model.classes();
+        List<String> labels = classes == ImageNetClasses.COUNT ? ImageNetClasses.names() : null;
+        int failed = 0;
+        for (Path image : images) {
+            Tensor input;
+            try {
+                input = ImageNetPreprocessing.apply(ImageDecoder.readRgb(image));
+            } catch (BadFileException e) {
+                err.println("skipped " + e.getMessage());
+                failed++;
+                continue;
+            }
+            out.println(image);
+            for (Classification.Score s : Classification.top(model.forward(input), top, labels)) {
+                out.printf("  %7.4f  %s (%d)%n", s.probability(), s.label(), s.index());
+            }
+        }
+        out.flush();
+        if (failed > 0) {
+            err.printf("%d of %d images could not be read%n", failed, images.size());
+        }
+        return failed == 0 ? 0 : 1;
+    }
+
+    /** A MobileNetV2 of the checkpoint's class count, with the checkpoint's weights, in eval mode. */
+    private MobileNetV2 load() throws Exception {
+        Map<String, Tensor> state = WeightFiles.readStateDict(weights);
+        Tensor classifier = state.get("classifier.1.weight");
+        if (classifier == null || classifier.rank() != 2) {
+            throw new IllegalArgumentException(weights + ": not a MobileNetV2 state dict (no 2-D classifier.1.weight)");
+        }
+        MobileNetV2 model = new MobileNetV2(classifier.dim(0), width, 0.2f, 0);
+        try {
+            model.loadStateDict(state, true);
+        } catch (StateDictException e) {
+            throw new IllegalArgumentException(weights + ": does not fit MobileNetV2 with width " + width
+                    + " (reduced-width weights need --width): " + e.getMessage(), e);
+        }
+        model.eval();
+        return model;
+    }
+}

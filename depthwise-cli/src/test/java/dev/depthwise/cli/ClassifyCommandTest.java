@@ -1,0 +1,108 @@
+package dev.depthwise.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.depthwise.io.SafeTensors;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * End to end with weights written by torchvision: the seeded width-0.35, 10-class MobileNetV2 of the golden
+ * tests, and torchvision's probabilities for the same PNG through Resize(256)-CenterCrop(224)-Normalize
+ * (make_golden.py). The 1000-class ImageNet weights are too big for the repository; they only change the
+ * class count and the labels.
+ */
+class ClassifyCommandTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void printsTorchvisionsTopClassesAndProbabilities() throws Exception {
+        Path photo = resource("classify/photo.png");
+        Run run = run("classify", photo.toString(), "--weights", weights().toString(), "--width", "0.35");
+        assertEquals(0, run.code, run.err);
+
+        float[] expected = SafeTensors.read(resource("classify/expected.safetensors")).tensors().get("probs").data();
+        List<Integer> order = IntStream.range(0, expected.length).boxed()
+                .sorted(Comparator.comparingDouble(i -> -expected[i])).toList();
+        String[] lines = run.out.strip().split("\\R");
+        assertEquals(photo.toString(), lines[0]);
+        assertEquals(6, lines.length, run.out);
+        for (int rank = 0; rank < 5; rank++) {
+            String[] fields = lines[rank + 1].trim().split("\\s+");
+            int index = order.get(rank);
+            assertEquals("(" + index + ")", fields[fields.length - 1], lines[rank + 1]);
+            assertEquals("class " + index, fields[1] + " " + fields[2], lines[rank + 1]);
+            // Printed with 4 decimals; torchvision's value rounds to the same up to the last digit.
+            assertEquals(expected[index], Float.parseFloat(fields[0]), 0.5e-4 + 1e-6, lines[rank + 1]);
+        }
+    }
+
+    @Test
+    void skipsUnreadableImagesAndReportsThem() throws Exception {
+        Path broken = tmp.resolve("broken.jpg");
+        Files.write(broken, new byte[] {(byte) 0xff, (byte) 0xd8, 1, 2, 3});
+        Path photo = resource("classify/photo.png");
+        Run run = run("classify", broken.toString(), photo.toString(), "--weights", weights().toString(),
+                "--width", "0.35", "--top", "2");
+        assertEquals(1, run.code);
+        assertTrue(run.err.contains("broken.jpg"), run.err);
+        assertTrue(run.err.contains("1 of 2 images"), run.err);
+        assertEquals(3, run.out.strip().split("\\R").length, run.out);
+    }
+
+    @Test
+    void wrongWidthIsOneClearError() throws Exception {
+        Run run = run("classify", resource("classify/photo.png").toString(), "--weights", weights().toString());
+        assertEquals(1, run.code);
+        assertTrue(run.err.contains("--width"), run.err);
+        assertTrue(run.err.contains("features.0.0.weight"), run.err);
+    }
+
+    @Test
+    void foreignWeightsFileIsOneClearError() throws Exception {
+        Path notWeights = tmp.resolve("weights.pth");
+        Files.writeString(notWeights, "hello");
+        Run run = run("classify", resource("classify/photo.png").toString(), "--weights", notWeights.toString());
+        assertEquals(1, run.code);
+        assertTrue(run.err.startsWith("depthwise: " + notWeights), run.err);
+        assertEquals(1, run.err.strip().split("\\R").length, "one line, no stack trace: " + run.err);
+    }
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    /** The torchvision checkpoint kept with the golden tests of depthwise-nn. */
+    private static Path weights() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.isDirectory(dir.resolve(".ci"))) {
+            dir = dir.getParent();
+        }
+        Objects.requireNonNull(dir, "repository root (the directory with .ci) not found above the working directory");
+        return dir.resolve("depthwise-nn/src/test/resources/golden/mobilenet_v2_w035.pth");
+    }
+
+    private static Path resource(String name) throws Exception {
+        return Path.of(Objects.requireNonNull(ClassifyCommandTest.class.getResource("/" + name), name).toURI());
+    }
+}
