@@ -46,4 +46,26 @@ class SummaryTest {
         assertEquals(1_749_671, s.totalParams());
         assertArrayEquals(new int[] {1, 3, 32, 32}, s.outputShape());
     }
+
+    @Test
+    void segmentationModelsMultiplyAdds() {
+        // SegNet figures checked against forward hooks on the same nets in PyTorch 1.13 (9,116,319,744 and
+        // 1,077,657,600 at 128x128); every layer is a conv at a fixed fraction of the input, so 32x32 is 1/16.
+        assertEquals(9_116_319_744L / 16, Summary.of(Models.create("segnet"), 3, 32, 32).totalMacs());
+        assertEquals(1_077_657_600L / 16, Summary.of(Models.create("segnet_dsc"), 3, 32, 32).totalMacs());
+        Summary seg = Summary.of(Models.create("mobilenet_v2_seg"), 3, 128, 128);
+        assertEquals(1_865_331, seg.totalParams());
+        assertEquals(104_513_536, seg.totalMacs());
+    }
+
+    @Test
+    void rowsFollowTheModuleTree() {
+        Summary s = Summary.of(Models.create("segnet_dsc"), 3, 32, 32);
+        Summary.Row pool = s.rows().stream().filter(r -> r.path().equals("dc1.mp")).findFirst().orElseThrow();
+        assertArrayEquals(new int[] {1, 64, 16, 16}, pool.outputShape());
+        Summary.Row dw = s.rows().stream().filter(r -> r.path().equals("dc1.seq.0.depthwise")).findFirst().orElseThrow();
+        assertEquals(27, dw.params());
+        assertEquals(27L * 32 * 32, dw.macs());
+        assertEquals(4, dw.depth()); // dc1 > seq > 0 > depthwise
+    }
 }
