@@ -58,6 +58,38 @@ class PyTorchWeightsTest {
     }
 
     @Test
+    void honoursBigEndianByteOrderEntry() throws IOException {
+        // The same checkpoint as a big-endian machine would write it (PyTorch >= 2.1 records the byte order).
+        Path original = resource("io/tiny_state_dict.pth");
+        int[] elementBytes = {4, 2, 2, 8, 4, 4, 8}; // storages 0..6: float, half, bfloat16, double, float, float, int64
+        Path big = original;
+        for (int key = 0; key < elementBytes.length; key++) {
+            String entry = "tiny_state_dict/data/" + key;
+            big = rewrite(big, entry, swapBytes(entry(original, entry), elementBytes[key]));
+        }
+        big = rewrite(big, "tiny_state_dict/byteorder", "big".getBytes(StandardCharsets.US_ASCII));
+        assertMatchesExpected(PyTorchWeights.read(big));
+        assertProblem(rewrite(original, "tiny_state_dict/byteorder", "middle".getBytes(StandardCharsets.US_ASCII)),
+                "byteorder");
+    }
+
+    private static byte[] entry(Path zipFile, String name) throws IOException {
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(zipFile.toFile())) {
+            return zip.getInputStream(zip.getEntry(name)).readAllBytes();
+        }
+    }
+
+    private static byte[] swapBytes(byte[] data, int elementBytes) {
+        byte[] out = new byte[data.length];
+        for (int i = 0; i < data.length; i += elementBytes) {
+            for (int b = 0; b < elementBytes; b++) {
+                out[i + b] = data[i + elementBytes - 1 - b];
+            }
+        }
+        return out;
+    }
+
+    @Test
     void legacyFormatIsRefusedWithAdvice() {
         assertProblem(resource("io/tiny_legacy.pth"), "legacy (pre-1.6, non-zip)");
     }
@@ -106,15 +138,20 @@ class PyTorchWeightsTest {
         assertProblem(rewrite(original, "tiny_state_dict/data.pkl", new byte[] {(byte) 0x80, 2, 'K'}), "data.pkl");
     }
 
-    /** A copy of {@code original} with one entry replaced (or dropped when {@code content} is null). */
+    /**
+     * A copy of {@code original} with one entry replaced (or dropped when {@code content} is null), or
+     * added at the end when it was not there.
+     */
     private Path rewrite(Path original, String entryName, byte[] content) throws IOException {
         Path copy = dir.resolve("edited-" + System.nanoTime() + ".pth");
+        boolean replaced = false;
         try (java.util.zip.ZipFile in = new java.util.zip.ZipFile(original.toFile());
                 OutputStream raw = Files.newOutputStream(copy);
                 ZipOutputStream out = new ZipOutputStream(raw)) {
             for (ZipEntry e : java.util.Collections.list(in.entries())) {
                 byte[] data = in.getInputStream(e).readAllBytes();
                 if (e.getName().equals(entryName)) {
+                    replaced = true;
                     if (content == null) {
                         continue;
                     }
@@ -122,6 +159,10 @@ class PyTorchWeightsTest {
                 }
                 out.putNextEntry(new ZipEntry(e.getName()));
                 out.write(data);
+            }
+            if (!replaced && content != null) {
+                out.putNextEntry(new ZipEntry(entryName));
+                out.write(content);
             }
         }
         return copy;
