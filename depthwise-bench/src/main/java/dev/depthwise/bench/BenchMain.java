@@ -1,12 +1,81 @@
 package dev.depthwise.bench;
 
-/** Entry point of {@code bin/depthwise bench}: the benchmarks, ours side by side with ONNX Runtime and PyTorch. */
-public final class BenchMain {
-    private BenchMain() {
+import dev.depthwise.engine.Parallel;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * Entry point of {@code bin/depthwise bench}: our engine side by side with ONNX Runtime (inference) and
+ * PyTorch (training), in one run with the same thread count. Exits non-zero when our outputs and ONNX
+ * Runtime's differ by more than {@link ModelBench#MAX_DIFF}.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks: inference against ONNX Runtime, training against PyTorch, kernels.")
+public final class BenchMain implements Callable<Integer> {
+    enum What { models, train, kernels, all }
+
+    @Parameters(arity = "0..1", defaultValue = "models", description = "models, train, kernels or all (default: ${DEFAULT-VALUE})")
+    What what;
+
+    @Option(names = "--threads", description = "threads for every engine (default: the available processors; "
+            + "kernels: 1 and 2)")
+    Integer threadsOption;
+
+    @Option(names = "--runs", description = "timed runs per case, after warm-up (default: ${DEFAULT-VALUE})")
+    int runs = 5;
+
+    @Option(names = "--warmup", description = "warm-up runs per case (default: ${DEFAULT-VALUE})")
+    int warmup = 2;
+
+    @Option(names = "--train-batches", split = ",", description = "batch sizes for bench train (default: 16,64)")
+    List<Integer> trainBatches = List.of(16, 64);
+
+    @Option(names = "--only", paramLabel = "MODEL", description = "only this model (models and train)")
+    String only;
+
+    private final String command;
+
+    BenchMain(String command) {
+        this.command = command;
     }
 
     public static void main(String[] args) {
-        System.err.println("depthwise bench: no benchmarks yet");
-        System.exit(2);
+        // bin/depthwise passes its sub-command name along; java -jar depthwise-bench.jar does not.
+        if (args.length > 0 && args[0].equals("bench")) {
+            args = java.util.Arrays.copyOfRange(args, 1, args.length);
+        }
+        String command = "bin/depthwise bench" + (args.length == 0 ? "" : " " + String.join(" ", args));
+        System.exit(new CommandLine(new BenchMain(command)).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        int threads = threadsOption != null ? threadsOption : Runtime.getRuntime().availableProcessors();
+        if (threads < 1 || runs < 1 || warmup < 0) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--threads and --runs must be at least 1, --warmup at least 0");
+        }
+        Parallel.setThreads(threads);
+        System.out.println(Machine.header(threads, command));
+        System.out.println();
+        boolean ok = true;
+        if (what == What.models || what == What.all) {
+            ok &= new ModelBench(threads, warmup, runs, only, System.out).run();
+        }
+        if (what == What.train || what == What.all) {
+            new TrainBench(threads, warmup, runs, trainBatches, only, System.out).run();
+        }
+        if (what == What.kernels || what == What.all) {
+            System.out.println();
+            KernelBench.main(threadsOption == null
+                    ? new String[] {"--runs", Integer.toString(runs)}
+                    : new String[] {"--threads", Integer.toString(threads), "--runs", Integer.toString(runs)});
+        }
+        return ok ? 0 : 1;
     }
 }

@@ -1,0 +1,101 @@
+package dev.depthwise.bench;
+
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.io.onnx.OnnxExporter;
+import dev.depthwise.models.Models;
+import dev.depthwise.nn.Module;
+
+import java.io.PrintStream;
+import java.util.List;
+
+/**
+ * Inference: each model exported to ONNX with its (seeded, random) weights, then run by us and by ONNX
+ * Runtime on the same random batch. Prints median latencies, their ratio, the largest output difference,
+ * Java heap allocated per call and peak heap.
+ */
+final class ModelBench {
+    /** Outputs of ours and ONNX Runtime must agree this closely or the run fails. */
+    static final double MAX_DIFF = 1e-3;
+
+    record Case(String model, int size, List<Integer> batches) {
+    }
+
+    static final List<Case> CASES = List.of(
+            new Case("mobilenet_v2", 224, List.of(1, 8)),
+            new Case("segnet_dsc", 128, List.of(1, 16)),
+            new Case("segnet", 128, List.of(1, 16)));
+
+    private final int threads;
+    private final int warmup;
+    private final int runs;
+    private final String only;
+    private final PrintStream out;
+
+    ModelBench(int threads, int warmup, int runs, String only, PrintStream out) {
+        this.only = only;
+        this.threads = threads;
+        this.warmup = warmup;
+        this.runs = runs;
+        this.out = out;
+    }
+
+    /** Runs every case; false when some output differed by more than {@link #MAX_DIFF}. */
+    boolean run() throws Exception {
+        out.printf("inference: median of %d runs after %d warm-up; allocation = Java heap bytes per call on the "
+                + "calling thread + depthwise-* pool workers (ONNX Runtime's native memory not included)%n", runs, warmup);
+        out.printf("%-13s %-9s %5s | %10s %10s %7s | %9s %9s | %12s %12s | %9s%n", "model", "input", "batch",
+                "ours ms", "ORT ms", "ours/ORT", "max |diff|", "max |out|", "ours B/call", "ORT B/call", "peak heap");
+        boolean ok = true;
+        for (Case c : CASES) {
+            if (only != null && !only.equals(c.model())) {
+                continue;
+            }
+            Module model = Models.create(c.model());
+            byte[] onnx = OnnxExporter.toBytes(model, c.model(), 3, c.size(), c.size());
+            try (InferenceRunner ours = new ModuleRunner(model); InferenceRunner ort = new OrtRunner(onnx, threads)) {
+                for (int batch : c.batches()) {
+                    ok &= runCase(c, batch, ours, ort);
+                }
+            }
+        }
+        out.println(ok ? "all outputs agree within " + MAX_DIFF
+                : "FAILED: some outputs differ by more than " + MAX_DIFF);
+        return ok;
+    }
+
+    private boolean runCase(Case c, int batch, InferenceRunner ours, InferenceRunner ort) throws Exception {
+        Tensor input = BenchTensors.randomInput(batch, 3, c.size(), c.size());
+        float[] expected = ours.run(input).data().clone();
+        double diff = BenchTensors.maxAbsDiff(expected, ort.run(input).data());
+        Measurement.Result o = Measurement.measure(() -> ours.run(input), warmup, runs);
+        Measurement.Result r = Measurement.measure(() -> ort.run(input), warmup, runs);
+        out.printf("%-13s %-9s %5d | %10.1f %10.1f %7.2f | %9.2e %9.2e | %12s %12s | %9s%n", c.model(),
+                "3x" + c.size() + "x" + c.size(), batch, o.medianMillis(), r.medianMillis(),
+                o.medianMillis() / r.medianMillis(), diff, maxAbs(expected), bytes(o.allocatedBytesPerCall()),
+                bytes(r.allocatedBytesPerCall()), bytes(Math.max(o.peakHeapBytes(), r.peakHeapBytes())));
+        return diff <= MAX_DIFF;
+    }
+
+    private static double maxAbs(float[] v) {
+        double m = 0;
+        for (float f : v) {
+            m = Math.max(m, Math.abs(f));
+        }
+        return m;
+    }
+
+    /** Bytes in B, KiB, MiB or GiB, short enough for a table cell. */
+    static String bytes(long b) {
+        if (b < 1024) {
+            return b + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB"};
+        double v = b;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format("%.1f %s", v, units[u]);
+    }
+}

@@ -1,0 +1,114 @@
+package dev.depthwise.bench;
+
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.LossOp;
+import dev.depthwise.models.Models;
+import dev.depthwise.nn.Module;
+import dev.depthwise.train.Adam;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Training throughput: one step = forward, cross-entropy, backward, Adam (lr 1e-3) on random 128x128
+ * images and labels, the model in training mode. Where {@code /usr/bin/python3} has torch, the same steps
+ * in PyTorch ({@code scripts/bench/torch_train_step.py}) in the same run, for the ratio.
+ */
+final class TrainBench {
+    /** Images in Oxford-IIIT Pet's trainval split: one epoch. */
+    static final int EPOCH_IMAGES = 3680;
+    static final int SIZE = 128;
+    static final List<String> MODELS = List.of("segnet_dsc", "segnet", "mobilenet_v2");
+
+    private final int threads;
+    private final int warmup;
+    private final int runs;
+    private final List<Integer> batches;
+    private final String only;
+    private final PrintStream out;
+
+    TrainBench(int threads, int warmup, int runs, List<Integer> batches, String only, PrintStream out) {
+        this.only = only;
+        this.threads = threads;
+        this.warmup = warmup;
+        this.runs = runs;
+        this.batches = batches;
+        this.out = out;
+    }
+
+    void run() throws Exception {
+        TorchTrainStep torch = TorchTrainStep.find(out);
+        // Training steps are long: fewer warm-ups and runs than inference keep the whole run short.
+        int trainWarmup = Math.min(warmup, 1);
+        int trainRuns = Math.max(1, Math.min(runs, 3));
+        out.printf("%ntraining at %dx%d, Adam lr 1e-3, cross-entropy, random data: median step of %d runs after %d "
+                + "warm-up; epoch = %d images%n", SIZE, SIZE, trainRuns, trainWarmup, EPOCH_IMAGES);
+        out.printf("%-13s %5s | %10s %9s %9s | %10s %9s | %9s | %12s %9s%n", "model", "batch", "ours s/step",
+                "ours img/s", "epoch", "torch s/step", "torch img/s", "ours/torch", "ours B/step", "peak heap");
+        for (String name : MODELS) {
+            if (only != null && !only.equals(name)) {
+                continue;
+            }
+            for (int batch : batches) {
+                Module model = Models.create(name);
+                Step step = new Step(model, batch);
+                Measurement.Result r = Measurement.measure(step::run, trainWarmup, trainRuns);
+                double seconds = r.medianNanos() / 1e9;
+                double imagesPerSecond = batch / seconds;
+                TorchTrainStep.Result t = torch == null ? null : torch.run(name, batch, SIZE, threads, trainWarmup, trainRuns);
+                out.printf("%-13s %5d | %10.3f %9.1f %9s | %10s %9s | %9s | %12s %9s%n", name, batch, seconds,
+                        imagesPerSecond, duration(EPOCH_IMAGES / imagesPerSecond),
+                        t == null ? "-" : String.format("%.3f", t.medianStepSeconds()),
+                        t == null ? "-" : String.format("%.1f", t.imagesPerSecond()),
+                        t == null ? "-" : String.format("%.2f", seconds / t.medianStepSeconds()),
+                        ModelBench.bytes(r.allocatedBytesPerCall()), ModelBench.bytes(r.peakHeapBytes()));
+            }
+        }
+    }
+
+    /** One training step with fixed random data; buffers live across steps as in a training loop. */
+    private static final class Step {
+        private final Module model;
+        private final Adam adam;
+        private final Tensor images;
+        private int[] labels;
+        private Tensor gradLogits;
+
+        Step(Module model, int batch) {
+            this.model = model;
+            model.train(true);
+            this.adam = new Adam(model.namedParameters(), 1e-3);
+            this.images = BenchTensors.randomInput(batch, 3, SIZE, SIZE);
+        }
+
+        void run() {
+            adam.zeroGrad();
+            Tensor logits = model.forward(images);
+            if (labels == null) {
+                labels = randomLabels(logits);
+                gradLogits = Tensor.zeros(logits.shape());
+            }
+            LossOp.crossEntropy(logits, labels, null, -100, gradLogits);
+            model.backward(gradLogits);
+            adam.step();
+        }
+
+        /** A class per pixel ([N,C,H,W] logits) or per image ([N,C]), out of the model's C classes. */
+        private static int[] randomLabels(Tensor logits) {
+            int perImage = logits.rank() == 4 ? logits.h() * logits.w() : 1;
+            int[] labels = new int[logits.n() * perImage];
+            Random rnd = new Random(7);
+            for (int i = 0; i < labels.length; i++) {
+                labels[i] = rnd.nextInt(logits.c());
+            }
+            return labels;
+        }
+    }
+
+    static String duration(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format("%dh%02dm", s / 3600, s / 60 % 60)
+                : String.format("%dm%02ds", s / 60, s % 60);
+    }
+}
