@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 ClassifyCommand.class,
                 DemoCommand.class,
+                DownloadCommand.class,
                 EvalCommand.class,
                 ExportCommand.class,
                 GenerateCommand.class,
