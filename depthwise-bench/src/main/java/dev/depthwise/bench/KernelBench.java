@@ -45,6 +45,13 @@ public final class KernelBench {
         }
         printMachine();
         List<Case> cases = cases();
+        // A warm-up pass over every case first, so no figure is taken while the JIT is still compiling.
+        Parallel.setThreads(Arrays.stream(threads).max().orElse(1));
+        for (Case c : cases) {
+            if (only == null || c.name.contains(only)) {
+                medianSeconds(c.call, 1);
+            }
+        }
         System.out.printf(Locale.ROOT, "%-40s %8s %10s %10s%n", "kernel", "threads", "median ms", "GFLOP/s");
         for (int t : threads) {
             Parallel.setThreads(t);
@@ -59,12 +66,20 @@ public final class KernelBench {
         }
     }
 
-    private static void printMachine() {
+    /** The machine, JDK, time, load and command line, so that every figure can be reproduced and judged. */
+    static void printMachine() {
         String command = ProcessHandle.current().info().commandLine().orElse("(unknown)");
+        String load;
+        try {
+            load = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+        } catch (java.io.IOException | RuntimeException e) {
+            load = "unknown";
+        }
         System.out.printf(Locale.ROOT, "machine: %s %s, %d cores; JDK %s (%s); %s%n", System.getProperty("os.name"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), System.getProperty("java.vm.name"),
                 java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        System.out.println("load average at start (1, 5, 15 min ...): " + load);
         System.out.println("command: " + command);
     }
 

@@ -29,12 +29,17 @@ public final class LayoutBench {
     public static void main(String[] args) {
         int[] threads = args.length == 2 && args[0].equals("--threads")
                 ? Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray() : new int[] {1, 2};
-        System.out.printf(Locale.ROOT, "machine: %s, %d cores; JDK %s; %s%ncommand: %s%n",
-                System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), java.time.Instant.now(),
-                ProcessHandle.current().info().commandLine().orElse("?"));
+        KernelBench.printMachine();
         System.out.printf(Locale.ROOT, "%-34s %7s %10s %10s %8s%n", "forward conv", "threads", "NCHW ms", "NHWC ms",
                 "NHWC/NCHW");
+        // One silent pass first, so no figure is taken while the JIT is still compiling the kernels.
+        for (int pass = 0; pass < 2; pass++) {
+            runAll(threads, pass == 1);
+        }
+    }
+
+    private static void runAll(int[] threads, boolean print) {
+        printing = print;
         for (int t : threads) {
             Parallel.setThreads(t);
             pointwise(t, 56, 24, 144);
@@ -125,7 +130,7 @@ public final class LayoutBench {
     }
 
     private static double median(Runnable call) {
-        long end = System.nanoTime() + 300_000_000L;
+        long end = System.nanoTime() + 200_000_000L;
         do {
             call.run();
         } while (System.nanoTime() < end);
@@ -139,7 +144,12 @@ public final class LayoutBench {
         return t[t.length / 2];
     }
 
+    private static boolean printing;
+
     private static void report(String name, int threads, double nchw, double nhwc) {
+        if (!printing) {
+            return;
+        }
         System.out.printf(Locale.ROOT, "%-34s %7d %10.3f %10.3f %8.2f%n", name, threads, nchw, nhwc, nhwc / nchw);
     }
 

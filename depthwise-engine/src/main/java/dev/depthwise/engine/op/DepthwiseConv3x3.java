@@ -86,6 +86,10 @@ final class DepthwiseConv3x3 {
         @Override
         public void run(int from, int to) {
             int channels = s.inChannels();
+            if (s.strideH() == 1 && s.strideW() == 1) {
+                runFlat(from, to, channels);
+                return;
+            }
             int rs = paddedRowStride(s, geo);
             float[] padded = buffer(0, (geo.inH + 2 * s.padH()) * rs);
             float[] row = buffer(2, roundUp((geo.outW - 1) * s.strideW() + 1));
@@ -93,6 +97,30 @@ final class DepthwiseConv3x3 {
                 int c = p % channels;
                 pad(s, geo, x, p * geo.inHW, padded, rs);
                 forwardPlane(s, geo, padded, rs, w, c * 9, bias == null ? 0f : bias[c], out, p * geo.outHW, row);
+            }
+        }
+
+        /**
+         * Stride 1: the padded plane has no slack between rows, so output (oy, ox) sits at {@code oy * rs + ox}
+         * and the whole plane is one flat vector loop (the two columns per row that wrap around are computed and
+         * dropped). Small planes (14×14, 7×7) are no longer dominated by per-row tails.
+         */
+        private void runFlat(int from, int to, int channels) {
+            int rs = geo.inW + 2 * s.padW();
+            int rows = geo.inH + 2 * s.padH();
+            int flat = roundUp(geo.outH * rs);
+            float[] padded = buffer(0, rows * rs + flat - geo.outH * rs + 2 * L + 2);
+            float[] plane = buffer(2, flat);
+            for (int p = from; p < to; p++) {
+                int c = p % channels;
+                pad(s, geo, x, p * geo.inHW, padded, rs);
+                // Reads past the last row meet only dropped outputs, but must not meet NaN from an older plane.
+                java.util.Arrays.fill(padded, rows * rs, rows * rs + flat - geo.outH * rs + 2 * L + 2, 0f);
+                taps(padded, 0, rs, w, c * 9, bias == null ? 0f : bias[c], 0, flat, plane, 0);
+                int o = p * geo.outHW;
+                for (int oy = 0; oy < geo.outH; oy++) {
+                    System.arraycopy(plane, oy * rs, out, o + oy * geo.outW, geo.outW);
+                }
             }
         }
     }
