@@ -4,8 +4,11 @@ import dev.depthwise.engine.Parallel;
 import dev.depthwise.train.Demo;
 import dev.depthwise.train.Progress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -14,6 +17,9 @@ import java.util.concurrent.Callable;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Generate synthetic pets, train SegNet-DSC briefly, write the report and segment sample images.")
 final class DemoCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--out", defaultValue = "runs/demo", description = "Output directory (default ${DEFAULT-VALUE}).")
     Path out;
 
@@ -25,6 +31,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut();
         if (threads != null) {
             Parallel.setThreads(threads);
         }
@@ -35,12 +42,12 @@ final class DemoCommand implements Callable<Integer> {
                     demo.samples(), demo.seed());
         }
         Demo.Result r = demo.run(out, Progress.toStderr(), System.err);
-        System.out.printf(Locale.ROOT, "%ndemo finished in %.0f s: test pixel accuracy %.4f, IoU %.4f%n",
+        stdout.printf(Locale.ROOT, "%ndemo finished in %.0f s: test pixel accuracy %.4f, IoU %.4f%n",
                 (System.nanoTime() - start) / 1e9, r.training().last().pixelAccuracy(), r.training().last().iou());
-        System.out.println("data:        " + r.data());
-        System.out.println("report:      " + r.training().report());
-        System.out.println("checkpoint:  " + r.training().lastCheckpoint());
-        System.out.println("segmented:   " + r.segmented() + " (" + r.segmentedFiles().size() + " files)");
+        stdout.println("data:        " + r.data());
+        stdout.println("report:      " + r.training().report());
+        stdout.println("checkpoint:  " + r.training().lastCheckpoint());
+        stdout.println("segmented:   " + r.segmented() + " (" + r.segmentedFiles().size() + " files)");
         return 0;
     }
 }

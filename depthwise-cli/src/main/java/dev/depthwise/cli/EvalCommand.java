@@ -4,8 +4,11 @@ import dev.depthwise.data.Split;
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.train.Evaluation;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -15,6 +18,9 @@ import java.util.concurrent.Callable;
         description = "Evaluate a training checkpoint: pixel accuracy, IoU (background ignored, as the article), "
                 + "per-class and mean IoU, soft IoU, confusion matrix.")
 final class EvalCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--checkpoint", required = true, description = "A .safetensors checkpoint written by train.")
     Path checkpoint;
 
@@ -35,6 +41,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut();
         if (threads != null) {
             Parallel.setThreads(threads);
         }
@@ -44,7 +51,8 @@ final class EvalCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("unknown split '" + split + "' (test, trainval)");
         };
         Evaluation e = Evaluation.run(checkpoint, data, which, batchSize, 2);
-        System.out.print(json ? e.json() + System.lineSeparator() : e.table());
+        stdout.print(json ? e.json() + System.lineSeparator() : e.table());
+        stdout.flush();
         return 0;
     }
 }

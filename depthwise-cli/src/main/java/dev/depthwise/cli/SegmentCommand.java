@@ -3,9 +3,12 @@ package dev.depthwise.cli;
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.train.Segmenter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -16,6 +19,9 @@ import java.util.concurrent.Callable;
                 "NAME.mask.png (orange pet, blue background, white border), NAME.overlay.png,",
                 "and with --cutout NAME.cutout.png (the pet on a transparent background)."})
 final class SegmentCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--checkpoint", required = true, description = "A .safetensors checkpoint written by train.")
     Path checkpoint;
 
@@ -33,11 +39,12 @@ final class SegmentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut();
         if (threads != null) {
             Parallel.setThreads(threads);
         }
         Segmenter.Summary s = Segmenter.fromCheckpoint(checkpoint).segmentFiles(inputs, out, cutout, System.err);
-        System.out.printf("wrote %d files to %s%s%n", s.written().size(), out,
+        stdout.printf("wrote %d files to %s%s%n", s.written().size(), out,
                 s.skipped().isEmpty() ? "" : "; skipped " + s.skipped().size() + " unreadable image(s)");
         return s.written().isEmpty() && !s.skipped().isEmpty() ? 1 : 0;
     }

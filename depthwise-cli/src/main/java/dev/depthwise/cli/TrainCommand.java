@@ -6,8 +6,11 @@ import dev.depthwise.train.Progress;
 import dev.depthwise.train.RunConfig;
 import dev.depthwise.train.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -20,6 +23,9 @@ import java.util.concurrent.Callable;
                 "After each epoch: test metrics, OUT/epochs/epoch-NN.png and OUT/last.safetensors "
                         + "(+ best.safetensors); at the end OUT/report.html."})
 final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--model", defaultValue = "segnet_dsc",
             description = "segnet_dsc, segnet or mobilenet_v2_seg (default ${DEFAULT-VALUE}).")
     String model;
@@ -83,6 +89,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut();
         if (threads != null) {
             Parallel.setThreads(threads);
         }
@@ -103,10 +110,10 @@ final class TrainCommand implements Callable<Integer> {
                 config.imageSize(), config.optimizer(), config.lr(), config.lrScheduler().describe(), config.loss(),
                 Parallel.threads(), dir);
         Trainer.Result result = new Trainer(config, dir, Progress.toStderr(), loaderThreads).run(resume);
-        System.out.printf(Locale.ROOT, "test pixel accuracy %.4f, IoU %.4f after %d epochs%n",
+        stdout.printf(Locale.ROOT, "test pixel accuracy %.4f, IoU %.4f after %d epochs%n",
                 result.last().pixelAccuracy(), result.last().iou(), result.last().epoch());
-        System.out.println("report:      " + result.report());
-        System.out.println("checkpoint:  " + result.lastCheckpoint()
+        stdout.println("report:      " + result.report());
+        stdout.println("checkpoint:  " + result.lastCheckpoint()
                 + (result.bestCheckpoint() != null ? " (best: " + result.bestCheckpoint() + ")" : ""));
         return 0;
     }

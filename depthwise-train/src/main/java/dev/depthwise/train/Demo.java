@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The quick start, end to end on a fresh machine with no download: generate synthetic pets, train
@@ -25,9 +26,12 @@ import java.util.List;
  * @param seed       seed of the data and the run
  */
 public record Demo(int count, int dataSize, int imageSize, int epochs, int batchSize, double lr, int samples, long seed) {
-    /** Settings that finish in a few minutes on two cores. */
+    /**
+     * Settings that finish in about two and a half minutes on two cores and reach about 91% test pixel
+     * accuracy (the same setting as {@code SegNetDscLearnsSyntheticPetsTest}, two epochs shorter).
+     */
     public static Demo quick() {
-        return new Demo(400, 96, 64, 6, 8, 2e-3, 6, 0);
+        return new Demo(400, 64, 64, 10, 8, 3e-3, 6, 0);
     }
 
     /** Where the demo put its outputs. */
@@ -39,11 +43,13 @@ public record Demo(int count, int dataSize, int imageSize, int epochs, int batch
         progress.message("generating " + count + " synthetic pets in " + data);
         SyntheticPets.generate(data, count, dataSize, seed);
 
-        RunConfig config = new RunConfig(ModelSpec.of(Models.SEGNET_DSC).withSeed(seed).toMap(), data.toString(),
-                epochs, batchSize, imageSize, "adam", lr, null, 0.9, false, "step", 7, 0.7, "ce", seed);
-        progress.message(String.format(java.util.Locale.ROOT,
-                "training SegNet-DSC at %dx%d for %d epochs (batch %d, Adam lr %s)", imageSize, imageSize, epochs,
-                batchSize, lr));
+        // The plain conv head and a cosine schedule learn much faster in a short run than the article's
+        // conv-BN-ReLU head and StepLR (see SegNetDscLearnsSyntheticPetsTest for the measurements).
+        RunConfig config = new RunConfig(ModelSpec.of(Models.SEGNET_DSC).withPlainHead(true).withSeed(seed).toMap(),
+                data.toString(), epochs, batchSize, imageSize, "adam", lr, null, 0.9, false, "cosine", 7, 0.7, "ce", seed);
+        progress.message(String.format(Locale.ROOT,
+                "training SegNet-DSC (plain conv head) at %dx%d for %d epochs (batch %d, Adam lr %s, cosine)",
+                imageSize, imageSize, epochs, batchSize, lr));
         Trainer.Result training = new Trainer(config, out.resolve("run"), progress, 2).run(false);
 
         List<Path> images = OxfordPets.open(data).test().stream().limit(samples).map(PetEntry::image).toList();

@@ -1,0 +1,79 @@
+package dev.depthwise.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** train, eval and segment from the command line on a tiny generated dataset. */
+class TrainingCommandsTest {
+    @TempDir
+    Path dir;
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int exit = cl.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void trainThenEvalThenSegment() throws Exception {
+        Path data = dir.resolve("data");
+        Path runDir = dir.resolve("run");
+        assertEquals(0, run("generate", data.toString(), "--count", "12", "--size", "40", "--seed", "3").exit());
+
+        Run train = run("train", "--data", data.toString(), "--epochs", "1", "--batch-size", "4", "--image-size", "32",
+                "--threads", "1", "--loader-threads", "1", "--out", runDir.toString());
+        assertEquals(0, train.exit(), train.err());
+        assertTrue(train.out().contains("report.html"), train.out());
+        Path checkpoint = runDir.resolve("last.safetensors");
+
+        Run eval = run("eval", "--checkpoint", checkpoint.toString(), "--json");
+        assertEquals(0, eval.exit(), eval.err());
+        JsonNode json = new ObjectMapper().readTree(eval.out());
+        assertEquals(6, json.get("images").asInt());
+        assertTrue(json.at("/metrics/iou").isNumber());
+
+        Run table = run("eval", "--checkpoint", checkpoint.toString(), "--split", "trainval");
+        assertEquals(0, table.exit(), table.err());
+        assertTrue(table.out().contains("pixel_accuracy"), table.out());
+
+        Path out = dir.resolve("masks");
+        Run segment = run("segment", "--checkpoint", checkpoint.toString(), "--out", out.toString(),
+                data.resolve("images").toString());
+        assertEquals(0, segment.exit(), segment.err());
+        try (var files = Files.list(out)) {
+            assertEquals(24, files.count(), segment.out()); // 12 images x (mask + overlay)
+        }
+    }
+
+    @Test
+    void resumeWithoutACheckpointIsOneClearError() {
+        Run r = run("train", "--resume", "--out", dir.resolve("nothing").toString());
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("cannot resume: no checkpoint"), r.err());
+    }
+
+    @Test
+    void trainingNeedsData() {
+        Run r = run("train", "--out", dir.toString());
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("--data DIR is required"), r.err());
+    }
+}
