@@ -21,6 +21,9 @@ import static dev.depthwise.engine.op.OpChecks.rank;
 public final class UpsampleOp {
     private static final int GRAIN_ELEMENTS = 1 << 14;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Per-thread buffers of the separable bilinear passes, grown once and reused. */
+    private static final ThreadLocal<float[][]> ROW_BUFFERS = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final ThreadLocal<float[][]> SPREAD_BUFFERS = ThreadLocal.withInitial(() -> new float[1][0]);
 
     private UpsampleOp() {
     }
@@ -95,32 +98,34 @@ public final class UpsampleOp {
         float[] xs = x.data();
         float[] os = out.data();
         Parallel.forRange(x.n() * x.c(), grain(outH * outW), (from, to) -> {
-            float[] upper = new float[outW];
-            float[] lower = new float[outW];
+            // two row buffers side by side; upper and lower swap by offset
+            float[] buffer = ConvOp.scratch(ROW_BUFFERS, 2 * outW);
             for (int p = from; p < to; p++) {
                 int inBase = p * inH * inW;
                 int outBase = p * outH * outW;
+                int upper = 0;
+                int lower = outW;
                 int upperRow = -1;
                 int lowerRow = -1;
                 for (int oh = 0; oh < outH; oh++) {
                     int r0 = rows.index0[oh];
                     int r1 = rows.index1[oh];
                     if (r0 == lowerRow && r0 != upperRow) {
-                        float[] t = upper;
+                        int t = upper;
                         upper = lower;
                         lower = t;
                         upperRow = lowerRow;
                         lowerRow = -1;
                     }
                     if (r0 != upperRow) {
-                        interpolateRow(xs, inBase + r0 * inW, cols, upper);
+                        interpolateRow(xs, inBase + r0 * inW, cols, buffer, upper, outW);
                         upperRow = r0;
                     }
                     if (r1 != lowerRow) {
-                        interpolateRow(xs, inBase + r1 * inW, cols, lower);
+                        interpolateRow(xs, inBase + r1 * inW, cols, buffer, lower, outW);
                         lowerRow = r1;
                     }
-                    blendRows(upper, rows.lambda0[oh], lower, rows.lambda1[oh], os, outBase + oh * outW, outW);
+                    blendRows(buffer, upper, rows.lambda0[oh], lower, rows.lambda1[oh], os, outBase + oh * outW, outW);
                 }
             }
         });
@@ -129,7 +134,7 @@ public final class UpsampleOp {
     /**
      * gradX is zeroed, then every gradOut element is spread over its four sources with their weights:
      * the transpose of {@link #bilinear}, also separable. Output rows are first spread over the source
-     * rows they came from (vectorised, into a per-task [inH, outW] buffer), then each of those rows along W.
+     * rows they came from (vectorised, into a per-thread [inH, outW] buffer), then each of those rows along W.
      */
     public static void bilinearBackward(Tensor gradOut, Tensor gradX) {
         String op = "UpsampleOp.bilinearBackward";
@@ -143,9 +148,9 @@ public final class UpsampleOp {
         float[] gs = gradOut.data();
         float[] dxs = gradX.data();
         Parallel.forRange(gradX.n() * gradX.c(), grain(outH * outW), (from, to) -> {
-            float[] spread = new float[inH * outW];
+            float[] spread = ConvOp.scratch(SPREAD_BUFFERS, inH * outW);
             for (int p = from; p < to; p++) {
-                Arrays.fill(spread, 0f);
+                Arrays.fill(spread, 0, inH * outW, 0f);
                 int outBase = p * outH * outW;
                 for (int oh = 0; oh < outH; oh++) {
                     int g = outBase + oh * outW;
@@ -167,24 +172,25 @@ public final class UpsampleOp {
         });
     }
 
-    private static void interpolateRow(float[] xs, int row, Linear cols, float[] dst) {
-        for (int ow = 0; ow < dst.length; ow++) {
-            dst[ow] = cols.lambda0[ow] * xs[row + cols.index0[ow]] + cols.lambda1[ow] * xs[row + cols.index1[ow]];
+    private static void interpolateRow(float[] xs, int row, Linear cols, float[] dst, int dstOff, int len) {
+        for (int ow = 0; ow < len; ow++) {
+            dst[dstOff + ow] = cols.lambda0[ow] * xs[row + cols.index0[ow]]
+                    + cols.lambda1[ow] * xs[row + cols.index1[ow]];
         }
     }
 
-    /** out[off..off+len) = a*upper + b*lower, in the order PyTorch rounds it. */
-    private static void blendRows(float[] upper, float a, float[] lower, float b, float[] out, int off, int len) {
+    /** out[off..off+len) = a*rows[upper..] + b*rows[lower..], in the order PyTorch rounds it. */
+    private static void blendRows(float[] rows, int upper, float a, int lower, float b, float[] out, int off, int len) {
         FloatVector va = FloatVector.broadcast(S, a);
         FloatVector vb = FloatVector.broadcast(S, b);
         int bound = S.loopBound(len);
         int i = 0;
         for (; i < bound; i += S.length()) {
-            FloatVector lo = FloatVector.fromArray(S, lower, i).mul(vb);
-            FloatVector.fromArray(S, upper, i).mul(va).add(lo).intoArray(out, off + i);
+            FloatVector lo = FloatVector.fromArray(S, rows, lower + i).mul(vb);
+            FloatVector.fromArray(S, rows, upper + i).mul(va).add(lo).intoArray(out, off + i);
         }
         for (; i < len; i++) {
-            out[off + i] = a * upper[i] + b * lower[i];
+            out[off + i] = a * rows[upper + i] + b * rows[lower + i];
         }
     }
 

@@ -185,4 +185,15 @@ class PoolOpTest {
         assertThrows(IllegalArgumentException.class, () -> PoolOp.globalAvgPool(x, Tensor.zeros(1, 2, 1, 2)));
         assertThrows(IllegalArgumentException.class, () -> PoolOp.globalAvgPoolBackward(Tensor.zeros(2, 2), x));
     }
+
+    @Test
+    void aBadIndexFoundOnAWorkerThreadStillReachesTheCallerAsIllegalArgument() {
+        // large enough to be split over the pool
+        Tensor pooled = Tensor.zeros(2, 64, 32, 32);
+        int[] indices = new int[pooled.size()];
+        indices[indices.length - 3] = 64 * 64;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> PoolOp.maxUnpool(pooled, indices, Tensor.zeros(2, 64, 64, 64)));
+        assertTrue(e.getMessage().contains("PoolOp.maxUnpool") && e.getMessage().contains("4096"), e.getMessage());
+    }
 }
