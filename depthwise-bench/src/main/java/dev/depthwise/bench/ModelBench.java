@@ -96,6 +96,6 @@ final class ModelBench {
             v /= 1024;
             u++;
         }
-        return String.format("%.1f %s", v, units[u]);
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
     }
 }

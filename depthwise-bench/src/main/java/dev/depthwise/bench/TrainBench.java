@@ -51,9 +51,16 @@ final class TrainBench {
                 continue;
             }
             for (int batch : batches) {
-                Module model = Models.create(name);
-                Step step = new Step(model, batch);
-                Measurement.Result r = Measurement.measure(step::run, trainWarmup, trainRuns);
+                Measurement.Result r;
+                try {
+                    Step step = new Step(Models.create(name), batch);
+                    r = Measurement.measure(step::run, trainWarmup, trainRuns);
+                } catch (OutOfMemoryError e) {
+                    // Big batches of the full SegNet need more heap than a shared machine may give; say so, go on.
+                    out.printf("%-13s %5d | out of Java heap (max %d MiB; raise it with DEPTHWISE_JAVA_OPTS=-Xmx...)%n",
+                            name, batch, Runtime.getRuntime().maxMemory() >> 20);
+                    continue;
+                }
                 double seconds = r.medianNanos() / 1e9;
                 double imagesPerSecond = batch / seconds;
                 TorchTrainStep.Result t = torch == null ? null : torch.run(name, batch, SIZE, threads, trainWarmup, trainRuns);
