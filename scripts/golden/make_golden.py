@@ -143,6 +143,11 @@ def conv_cases():
     conv_case("conv_grouped", 106, 2, 8, 6, 7, 12, (3, 3), (1, 1), (1, 1), (1, 1), 4, True)
     conv_case("conv_dilation2", 107, 2, 4, 9, 10, 5, (3, 3), (1, 1), (2, 2), (2, 2), 1, True)
     conv_case("conv_rect_kernel", 108, 1, 3, 7, 8, 4, (3, 5), (2, 1), (1, 2), (1, 1), 1, True)
+    # MobileNetV2-like channel counts, so the vectorised main loops and blocking run, not only their tails.
+    conv_case("conv_1x1_wide", 111, 1, 40, 12, 13, 72, (1, 1), (1, 1), (0, 0), (1, 1), 1, False)
+    conv_case("conv_3x3_wide", 112, 1, 16, 14, 15, 24, (3, 3), (1, 1), (1, 1), (1, 1), 1, True)
+    conv_case("conv_depthwise_s1_wide", 113, 1, 48, 14, 15, 48, (3, 3), (1, 1), (1, 1), (1, 1), 48, False)
+    conv_case("conv_depthwise_s2_wide", 114, 1, 48, 15, 17, 48, (3, 3), (2, 2), (1, 1), (1, 1), 48, False)
 
 
 def batchnorm_cases():

@@ -47,6 +47,10 @@ final class Golden {
         }
     }
 
+    boolean has(String key) {
+        return tensors.containsKey(key);
+    }
+
     /** A fresh copy, so an op writing into it cannot change the reference. */
     Tensor tensor(String key) {
         Tensor t = tensors.get(key);
