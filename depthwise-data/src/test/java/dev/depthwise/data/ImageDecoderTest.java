@@ -137,4 +137,27 @@ class ImageDecoderTest {
         assertEquals(trimap, e.file());
         assertTrue(e.getMessage().contains("mask is 3x3 but its image x.jpg is 4x3"), e.getMessage());
     }
+
+    private Path resource(String name) throws Exception {
+        return Path.of(getClass().getResource("/data/" + name).toURI());
+    }
+
+    /** JPEGs the JDK's reader alone gets wrong; made by src/test/resources/data/make_difficult_jpegs.py. */
+    @Test
+    void difficultJpegsAreDecodedWithTheRightColours() throws Exception {
+        RgbImage cmyk = ImageDecoder.readRgb(resource("cmyk_rgb_icc.jpg")); // the JDK: "Unsupported Image Type"
+        assertEquals(16, cmyk.width());
+        assertEquals(255, cmyk.get(2, 2, 0), 12);
+        assertEquals(0, cmyk.get(2, 2, 1), 12);
+        assertEquals(0, cmyk.get(2, 2, 2), 12);
+        assertEquals(0, cmyk.get(13, 2, 0), 12); // C255 M255 Y0 K0 is blue, as PIL converts it
+        assertEquals(255, cmyk.get(13, 2, 2), 12);
+        RgbImage lab = ImageDecoder.readRgb(resource("lab_icc.jpg")); // the JDK applies the Lab profile: wrong colours
+        assertEquals(200, lab.get(8, 8, 0), 4);
+        assertEquals(100, lab.get(8, 8, 1), 4);
+        assertEquals(50, lab.get(8, 8, 2), 4);
+        RgbImage grey = ImageDecoder.readRgb(resource("grey.jpg"));
+        assertEquals(128, grey.get(8, 8, 0), 2);
+        assertEquals(128, grey.get(8, 8, 2), 2);
+    }
 }
