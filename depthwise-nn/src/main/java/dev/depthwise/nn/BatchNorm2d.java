@@ -23,6 +23,7 @@ public final class BatchNorm2d extends Module {
     private final Tensor numBatchesTracked;
     private final float[] saveMean;
     private final float[] saveInvStd;
+    private boolean overwriteGradOut;
     private Tensor input;
     private Tensor out;
     private Tensor gradInput;
@@ -93,13 +94,18 @@ public final class BatchNorm2d extends Module {
         return out;
     }
 
+    /** Set by {@link Sequential} when an activation follows: its gradient buffer is dead after this backward. */
+    void overwriteGradOut() {
+        this.overwriteGradOut = true;
+    }
+
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         requireForwardCache(input);
-        gradInput = reuse(gradInput, input.shape());
-        BatchNormOp.backward(input, gradOut, weight.value().data(), saveMean, saveInvStd, gradInput,
+        Tensor gradX = overwriteGradOut ? gradOut : (gradInput = reuse(gradInput, input.shape()));
+        BatchNormOp.backward(input, gradOut, weight.value().data(), saveMean, saveInvStd, gradX,
                 weight.grad().data(), bias.grad().data());
-        return gradInput;
+        return gradX;
     }
 
     @Override

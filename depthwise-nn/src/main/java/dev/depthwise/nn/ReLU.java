@@ -4,11 +4,17 @@ import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.ActivationOp;
 
 /**
- * {@code max(0, x)}, as {@code torch.nn.ReLU}. The {@code inplace} flag only mirrors PyTorch's printout:
- * the output always goes to the layer's own buffer because backward needs the input.
+ * {@code max(0, x)}, as {@code torch.nn.ReLU}. The {@code inplace} flag is what PyTorch prints; whether the
+ * layer really overwrites its input is decided by the {@link Sequential} that holds it (after a BatchNorm2d,
+ * whose output nothing else reads), because that is where it is known to be safe.
+ *
+ * <p>Backward needs only where the input was inside the pass band, and the output tells that exactly
+ * ({@code y > 0} iff {@code x > 0}; {@code 0 < y < 6} iff {@code 0 < x < 6}), so running in place loses nothing.
  */
 public class ReLU extends Module {
     private final boolean inplace;
+    private boolean overwriteInput;
+    private boolean overwriteGradOut;
     private Tensor input;
     private Tensor out;
     private Tensor gradInput;
@@ -21,20 +27,31 @@ public class ReLU extends Module {
         this.inplace = inplace;
     }
 
+    /** Set by {@link Sequential}: the input tensor is private to the previous layer and this one. */
+    void overwriteInput() {
+        this.overwriteInput = true;
+    }
+
+    /** Set by {@link Sequential}: gradOut is the next layer's own buffer, dead once this backward ran. */
+    void overwriteGradOut() {
+        this.overwriteGradOut = true;
+    }
+
     @Override
     protected Tensor computeForward(Tensor x) {
-        out = reuse(out, x.shape());
-        activate(x, out);
-        input = isTraining() ? x : null;
-        return out;
+        Tensor y = overwriteInput ? x : (out = reuse(out, x.shape()));
+        activate(x, y);
+        // Pre- or post-activation values both give the same backward mask.
+        input = isTraining() ? y : null;
+        return y;
     }
 
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         requireForwardCache(input);
-        gradInput = reuse(gradInput, input.shape());
-        activateBackward(input, gradOut, gradInput);
-        return gradInput;
+        Tensor gradX = overwriteGradOut ? gradOut : (gradInput = reuse(gradInput, input.shape()));
+        activateBackward(input, gradOut, gradX);
+        return gradX;
     }
 
     void activate(Tensor x, Tensor y) {

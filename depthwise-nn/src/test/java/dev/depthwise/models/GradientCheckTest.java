@@ -18,13 +18,15 @@ import java.util.SplittableRandom;
 
 /**
  * Finite differences through a small net that composes every backward path the models use:
- * conv-BN-ReLU, a max-pool and the unpool that reuses its indices, and an inverted residual with its
- * skip add, depthwise conv and ReLU6. In training mode, so BatchNorm's batch statistics are in the graph.
+ * conv-BN-ReLU twice (so the buffers a Sequential shares between BN, ReLU and the next conv are exercised),
+ * a max-pool and the unpool that reuses its indices, and an inverted residual with its skip add, depthwise
+ * conv and ReLU6. In training mode, so BatchNorm's batch statistics are in the graph.
  */
 class GradientCheckTest {
     static final class TinyNet extends Module {
         final Sequential stem = addModule("stem", new Sequential(
-                new Conv2d(2, 4, 3, 1, 1, 1, false), new BatchNorm2d(4), new ReLU()));
+                new Conv2d(2, 4, 3, 1, 1, 1, false), new BatchNorm2d(4), new ReLU(),
+                new Conv2d(4, 4, 3, 1, 1, 1, false), new BatchNorm2d(4), new ReLU()));
         final MaxPool2d pool = addModule("pool", new MaxPool2d(2));
         final InvertedResidual block = addModule("block", new InvertedResidual(4, 4, 1, 2));
         final MaxUnpool2d unpool = addModule("unpool", new MaxUnpool2d(pool));
@@ -63,16 +65,20 @@ class GradientCheckTest {
 
         net.zeroGrad();
         net.forward(x);
-        float[] gradX = net.backward(new Tensor(w.clone(), outShape)).data().clone();
+        Tensor gradOut = new Tensor(w.clone(), outShape);
+        float[] gradX = net.backward(gradOut).data().clone();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(w, gradOut.data(), "backward must not touch the caller's gradient");
         Map<String, Parameter> params = net.namedParameters();
 
         java.util.function.DoubleSupplier loss = () -> GradCheck.weightedSum(net.forward(x).data(), w);
         GradCheck.check("d loss / d input", x.data(), gradX, loss, 40, 1, 1e-3f, 3e-2, 3e-3);
-        for (String key : List.of("stem.0.weight", "stem.1.weight", "stem.1.bias",
+        // A weight moves every activation, so a larger step crosses ReLU and max-pool kinks; 3e-4 stays
+        // clear of them here while float32 noise stays under the tolerance.
+        for (String key : List.of("stem.0.weight", "stem.1.weight", "stem.1.bias", "stem.3.weight", "stem.4.weight",
                 "block.conv.0.0.weight", "block.conv.1.0.weight", "block.conv.3.weight", "head.bias")) {
             Parameter p = params.get(key);
             GradCheck.check("d loss / d " + key, p.value().data(), p.grad().data().clone(), loss, 20, 2,
-                    1e-3f, 3e-2, 3e-3);
+                    3e-4f, 3e-2, 3e-3);
         }
     }
 }
