@@ -12,8 +12,9 @@ import java.util.List;
  * the median wall time, the heap bytes allocated per call, and the peak heap while it ran.
  *
  * <p>Allocated bytes are {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes} summed over the
- * calling thread and our engine's pool workers (threads named {@code depthwise-*}), so work done on the
- * pool counts too. ONNX Runtime's native memory is not Java heap and does not show here.
+ * calling thread and our engine's pool workers (threads named {@code depthwise-*}, as running after
+ * warm-up), so work done on the pool counts too. ONNX Runtime's native memory is not Java heap and does
+ * not show here.
  */
 final class Measurement {
     /** One measured case: median and all timed runs in nanoseconds, bytes allocated per call, peak heap bytes. */
@@ -36,15 +37,19 @@ final class Measurement {
         for (int i = 0; i < warmup; i++) {
             work.run();
         }
+        // The threads are listed once, after warm-up has started the pool's workers; what reading their
+        // counters allocates itself is measured and subtracted, so a call that allocates nothing reads 0.
+        long[] threadIds = countedThreads();
+        long overhead = countingOverhead(threadIds);
         resetPeakHeap();
         long[] nanos = new long[runs];
         long allocated = 0;
         for (int i = 0; i < runs; i++) {
-            long bytesBefore = allocatedBytes();
+            long bytesBefore = allocatedBytes(threadIds);
             long t0 = System.nanoTime();
             work.run();
             nanos[i] = System.nanoTime() - t0;
-            allocated += allocatedBytes() - bytesBefore;
+            allocated += Math.max(0, allocatedBytes(threadIds) - bytesBefore - overhead);
         }
         return new Result(median(nanos), nanos, allocated / runs, peakHeap());
     }
@@ -56,9 +61,8 @@ final class Measurement {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    /** Heap bytes allocated so far by this thread and the engine's pool workers. */
-    static long allocatedBytes() {
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    /** The calling thread and the engine's pool workers (threads named {@code depthwise-*}). */
+    static long[] countedThreads() {
         List<Long> ids = new ArrayList<>();
         ids.add(Thread.currentThread().getId());
         for (Thread t : Thread.getAllStackTraces().keySet()) {
@@ -66,10 +70,25 @@ final class Measurement {
                 ids.add(t.getId());
             }
         }
-        long[] bytes = mx.getThreadAllocatedBytes(ids.stream().mapToLong(Long::longValue).toArray());
+        return ids.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** Bytes one reading of the counters allocates (the MXBean makes small arrays for other threads). */
+    private static long countingOverhead(long[] threadIds) {
+        long min = Long.MAX_VALUE;
+        for (int i = 0; i < 5; i++) {
+            long before = allocatedBytes(threadIds);
+            min = Math.min(min, allocatedBytes(threadIds) - before);
+        }
+        return Math.max(0, min);
+    }
+
+    /** Heap bytes allocated so far by these threads. */
+    static long allocatedBytes(long[] threadIds) {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long sum = 0;
-        for (long b : bytes) {
-            sum += Math.max(0, b); // -1 for a thread that ended meanwhile
+        for (long id : threadIds) {
+            sum += Math.max(0, mx.getThreadAllocatedBytes(id)); // -1 for a thread that ended meanwhile
         }
         return sum;
     }

@@ -28,6 +28,11 @@ class MeasurementTest {
     }
 
     @Test
+    void countingItselfAllocatesNothing() throws Exception {
+        assertEquals(0, Measurement.measure(() -> { }, 2, 5).allocatedBytesPerCall());
+    }
+
+    @Test
     void figuresAreReadable() {
         assertEquals("512 B", ModelBench.bytes(512));
         assertEquals("1.5 KiB", ModelBench.bytes(1536));
