@@ -137,6 +137,10 @@ public final class SafeTensors {
             }
             shape[i] = d.asInt();
             count *= shape[i];
+            if (count > Integer.MAX_VALUE - 8) {
+                throw new WeightFileException(file, where + " of shape " + info.get("shape")
+                        + " has more elements than one Java array can hold");
+            }
         }
         long begin = info.get("data_offsets").get(0).asLong(-1);
         long end = info.get("data_offsets").get(1).asLong(-1);

@@ -60,6 +60,25 @@ class SafeTensorsTest {
     }
 
     @Test
+    void failedWriteLeavesTheOldFileIntact() throws IOException {
+        Path file = dir.resolve("w.safetensors");
+        SafeTensors.write(file, Map.of("a", Tensor.full(1f, 3)), null);
+        byte[] before = Files.readAllBytes(file);
+        // Fails after the header is written to the temporary file, while the tensor data is being written.
+        Map<String, Tensor> failing = new LinkedHashMap<>(Map.of("a", Tensor.full(2f, 3))) {
+            @Override
+            public java.util.Collection<Tensor> values() {
+                throw new IllegalStateException("simulated crash while writing data");
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> SafeTensors.write(file, failing, null));
+        assertArrayEquals(before, Files.readAllBytes(file));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(file), files.toList(), "temporary file removed");
+        }
+    }
+
+    @Test
     void readsFileWrittenByPythonScriptWithIntegers() throws IOException {
         SafeTensors.Contents read = SafeTensors.read(resource("golden/ops/maxpool.safetensors"));
         assertEquals(List.of("x", "out", "indices", "grad_out", "grad_x"), List.copyOf(read.tensors().keySet()));
