@@ -51,6 +51,7 @@ class PetDownloadTest {
         files.put("annotations.tar.gz", tarGz(source, "annotations"));
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/pets/", this::handle);
+        server.createContext("/moved/", this::redirect);
         server.start();
     }
 
@@ -61,6 +62,14 @@ class PetDownloadTest {
 
     private URI base() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/pets/");
+    }
+
+    /** The official site answers with redirects; a resumed download must keep its Range through them. */
+    private void redirect(HttpExchange exchange) throws IOException {
+        String name = exchange.getRequestURI().getPath().substring("/moved/".length());
+        exchange.getResponseHeaders().add("Location", base() + name);
+        exchange.sendResponseHeaders(302, -1);
+        exchange.close();
     }
 
     private void handle(HttpExchange exchange) throws IOException {
@@ -101,7 +110,12 @@ class PetDownloadTest {
         server.stop(0);
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/pets/", this::handle);
+        server.createContext("/moved/", this::redirect);
         server.start();
+    }
+
+    private URI movedBase() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/moved/");
     }
 
     private static byte[] tarGz(Path root, String top) throws IOException {
@@ -157,7 +171,7 @@ class PetDownloadTest {
         assertTrue(partial > 0 && partial <= half, "partial file of " + partial + " bytes");
 
         restartServer();
-        PetDownload.mirror(base(), target, null).run();
+        PetDownload.mirror(movedBase(), target, null).run(); // through a redirect, as the official site answers
         assertEquals("bytes=" + partial + "-", ranges.get(1));
         assertFalse(Files.exists(target.resolve("images.tar.gz.part")));
         assertSameDataset(target);
