@@ -2,6 +2,8 @@ package dev.depthwise.engine.op;
 
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * 2-D convolution on NCHW tensors with OIHW weights, as {@code torch.nn.functional.conv2d}: any kernel, stride,
@@ -18,6 +20,7 @@ import dev.depthwise.engine.Tensor;
  * added up in partition order: deterministic for a given thread count.
  */
 public final class ConvOp {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Column chunk for pointwise convs: wide enough for the GEMM to amortise packing the weights. */
     private static final int POINTWISE_CHUNK = 1024;
     /** Floats in one thread's im2col buffer (1 MB). */
@@ -388,8 +391,12 @@ public final class ConvOp {
                             int lo = Math.min(run, ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw);
                             int hi = Math.max(lo, Math.min(run, ix0 >= geo.inW ? 0 : (geo.inW - ix0 + sw - 1) / sw));
                             int dst = plane + iy * geo.inW + ix0;
-                            for (int t = lo; t < hi; t++) {
-                                gx[dst + t * sw] += col[src + t];
+                            if (sw == 1) {
+                                addInto(col, src + lo, gx, dst + lo, hi - lo);
+                            } else {
+                                for (int t = lo; t < hi; t++) {
+                                    gx[dst + t * sw] += col[src + t];
+                                }
                             }
                         }
                         j += run;
@@ -397,6 +404,17 @@ public final class ConvOp {
                     }
                 }
             }
+        }
+    }
+
+    /** {@code dst[d..d+len) += src[s..s+len)}, vectorised (C2 does not auto-vectorise it: the arrays may alias). */
+    private static void addInto(float[] src, int s, float[] dst, int d, int len) {
+        int i = 0;
+        for (int end = F.loopBound(len); i < end; i += F.length()) {
+            FloatVector.fromArray(F, dst, d + i).add(FloatVector.fromArray(F, src, s + i)).intoArray(dst, d + i);
+        }
+        for (; i < len; i++) {
+            dst[d + i] += src[s + i];
         }
     }
 
