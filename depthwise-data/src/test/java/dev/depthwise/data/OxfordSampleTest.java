@@ -31,7 +31,6 @@ class OxfordSampleTest {
                 }
             }
         }
-        System.out.println("oxford-pets-sample: " + names.size() + " pairs read; " + skipped.summary());
         assertEquals(150 + 49, names.size(), "every listed pair is read");
         assertEquals(0, skipped.count(), log.toString());
         assertTrue(names.contains("Abyssinian_5"), "the RGBA PNG behind a .jpg name (test list) is read");
@@ -43,6 +42,7 @@ class OxfordSampleTest {
                 pets.imageFile("Abyssinian_34"), pets.trimapFile("Abyssinian_34")), skipped);
         assertTrue(skipped.notedFiles().contains(pets.imageFile("Abyssinian_34")));
         System.out.print(log);
+        System.out.println("oxford-pets-sample: " + names.size() + " listed pairs read; " + skipped.summary());
         assertEquals(250, gif.image().width());
         assertEquals(202, gif.image().height());
         for (byte c : gif.mask().classes()) {
