@@ -412,6 +412,36 @@ def mobilenet_case():
                            torchvision=torchvision.__version__))
 
 
+MOBILENET_TRAIN_GRADS = ("features.0.0.weight", "features.0.1.weight", "features.0.1.bias",
+                         "features.1.conv.0.0.weight", "features.2.conv.1.0.weight", "features.3.conv.2.weight",
+                         "features.3.conv.3.weight", "features.3.conv.3.bias", "features.16.conv.1.0.weight",
+                         "features.17.conv.2.weight", "features.18.1.weight", "features.18.1.bias",
+                         "classifier.1.weight", "classifier.1.bias")
+MOBILENET_TRAIN_STATS = ("features.0.1.running_mean", "features.0.1.running_var", "features.3.conv.3.running_mean",
+                         "features.3.conv.3.running_var", "features.18.1.running_mean", "features.18.1.running_var")
+
+
+def mobilenet_train_case():
+    """One training-mode step of the same model (dropout off, as it is random): loss, logits, a selection of
+    parameter gradients across the network, and updated running statistics. Computed in float64."""
+    model, _ = mobilenet_w035()
+    model.classifier[0].p = 0.0
+    model = model.double().train()
+    g = seeded(1003)
+    x = randn(g, 2, 3, 96, 96)
+    target = torch.randint(0, 10, (2,), generator=g)
+    logits = model(x)
+    loss = F.cross_entropy(logits, target)
+    loss.backward()
+    params = dict(model.named_parameters())
+    buffers = dict(model.named_buffers())
+    tensors = collections.OrderedDict(input=x, target=target, logits=logits, loss=loss.reshape(1))
+    tensors.update(("grad." + k, params[k].grad) for k in MOBILENET_TRAIN_GRADS)
+    tensors.update(("after." + k, buffers[k]) for k in MOBILENET_TRAIN_STATS)
+    write_safetensors(os.path.join(GOLDEN, "mobilenet_v2_w035_train.safetensors"), tensors,
+                      dict(note="state dict mobilenet_v2_w035.pth, dropout 0, training mode, cross-entropy"))
+
+
 # ---------------------------------------------------------------- files for the .pth reader
 
 def io_cases():
@@ -483,6 +513,7 @@ def main():
     loss_cases()
     network_cases()
     mobilenet_case()
+    mobilenet_train_case()
     io_cases()
     preprocessing_cases()
     print("golden files written under", RESOURCES, file=sys.stderr)
