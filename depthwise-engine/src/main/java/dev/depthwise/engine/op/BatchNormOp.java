@@ -250,7 +250,7 @@ public final class BatchNormOp {
     }
 
     /** out = x * scale + shift over one plane; {@code out} may be {@code x}. */
-    private static void scaleShift(float[] x, float[] out, int off, int len, float scale, float shift) {
+    static void scaleShift(float[] x, float[] out, int off, int len, float scale, float shift) {
         FloatVector vs = FloatVector.broadcast(S, scale);
         FloatVector vb = FloatVector.broadcast(S, shift);
         int bound = S.loopBound(len);

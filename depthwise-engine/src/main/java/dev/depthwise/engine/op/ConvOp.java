@@ -26,7 +26,7 @@ public final class ConvOp {
     /** Floats in one thread's im2col buffer (1 MB). */
     private static final int COLUMN_BUFFER_FLOATS = 1 << 18;
 
-    private static final ThreadLocal<float[][]> COLUMNS = ThreadLocal.withInitial(() -> new float[1][0]);
+    static final ThreadLocal<float[][]> COLUMNS = ThreadLocal.withInitial(() -> new float[1][0]);
     /** Per-partition weight-gradient partial sums, owned by the calling thread and filled by the workers. */
     private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[0][]);
 

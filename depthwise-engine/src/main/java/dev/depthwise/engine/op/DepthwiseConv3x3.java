@@ -52,29 +52,40 @@ final class DepthwiseConv3x3 {
 
     static void forward(ConvSpec s, ConvOp.Geometry geo, float[] x, float[] w, float[] bias, float[] out) {
         ForwardJob job = FORWARD_JOBS.get();
-        job.set(s, geo, x, w, bias, out);
+        job.set(s, geo, x, w, bias, out, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
         try {
-            Parallel.forRange(geo.n * s.inChannels(), Math.max(1, 16384 / Math.max(1, geo.outHW)), job);
+            Parallel.forRange(geo.n * s.inChannels(), planeGrain(geo), job);
         } finally {
             job.clear();
         }
     }
 
+    /** Planes per task: enough outputs to pay for a task. */
+    static int planeGrain(ConvOp.Geometry geo) {
+        return Math.max(1, 16384 / Math.max(1, geo.outHW));
+    }
+
     private static final ThreadLocal<ForwardJob> FORWARD_JOBS = ThreadLocal.withInitial(ForwardJob::new);
 
-    /** The forward over planes as a reusable body, one per calling thread, so a call allocates nothing. */
-    private static final class ForwardJob implements Parallel.RangeBody {
+    /**
+     * The forward over planes as a reusable body, one per calling thread, so a call allocates nothing. Values are
+     * clamped to {@code [lo, hi]} as they are stored: {@link FusedConv}'s fused ReLU/ReLU6 (infinite for none).
+     */
+    static final class ForwardJob implements Parallel.RangeBody {
         ConvSpec s;
         ConvOp.Geometry geo;
         float[] x, w, bias, out;
+        float lo, hi;
 
-        void set(ConvSpec s, ConvOp.Geometry geo, float[] x, float[] w, float[] bias, float[] out) {
+        void set(ConvSpec s, ConvOp.Geometry geo, float[] x, float[] w, float[] bias, float[] out, float lo, float hi) {
             this.s = s;
             this.geo = geo;
             this.x = x;
             this.w = w;
             this.bias = bias;
             this.out = out;
+            this.lo = lo;
+            this.hi = hi;
         }
 
         void clear() {
@@ -96,7 +107,8 @@ final class DepthwiseConv3x3 {
             for (int p = from; p < to; p++) {
                 int c = p % channels;
                 pad(s, geo, x, p * geo.inHW, padded, rs);
-                forwardPlane(s, geo, padded, rs, w, c * 9, bias == null ? 0f : bias[c], out, p * geo.outHW, row);
+                forwardPlane(s, geo, padded, rs, w, c * 9, bias == null ? 0f : bias[c], out, p * geo.outHW, row, lo,
+                        hi);
             }
         }
 
@@ -116,7 +128,7 @@ final class DepthwiseConv3x3 {
                 pad(s, geo, x, p * geo.inHW, padded, rs);
                 // Reads past the last row meet only dropped outputs, but must not meet NaN from an older plane.
                 java.util.Arrays.fill(padded, rows * rs, rows * rs + flat - geo.outH * rs + 2 * L + 2, 0f);
-                taps(padded, 0, rs, w, c * 9, bias == null ? 0f : bias[c], 0, flat, plane, 0);
+                taps(padded, 0, rs, w, c * 9, bias == null ? 0f : bias[c], 0, flat, plane, 0, lo, hi);
                 int o = p * geo.outHW;
                 for (int oy = 0; oy < geo.outH; oy++) {
                     System.arraycopy(plane, oy * rs, out, o + oy * geo.outW, geo.outW);
@@ -143,7 +155,7 @@ final class DepthwiseConv3x3 {
     }
 
     private static void forwardPlane(ConvSpec s, ConvOp.Geometry geo, float[] in, int rs, float[] w, int wOff,
-                                     float bias, float[] out, int oOff, float[] row) {
+                                     float bias, float[] out, int oOff, float[] row, float lo, float hi) {
         int outW = geo.outW;
         int sw = s.strideW();
         // With stride 1 full vectors go straight to the output and only the tail goes through `row`.
@@ -152,11 +164,11 @@ final class DepthwiseConv3x3 {
         for (int oy = 0; oy < geo.outH; oy++) {
             int r0 = oy * s.strideH() * rs;
             int o = oOff + oy * outW;
-            taps(in, r0, rs, w, wOff, bias, 0, direct, out, o);
+            taps(in, r0, rs, w, wOff, bias, 0, direct, out, o, lo, hi);
             if (direct >= (outW - 1) * sw + 1) {
                 continue;
             }
-            taps(in, r0, rs, w, wOff, bias, direct, rowEnd, row, 0);
+            taps(in, r0, rs, w, wOff, bias, direct, rowEnd, row, 0, lo, hi);
             if (sw == 1) {
                 for (int j = direct; j < outW; j++) {
                     out[o + j] = row[j];
@@ -170,12 +182,12 @@ final class DepthwiseConv3x3 {
     }
 
     /**
-     * {@code dst[dOff + j] = bias + the 9-tap stride-1 dot product at column j} of the 3 rows starting at
+     * {@code dst[dOff + j] = clamp(bias + the 9-tap stride-1 dot product at column j, lo, hi)} of the 3 rows starting at
      * {@code r0}, for {@code j} in {@code [from, to)} (whole vectors). Vectors never cross a method boundary,
      * so they cannot be boxed.
      */
     private static void taps(float[] in, int r0, int rs, float[] w, int wOff, float bias, int from, int to,
-                             float[] dst, int dOff) {
+                             float[] dst, int dOff, float lo, float hi) {
         if (from >= to) {
             return;
         }
@@ -185,6 +197,7 @@ final class DepthwiseConv3x3 {
         FloatVector w6 = FloatVector.broadcast(S, w[wOff + 6]), w7 = FloatVector.broadcast(S, w[wOff + 7]);
         FloatVector w8 = FloatVector.broadcast(S, w[wOff + 8]);
         FloatVector b = FloatVector.broadcast(S, bias);
+        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
         int r1 = r0 + rs, r2 = r1 + rs;
         for (int j = from; j < to; j += L) {
             FloatVector acc = FloatVector.fromArray(S, in, r0 + j).fma(w0, b);
@@ -196,7 +209,7 @@ final class DepthwiseConv3x3 {
             acc = FloatVector.fromArray(S, in, r2 + j).fma(w6, acc);
             acc = FloatVector.fromArray(S, in, r2 + j + 1).fma(w7, acc);
             acc = FloatVector.fromArray(S, in, r2 + j + 2).fma(w8, acc);
-            acc.intoArray(dst, dOff + j);
+            acc.max(low).min(high).intoArray(dst, dOff + j);
         }
     }
 
@@ -323,9 +336,11 @@ final class DepthwiseConv3x3 {
             // Rows iy+ph-ky+2 for ky = 2, 1, 0 and columns from ix+pw-kx+2 for kx = 2, 1, 0.
             int r0 = (iy + ph) * gStride + pw;
             int o = xOff + iy * inW;
-            taps(stuffed, r0, gStride, flipped, 0, 0f, 0, direct, gradX, o);
+            taps(stuffed, r0, gStride, flipped, 0, 0f, 0, direct, gradX, o, Float.NEGATIVE_INFINITY,
+                    Float.POSITIVE_INFINITY);
             if (direct < inW) {
-                taps(stuffed, r0, gStride, flipped, 0, 0f, direct, direct + L, row, -direct);
+                taps(stuffed, r0, gStride, flipped, 0, 0f, direct, direct + L, row, -direct, Float.NEGATIVE_INFINITY,
+                        Float.POSITIVE_INFINITY);
                 for (int j = direct, t = 0; j < inW; j++, t++) {
                     gradX[o + j] = row[t];
                 }

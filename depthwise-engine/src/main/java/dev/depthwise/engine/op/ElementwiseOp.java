@@ -17,7 +17,7 @@ import static dev.depthwise.engine.op.OpChecks.sameShape;
  */
 public final class ElementwiseOp {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int GRAIN = 1 << 15;
+    static final int GRAIN = 1 << 15;
 
     private ElementwiseOp() {
     }
@@ -31,16 +31,19 @@ public final class ElementwiseOp {
         float[] as = a.data();
         float[] bs = b.data();
         float[] os = out.data();
-        Parallel.forRange(as.length, GRAIN, (from, to) -> {
-            int bound = from + S.loopBound(to - from);
-            int i = from;
-            for (; i < bound; i += S.length()) {
-                FloatVector.fromArray(S, as, i).add(FloatVector.fromArray(S, bs, i)).intoArray(os, i);
-            }
-            for (; i < to; i++) {
-                os[i] = as[i] + bs[i];
-            }
-        });
+        Parallel.forRange(as.length, GRAIN, (from, to) -> addRange(as, bs, os, from, to));
+    }
+
+    /** Elements {@code [from, to)} of {@link #add} on the calling thread. */
+    static void addRange(float[] as, float[] bs, float[] os, int from, int to) {
+        int bound = from + S.loopBound(to - from);
+        int i = from;
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, as, i).add(FloatVector.fromArray(S, bs, i)).intoArray(os, i);
+        }
+        for (; i < to; i++) {
+            os[i] = as[i] + bs[i];
+        }
     }
 
     /** Concatenates NCHW (or NC) tensors along the channel axis into out, in order. */

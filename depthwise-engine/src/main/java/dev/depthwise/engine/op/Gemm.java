@@ -136,6 +136,27 @@ public final class Gemm {
         }
     }
 
+    /**
+     * As {@link #matmul(boolean, boolean, int, int, int, float[], int, int, float[], int, int, float[], int, int,
+     * boolean)}, entirely on the calling thread and without allocating: for callers that split the work across
+     * threads themselves with pre-built loop bodies (the planned inference path).
+     */
+    static void matmulOnThisThread(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                                   float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            if (!accumulate) {
+                for (int i = 0; i < m; i++) {
+                    java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+                }
+            }
+            return;
+        }
+        block(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n, BUFFERS.get());
+    }
+
     /** Computes the block {@code C[i0:i1, j0:j1]} on the calling thread. */
     private static void block(boolean transA, boolean transB, int k, float[] a, int aOff, int lda,
                               float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate,

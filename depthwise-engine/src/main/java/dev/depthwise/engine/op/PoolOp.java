@@ -30,8 +30,16 @@ public final class PoolOp {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Lane k takes lane 2k of the pair (first, second) of vectors; ODD takes 2k + 1. */
-    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(F, k -> 2 * k);
-    private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(F, k -> 2 * k + 1);
+    // Even/odd lanes of two vectors, gathered as two one-vector rearranges and a blend: JDK 17 compiles those to
+    // permutes, while the two-vector rearrange(shuffle, v) stays in Java code that allocates shuffles on every call
+    // (seen with JFR: megabytes per SegNet forward pass).
+    private static final int HALF = F.length() / 2;
+    private static final VectorShuffle<Float> EVEN_LOW = VectorShuffle.fromOp(F, k -> k < HALF ? 2 * k : 0);
+    private static final VectorShuffle<Float> EVEN_HIGH = VectorShuffle.fromOp(F, k -> k < HALF ? 0 : 2 * k - 2 * HALF);
+    private static final VectorShuffle<Float> ODD_LOW = VectorShuffle.fromOp(F, k -> k < HALF ? 2 * k + 1 : 0);
+    private static final VectorShuffle<Float> ODD_HIGH = VectorShuffle.fromOp(F,
+            k -> k < HALF ? 0 : 2 * k + 1 - 2 * HALF);
+    private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(F, -1L << HALF);
     private static final IntVector EVEN_OFFSETS = IntVector.zero(I).addIndex(2);
 
     private PoolOp() {
@@ -70,39 +78,44 @@ public final class PoolOp {
         int outW = expected[3];
         float[] xs = x.data();
         float[] os = out.data();
-        Parallel.forRange(x.n() * x.c(), grain(inH * inW), (from, to) -> {
-            for (int p = from; p < to; p++) {
-                int inBase = p * inH * inW;
-                int outBase = p * outH * outW;
-                if (kernel == 2 && stride == 2) {
-                    maxPool2x2(xs, inBase, inW, os, outBase, outH, outW, indices);
-                    continue;
-                }
-                for (int oh = 0; oh < outH; oh++) {
-                    for (int ow = 0; ow < outW; ow++) {
-                        int h0 = oh * stride;
-                        int w0 = ow * stride;
-                        float best = Float.NEGATIVE_INFINITY;
-                        int bestIndex = h0 * inW + w0;
-                        for (int kh = 0; kh < kernel; kh++) {
-                            int row = (h0 + kh) * inW + w0;
-                            for (int kw = 0; kw < kernel; kw++) {
-                                float v = xs[inBase + row + kw];
-                                if (v > best || Float.isNaN(v)) {
-                                    best = v;
-                                    bestIndex = row + kw;
-                                }
+        Parallel.forRange(x.n() * x.c(), grain(inH * inW),
+                (from, to) -> maxPoolPlanes(xs, inH, inW, kernel, stride, os, outH, outW, indices, from, to));
+    }
+
+    /** Planes {@code [from, to)} of {@link #maxPool} on the calling thread. */
+    static void maxPoolPlanes(float[] xs, int inH, int inW, int kernel, int stride, float[] os, int outH, int outW,
+                              int[] indices, int from, int to) {
+        for (int p = from; p < to; p++) {
+            int inBase = p * inH * inW;
+            int outBase = p * outH * outW;
+            if (kernel == 2 && stride == 2) {
+                maxPool2x2(xs, inBase, inW, os, outBase, outH, outW, indices);
+                continue;
+            }
+            for (int oh = 0; oh < outH; oh++) {
+                for (int ow = 0; ow < outW; ow++) {
+                    int h0 = oh * stride;
+                    int w0 = ow * stride;
+                    float best = Float.NEGATIVE_INFINITY;
+                    int bestIndex = h0 * inW + w0;
+                    for (int kh = 0; kh < kernel; kh++) {
+                        int row = (h0 + kh) * inW + w0;
+                        for (int kw = 0; kw < kernel; kw++) {
+                            float v = xs[inBase + row + kw];
+                            if (v > best || Float.isNaN(v)) {
+                                best = v;
+                                bestIndex = row + kw;
                             }
                         }
-                        int o = outBase + oh * outW + ow;
-                        os[o] = best;
-                        if (indices != null) {
-                            indices[o] = bestIndex;
-                        }
+                    }
+                    int o = outBase + oh * outW + ow;
+                    os[o] = best;
+                    if (indices != null) {
+                        indices[o] = bestIndex;
                     }
                 }
             }
-        });
+        }
     }
 
     /**
@@ -124,10 +137,10 @@ public final class PoolOp {
                 FloatVector t1 = FloatVector.fromArray(F, xs, inBase + i + lanes);
                 FloatVector b0 = FloatVector.fromArray(F, xs, inBase + i + inW);
                 FloatVector b1 = FloatVector.fromArray(F, xs, inBase + i + inW + lanes);
-                FloatVector a = t0.rearrange(EVEN, t1);
-                FloatVector b = t0.rearrange(ODD, t1);
-                FloatVector c = b0.rearrange(EVEN, b1);
-                FloatVector d = b0.rearrange(ODD, b1);
+                FloatVector a = t0.rearrange(EVEN_LOW).blend(t1.rearrange(EVEN_HIGH), HIGH_HALF);
+                FloatVector b = t0.rearrange(ODD_LOW).blend(t1.rearrange(ODD_HIGH), HIGH_HALF);
+                FloatVector c = b0.rearrange(EVEN_LOW).blend(b1.rearrange(EVEN_HIGH), HIGH_HALF);
+                FloatVector d = b0.rearrange(ODD_LOW).blend(b1.rearrange(ODD_HIGH), HIGH_HALF);
                 // the best of each row, then of the two rows: '>' keeps the first on ties, and a NaN wins as
                 // in the sequential scan (a later NaN beats an earlier one, and bottom comes after top)
                 VectorMask<Float> bWins = b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN));
@@ -189,16 +202,20 @@ public final class PoolOp {
         int inPlane = x.h() * x.w();
         int outPlane = out.h() * out.w();
         float[] xs = x.data();
+        Parallel.forRange(x.n() * x.c(), grain(outPlane),
+                (from, to) -> maxUnpoolPlanes(xs, inPlane, indices, out, outPlane, from, to));
+    }
+
+    /** Planes {@code [from, to)} of {@link #maxUnpool} on the calling thread. */
+    static void maxUnpoolPlanes(float[] xs, int inPlane, int[] indices, Tensor out, int outPlane, int from, int to) {
         float[] os = out.data();
-        Parallel.forRange(x.n() * x.c(), grain(outPlane), (from, to) -> {
-            Arrays.fill(os, from * outPlane, to * outPlane, 0f);
-            for (int p = from; p < to; p++) {
-                int outBase = p * outPlane;
-                for (int i = p * inPlane, end = i + inPlane; i < end; i++) {
-                    os[outBase + checkedIndex(op, indices, i, outPlane, out)] = xs[i];
-                }
+        Arrays.fill(os, from * outPlane, to * outPlane, 0f);
+        for (int p = from; p < to; p++) {
+            int outBase = p * outPlane;
+            for (int i = p * inPlane, end = i + inPlane; i < end; i++) {
+                os[outBase + checkedIndex("PoolOp.maxUnpool", indices, i, outPlane, out)] = xs[i];
             }
-        });
+        }
     }
 
     /** Backward of {@link #maxUnpool}: gradX (the pooled size) gathers gradOut at the indices. */
@@ -227,15 +244,18 @@ public final class PoolOp {
         int plane = x.h() * x.w();
         float[] xs = x.data();
         float[] os = out.data();
-        Parallel.forRange(x.n() * x.c(), grain(plane), (from, to) -> {
-            for (int p = from; p < to; p++) {
-                double sum = 0;
-                for (int i = p * plane, end = i + plane; i < end; i++) {
-                    sum += xs[i];
-                }
-                os[p] = (float) (sum / plane);
+        Parallel.forRange(x.n() * x.c(), grain(plane), (from, to) -> globalAvgPoolPlanes(xs, plane, os, from, to));
+    }
+
+    /** Planes {@code [from, to)} of {@link #globalAvgPool} on the calling thread. */
+    static void globalAvgPoolPlanes(float[] xs, int plane, float[] os, int from, int to) {
+        for (int p = from; p < to; p++) {
+            double sum = 0;
+            for (int i = p * plane, end = i + plane; i < end; i++) {
+                sum += xs[i];
             }
-        });
+            os[p] = (float) (sum / plane);
+        }
     }
 
     /** Backward of {@link #globalAvgPool}: every element of a plane gets gradOut / (H*W). */
@@ -284,7 +304,7 @@ public final class PoolOp {
         return index;
     }
 
-    private static int grain(int elementsPerPlane) {
+    static int grain(int elementsPerPlane) {
         return Math.max(1, GRAIN_ELEMENTS / Math.max(1, elementsPerPlane));
     }
 }

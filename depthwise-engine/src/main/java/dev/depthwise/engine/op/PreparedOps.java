@@ -1,0 +1,154 @@
+package dev.depthwise.engine.op;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.Tensor;
+
+import java.util.Arrays;
+
+/**
+ * The light ops of a planned inference pass, bound once to fixed tensors: each returned {@link Runnable} runs the
+ * same loops as the public op (pooling, unpooling, global average pooling, BatchNorm in eval mode, add, linear)
+ * but is its own pre-built loop body, so running it allocates nothing on any thread. Shapes are checked here,
+ * once; see {@link FusedConv} for the conv.
+ */
+public final class PreparedOps {
+    private PreparedOps() {
+    }
+
+    /** {@link PoolOp#maxPool}, indices required (the matching unpool reads them). */
+    public static Runnable maxPool(Tensor x, int kernel, int stride, Tensor out, int[] indices) {
+        int[] expected = PoolOp.maxPoolOutputShape(x.shape(), kernel, stride);
+        require("PreparedOps.maxPool", out, expected, "out");
+        if (indices == null || indices.length != out.size()) {
+            throw new IllegalArgumentException("PreparedOps.maxPool: indices must have " + out.size() + " elements");
+        }
+        return new Planes(x.n() * x.c(), PoolOp.grain(x.h() * x.w())) {
+            @Override
+            public void run(int from, int to) {
+                PoolOp.maxPoolPlanes(x.data(), x.h(), x.w(), kernel, stride, out.data(), expected[2], expected[3],
+                        indices, from, to);
+            }
+        };
+    }
+
+    /** {@link PoolOp#maxUnpool}: {@code out} has the pre-pool shape. */
+    public static Runnable maxUnpool(Tensor x, int[] indices, Tensor out) {
+        if (x.rank() != 4 || out.rank() != 4 || x.n() != out.n() || x.c() != out.c()
+                || indices == null || indices.length != x.size()) {
+            throw new IllegalArgumentException("PreparedOps.maxUnpool: x " + x.shapeString() + ", out "
+                    + out.shapeString() + " and " + (indices == null ? "no" : indices.length) + " indices do not fit");
+        }
+        int inPlane = x.h() * x.w();
+        int outPlane = out.h() * out.w();
+        return new Planes(x.n() * x.c(), PoolOp.grain(outPlane)) {
+            @Override
+            public void run(int from, int to) {
+                PoolOp.maxUnpoolPlanes(x.data(), inPlane, indices, out, outPlane, from, to);
+            }
+        };
+    }
+
+    /** {@link PoolOp#globalAvgPool} into {@code [N, C, 1, 1]} or {@code [N, C]}. */
+    public static Runnable globalAvgPool(Tensor x, Tensor out) {
+        if (x.rank() != 4 || out.size() != x.n() * x.c()) {
+            throw new IllegalArgumentException("PreparedOps.globalAvgPool: x " + x.shapeString() + ", out "
+                    + out.shapeString());
+        }
+        int plane = x.h() * x.w();
+        return new Planes(x.n() * x.c(), PoolOp.grain(plane)) {
+            @Override
+            public void run(int from, int to) {
+                PoolOp.globalAvgPoolPlanes(x.data(), plane, out.data(), from, to);
+            }
+        };
+    }
+
+    /** {@link BatchNormOp#forwardEval} with the statistics folded to a scale and a shift per channel, now. */
+    public static Runnable batchNormEval(Tensor x, float[] gamma, float[] beta, float[] runningMean,
+                                         float[] runningVar, float eps, Tensor out) {
+        require("PreparedOps.batchNormEval", out, x.shape(), "out");
+        int channels = x.c();
+        if (runningMean.length != channels || runningVar.length != channels
+                || (gamma != null && gamma.length != channels) || (beta != null && beta.length != channels)) {
+            throw new IllegalArgumentException("PreparedOps.batchNormEval: per-channel arrays must have " + channels
+                    + " elements for x " + x.shapeString());
+        }
+        int plane = x.size() / (x.n() * channels);
+        float[] scale = new float[channels];
+        float[] shift = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            // The same float arithmetic as forwardEval, so both paths agree bit for bit.
+            float invStd = (float) (1.0 / Math.sqrt(runningVar[c] + (double) eps));
+            scale[c] = (gamma == null ? 1f : gamma[c]) * invStd;
+            shift[c] = (beta == null ? 0f : beta[c]) - runningMean[c] * scale[c];
+        }
+        return new Planes(x.n() * channels, PoolOp.grain(plane)) {
+            @Override
+            public void run(int from, int to) {
+                for (int p = from; p < to; p++) {
+                    int c = p % channels;
+                    BatchNormOp.scaleShift(x.data(), out.data(), p * plane, plane, scale[c], shift[c]);
+                }
+            }
+        };
+    }
+
+    /** {@link ElementwiseOp#add}. */
+    public static Runnable add(Tensor a, Tensor b, Tensor out) {
+        require("PreparedOps.add", b, a.shape(), "b");
+        require("PreparedOps.add", out, a.shape(), "out");
+        return new Planes(a.size(), ElementwiseOp.GRAIN) {
+            @Override
+            public void run(int from, int to) {
+                ElementwiseOp.addRange(a.data(), b.data(), out.data(), from, to);
+            }
+        };
+    }
+
+    /** {@link LinearOp#forward} on the calling thread: at inference batch sizes it is far too small to share. */
+    public static Runnable linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        int batch = x.dim(0), in = x.dim(1), outFeatures = weight.dim(0);
+        require("PreparedOps.linear", weight, new int[] {outFeatures, in}, "weight");
+        require("PreparedOps.linear", out, new int[] {batch, outFeatures}, "out");
+        if (bias != null && bias.size() != outFeatures) {
+            throw new IllegalArgumentException("PreparedOps.linear: bias " + bias.shapeString() + " for "
+                    + outFeatures + " outputs");
+        }
+        return () -> {
+            float[] os = out.data();
+            Gemm.matmulOnThisThread(false, true, batch, outFeatures, in, x.data(), 0, in, weight.data(), 0, in,
+                    os, 0, outFeatures, false);
+            if (bias != null) {
+                float[] bs = bias.data();
+                for (int n = 0; n < batch; n++) {
+                    for (int o = 0; o < outFeatures; o++) {
+                        os[n * outFeatures + o] += bs[o];
+                    }
+                }
+            }
+        };
+    }
+
+    private static void require(String op, Tensor t, int[] shape, String name) {
+        if (t == null || !t.hasShape(shape)) {
+            throw new IllegalArgumentException(op + ": " + name + " " + (t == null ? "null" : t.shapeString())
+                    + " should be " + Arrays.toString(shape));
+        }
+    }
+
+    /** A loop over {@code n} items split across the team; the subclass is the body. */
+    private abstract static class Planes implements Runnable, Parallel.RangeBody {
+        private final int n;
+        private final int grain;
+
+        Planes(int n, int grain) {
+            this.n = n;
+            this.grain = grain;
+        }
+
+        @Override
+        public final void run() {
+            Parallel.forRange(n, grain, this);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.depthwise.engine.op;
+
+import dev.depthwise.engine.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** FusedConv and PreparedOps compute what the general ops compute, in one step. */
+class FusedConvTest {
+    private static final float TOLERANCE = 1e-5f;
+
+    @Test
+    void everyPathMatchesConvThenEpilogue() {
+        // pointwise (many and few pixels: the latter splits output channels), 3x3 dense, depthwise s1/s2, grouped
+        check(ConvSpec.of(16, 40, 1, 1, 0, 1), 2, 20, 20, FusedConv.Activation.RELU6, true);
+        check(ConvSpec.of(64, 200, 1, 1, 0, 1), 1, 7, 7, FusedConv.Activation.NONE, true);
+        check(ConvSpec.of(3, 16, 3, 2, 1, 1), 1, 33, 31, FusedConv.Activation.RELU6, false);
+        check(ConvSpec.of(8, 8, 3, 1, 1, 1), 2, 17, 19, FusedConv.Activation.RELU, true);
+        check(ConvSpec.of(24, 24, 3, 1, 1, 24), 1, 21, 37, FusedConv.Activation.RELU6, false);
+        check(ConvSpec.of(24, 24, 3, 2, 1, 24), 2, 22, 23, FusedConv.Activation.RELU, true);
+        check(ConvSpec.of(8, 12, 3, 1, 1, 4), 1, 9, 9, FusedConv.Activation.NONE, true);
+    }
+
+    private static void check(ConvSpec s, int n, int h, int w, FusedConv.Activation act, boolean withResidual) {
+        SplittableRandom rng = new SplittableRandom(s.hashCode() + n);
+        Tensor x = random(rng, n, s.inChannels(), h, w);
+        Tensor weight = random(rng, s.weightShape());
+        Tensor bias = random(rng, s.outChannels());
+        int[] outShape = s.outputShape(x.shape());
+        Tensor residual = withResidual ? random(rng, outShape) : null;
+        Tensor expected = Tensor.zeros(outShape);
+        ConvOp.forward(s, x, weight, bias, expected);
+        if (residual != null) {
+            ElementwiseOp.add(expected, residual, expected);
+        }
+        if (act == FusedConv.Activation.RELU) {
+            ActivationOp.reluInPlace(expected);
+        } else if (act == FusedConv.Activation.RELU6) {
+            ActivationOp.relu6InPlace(expected);
+        }
+        Tensor out = Tensor.full(Float.NaN, outShape);
+        FusedConv conv = FusedConv.prepare(s, x, weight, bias, residual, out, act);
+        for (int round = 0; round < 2; round++) {
+            conv.run();
+            for (int i = 0; i < out.size(); i++) {
+                assertEquals(expected.data()[i], out.data()[i], TOLERANCE * Math.max(1, Math.abs(expected.data()[i])),
+                        s + " element " + i);
+            }
+        }
+    }
+
+    @Test
+    void badShapesAreNamed() {
+        ConvSpec s = ConvSpec.of(4, 8, 3, 1, 1, 1);
+        Tensor x = Tensor.zeros(1, 4, 8, 8);
+        var e = assertThrows(IllegalArgumentException.class, () -> FusedConv.prepare(s, x,
+                Tensor.zeros(s.weightShape()), null, null, Tensor.zeros(1, 8, 8, 7), FusedConv.Activation.NONE));
+        assertTrue(e.getMessage().contains("[1, 8, 8, 7]") && e.getMessage().contains("[1, 8, 8, 8]"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> FusedConv.prepare(s, x, Tensor.zeros(8, 4, 1, 1), null,
+                null, Tensor.zeros(1, 8, 8, 8), FusedConv.Activation.NONE));
+    }
+
+    @Test
+    void preparedOpsMatchTheGeneralOps() {
+        SplittableRandom rng = new SplittableRandom(5);
+        Tensor x = random(rng, 2, 3, 9, 34);
+        Tensor pooled = Tensor.zeros(PoolOp.maxPoolOutputShape(x.shape(), 2, 2));
+        Tensor pooledRef = Tensor.zeros(pooled.shape());
+        int[] idx = new int[pooled.size()];
+        int[] idxRef = new int[pooled.size()];
+        PreparedOps.maxPool(x, 2, 2, pooled, idx).run();
+        PoolOp.maxPool(x, 2, 2, pooledRef, idxRef);
+        assertArraysEqual(pooledRef.data(), pooled.data());
+        assertEquals(java.util.Arrays.toString(idxRef), java.util.Arrays.toString(idx));
+
+        Tensor unpooled = Tensor.full(7f, x.shape());
+        Tensor unpooledRef = Tensor.zeros(x.shape());
+        PreparedOps.maxUnpool(pooled, idx, unpooled).run();
+        PoolOp.maxUnpool(pooledRef, idxRef, unpooledRef);
+        assertArraysEqual(unpooledRef.data(), unpooled.data());
+
+        Tensor avg = Tensor.zeros(2, 3, 1, 1);
+        Tensor avgRef = Tensor.zeros(2, 3, 1, 1);
+        PreparedOps.globalAvgPool(x, avg).run();
+        PoolOp.globalAvgPool(x, avgRef);
+        assertArraysEqual(avgRef.data(), avg.data());
+
+        float[] gamma = {0.5f, 1f, 2f}, beta = {0.1f, 0f, -1f}, mean = {0.2f, -0.1f, 0f}, var = {1.5f, 0.5f, 2f};
+        Tensor bn = Tensor.zeros(x.shape());
+        Tensor bnRef = Tensor.zeros(x.shape());
+        PreparedOps.batchNormEval(x, gamma, beta, mean, var, 1e-5f, bn).run();
+        BatchNormOp.forwardEval(x, gamma, beta, mean, var, 1e-5f, bnRef);
+        assertArraysEqual(bnRef.data(), bn.data());
+
+        Tensor sum = Tensor.zeros(x.shape());
+        Tensor sumRef = Tensor.zeros(x.shape());
+        PreparedOps.add(x, bn, sum).run();
+        ElementwiseOp.add(x, bnRef, sumRef);
+        assertArraysEqual(sumRef.data(), sum.data());
+
+        Tensor in = random(rng, 2, 40);
+        Tensor w = random(rng, 7, 40);
+        Tensor b = random(rng, 7);
+        Tensor lin = Tensor.zeros(2, 7);
+        Tensor linRef = Tensor.zeros(2, 7);
+        PreparedOps.linear(in, w, b, lin).run();
+        LinearOp.forward(in, w, b, linRef);
+        assertArraysEqual(linRef.data(), lin.data());
+    }
+
+    private static void assertArraysEqual(float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], TOLERANCE * Math.max(1, Math.abs(expected[i])), "element " + i);
+        }
+    }
+
+    private static Tensor random(SplittableRandom rng, int... shape) {
+        Tensor t = Tensor.zeros(shape);
+        for (int i = 0; i < t.size(); i++) {
+            t.data()[i] = (float) rng.nextDouble(-1, 1);
+        }
+        return t;
+    }
+}
