@@ -2,6 +2,7 @@ package dev.depthwise.nn.inference;
 
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.ActivationOp;
+import dev.depthwise.engine.op.FusedConv;
 
 /** The activation fused after a step, if any. */
 enum Activation {
@@ -15,6 +16,10 @@ enum Activation {
             default -> {
             }
         }
+    }
+
+    FusedConv.Activation fused() {
+        return FusedConv.Activation.valueOf(name());
     }
 
     String suffix() {

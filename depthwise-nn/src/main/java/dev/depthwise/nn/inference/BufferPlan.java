@@ -62,7 +62,9 @@ final class BufferPlan {
         }
         Tensor[] tensors = new Tensor[values.size()];
         for (Graph.Value v : values) {
-            tensors[v.id] = new Tensor(arrays[v.storage.id], v.shape);
+            if (arrays[v.storage.id] != null) { // null: a value whose node was fused away
+                tensors[v.id] = new Tensor(arrays[v.storage.id], v.shape);
+            }
         }
         return new BufferPlan(tensors, bytes);
     }

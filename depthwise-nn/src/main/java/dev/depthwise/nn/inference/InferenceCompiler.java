@@ -44,6 +44,13 @@ final class InferenceCompiler {
     private record PoolRecord(int[] indices, int[] inputShape) {
     }
 
+    /** Conv steps by output, so a residual add can be moved into the conv that made its operand. */
+    private final Map<Graph.Value, ConvNode> convs = new IdentityHashMap<>();
+
+    private record ConvNode(String path, ConvSpec spec, FoldedConv folded, Activation act, String what,
+                            Graph.Value input) {
+    }
+
     private InferenceCompiler(int[] inputShape) {
         this.graph = new Graph(inputShape);
     }
@@ -78,6 +85,13 @@ final class InferenceCompiler {
             Graph.Value y = lower(ir.children().get("conv"), child(path, "conv"), x);
             if (!ir.usesResidual()) {
                 return y;
+            }
+            ConvNode last = convs.get(y);
+            if (last != null && last.act() == Activation.NONE && graph.nodes.get(graph.nodes.size() - 1).output() == y) {
+                // The projection conv adds the block input in its epilogue: no separate pass over memory.
+                graph.nodes.remove(graph.nodes.size() - 1);
+                return convNode(last.path(), last.spec(), last.folded(), last.act(), last.what() + " + residual",
+                        last.input(), x);
             }
             return graph.add(path, "add residual", y.shape, (in, o) -> Steps.add(in[0], in[1], o), x, y);
         }
@@ -175,8 +189,20 @@ final class InferenceCompiler {
         FoldedConv folded = FoldedConv.of(conv, bn);
         String what = "conv " + spec.kernelH() + "x" + spec.kernelW() + (spec.isDepthwise() ? " depthwise" : "")
                 + (bn == null ? "" : " + folded bn") + act.suffix();
-        return graph.add(path, what, outShape,
-                (in, o) -> Steps.conv(spec, in[0], folded.weight(), folded.bias(), o, act), x);
+        return convNode(path, spec, folded, act, what, x, null);
+    }
+
+    /** A conv step; with {@code residual}, its epilogue adds that value. */
+    private Graph.Value convNode(String path, ConvSpec spec, FoldedConv folded, Activation act, String what,
+                                 Graph.Value x, Graph.Value residual) {
+        int[] outShape = spec.outputShape(x.shape);
+        Graph.Value y = residual == null
+                ? graph.add(path, what, outShape,
+                        (in, o) -> Steps.conv(spec, in[0], folded.weight(), folded.bias(), null, o, act), x)
+                : graph.add(path, what, outShape,
+                        (in, o) -> Steps.conv(spec, in[0], folded.weight(), folded.bias(), in[1], o, act), x, residual);
+        convs.put(y, new ConvNode(path, spec, folded, act, what, x));
+        return y;
     }
 
     private Graph.Value batchNorm(String path, BatchNorm2d bn, Activation act, Graph.Value x) {

@@ -1,27 +1,27 @@
 package dev.depthwise.nn.inference;
 
 import dev.depthwise.engine.Tensor;
-import dev.depthwise.engine.op.BatchNormOp;
-import dev.depthwise.engine.op.ConvOp;
 import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.ElementwiseOp;
-import dev.depthwise.engine.op.LinearOp;
-import dev.depthwise.engine.op.PoolOp;
+import dev.depthwise.engine.op.FusedConv;
+import dev.depthwise.engine.op.PreparedOps;
 import dev.depthwise.engine.op.UpsampleOp;
 import dev.depthwise.nn.BatchNorm2d;
 import dev.depthwise.nn.Upsample;
 
-/** The executable steps, each bound to its tensors at plan time and calling one engine op. */
+/**
+ * The executable steps, each bound to its tensors at plan time. Convs, pooling, unpooling, BatchNorm, add and
+ * linear run prepared engine ops that allocate nothing; upsampling and a stand-alone activation still go through
+ * the general ops (which allocate a little per call).
+ */
 final class Steps {
     private Steps() {
     }
 
-    /** Conv with folded BatchNorm as its bias, then the activation while the output is still in cache. */
-    static Step conv(ConvSpec spec, Tensor x, Tensor weight, Tensor bias, Tensor out, Activation act) {
-        return () -> {
-            ConvOp.forward(spec, x, weight, bias, out);
-            act.applyInPlace(out);
-        };
+    /** Conv with folded BatchNorm as its bias, the residual (nullable) and the activation in its epilogue. */
+    static Step conv(ConvSpec spec, Tensor x, Tensor weight, Tensor bias, Tensor residual, Tensor out,
+                     Activation act) {
+        return FusedConv.prepare(spec, x, weight, bias, residual, out, act.fused())::run;
     }
 
     /** A BatchNorm that follows no conv (SegNet's input normalisation): a per-channel scale and shift. */
@@ -30,9 +30,12 @@ final class Steps {
         float[] beta = bn.bias().value().data().clone();
         float[] mean = bn.runningMean().data().clone();
         float[] var = bn.runningVar().data().clone();
-        float eps = bn.eps();
+        Runnable norm = PreparedOps.batchNormEval(x, gamma, beta, mean, var, bn.eps(), out);
+        if (act == Activation.NONE) {
+            return norm::run;
+        }
         return () -> {
-            BatchNormOp.forwardEval(x, gamma, beta, mean, var, eps, out);
+            norm.run();
             act.applyInPlace(out);
         };
     }
@@ -45,23 +48,23 @@ final class Steps {
     }
 
     static Step add(Tensor a, Tensor b, Tensor out) {
-        return () -> ElementwiseOp.add(a, b, out);
+        return PreparedOps.add(a, b, out)::run;
     }
 
     static Step maxPool(Tensor x, int kernel, int stride, Tensor out, int[] indices) {
-        return () -> PoolOp.maxPool(x, kernel, stride, out, indices);
+        return PreparedOps.maxPool(x, kernel, stride, out, indices)::run;
     }
 
     static Step maxUnpool(Tensor x, int[] indices, Tensor out) {
-        return () -> PoolOp.maxUnpool(x, indices, out);
+        return PreparedOps.maxUnpool(x, indices, out)::run;
     }
 
     static Step globalAvgPool(Tensor x, Tensor out) {
-        return () -> PoolOp.globalAvgPool(x, out);
+        return PreparedOps.globalAvgPool(x, out)::run;
     }
 
     static Step linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
-        return () -> LinearOp.forward(x, weight, bias, out);
+        return PreparedOps.linear(x, weight, bias, out)::run;
     }
 
     static Step upsample(Upsample.Mode mode, Tensor x, Tensor out) {

@@ -1,0 +1,80 @@
+package dev.depthwise.nn.inference;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.models.MobileNetV2;
+import dev.depthwise.models.SegNet;
+import dev.depthwise.nn.Module;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A planned forward pass allocates nothing at steady state, on the calling thread or the pool's workers.
+ * Steady state needs the JIT: until C2 has compiled the Vector API kernels they run as Java code that allocates,
+ * so the test warms up in windows and passes at the first window that allocates nothing. Any allocation made by
+ * the plan itself on every call (a lambda, a shape array, a boxed vector) would keep every window above the bound.
+ */
+class InferenceAllocationTest {
+    private static final int WINDOW = 50;
+    private static final int MAX_WINDOWS = 80;
+    /** Per window, beyond what reading the counters costs: less than one object per call can hide in it. */
+    private static final long SLACK_BYTES = 64;
+
+    @Test
+    void mobileNetV2RunAllocatesNothing() {
+        // Stem, expansion, depthwise stride 1 and 2, projection with fused residual, global pool, linear.
+        assertSteadyStateAllocatesNothing(new MobileNetV2(10, 0.35, 0.2f, 1), 1, 3, 64, 64);
+    }
+
+    @Test
+    void segNetDscRunAllocatesNothing() {
+        // Input BatchNorm, depthwise and pointwise convs, pools with indices, unpools.
+        assertSteadyStateAllocatesNothing(new SegNet(SegNet.ConvKind.DEPTHWISE_SEPARABLE, 3, false, 2), 1, 3, 32, 32);
+    }
+
+    private static void assertSteadyStateAllocatesNothing(Module model, int... shape) {
+        InferenceModel plan = InferenceModel.compile(model, shape);
+        Tensor x = InferenceModelTest.randomInput(3, shape);
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long[] ids = threadIds();
+        long first = measure(mx, ids);
+        long overhead = measure(mx, ids) - first; // what one reading of the counters allocates
+        long best = Long.MAX_VALUE;
+        for (int w = 0; w < MAX_WINDOWS; w++) {
+            long before = measure(mx, ids);
+            for (int i = 0; i < WINDOW; i++) {
+                plan.run(x);
+            }
+            long allocated = measure(mx, ids) - before;
+            best = Math.min(best, allocated);
+            if (allocated <= overhead + SLACK_BYTES) {
+                return;
+            }
+        }
+        assertTrue(false, "no window of " + WINDOW + " runs allocated less than " + (overhead + SLACK_BYTES)
+                + " bytes on the caller and the workers; the best allocated " + best + " (" + best / WINDOW
+                + " per run)");
+    }
+
+    private static long[] threadIds() {
+        Thread[] workers = Parallel.workerThreads();
+        long[] ids = new long[workers.length + 1];
+        ids[0] = Thread.currentThread().getId();
+        for (int i = 0; i < workers.length; i++) {
+            ids[i + 1] = workers[i].getId();
+        }
+        return ids;
+    }
+
+    /** Bytes allocated so far by the threads, summed. */
+    private static long measure(com.sun.management.ThreadMXBean mx, long[] ids) {
+        long sum = 0;
+        for (long id : ids) {
+            sum += Math.max(0, mx.getThreadAllocatedBytes(id));
+        }
+        return sum;
+    }
+}
