@@ -11,7 +11,11 @@ final class BenchTensors {
 
     /** A seeded standard-normal NCHW batch. */
     static Tensor randomInput(int n, int c, int h, int w) {
-        Random rnd = new Random(42);
+        return randomInput(n, c, h, w, 42);
+    }
+
+    static Tensor randomInput(int n, int c, int h, int w, long seed) {
+        Random rnd = new Random(seed);
         float[] x = new float[n * c * h * w];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) rnd.nextGaussian();

@@ -9,7 +9,8 @@ import java.io.PrintStream;
 import java.util.List;
 
 /**
- * Inference: each model exported to ONNX with its (seeded, random) weights, then run by us and by ONNX
+ * Inference: each model exported to ONNX with its weights (seeded initialisation, BatchNorm statistics
+ * calibrated on a random batch so outputs are of order one), then run by us and by ONNX
  * Runtime on the same random batch. Prints median latencies, their ratio, the largest output difference,
  * Java heap allocated per call and peak heap.
  */
@@ -51,6 +52,7 @@ final class ModelBench {
                 continue;
             }
             Module model = Models.create(c.model());
+            Calibration.batchNormStatistics(model, BenchTensors.randomInput(2, 3, c.size(), c.size(), 1));
             byte[] onnx = OnnxExporter.toBytes(model, c.model(), 3, c.size(), c.size());
             try (InferenceRunner ours = new ModuleRunner(model); InferenceRunner ort = new OrtRunner(onnx, threads)) {
                 for (int batch : c.batches()) {
