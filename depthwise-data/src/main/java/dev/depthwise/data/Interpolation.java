@@ -4,6 +4,6 @@ package dev.depthwise.data;
 public enum Interpolation {
     /** PyTorch's {@code interpolate(mode="nearest")}: source index floor(dst * in / out). The article's choice. */
     NEAREST,
-    /** PyTorch's {@code interpolate(mode="bilinear", align_corners=False)} without antialiasing, rounded to 8 bits. */
+    /** PyTorch's {@code interpolate(mode="bilinear", align_corners=False)}, no antialiasing, rounded to 8 bits (within one level of PyTorch's). */
     BILINEAR
 }

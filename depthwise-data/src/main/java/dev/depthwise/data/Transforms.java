@@ -83,7 +83,7 @@ public final class Transforms {
                 for (int ch = 0; ch < 3; ch++) {
                     float top = (src[a + ch] & 0xff) * (1 - fx[x]) + (src[b + ch] & 0xff) * fx[x];
                     float bottom = (src[c + ch] & 0xff) * (1 - fx[x]) + (src[d + ch] & 0xff) * fx[x];
-                    out[o + ch] = (byte) Math.min(255, Math.round(top * (1 - fy) + bottom * fy));
+                    out[o + ch] = (byte) Math.min(255, (int) Math.rint(top * (1 - fy) + bottom * fy)); // half to even, as torch.round
                 }
             }
         }

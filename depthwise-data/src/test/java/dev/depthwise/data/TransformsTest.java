@@ -77,4 +77,41 @@ class TransformsTest {
         assertEquals(false, none.flip());
         assertEquals(1f, none.contrastFactor());
     }
+
+    /**
+     * Against torch 1.13's F.interpolate (resources/data/make_resize_golden.py): nearest exactly; bilinear within
+     * one level, since PyTorch's vectorised loop rounds its float sums a little differently on ties.
+     */
+    @Test
+    void resizeMatchesPyTorchInterpolate() throws Exception {
+        java.util.List<String> lines = java.nio.file.Files.readAllLines(
+                java.nio.file.Path.of(getClass().getResource("/data/resize_golden.txt").toURI()));
+        String[] hw = lines.get(0).split(" ");
+        int h = Integer.parseInt(hw[0]);
+        int w = Integer.parseInt(hw[1]);
+        RgbImage input = fromChw(lines.get(1), w, h);
+        for (int i = 2; i < lines.size(); i += 2) {
+            String[] c = lines.get(i).split(" ");
+            int oh = Integer.parseInt(c[1]);
+            int ow = Integer.parseInt(c[2]);
+            boolean nearest = c[0].equals("nearest");
+            RgbImage want = fromChw(lines.get(i + 1), ow, oh);
+            RgbImage got = Transforms.resize(input, ow, oh, nearest ? Interpolation.NEAREST : Interpolation.BILINEAR);
+            for (int k = 0; k < want.rgb().length; k++) {
+                int diff = Math.abs((want.rgb()[k] & 0xff) - (got.rgb()[k] & 0xff));
+                assertTrue(diff <= (nearest ? 0 : 1), lines.get(i) + ": value " + k + " differs by " + diff);
+            }
+        }
+    }
+
+    private static RgbImage fromChw(String line, int w, int h) {
+        String[] v = line.split(" ");
+        byte[] rgb = new byte[w * h * 3];
+        for (int c = 0; c < 3; c++) {
+            for (int i = 0; i < w * h; i++) {
+                rgb[i * 3 + c] = (byte) Integer.parseInt(v[c * w * h + i]);
+            }
+        }
+        return new RgbImage(w, h, rgb);
+    }
 }
