@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Writes a file so that a crash never leaves it half-written: the bytes go to a temporary file in the same
@@ -34,6 +35,7 @@ public final class AtomicFiles {
         Files.createDirectories(dir);
         Path temp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
         try {
+            makeReadable(temp);
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 OutputStream out = Channels.newOutputStream(channel);
@@ -49,6 +51,13 @@ public final class AtomicFiles {
             syncDirectory(dir);
         } finally {
             Files.deleteIfExists(temp);
+        }
+    }
+
+    /** Temporary files are created private (rw-------); the outputs are ordinary files others may read. */
+    private static void makeReadable(Path temp) throws IOException {
+        if (temp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
         }
     }
 

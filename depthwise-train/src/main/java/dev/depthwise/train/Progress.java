@@ -1,5 +1,6 @@
 package dev.depthwise.train;
 
+import java.io.Console;
 import java.io.PrintStream;
 import java.util.Locale;
 
@@ -28,7 +29,23 @@ public final class Progress {
 
     /** Progress on standard error, redrawn in place when the process runs in a terminal. */
     public static Progress toStderr() {
-        return new Progress(System.err, System.console() != null);
+        return new Progress(System.err, isTerminal());
+    }
+
+    /**
+     * Up to Java 21 {@code System.console()} is null unless the process talks to a terminal; from Java 22
+     * it may exist anyway, and {@code Console.isTerminal()} (looked up reflectively, we build for 17) tells.
+     */
+    static boolean isTerminal() {
+        Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true;
+        }
     }
 
     /** A progress that prints nothing (tests, library use). */

@@ -3,6 +3,7 @@ package dev.depthwise.train;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import java.io.ByteArrayOutputStream;
@@ -35,12 +36,14 @@ public final class TrainingReport {
         System.setProperty("java.awt.headless", "true");
         double[] epochs = series(history, r -> r.epoch());
         byte[] loss = chart("Loss", "loss", epochs,
-                Map.of("train", series(history, EpochRecord::trainLoss), "test", series(history, EpochRecord::testLoss)));
+                Map.of("train", series(history, EpochRecord::trainLoss), "test", series(history, EpochRecord::testLoss)),
+                Styler.LegendPosition.InsideNE);
         byte[] accuracy = chart("Test pixel accuracy", "pixel accuracy", epochs,
-                Map.of("test", series(history, EpochRecord::pixelAccuracy)));
+                Map.of("test", series(history, EpochRecord::pixelAccuracy)), Styler.LegendPosition.InsideSE);
         byte[] iou = chart("Test IoU", "IoU", epochs,
                 Map.of("IoU (background ignored)", series(history, EpochRecord::iou),
-                        "mean IoU", series(history, r -> r.test().getOrDefault("mean_iou", 0.0))));
+                        "mean IoU", series(history, r -> r.test().getOrDefault("mean_iou", 0.0))),
+                Styler.LegendPosition.InsideSE);
         AtomicFiles.write(dir.resolve("loss.png"), loss);
         AtomicFiles.write(dir.resolve("accuracy.png"), accuracy);
         AtomicFiles.write(dir.resolve("iou.png"), iou);
@@ -57,10 +60,13 @@ public final class TrainingReport {
         return history.stream().mapToDouble(v::of).toArray();
     }
 
-    private static byte[] chart(String title, String yTitle, double[] x, Map<String, double[]> lines) throws IOException {
+    /** A line chart by epoch; the legend goes in the corner the curves leave free (losses fall, scores rise). */
+    private static byte[] chart(String title, String yTitle, double[] x, Map<String, double[]> lines,
+                                Styler.LegendPosition legend) throws IOException {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
                 .xAxisTitle("epoch").yAxisTitle(yTitle).build();
         chart.getStyler().setLegendVisible(lines.size() > 1);
+        chart.getStyler().setLegendPosition(legend);
         chart.getStyler().setDecimalPattern("#0.###");
         lines.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e ->
                 chart.addSeries(e.getKey(), x, e.getValue()).setMarker(SeriesMarkers.CIRCLE));

@@ -74,4 +74,21 @@ class TrainerTest {
         assertTrue(test.get("pixel_accuracy") >= 0 && test.get("pixel_accuracy") <= 1);
         assertEquals(1, r.history().size());
     }
+
+    @Test
+    void softIoULossSgdAndCosineScheduleTrainToo() throws IOException {
+        RunConfig config = new RunConfig(ModelSpec.of(Models.SEGNET_DSC).withSeed(1).toMap(), data.toString(), 2, 4,
+                32, "sgd", 0.05, 1e-4, 0.9, true, "cosine", 7, 0.7, "iou", 7);
+        Trainer.Result r = new Trainer(config, root.resolve("soft-iou"), Progress.silent(), 1).run(false);
+        // Cosine over 2 epochs: the base rate, then half of it.
+        assertEquals(0.05, r.history().get(0).lr(), 1e-12);
+        assertEquals(0.025, r.history().get(1).lr(), 1e-12);
+        for (EpochRecord e : r.history()) {
+            // The soft-IoU loss is -log(mean soft IoU): positive and finite.
+            assertTrue(e.trainLoss() > 0 && Double.isFinite(e.trainLoss()), "train loss " + e.trainLoss());
+        }
+        Checkpoint.Contents c = Checkpoint.read(r.lastCheckpoint());
+        assertTrue(c.optimizerState().keySet().stream().allMatch(k -> k.startsWith("momentum_buffer.")));
+        assertEquals("iou", c.info().config().loss());
+    }
 }
