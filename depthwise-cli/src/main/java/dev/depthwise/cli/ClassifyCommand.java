@@ -85,8 +85,13 @@ final class ClassifyCommand implements Callable<Integer> {
         try {
             model.loadStateDict(state, true);
         } catch (StateDictException e) {
-            throw new IllegalArgumentException(weights + ": does not fit MobileNetV2 with width " + width
-                    + " (reduced-width weights need --width): " + e.getMessage(), e);
+            if (e.missingKeys().isEmpty() && e.unexpectedKeys().isEmpty()) {
+                // Every key is there but the channel counts differ: the width, not a foreign model. One line will do.
+                throw new IllegalArgumentException(weights + ": " + e.mismatchedKeys().size() + " tensors do not fit "
+                        + "MobileNetV2 with width " + width + ", the first " + e.mismatchedKeys().get(0)
+                        + "; pass the width the weights were trained with (--width)", e);
+            }
+            throw new IllegalArgumentException(weights + ": not MobileNetV2 weights: " + e.getMessage(), e);
         }
         model.eval();
         return model;

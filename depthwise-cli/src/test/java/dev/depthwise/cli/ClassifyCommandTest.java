@@ -66,7 +66,8 @@ class ClassifyCommandTest {
         Run run = run("classify", resource("classify/photo.png").toString(), "--weights", weights().toString());
         assertEquals(1, run.code);
         assertTrue(run.err.contains("--width"), run.err);
-        assertTrue(run.err.contains("features.0.0.weight"), run.err);
+        assertTrue(run.err.contains("features.0.0.weight: checkpoint [16, 3, 3, 3], model [32, 3, 3, 3]"), run.err);
+        assertEquals(1, run.err.strip().split("\\R").length, "one line: " + run.err);
     }
 
     @Test
