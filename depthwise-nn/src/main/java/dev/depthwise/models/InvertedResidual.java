@@ -68,4 +68,9 @@ public final class InvertedResidual extends Module {
         ElementwiseOp.add(g, gradOut, gradInput);
         return gradInput;
     }
+
+    @Override
+    public boolean backwardReturnsOwnBuffer() {
+        return useResidual || conv.backwardReturnsOwnBuffer();
+    }
 }

@@ -57,6 +57,7 @@ public final class MobileNetV2 extends Module {
         int last = lastChannels(width);
         this.classifier = addModule("classifier", new Sequential(new Dropout(dropout, seed + 1), new Linear(last, classes)));
         initialise(this, new SplittableRandom(seed));
+        chain(features, pool);
     }
 
     /** Width 1.0, 1000 classes, dropout 0.2: torchvision's {@code mobilenet_v2()}. */

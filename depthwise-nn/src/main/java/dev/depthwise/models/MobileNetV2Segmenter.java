@@ -58,6 +58,10 @@ public final class MobileNetV2Segmenter extends Module {
                 new Upsample(2, Upsample.Mode.BILINEAR),
                 new Conv2dNormActivation(c, c, 3, 1, c, new ReLU6(true)),
                 new Conv2d(c, classes, 1, 1, 0, 1, true)));
+        chain(ups[0], ups[1]);
+        chain(ups[1], ups[2]);
+        chain(ups[2], ups[3]);
+        chain(ups[3], head);
         MobileNetV2.initialise(this, new SplittableRandom(seed));
         // The classifier conv starts as PyTorch's default rather than Kaiming fan-out: small logits at first.
         Conv2d last = (Conv2d) head.get(2);

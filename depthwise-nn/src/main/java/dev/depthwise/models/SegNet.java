@@ -56,6 +56,9 @@ public final class SegNet extends Module {
         UpConv uc1 = addModule("uc1", new UpConv(kind, 64, classes, 2, dc1.mp, plainHead));
         this.down = new DownConv[] {dc1, dc2, dc3, dc4};
         this.up = new UpConv[] {uc4, uc3, uc2, uc1};
+        chain(uc4, uc3);
+        chain(uc3, uc2);
+        chain(uc2, uc1);
         resetParameters(new SplittableRandom(seed));
     }
 
@@ -119,6 +122,7 @@ public final class SegNet extends Module {
             }
             this.seq = addModule("seq", s);
             this.mp = addModule("mp", new MaxPool2d(2, 2));
+            chain(seq, mp);
         }
 
         @Override
@@ -174,6 +178,16 @@ public final class SegNet extends Module {
         @Override
         protected Tensor computeBackward(Tensor gradOut) {
             return mup.backward(seq.backward(gradOut));
+        }
+
+        @Override
+        public boolean backwardReturnsOwnBuffer() {
+            return true;
+        }
+
+        @Override
+        public ReLU trailingActivation() {
+            return seq.trailingActivation();
         }
     }
 }

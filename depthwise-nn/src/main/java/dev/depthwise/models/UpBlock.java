@@ -4,6 +4,7 @@ import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.ElementwiseOp;
 import dev.depthwise.nn.Conv2dNormActivation;
 import dev.depthwise.nn.Module;
+import dev.depthwise.nn.ReLU;
 import dev.depthwise.nn.ReLU6;
 import dev.depthwise.nn.Sequential;
 import dev.depthwise.nn.Upsample;
@@ -64,5 +65,15 @@ final class UpBlock extends Module {
     /** d loss / d skip from the last backward. */
     Tensor skipGradient() {
         return gradSkip;
+    }
+
+    @Override
+    public boolean backwardReturnsOwnBuffer() {
+        return true;
+    }
+
+    @Override
+    public ReLU trailingActivation() {
+        return conv.trailingActivation();
     }
 }

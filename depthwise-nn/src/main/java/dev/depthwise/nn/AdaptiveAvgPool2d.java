@@ -38,4 +38,9 @@ public final class AdaptiveAvgPool2d extends Module {
     public String extraRepr() {
         return "output_size=1";
     }
+
+    @Override
+    public boolean backwardReturnsOwnBuffer() {
+        return true;
+    }
 }

@@ -130,4 +130,9 @@ public final class BatchNorm2d extends Module {
         }
         return s;
     }
+
+    @Override
+    public boolean backwardReturnsOwnBuffer() {
+        return true;
+    }
 }

@@ -92,4 +92,9 @@ public final class Conv2d extends Module {
         }
         return sb.toString();
     }
+
+    @Override
+    public boolean backwardReturnsOwnBuffer() {
+        return true;
+    }
 }

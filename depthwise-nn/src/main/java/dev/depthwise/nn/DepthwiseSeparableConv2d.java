@@ -40,4 +40,9 @@ public final class DepthwiseSeparableConv2d extends Module {
     protected Tensor computeBackward(Tensor gradOut) {
         return depthwise.backward(pointwise.backward(gradOut));
     }
+
+    @Override
+    public boolean backwardReturnsOwnBuffer() {
+        return true;
+    }
 }

@@ -73,4 +73,9 @@ public final class MaxPool2d extends Module {
     public String extraRepr() {
         return "kernel_size=" + kernel + ", stride=" + stride + ", padding=0, dilation=1, ceil_mode=False";
     }
+
+    @Override
+    public boolean backwardReturnsOwnBuffer() {
+        return true;
+    }
 }

@@ -48,4 +48,9 @@ public final class MaxUnpool2d extends Module {
         return "kernel_size=(" + pool.kernel() + ", " + pool.kernel() + "), stride=(" + pool.stride() + ", "
                 + pool.stride() + "), padding=(0, 0)";
     }
+
+    @Override
+    public boolean backwardReturnsOwnBuffer() {
+        return true;
+    }
 }

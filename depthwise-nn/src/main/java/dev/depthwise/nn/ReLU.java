@@ -66,4 +66,15 @@ public class ReLU extends Module {
     public String extraRepr() {
         return inplace ? "inplace=True" : "";
     }
+
+    /** Its own buffer, or (when overwriting) a following layer's buffer that was equally dead. */
+    @Override
+    public boolean backwardReturnsOwnBuffer() {
+        return true;
+    }
+
+    @Override
+    public ReLU trailingActivation() {
+        return this;
+    }
 }

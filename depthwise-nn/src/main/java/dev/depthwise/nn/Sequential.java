@@ -10,8 +10,8 @@ import java.util.List;
  *
  * <p>Inside a Sequential a child's output is seen only by the next child, which makes two buffer shares
  * safe (they halve the memory of conv-BN-ReLU stacks in training): an activation right after a BatchNorm2d
- * runs in place on the BatchNorm's output, and its backward writes over the gradient handed back by a
- * following conv; the BatchNorm's backward then writes over the activation's gradient.
+ * runs in place on the BatchNorm's output, and its backward writes over the gradient handed back by the
+ * following layer ({@link Module#chain}); the BatchNorm's backward then writes over the activation's gradient.
  */
 public class Sequential extends Module {
     private final List<Module> layers = new ArrayList<>();
@@ -27,16 +27,24 @@ public class Sequential extends Module {
         Module previous = layers.isEmpty() ? null : layers.get(layers.size() - 1);
         addModule(Integer.toString(layers.size()), m);
         layers.add(m);
-        if (m instanceof ReLU relu && previous instanceof BatchNorm2d bn) {
+        if (m instanceof ReLU relu && previous instanceof BatchNorm2d bn && sharesBuffers()) {
             relu.overwriteInput();
             bn.overwriteGradOut();
         }
-        // Only layers whose backward returns a fresh buffer of their own: a pass-through (Identity,
-        // Dropout in eval) would hand over the caller's gradient.
-        if (previous instanceof ReLU relu && (m instanceof Conv2d || m instanceof DepthwiseSeparableConv2d)) {
-            relu.overwriteGradOut();
+        if (previous != null) {
+            chain(previous, m);
         }
         return this;
+    }
+
+    @Override
+    public boolean backwardReturnsOwnBuffer() {
+        return !layers.isEmpty() && layers.get(0).backwardReturnsOwnBuffer();
+    }
+
+    @Override
+    public ReLU trailingActivation() {
+        return layers.isEmpty() ? null : layers.get(layers.size() - 1).trailingActivation();
     }
 
     public final Module get(int index) {

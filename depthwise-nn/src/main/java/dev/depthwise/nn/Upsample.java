@@ -59,4 +59,9 @@ public final class Upsample extends Module {
     public String extraRepr() {
         return "scale_factor=" + scale + ".0, mode=" + mode.name().toLowerCase(java.util.Locale.ROOT);
     }
+
+    @Override
+    public boolean backwardReturnsOwnBuffer() {
+        return true;
+    }
 }
