@@ -68,16 +68,16 @@ public final class PetLoader implements AutoCloseable {
     /** One training epoch: shuffled by (seed, epoch), augmented. */
     public Iterable<Batch> epoch(int epoch) {
         int[] order = shuffledOrder(epoch);
-        return () -> new Prefetcher<>(chunks(order), idx -> assemble(idx, epoch, true).batch(), Batch::size);
+        return () -> new Prefetcher<>(chunks(order, options.dropLast()), idx -> assemble(idx, epoch, true).batch(), Batch::size);
     }
 
-    /** The samples in list order, not augmented, with their original sizes. */
+    /** The samples in list order, not augmented, with their original sizes; never drops a last partial batch. */
     public Iterable<EvalBatch> evaluation() {
         int[] order = new int[entries.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
-        return () -> new Prefetcher<>(chunks(order), idx -> assemble(idx, 0, false), b -> b.batch().size());
+        return () -> new Prefetcher<>(chunks(order, false), idx -> assemble(idx, 0, false), b -> b.batch().size());
     }
 
     @Override
@@ -100,12 +100,12 @@ public final class PetLoader implements AutoCloseable {
         return order;
     }
 
-    private List<int[]> chunks(int[] order) {
+    private List<int[]> chunks(int[] order, boolean dropLast) {
         List<int[]> chunks = new ArrayList<>();
         int b = options.batchSize();
         for (int from = 0; from < order.length; from += b) {
             int to = Math.min(order.length, from + b);
-            if (to - from < b && options.dropLast()) {
+            if (to - from < b && dropLast) {
                 break;
             }
             int[] chunk = new int[to - from];

@@ -60,6 +60,7 @@ class PetLoaderTest {
         List<Batch> batches = epoch(pets, LoaderOptions.of(12, 5, 7), 0);
         assertEquals(3, batches.size());
         assertEquals(List.of(5, 5, 2), batches.stream().map(Batch::size).toList());
+        assertEquals(List.of(5, 5), epoch(pets, LoaderOptions.of(12, 5, 7).withDropLast(true), 0).stream().map(Batch::size).toList());
         for (Batch b : batches) {
             assertArrayEquals(new int[]{b.size(), 3, 12, 12}, b.images().shape());
             float[] x = b.images().data();
@@ -115,7 +116,8 @@ class PetLoaderTest {
     @Test
     void evaluationKeepsOrderAndOriginalSizesWithoutAugmentation() throws Exception {
         OxfordPets pets = maskShapedDataset();
-        try (PetLoader loader = new PetLoader(pets.test(), LoaderOptions.of(6, 2, 1), new SkippedFiles(null))) {
+        LoaderOptions options = LoaderOptions.of(6, 2, 1).withDropLast(true); // evaluation never drops
+        try (PetLoader loader = new PetLoader(pets.test(), options, new SkippedFiles(null))) {
             List<String> names = new ArrayList<>();
             for (EvalBatch b : loader.evaluation()) {
                 names.addAll(b.batch().names());
