@@ -30,12 +30,22 @@ public final class Gemm {
     /** Below this many multiply-adds per task, splitting across threads costs more than it saves. */
     private static final long MIN_TASK_FMAS = 1L << 20;
 
+    /** The dot-product path (see {@link #dotBlock}): for k at least this long ... */
+    private static final int DOT_MIN_K = 1024;
+    /** ... and C with at most this many rows or columns. */
+    private static final int DOT_MAX_SIDE = 256;
+    /** C tile of the dot-product path. */
+    private static final int DOT_TILE = 4;
+    /** k chunk of the dot-product path: 8 rows of this many floats stay in L1/L2. */
+    private static final int DOT_CHUNK = 2048;
+
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     private static final class Buffers {
         final float[] a = new float[MC * KC];
         final float[] b = new float[KC * NC];
-        final float[] tile = new float[MR * NR];
+        /** The edge tile of the packed path; the lane sums of the dot-product path. */
+        final float[] tile = new float[Math.max(MR * NR, DOT_TILE * DOT_TILE * L)];
     }
 
     private Gemm() {
@@ -67,7 +77,8 @@ public final class Gemm {
         }
         // Split the larger side of C into strips of whole register tiles.
         boolean splitColumns = n >= m;
-        int strip = splitColumns ? NR : MR;
+        boolean dots = !transA && transB && k >= DOT_MIN_K && Math.min(m, n) <= DOT_MAX_SIDE;
+        int strip = dots ? DOT_TILE : splitColumns ? NR : MR;
         int strips = ((splitColumns ? n : m) + strip - 1) / strip;
         long fmasPerStrip = (long) strip * (splitColumns ? m : n) * k;
         int grain = (int) Math.max(1, MIN_TASK_FMAS / fmasPerStrip);
@@ -76,6 +87,7 @@ public final class Gemm {
             job = new Job(); // re-entered on this thread (never from our own code): do not clobber the outer job
         }
         job.set(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, splitColumns);
+        job.dots = dots;
         try {
             Parallel.forRange(strips, grain, job);
         } finally {
@@ -90,7 +102,7 @@ public final class Gemm {
      * (a capturing lambda would be a new object each time; planned inference must allocate nothing).
      */
     private static final class Job implements Parallel.RangeBody {
-        boolean transA, transB, accumulate, splitColumns, busy;
+        boolean transA, transB, accumulate, splitColumns, busy, dots;
         int m, n, k, aOff, lda, bOff, ldb, cOff, ldc;
         float[] a, b, c;
 
@@ -123,16 +135,22 @@ public final class Gemm {
 
         @Override
         public void run(int from, int to) {
+            int unit = dots ? DOT_TILE : splitColumns ? NR : MR;
             int i0 = 0, i1 = m, j0 = 0, j1 = n;
             if (splitColumns) {
-                j0 = from * NR;
-                j1 = Math.min(n, to * NR);
+                j0 = from * unit;
+                j1 = Math.min(n, to * unit);
             } else {
-                i0 = from * MR;
-                i1 = Math.min(m, to * MR);
+                i0 = from * unit;
+                i1 = Math.min(m, to * unit);
             }
-            block(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, i0, i1, j0, j1,
-                    BUFFERS.get());
+            if (dots) {
+                dotBlock(k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, i0, i1, j0, j1,
+                        BUFFERS.get().tile);
+            } else {
+                block(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, i0, i1, j0, j1,
+                        BUFFERS.get());
+            }
         }
     }
 
@@ -155,6 +173,123 @@ public final class Gemm {
             return;
         }
         block(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n, BUFFERS.get());
+    }
+
+    /**
+     * {@code C[i0:i1, j0:j1] (+)= A·B^T} when both are stored with k contiguous (the weight gradient of a conv:
+     * {@code gradOut · X^T}) and one side of C is small: dot products of rows, 4×4 of them at a time in sixteen
+     * vector accumulators. Packing would transpose both operands element by element, which costs more than the
+     * multiply when C has few rows or columns. k is taken in L2-sized chunks; each chunk's sums are added to C
+     * in chunk order, so the result is deterministic.
+     */
+    private static void dotBlock(int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c,
+                                 int cOff, int ldc, boolean accumulate, int i0, int i1, int j0, int j1,
+                                 float[] lanes) {
+        for (int p0 = 0; p0 < k; p0 += DOT_CHUNK) {
+            int len = Math.min(DOT_CHUNK, k - p0);
+            boolean overwrite = p0 == 0 && !accumulate;
+            for (int i = i0; i < i1; i += DOT_TILE) {
+                for (int j = j0; j < j1; j += DOT_TILE) {
+                    int ar = aOff + i * lda + p0, br = bOff + j * ldb + p0, cAt = cOff + i * ldc + j;
+                    if (i + DOT_TILE <= i1 && j + DOT_TILE <= j1) {
+                        dot4x4(a, ar, lda, b, br, ldb, len, lanes);
+                        for (int r = 0; r < DOT_TILE; r++) {
+                            for (int q = 0; q < DOT_TILE; q++) {
+                                float sum = 0;
+                                for (int l = 0; l < L; l++) {
+                                    sum += lanes[(r * DOT_TILE + q) * L + l];
+                                }
+                                for (int p = len / L * L; p < len; p++) {
+                                    sum += a[ar + r * lda + p] * b[br + q * ldb + p];
+                                }
+                                int at = cAt + r * ldc + q;
+                                c[at] = overwrite ? sum : c[at] + sum;
+                            }
+                        }
+                    } else {
+                        for (int r = 0; r < Math.min(DOT_TILE, i1 - i); r++) {
+                            for (int q = 0; q < Math.min(DOT_TILE, j1 - j); q++) {
+                                float sum = dot(a, ar + r * lda, b, br + q * ldb, len, lanes);
+                                int at = cAt + r * ldc + q;
+                                c[at] = overwrite ? sum : c[at] + sum;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Lane-wise partial sums of the 16 dot products of 4 rows of A with 4 rows of B, over whole vectors of len. */
+    private static void dot4x4(float[] a, int ar, int lda, float[] b, int br, int ldb, int len, float[] lanes) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S);
+        FloatVector c03 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c12 = FloatVector.zero(S), c13 = FloatVector.zero(S), c20 = FloatVector.zero(S);
+        FloatVector c21 = FloatVector.zero(S), c22 = FloatVector.zero(S), c23 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S);
+        FloatVector c33 = FloatVector.zero(S);
+        int end = len / L * L;
+        for (int p = 0; p < end; p += L) {
+            FloatVector b0 = FloatVector.fromArray(S, b, br + p);
+            FloatVector b1 = FloatVector.fromArray(S, b, br + ldb + p);
+            FloatVector b2 = FloatVector.fromArray(S, b, br + 2 * ldb + p);
+            FloatVector b3 = FloatVector.fromArray(S, b, br + 3 * ldb + p);
+            FloatVector av = FloatVector.fromArray(S, a, ar + p);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            c03 = av.fma(b3, c03);
+            av = FloatVector.fromArray(S, a, ar + lda + p);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            c13 = av.fma(b3, c13);
+            av = FloatVector.fromArray(S, a, ar + 2 * lda + p);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            c23 = av.fma(b3, c23);
+            av = FloatVector.fromArray(S, a, ar + 3 * lda + p);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+            c33 = av.fma(b3, c33);
+        }
+        // Stored, not reduceLanes: JDK 17's C2 does not always intrinsify the float add reduction.
+        c00.intoArray(lanes, 0);
+        c01.intoArray(lanes, L);
+        c02.intoArray(lanes, 2 * L);
+        c03.intoArray(lanes, 3 * L);
+        c10.intoArray(lanes, 4 * L);
+        c11.intoArray(lanes, 5 * L);
+        c12.intoArray(lanes, 6 * L);
+        c13.intoArray(lanes, 7 * L);
+        c20.intoArray(lanes, 8 * L);
+        c21.intoArray(lanes, 9 * L);
+        c22.intoArray(lanes, 10 * L);
+        c23.intoArray(lanes, 11 * L);
+        c30.intoArray(lanes, 12 * L);
+        c31.intoArray(lanes, 13 * L);
+        c32.intoArray(lanes, 14 * L);
+        c33.intoArray(lanes, 15 * L);
+    }
+
+    /** One dot product of length len, for the edge rows and columns of {@link #dotBlock}. */
+    private static float dot(float[] a, int ar, float[] b, int br, int len, float[] lanes) {
+        FloatVector acc = FloatVector.zero(S);
+        int end = len / L * L;
+        for (int p = 0; p < end; p += L) {
+            acc = FloatVector.fromArray(S, a, ar + p).fma(FloatVector.fromArray(S, b, br + p), acc);
+        }
+        acc.intoArray(lanes, 0);
+        float sum = 0;
+        for (int l = 0; l < L; l++) {
+            sum += lanes[l];
+        }
+        for (int p = end; p < len; p++) {
+            sum += a[ar + p] * b[br + p];
+        }
+        return sum;
     }
 
     /** Computes the block {@code C[i0:i1, j0:j1]} on the calling thread. */

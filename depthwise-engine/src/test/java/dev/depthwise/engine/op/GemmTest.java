@@ -13,7 +13,8 @@ class GemmTest {
     /** Sizes around the micro-kernel's tile edges (rows, vector widths, cache blocks) and degenerate ones. */
     @ParameterizedTest(name = "m={0} n={1} k={2}")
     @CsvSource({"1,1,1", "3,5,7", "6,16,8", "7,33,9", "13,47,29", "1,100,3", "100,1,3", "64,64,64",
-            "37,129,300", "130,70,17", "0,5,3", "5,0,3", "5,4,0", "200,300,260"})
+            "37,129,300", "130,70,17", "0,5,3", "5,0,3", "5,4,0", "200,300,260", "13,10,1100", "64,24,3000",
+            "3,300,4200"})
     void matchesDefinitionForEveryTransposeAndAccumulate(int m, int n, int k) {
         Random r = new Random(31L * m + 17L * n + k);
         for (boolean transA : new boolean[] {false, true}) {
