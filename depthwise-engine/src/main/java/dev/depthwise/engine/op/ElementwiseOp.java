@@ -49,7 +49,11 @@ public final class ElementwiseOp {
     /** Concatenates NCHW (or NC) tensors along the channel axis into out, in order. */
     public static void concatChannels(Tensor[] inputs, Tensor out) {
         String op = "ElementwiseOp.concatChannels";
-        int plane = checkChannelParts(op, "inputs", inputs, "out", out);
+        concatCopy(inputs, out, checkChannelParts(op, "inputs", inputs, "out", out));
+    }
+
+    /** The copies of {@link #concatChannels}, shapes already checked; {@code plane} is the elements per channel. */
+    static void concatCopy(Tensor[] inputs, Tensor out, int plane) {
         float[] os = out.data();
         int outChannels = out.c();
         for (int n = 0; n < out.n(); n++) {
@@ -82,7 +86,7 @@ public final class ElementwiseOp {
     }
 
     /** Validates parts against the whole; returns the size of one channel plane. */
-    private static int checkChannelParts(String op, String partsName, Tensor[] parts, String wholeName, Tensor whole) {
+    static int checkChannelParts(String op, String partsName, Tensor[] parts, String wholeName, Tensor whole) {
         rankAtLeast(op, wholeName, whole, 2);
         if (parts == null || parts.length == 0) {
             throw fail(op, partsName + " must hold at least one tensor");

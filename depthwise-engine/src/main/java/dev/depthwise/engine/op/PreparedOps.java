@@ -7,7 +7,8 @@ import java.util.Arrays;
 
 /**
  * The light ops of a planned inference pass, bound once to fixed tensors: each returned {@link Runnable} runs the
- * same loops as the public op (pooling, unpooling, global average pooling, BatchNorm in eval mode, add, linear)
+ * same loops as the public op (pooling, unpooling, global average pooling, BatchNorm in eval mode, add, linear,
+ * upsampling, channel concat)
  * but is its own pre-built loop body, so running it allocates nothing on any thread. Shapes are checked here,
  * once; see {@link FusedConv} for the conv.
  */
@@ -127,6 +128,39 @@ public final class PreparedOps {
                 }
             }
         };
+    }
+
+    /** {@link UpsampleOp#bilinear}, its interpolation tables computed now. */
+    public static Runnable bilinear(Tensor x, Tensor out) {
+        UpsampleOp.checkPair("PreparedOps.bilinear", "x", x, "out", out);
+        UpsampleOp.Linear rows = new UpsampleOp.Linear(x.h(), out.h());
+        UpsampleOp.Linear cols = new UpsampleOp.Linear(x.w(), out.w());
+        return new Planes(x.n() * x.c(), UpsampleOp.grain(out.h() * out.w())) {
+            @Override
+            public void run(int from, int to) {
+                UpsampleOp.bilinearPlanes(x.data(), x.h(), x.w(), rows, cols, out.data(), out.h(), out.w(), from, to);
+            }
+        };
+    }
+
+    /** {@link UpsampleOp#nearest}, its source indices computed now. */
+    public static Runnable nearest(Tensor x, Tensor out) {
+        UpsampleOp.checkPair("PreparedOps.nearest", "x", x, "out", out);
+        int[] srcH = UpsampleOp.nearestIndices(x.h(), out.h());
+        int[] srcW = UpsampleOp.nearestIndices(x.w(), out.w());
+        return new Planes(x.n() * x.c(), UpsampleOp.grain(out.h() * out.w())) {
+            @Override
+            public void run(int from, int to) {
+                UpsampleOp.nearestPlanes(x.data(), x.h(), x.w(), srcH, srcW, out.data(), out.h(), out.w(), from, to);
+            }
+        };
+    }
+
+    /** {@link ElementwiseOp#concatChannels}: plain copies on the calling thread. */
+    public static Runnable concatChannels(Tensor[] inputs, Tensor out) {
+        Tensor[] parts = inputs.clone();
+        int plane = ElementwiseOp.checkChannelParts("PreparedOps.concatChannels", "inputs", parts, "out", out);
+        return () -> ElementwiseOp.concatCopy(parts, out, plane);
     }
 
     private static void require(String op, Tensor t, int[] shape, String name) {

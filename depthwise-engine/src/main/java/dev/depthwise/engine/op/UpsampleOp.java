@@ -39,18 +39,23 @@ public final class UpsampleOp {
         int[] srcW = nearestIndices(inW, outW);
         float[] xs = x.data();
         float[] os = out.data();
-        Parallel.forRange(x.n() * x.c(), grain(outH * outW), (from, to) -> {
-            for (int p = from; p < to; p++) {
-                int inBase = p * inH * inW;
-                int o = p * outH * outW;
-                for (int oh = 0; oh < outH; oh++) {
-                    int row = inBase + srcH[oh] * inW;
-                    for (int ow = 0; ow < outW; ow++) {
-                        os[o++] = xs[row + srcW[ow]];
-                    }
+        Parallel.forRange(x.n() * x.c(), grain(outH * outW),
+                (from, to) -> nearestPlanes(xs, inH, inW, srcH, srcW, os, outH, outW, from, to));
+    }
+
+    /** Planes {@code [from, to)} of {@link #nearest} on the calling thread. */
+    static void nearestPlanes(float[] xs, int inH, int inW, int[] srcH, int[] srcW, float[] os, int outH, int outW,
+                              int from, int to) {
+        for (int p = from; p < to; p++) {
+            int inBase = p * inH * inW;
+            int o = p * outH * outW;
+            for (int oh = 0; oh < outH; oh++) {
+                int row = inBase + srcH[oh] * inW;
+                for (int ow = 0; ow < outW; ow++) {
+                    os[o++] = xs[row + srcW[ow]];
                 }
             }
-        });
+        }
     }
 
     /** gradX is zeroed, then every gradOut element is added to the source it copied. */
@@ -97,38 +102,43 @@ public final class UpsampleOp {
         Linear cols = new Linear(inW, outW);
         float[] xs = x.data();
         float[] os = out.data();
-        Parallel.forRange(x.n() * x.c(), grain(outH * outW), (from, to) -> {
-            // two row buffers side by side; upper and lower swap by offset
-            float[] buffer = ConvOp.scratch(ROW_BUFFERS, 2 * outW);
-            for (int p = from; p < to; p++) {
-                int inBase = p * inH * inW;
-                int outBase = p * outH * outW;
-                int upper = 0;
-                int lower = outW;
-                int upperRow = -1;
-                int lowerRow = -1;
-                for (int oh = 0; oh < outH; oh++) {
-                    int r0 = rows.index0[oh];
-                    int r1 = rows.index1[oh];
-                    if (r0 == lowerRow && r0 != upperRow) {
-                        int t = upper;
-                        upper = lower;
-                        lower = t;
-                        upperRow = lowerRow;
-                        lowerRow = -1;
-                    }
-                    if (r0 != upperRow) {
-                        interpolateRow(xs, inBase + r0 * inW, cols, buffer, upper, outW);
-                        upperRow = r0;
-                    }
-                    if (r1 != lowerRow) {
-                        interpolateRow(xs, inBase + r1 * inW, cols, buffer, lower, outW);
-                        lowerRow = r1;
-                    }
-                    blendRows(buffer, upper, rows.lambda0[oh], lower, rows.lambda1[oh], os, outBase + oh * outW, outW);
+        Parallel.forRange(x.n() * x.c(), grain(outH * outW),
+                (from, to) -> bilinearPlanes(xs, inH, inW, rows, cols, os, outH, outW, from, to));
+    }
+
+    /** Planes {@code [from, to)} of {@link #bilinear} on the calling thread, with the tables for these sizes. */
+    static void bilinearPlanes(float[] xs, int inH, int inW, Linear rows, Linear cols, float[] os, int outH, int outW,
+                               int from, int to) {
+        // two row buffers side by side; upper and lower swap by offset
+        float[] buffer = ConvOp.scratch(ROW_BUFFERS, 2 * outW);
+        for (int p = from; p < to; p++) {
+            int inBase = p * inH * inW;
+            int outBase = p * outH * outW;
+            int upper = 0;
+            int lower = outW;
+            int upperRow = -1;
+            int lowerRow = -1;
+            for (int oh = 0; oh < outH; oh++) {
+                int r0 = rows.index0[oh];
+                int r1 = rows.index1[oh];
+                if (r0 == lowerRow && r0 != upperRow) {
+                    int t = upper;
+                    upper = lower;
+                    lower = t;
+                    upperRow = lowerRow;
+                    lowerRow = -1;
                 }
+                if (r0 != upperRow) {
+                    interpolateRow(xs, inBase + r0 * inW, cols, buffer, upper, outW);
+                    upperRow = r0;
+                }
+                if (r1 != lowerRow) {
+                    interpolateRow(xs, inBase + r1 * inW, cols, buffer, lower, outW);
+                    lowerRow = r1;
+                }
+                blendRows(buffer, upper, rows.lambda0[oh], lower, rows.lambda1[oh], os, outBase + oh * outW, outW);
             }
-        });
+        }
     }
 
     /**
@@ -258,7 +268,7 @@ public final class UpsampleOp {
         }
     }
 
-    private static void checkPair(String op, String smallName, Tensor small, String bigName, Tensor big) {
+    static void checkPair(String op, String smallName, Tensor small, String bigName, Tensor big) {
         rank(op, smallName, small, 4);
         rank(op, bigName, big, 4);
         if (small.n() != big.n() || small.c() != big.c()) {
@@ -271,7 +281,7 @@ public final class UpsampleOp {
         }
     }
 
-    private static int grain(int elementsPerPlane) {
+    static int grain(int elementsPerPlane) {
         return Math.max(1, GRAIN_ELEMENTS / Math.max(1, elementsPerPlane));
     }
 }

@@ -110,6 +110,21 @@ class FusedConvTest {
         PreparedOps.linear(in, w, b, lin).run();
         LinearOp.forward(in, w, b, linRef);
         assertArraysEqual(linRef.data(), lin.data());
+
+        Tensor up = Tensor.zeros(2, 3, 18, 68);
+        Tensor upRef = Tensor.zeros(2, 3, 18, 68);
+        PreparedOps.bilinear(x, up).run();
+        UpsampleOp.bilinear(x, upRef);
+        assertArraysEqual(upRef.data(), up.data());
+        PreparedOps.nearest(x, up).run();
+        UpsampleOp.nearest(x, upRef);
+        assertArraysEqual(upRef.data(), up.data());
+
+        Tensor cat = Tensor.zeros(2, 6, 9, 34);
+        Tensor catRef = Tensor.zeros(2, 6, 9, 34);
+        PreparedOps.concatChannels(new Tensor[] {x, bn}, cat).run();
+        ElementwiseOp.concatChannels(new Tensor[] {x, bnRef}, catRef);
+        assertArraysEqual(catRef.data(), cat.data());
     }
 
     private static void assertArraysEqual(float[] expected, float[] actual) {

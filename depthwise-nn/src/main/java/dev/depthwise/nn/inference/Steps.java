@@ -2,17 +2,15 @@ package dev.depthwise.nn.inference;
 
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.ConvSpec;
-import dev.depthwise.engine.op.ElementwiseOp;
 import dev.depthwise.engine.op.FusedConv;
 import dev.depthwise.engine.op.PreparedOps;
-import dev.depthwise.engine.op.UpsampleOp;
 import dev.depthwise.nn.BatchNorm2d;
 import dev.depthwise.nn.Upsample;
 
 /**
- * The executable steps, each bound to its tensors at plan time. Convs, pooling, unpooling, BatchNorm, add and
- * linear run prepared engine ops that allocate nothing; upsampling and a stand-alone activation still go through
- * the general ops (which allocate a little per call).
+ * The executable steps, each bound to its tensors at plan time, running prepared engine ops that allocate nothing
+ * per run; only a stand-alone activation (one not fused into a conv or BatchNorm, which none of our models has)
+ * still goes through the general op.
  */
 final class Steps {
     private Steps() {
@@ -68,12 +66,11 @@ final class Steps {
     }
 
     static Step upsample(Upsample.Mode mode, Tensor x, Tensor out) {
-        return mode == Upsample.Mode.NEAREST ? () -> UpsampleOp.nearest(x, out) : () -> UpsampleOp.bilinear(x, out);
+        return (mode == Upsample.Mode.NEAREST ? PreparedOps.nearest(x, out) : PreparedOps.bilinear(x, out))::run;
     }
 
     static Step concat(Tensor[] inputs, Tensor out) {
-        Tensor[] parts = inputs.clone();
-        return () -> ElementwiseOp.concatChannels(parts, out);
+        return PreparedOps.concatChannels(inputs, out)::run;
     }
 
     static Step copy(Tensor x, Tensor out) {
