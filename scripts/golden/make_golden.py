@@ -20,7 +20,8 @@ Outputs, all small:
   depthwise-nn/src/test/resources/golden/mobilenet_v2_w035.pth, mobilenet_v2_w035_logits.safetensors
       a seeded torchvision mobilenet_v2(width_mult=0.35, num_classes=10) state dict (torch.save, zip format)
       with its BatchNorm statistics and affine parameters randomised (so a BatchNorm mix-up cannot hide),
-      and its eval-mode logits for a seeded input.
+      and its eval-mode logits for a seeded input; mobilenet_v2_w035_train.safetensors: one training-mode step of
+      it (dropout off) in float64: logits, loss, gradients of parameters from stem to classifier, running stats.
   depthwise-data/src/test/resources/imagenet/photo.png, resized_WxH.png, preprocess_20_16.f32
       a small seeded RGB image, Pillow's bilinear resizes of it (what torchvision's Resize does to a PIL image),
       and torchvision's Resize(20)-CenterCrop(16)-ToTensor-Normalize(ImageNet) output as raw little-endian float32.
