@@ -35,6 +35,7 @@ public final class MobileNetV2Segmenter extends Module {
     private final UpBlock[] ups;
     private final Sequential head;
     private final Tensor[] skipGradSums = new Tensor[SKIP_BLOCKS.length];
+    private final Tensor[] skips = new Tensor[SKIP_BLOCKS.length];
 
     public MobileNetV2Segmenter(int classes, double width, long seed) {
         if (classes < 1) {
@@ -101,7 +102,6 @@ public final class MobileNetV2Segmenter extends Module {
             throw new IllegalArgumentException("MobileNetV2Segmenter: expected [N, 3, H, W] with H and W multiples"
                     + " of 32, got " + x.shapeString());
         }
-        Tensor[] skips = new Tensor[SKIP_BLOCKS.length];
         Tensor y = x;
         for (int i = 0, tap = 0; i < features.size(); i++) {
             y = features.get(i).forward(y);

@@ -21,6 +21,9 @@ final class UpBlock extends Module {
     private Tensor concat;
     private Tensor gradUp;
     private Tensor gradSkip;
+    // Reused argument arrays, so a steady forward/backward allocates nothing here.
+    private final Tensor[] concatInputs = new Tensor[2];
+    private final Tensor[] splitOutputs = new Tensor[2];
 
     UpBlock(int in, int skipChannels, int out) {
         int mixed = in + skipChannels;
@@ -47,18 +50,20 @@ final class UpBlock extends Module {
                     + skip.shapeString() + " (input height and width must be multiples of 32)");
         }
         concat = reuse(concat, u.n(), u.c() + skip.c(), u.h(), u.w());
-        ElementwiseOp.concatChannels(new Tensor[] {u, skip}, concat);
-        int[] skipShape = skip.shape();
-        int[] upShape = u.shape();
-        gradSkip = reuse(gradSkip, skipShape);
-        gradUp = reuse(gradUp, upShape);
+        concatInputs[0] = u;
+        concatInputs[1] = skip;
+        ElementwiseOp.concatChannels(concatInputs, concat);
+        gradSkip = reuse(gradSkip, skip.shape());
+        gradUp = reuse(gradUp, u.shape());
         return conv.forward(concat);
     }
 
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         Tensor g = conv.backward(gradOut);
-        ElementwiseOp.splitChannels(g, new Tensor[] {gradUp, gradSkip});
+        splitOutputs[0] = gradUp;
+        splitOutputs[1] = gradSkip;
+        ElementwiseOp.splitChannels(g, splitOutputs);
         return upsample.backward(gradUp);
     }
 
