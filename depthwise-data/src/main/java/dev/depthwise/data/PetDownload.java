@@ -120,6 +120,14 @@ public final class PetDownload {
             } else if (status == 416 && have > 0 && have == archive.expectedSize()) {
                 total = have; // the part file is already whole
                 append = true;
+            } else if (status == 416 && have > 0) {
+                // The server will not resume from here (the file changed, or the part is already whole but we
+                // cannot tell without a known size): start again from zero.
+                say(archive.name() + ": the server refused to resume; starting again");
+                Files.delete(part);
+                http.disconnect();
+                download(archive, file);
+                return;
             } else {
                 throw new IOException(uri + ": HTTP " + status);
             }

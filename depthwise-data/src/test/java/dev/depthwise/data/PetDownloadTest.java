@@ -85,6 +85,11 @@ class PetDownloadTest {
         int from = 0;
         if (range != null) {
             from = Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
+            if (from >= body.length) {
+                exchange.sendResponseHeaders(416, -1);
+                exchange.close();
+                return;
+            }
             exchange.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
             exchange.sendResponseHeaders(206, body.length - from);
         } else {
@@ -174,6 +179,17 @@ class PetDownloadTest {
         PetDownload.mirror(movedBase(), target, null).run(); // through a redirect, as the official site answers
         assertEquals("bytes=" + partial + "-", ranges.get(1));
         assertFalse(Files.exists(target.resolve("images.tar.gz.part")));
+        assertSameDataset(target);
+    }
+
+    @Test
+    void aPartTheServerWillNotResumeIsFetchedAgain() throws Exception {
+        Path target = tmp.resolve("pets");
+        Files.createDirectories(target);
+        byte[] images = files.get("images.tar.gz");
+        Files.write(target.resolve("images.tar.gz.part"), images); // whole, but unknown to be (no expected size)
+        PetDownload.mirror(base(), target, null).run();
+        assertEquals(List.of("bytes=" + images.length + "-", "", ""), ranges);
         assertSameDataset(target);
     }
 
