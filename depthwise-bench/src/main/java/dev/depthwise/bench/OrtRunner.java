@@ -19,10 +19,15 @@ public final class OrtRunner implements InferenceRunner {
     private final String inputName;
 
     public OrtRunner(byte[] onnxModel, int threads) throws OrtException {
+        this(onnxModel, threads, OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    }
+
+    /** With another optimisation level: NO_OPT runs the graph as exported (BatchNorm not folded into convs). */
+    public OrtRunner(byte[] onnxModel, int threads, OrtSession.SessionOptions.OptLevel level) throws OrtException {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(threads);
             options.setInterOpNumThreads(1);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            options.setOptimizationLevel(level);
             session = env.createSession(onnxModel, options);
         }
         inputName = session.getInputNames().iterator().next();
