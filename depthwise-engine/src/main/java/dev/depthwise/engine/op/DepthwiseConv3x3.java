@@ -222,12 +222,16 @@ final class DepthwiseConv3x3 {
         int channels = s.inChannels();
         int grain = Math.max(1, 16384 / Math.max(1, geo.n * geo.inHW));
         Parallel.forRange(channels, grain, (from, to) -> {
-            // One row stride for the padded input and the stuffed gradient (see weightGradientPlane).
-            int gStride = geo.inW + 2 * s.padW() + 2 * L + 4;
-            int gRows = geo.inH + 2 * s.padH() + 2;
+            // One row stride for the padded input and the stuffed gradient (see weightGradientPlane): the padded
+            // width plus the stuffed plane's 2-column margin. Flat loops run past the last row into spare zero rows.
+            int gStride = geo.inW + 2 * s.padW() + 2;
+            int gRows = geo.inH + 2 * s.padH() + 2 + 3 + L / gStride;
             float[] padded = gradW == null ? null : buffer(0, gRows * gStride);
+            if (padded != null) {
+                java.util.Arrays.fill(padded, 0, gRows * gStride, 0f); // pad() rewrites all but the spare rows
+            }
             float[] stuffed = buffer(1, gRows * gStride);
-            float[] row = buffer(2, roundUp(geo.inW));
+            float[] row = buffer(2, roundUp(geo.inH * gStride));
             double[] dw = new double[9];
             float[] flipped = new float[9];
             for (int c = from; c < to; c++) {
@@ -328,23 +332,13 @@ final class DepthwiseConv3x3 {
      * correlated with the flipped filter.
      */
     private static void inputGradientPlane(ConvSpec s, ConvOp.Geometry geo, float[] stuffed, int gStride,
-                                           float[] flipped, float[] gradX, int xOff, float[] row) {
-        int inW = geo.inW;
-        int direct = S.loopBound(inW);
-        int ph = s.padH(), pw = s.padW();
+                                           float[] flipped, float[] gradX, int xOff, float[] plane) {
+        // Flat over the plane: input (iy, ix) at iy * gStride + ix; the columns past inW are computed and dropped.
+        int r0 = s.padH() * gStride + s.padW();
+        taps(stuffed, r0, gStride, flipped, 0, 0f, 0, roundUp(geo.inH * gStride), plane, 0, Float.NEGATIVE_INFINITY,
+                Float.POSITIVE_INFINITY);
         for (int iy = 0; iy < geo.inH; iy++) {
-            // Rows iy+ph-ky+2 for ky = 2, 1, 0 and columns from ix+pw-kx+2 for kx = 2, 1, 0.
-            int r0 = (iy + ph) * gStride + pw;
-            int o = xOff + iy * inW;
-            taps(stuffed, r0, gStride, flipped, 0, 0f, 0, direct, gradX, o, Float.NEGATIVE_INFINITY,
-                    Float.POSITIVE_INFINITY);
-            if (direct < inW) {
-                taps(stuffed, r0, gStride, flipped, 0, 0f, direct, direct + L, row, -direct, Float.NEGATIVE_INFINITY,
-                        Float.POSITIVE_INFINITY);
-                for (int j = direct, t = 0; j < inW; j++, t++) {
-                    gradX[o + j] = row[t];
-                }
-            }
+            System.arraycopy(plane, iy * gStride, gradX, xOff + iy * geo.inW, geo.inW);
         }
     }
 }
