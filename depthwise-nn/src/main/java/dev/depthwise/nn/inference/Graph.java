@@ -17,13 +17,11 @@ final class Graph {
         final int id;
         final int[] shape;
         final Value storage;
-        final String producer;
 
-        Value(int id, int[] shape, Value viewOf, String producer) {
+        Value(int id, int[] shape, Value viewOf) {
             this.id = id;
             this.shape = shape.clone();
             this.storage = viewOf == null ? this : viewOf.storage;
-            this.producer = producer;
         }
 
         int size() {
@@ -57,25 +55,25 @@ final class Graph {
     private final List<Value> values = new ArrayList<>();
 
     Graph(int[] inputShape) {
-        this.input = newValue(inputShape, null, "input");
+        this.input = newValue(inputShape, null);
     }
 
-    private Value newValue(int[] shape, Value viewOf, String producer) {
-        Value v = new Value(values.size(), shape, viewOf, producer);
+    private Value newValue(int[] shape, Value viewOf) {
+        Value v = new Value(values.size(), shape, viewOf);
         values.add(v);
         return v;
     }
 
     /** Appends a node computing a new value of {@code shape} from {@code inputs}. */
     Value add(String path, String what, int[] shape, StepFactory factory, Value... inputs) {
-        Value out = newValue(shape, null, path);
+        Value out = newValue(shape, null);
         nodes.add(new Node(path, what, inputs.clone(), out, factory));
         return out;
     }
 
     /** The same data under another shape of the same size; no step. */
     Value view(Value v, int[] shape, String path) {
-        Value view = newValue(shape, v, path);
+        Value view = newValue(shape, v);
         if (view.size() != v.size()) {
             throw new IllegalStateException(path + ": view " + Arrays.toString(shape) + " of " + v);
         }
