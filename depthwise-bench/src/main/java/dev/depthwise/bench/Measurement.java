@@ -8,7 +8,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Times a piece of work the way every benchmark here does: warm-up calls, then {@code runs} timed calls;
+ * Times a piece of work the way every benchmark here does: warm-up calls (at least the number asked, and
+ * at least two seconds' worth), then {@code runs} timed calls;
  * the median wall time, the heap bytes allocated per call, and the peak heap while it ran.
  *
  * <p>Allocated bytes are {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes} summed over the
@@ -30,11 +31,17 @@ final class Measurement {
         void run() throws Exception;
     }
 
+    static final long MIN_WARMUP_NANOS = 2_000_000_000L;
+    static final int MAX_WARMUP_CALLS = 200;
+
     private Measurement() {
     }
 
     static Result measure(Work work, int warmup, int runs) throws Exception {
-        for (int i = 0; i < warmup; i++) {
+        // At least `warmup` calls, and more until two seconds have passed: the Vector API kernels are slow
+        // and allocate boxed vectors until C2 has compiled them, which a fast call needs many calls to reach.
+        long warmupStart = System.nanoTime();
+        for (int i = 0; i < warmup || (System.nanoTime() - warmupStart < MIN_WARMUP_NANOS && i < MAX_WARMUP_CALLS); i++) {
             work.run();
         }
         // The threads are listed once, after warm-up has started the pool's workers; what reading their

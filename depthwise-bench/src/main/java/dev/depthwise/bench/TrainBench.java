@@ -42,8 +42,8 @@ final class TrainBench {
         // Training steps are long: fewer warm-ups and runs than inference keep the whole run short.
         int trainWarmup = Math.min(warmup, 1);
         int trainRuns = Math.max(1, Math.min(runs, 3));
-        out.printf("%ntraining at %dx%d, Adam lr 1e-3, cross-entropy, random data: median step of %d runs after %d "
-                + "warm-up; epoch = %d images%n", SIZE, SIZE, trainRuns, trainWarmup, EPOCH_IMAGES);
+        out.printf("%ntraining at %dx%d, Adam lr 1e-3, cross-entropy, random data: median step of %d runs after at "
+                + "least %d warm-up steps and 2 s; epoch = %d images%n", SIZE, SIZE, trainRuns, trainWarmup, EPOCH_IMAGES);
         out.printf("%-13s %5s | %10s %9s %9s | %10s %9s | %9s | %12s %9s%n", "model", "batch", "ours s/step",
                 "ours img/s", "epoch", "torch s/step", "torch img/s", "ours/torch", "ours B/step", "peak heap");
         for (String name : MODELS) {
