@@ -106,7 +106,7 @@ public final class PreparedOps {
         };
     }
 
-    /** {@link LinearOp#forward} on the calling thread: at inference batch sizes it is far too small to share. */
+    /** {@link LinearOp#forward}: a classifier at batch 1 is a matrix-vector product, Gemm's dot-product path. */
     public static Runnable linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
         int batch = x.dim(0), in = x.dim(1), outFeatures = weight.dim(0);
         require("PreparedOps.linear", weight, new int[] {outFeatures, in}, "weight");
@@ -117,8 +117,8 @@ public final class PreparedOps {
         }
         return () -> {
             float[] os = out.data();
-            Gemm.matmulOnThisThread(false, true, batch, outFeatures, in, x.data(), 0, in, weight.data(), 0, in,
-                    os, 0, outFeatures, false);
+            Gemm.matmul(false, true, batch, outFeatures, in, x.data(), 0, in, weight.data(), 0, in, os, 0,
+                    outFeatures, false);
             if (bias != null) {
                 float[] bs = bias.data();
                 for (int n = 0; n < batch; n++) {

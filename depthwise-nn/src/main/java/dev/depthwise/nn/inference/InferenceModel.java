@@ -96,6 +96,40 @@ public final class InferenceModel {
         return out;
     }
 
+    /**
+     * Times each step over {@code runs} runs of {@code x} (after one untimed run) and returns the plan with each
+     * step's median time in microseconds and its share of the total: where a forward pass spends its time.
+     */
+    public String profile(Tensor x, int runs) {
+        if (runs < 1) {
+            throw new IllegalArgumentException("InferenceModel.profile: runs must be positive, got " + runs);
+        }
+        run(x);
+        long[][] nanos = new long[steps.length][runs];
+        for (int r = 0; r < runs; r++) {
+            input.copyFrom(x);
+            for (int i = 0; i < steps.length; i++) {
+                long t0 = System.nanoTime();
+                steps[i].run();
+                nanos[i][r] = System.nanoTime() - t0;
+            }
+        }
+        long[] median = new long[steps.length];
+        long total = 0;
+        for (int i = 0; i < steps.length; i++) {
+            Arrays.sort(nanos[i]);
+            median[i] = nanos[i][runs / 2];
+            total += median[i];
+        }
+        StringBuilder sb = new StringBuilder(String.format("%d steps, sum of step medians %.2f ms%n", steps.length,
+                total / 1e6));
+        for (int i = 0; i < steps.length; i++) {
+            sb.append(String.format("  %8.1f us %5.1f%%  %s%n", median[i] / 1e3, 100.0 * median[i] / Math.max(1, total),
+                    descriptions[i]));
+        }
+        return sb.toString();
+    }
+
     public int[] inputShape() {
         return inputShape.clone();
     }

@@ -89,6 +89,14 @@ class InferenceModelTest {
     }
 
     @Test
+    void profileListsEveryStepWithItsTime() {
+        InferenceModel m = InferenceModel.compile(new MobileNetV2(10, 0.35, 0.2f, 9), 1, 3, 32, 32);
+        String profile = m.profile(randomInput(10, 1, 3, 32, 32), 3);
+        assertEquals(m.stepCount() + 1, profile.split("\n").length, profile);
+        assertTrue(profile.contains("classifier.1") && profile.contains(" us "), profile);
+    }
+
+    @Test
     void buffersAreSharedAcrossSteps() {
         Module model = new SegNet(SegNet.ConvKind.DEPTHWISE_SEPARABLE, 3, false, 8);
         InferenceModel m = InferenceModel.compile(model, 1, 3, 32, 32);
