@@ -1,5 +1,7 @@
 package dev.depthwise.train;
 
+import dev.depthwise.models.Models;
+
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -29,6 +31,10 @@ public record RunConfig(Map<String, String> model, String dataDir, int epochs, i
                         String scheduler, int stepSize, double gamma, String loss, long seed) {
     public RunConfig {
         model = Map.copyOf(model);
+        if (Models.MOBILENET_V2.equals(model.get("name"))) {
+            throw new IllegalArgumentException("mobilenet_v2 is an image classifier; segmentation trains "
+                    + Models.SEGNET_DSC + ", " + Models.SEGNET + " or " + Models.MOBILENET_V2_SEG);
+        }
         if (epochs < 1 || batchSize < 1 || imageSize < 16) {
             throw new IllegalArgumentException("run: epochs " + epochs + " and batch size " + batchSize
                     + " must be >= 1, image size " + imageSize + " >= 16");

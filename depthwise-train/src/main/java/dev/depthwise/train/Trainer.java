@@ -76,7 +76,6 @@ public final class Trainer {
                 .withThreads(loaderThreads);
         LoaderOptions testOptions = trainOptions.withAugmentation(Augmentation.NONE);
         Loss loss = Loss.of(config.loss());
-        LrScheduler scheduler = config.lrScheduler();
 
         Module model = Models.create(ModelSpec.fromMap(config.model()));
         Optimizer optimizer = Optimizer.create(config.optimizer(), model.namedParameters(), config.lr(),
@@ -92,7 +91,6 @@ public final class Trainer {
             progress.message("resuming " + outDir + " after epoch " + startEpoch + " of " + config.epochs());
         }
         double bestIoU = history.stream().mapToDouble(EpochRecord::iou).max().orElse(Double.NEGATIVE_INFINITY);
-        Path grid = null;
 
         try (PetLoader train = new PetLoader(data.trainval(), trainOptions, skipped);
              PetLoader test = new PetLoader(data.test(), testOptions, skipped)) {
@@ -101,21 +99,8 @@ public final class Trainer {
                         + train.size() + " and " + test.size());
             }
             for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
-                double lr = scheduler.lr(epoch);
-                optimizer.setLearningRate(lr);
-                reseedDropout(model, epoch);
-                trainEpoch(model, optimizer, loss, train, epoch);
-                double seconds = progress.seconds();
-                double imagesPerSecond = progress.imagesPerSecond();
-                double trainLoss = progress.meanLoss();
-
-                Evaluator.Result eval = Evaluator.evaluate(model, test, loss, PredictionGrid.SAMPLES);
-                EpochRecord record = new EpochRecord(epoch + 1, lr, trainLoss, eval.loss(), eval.metrics().summary(),
-                        eval.metrics().confusion().toArray(), seconds, imagesPerSecond);
+                EpochRecord record = trainAndEvaluate(model, optimizer, loss, train, test, epoch);
                 history.add(record);
-                grid = outDir.resolve(String.format(Locale.ROOT, "epochs/epoch-%02d.png", epoch + 1));
-                PredictionGrid.write(grid, eval.samples());
-
                 CheckpointInfo info = new CheckpointInfo(CheckpointInfo.FORMAT, config, epoch + 1, optimizer.steps(),
                         history);
                 Checkpoint.save(outDir.resolve(LAST), model, optimizer, info);
@@ -125,24 +110,43 @@ public final class Trainer {
                 }
                 progress.endEpoch(String.format(Locale.ROOT,
                         "epoch %d/%d: train loss %.4f, test loss %.4f, pixel accuracy %.4f, IoU %.4f, %.1f img/s, %s",
-                        epoch + 1, config.epochs(), trainLoss, eval.loss(), record.pixelAccuracy(), record.iou(),
-                        imagesPerSecond, Progress.clock(seconds)));
+                        record.epoch(), config.epochs(), record.trainLoss(), record.testLoss(), record.pixelAccuracy(),
+                        record.iou(), record.imagesPerSecond(), Progress.clock(record.seconds())));
             }
         }
         if (history.isEmpty()) {
             throw new IllegalStateException("no epoch to train: the run has " + config.epochs() + " epochs");
         }
-        if (grid == null) {
-            Path lastGrid = outDir.resolve(String.format(Locale.ROOT, "epochs/epoch-%02d.png", history.size()));
-            grid = Files.exists(lastGrid) ? lastGrid : null;
-        }
+        String lastGrid = gridFile(history.size());
         Path report = TrainingReport.write(outDir, config, history,
-                grid == null ? null : outDir.relativize(grid).toString().replace('\\', '/'));
+                Files.exists(outDir.resolve(lastGrid)) ? lastGrid : null);
         if (skipped.count() > 0) {
             progress.message(skipped.summary());
         }
         Path best = outDir.resolve(BEST);
         return new Result(history, outDir.resolve(LAST), Files.exists(best) ? best : null, report, skipped.count());
+    }
+
+    /** The prediction grid of a (1-based) epoch, relative to the run directory. */
+    static String gridFile(int epoch) {
+        return String.format(Locale.ROOT, "epochs/epoch-%02d.png", epoch);
+    }
+
+    /** One epoch (0-based): the scheduled rate, training, then the test metrics and the prediction grid. */
+    private EpochRecord trainAndEvaluate(Module model, Optimizer optimizer, Loss loss, PetLoader train, PetLoader test,
+                                        int epoch) throws IOException {
+        double lr = config.lrScheduler().lr(epoch);
+        optimizer.setLearningRate(lr);
+        reseedDropout(model, epoch);
+        trainEpoch(model, optimizer, loss, train, epoch);
+        double seconds = progress.seconds();
+        double imagesPerSecond = progress.imagesPerSecond();
+        double trainLoss = progress.meanLoss();
+
+        Evaluator.Result eval = Evaluator.evaluate(model, test, loss, PredictionGrid.SAMPLES);
+        PredictionGrid.write(outDir.resolve(gridFile(epoch + 1)), eval.samples());
+        return new EpochRecord(epoch + 1, lr, trainLoss, eval.loss(), eval.metrics().summary(),
+                eval.metrics().confusion().toArray(), seconds, imagesPerSecond);
     }
 
     private void trainEpoch(Module model, Optimizer optimizer, Loss loss, PetLoader train, int epoch) {
