@@ -103,6 +103,8 @@ public final class Parallel {
 
     /** Workers plus the one job they share. */
     private static final class Team {
+        /** The chunk index of a finished job's cursor: beyond any chunk count, so nothing more is claimed. */
+        private static final int CLOSED = Integer.MAX_VALUE;
         final int threads;
         final Thread[] workers;
         final AtomicBoolean busy = new AtomicBoolean();
@@ -149,6 +151,12 @@ public final class Parallel {
             }
             work(generation);
             awaitDone();
+            // Close the job before its fields are reused: a worker that read the cursor just before the last
+            // chunk was claimed could otherwise compare that stale cursor with the NEXT job's chunk count, claim
+            // a chunk of the old generation, run the next job's body and count it as done, so the next caller
+            // returned (and cleared its reusable body) while a chunk was still running (a NullPointerException in
+            // ConvOp's forward job, seen in the demo). Changing the cursor makes every such stale claim fail.
+            cursor.set((generation << 32) | CLOSED);
             this.body = null;
             Throwable f = failure;
             if (f != null) {

@@ -39,6 +39,25 @@ class ParallelTest {
     }
 
     @Test
+    void backToBackJobsNeverReturnBeforeTheirLastChunk() {
+        // Regression: a worker late from a small job could claim a chunk against the next job's larger chunk
+        // count and be counted as done, so forRange returned while a chunk still ran.
+        Parallel.setThreads(4);
+        AtomicInteger items = new AtomicInteger();
+        Parallel.RangeBody body = (from, to) -> {
+            for (int i = from; i < to; i++) {
+                items.incrementAndGet();
+            }
+        };
+        for (int round = 0; round < 20_000; round++) {
+            int n = round % 2 == 0 ? 2 : 64;
+            items.set(0);
+            Parallel.forRange(n, body);
+            assertEquals(n, items.get(), "round " + round + ": forRange returned before every item ran");
+        }
+    }
+
+    @Test
     void nestedCallsRunInline() {
         Parallel.setThreads(2);
         AtomicInteger total = new AtomicInteger();
