@@ -32,7 +32,8 @@ public final class OxfordPets {
     /** Opens {@code dir}, failing with a message naming each missing part if it is not in the layout. */
     public static OxfordPets open(Path dir) {
         if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("data directory " + dir + " does not exist");
+            throw new IllegalArgumentException("data directory " + dir
+                    + (Files.exists(dir) ? " is a file, not a directory" : " does not exist"));
         }
         List<String> missing = new ArrayList<>();
         for (String sub : List.of(IMAGES, TRIMAPS)) {

@@ -49,6 +49,10 @@ public final class PetDownload {
 
     /** {@code log} receives progress bars and status lines (standard error in the CLI); null for silence. */
     public PetDownload(URI base, List<Archive> archives, Path dir, PrintStream log) {
+        String scheme = base.getScheme() == null ? "" : base.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!base.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || base.getHost() == null) {
+            throw new IllegalArgumentException("download URL '" + base + "' is not an absolute http:// or https:// URL");
+        }
         this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
         this.archives = List.copyOf(archives);
         this.dir = dir;
@@ -100,7 +104,14 @@ public final class PetDownload {
             http.setRequestProperty("Range", "bytes=" + have + "-");
         }
         try {
-            int status = http.getResponseCode();
+            int status;
+            try {
+                status = http.getResponseCode();
+            } catch (java.net.ConnectException | java.net.UnknownHostException | java.net.SocketTimeoutException e) {
+                // The JDK's messages ("Connection refused", a bare host name) do not say what was being fetched.
+                throw new IOException(uri + ": cannot connect (" + e.getClass().getSimpleName() + ": " + e.getMessage()
+                        + ")", e);
+            }
             long total;
             boolean append;
             if (status == 206) {

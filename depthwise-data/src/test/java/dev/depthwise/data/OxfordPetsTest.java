@@ -23,6 +23,9 @@ class OxfordPetsTest {
         IllegalArgumentException absent = assertThrows(IllegalArgumentException.class,
                 () -> OxfordPets.open(tmp.resolve("nowhere")));
         assertTrue(absent.getMessage().contains("does not exist"), absent.getMessage());
+        Path file = Files.writeString(tmp.resolve("notes.txt"), "not a dataset");
+        IllegalArgumentException notDir = assertThrows(IllegalArgumentException.class, () -> OxfordPets.open(file));
+        assertTrue(notDir.getMessage().endsWith("notes.txt is a file, not a directory"), notDir.getMessage());
     }
 
     @Test

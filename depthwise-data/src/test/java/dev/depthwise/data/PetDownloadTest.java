@@ -213,6 +213,28 @@ class PetDownloadTest {
     }
 
     @Test
+    void unreachableServerNamesTheUrl() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort(); // free once closed: nothing listens there
+        }
+        PetDownload download = PetDownload.mirror(java.net.URI.create("http://127.0.0.1:" + closedPort + "/"),
+                tmp.resolve("pets"), null);
+        IOException e = assertThrows(IOException.class, download::run);
+        assertTrue(e.getMessage().startsWith("http://127.0.0.1:" + closedPort + "/images.tar.gz: cannot connect"),
+                e.getMessage());
+    }
+
+    @Test
+    void aMirrorUrlThatIsNotHttpIsRefusedUpFront() {
+        for (String url : List.of("notaurl", "ftp://127.0.0.1/x", "file:///tmp/x")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> PetDownload.mirror(java.net.URI.create(url), tmp.resolve("pets"), null));
+            assertTrue(e.getMessage().contains("'" + url + "' is not an absolute http:// or https:// URL"), e.getMessage());
+        }
+    }
+
+    @Test
     void progressLineShowsBytesPercentRateAndEta() {
         ProgressBar bar = new ProgressBar(null, "images.tar.gz", 200_000_000L, 0);
         String line = bar.line(50_000_000L, 5_000_000_000L);

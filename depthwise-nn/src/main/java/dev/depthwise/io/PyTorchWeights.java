@@ -56,6 +56,7 @@ public final class PyTorchWeights {
 
     /** The state dict in file order: parameter and buffer names to dense float tensors. */
     public static Map<String, Tensor> read(Path file) throws IOException {
+        WeightFileException.requireRegularFile(file);
         checkZipMagic(file);
         try (ZipFile zip = openZip(file)) {
             String prefix = archivePrefix(file, zip);

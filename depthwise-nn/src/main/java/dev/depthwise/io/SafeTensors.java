@@ -43,6 +43,7 @@ public final class SafeTensors {
     }
 
     public static Contents read(Path file) throws IOException {
+        WeightFileException.requireRegularFile(file);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long fileSize = channel.size();
             if (fileSize < 8) {

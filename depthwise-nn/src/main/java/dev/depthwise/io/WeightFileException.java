@@ -16,4 +16,12 @@ public class WeightFileException extends IOException {
     public WeightFileException(Path file, String problem, Throwable cause) {
         super(file + ": " + problem, cause);
     }
+
+    /** Fails unless {@code file} is a regular file: the JDK's own errors for a directory do not name the path. */
+    static void requireRegularFile(Path file) throws WeightFileException {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new WeightFileException(file, java.nio.file.Files.isDirectory(file)
+                    ? "is a directory, not a weights file" : "no such file");
+        }
+    }
 }

@@ -17,6 +17,7 @@ public final class WeightFiles {
      * safetensors file (its JSON header starts at byte 8), in file order.
      */
     public static Map<String, Tensor> readStateDict(Path file) throws IOException {
+        WeightFileException.requireRegularFile(file);
         byte[] head;
         try (InputStream in = Files.newInputStream(file)) {
             head = in.readNBytes(9);

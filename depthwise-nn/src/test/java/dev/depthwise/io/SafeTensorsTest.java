@@ -146,8 +146,18 @@ class SafeTensorsTest {
     }
 
     @Test
-    void missingFileIsAnIoException() {
-        assertThrows(IOException.class, () -> SafeTensors.read(dir.resolve("absent.safetensors")));
+    void missingFileOrDirectoryIsNamed() throws IOException {
+        Path absent = dir.resolve("absent.safetensors");
+        Path folder = Files.createDirectories(dir.resolve("folder.safetensors"));
+        for (Path notAFile : new Path[] {absent, folder}) {
+            IOException e = assertThrows(IOException.class, () -> SafeTensors.read(notAFile));
+            assertTrue(e.getMessage().startsWith(notAFile.toString()), e.getMessage());
+            IOException any = assertThrows(IOException.class, () -> WeightFiles.readStateDict(notAFile));
+            assertTrue(any.getMessage().startsWith(notAFile.toString()), any.getMessage());
+            IOException pth = assertThrows(IOException.class, () -> PyTorchWeights.read(notAFile));
+            assertTrue(pth.getMessage().startsWith(notAFile.toString()), pth.getMessage());
+        }
+        assertTrue(assertThrows(IOException.class, () -> SafeTensors.read(folder)).getMessage().contains("is a directory"));
     }
 
     private void assertBadFile(byte[] content, String expectedProblem) throws IOException {

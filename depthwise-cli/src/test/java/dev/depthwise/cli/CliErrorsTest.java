@@ -1,0 +1,64 @@
+package dev.depthwise.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad input on the command line: one line naming the file and what is wrong with it, and exit status 1. */
+class CliErrorsTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aFileWhereADirectoryIsNeededIsNamedWithTheProblem() throws Exception {
+        Path file = Files.writeString(tmp.resolve("notes.txt"), "mine");
+        String err = failing("generate", file.resolve("pets").toString(), "--count", "4", "--size", "32");
+        assertTrue(err.contains("notes.txt"), err);
+        assertTrue(err.toLowerCase(java.util.Locale.ROOT).contains("not a directory"), err);
+    }
+
+    @Test
+    void aMissingOrDirectoryCheckpointIsNamed() throws Exception {
+        Path data = tmp.resolve("data");
+        Path folder = Files.createDirectories(tmp.resolve("folder.safetensors"));
+        for (Path checkpoint : new Path[] {tmp.resolve("absent.safetensors"), folder}) {
+            String err = failing("eval", "--checkpoint", checkpoint.toString(), "--data", data.toString());
+            assertTrue(err.startsWith("depthwise: " + checkpoint + ": "), err);
+        }
+        assertTrue(failing("segment", "--checkpoint", folder.toString(), "--out", tmp.resolve("o").toString(),
+                folder.toString()).contains("is a directory"));
+    }
+
+    @Test
+    void anUnreachableMirrorNamesTheUrl() {
+        String err = failing("download", tmp.resolve("pets").toString(), "--base-url", "ftp://127.0.0.1/pets/");
+        assertTrue(err.contains("'ftp://127.0.0.1/pets/' is not an absolute http:// or https:// URL"), err);
+    }
+
+    @Test
+    void fileSystemErrorsSayWhatHappened() {
+        assertEquals("/x/y: permission denied", Main.describe(new java.nio.file.AccessDeniedException("/x/y")));
+        assertEquals("/x/y: no such file or directory", Main.describe(new java.nio.file.NoSuchFileException("/x/y")));
+        assertEquals("/x/y: disk full", Main.describe(new java.nio.file.FileSystemException("/x/y", null, "disk full")));
+    }
+
+    /** Runs the command, asserts exit status 1, no stack trace, and returns standard error. */
+    static String failing(String... args) {
+        StringWriter err = new StringWriter();
+        var cl = Main.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        assertEquals(1, cl.execute(args), err.toString());
+        String text = err.toString();
+        assertFalse(text.contains("\tat "), text);
+        assertEquals(1, text.strip().lines().count(), text);
+        return text.strip();
+    }
+}
