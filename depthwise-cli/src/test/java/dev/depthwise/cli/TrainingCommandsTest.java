@@ -39,7 +39,7 @@ class TrainingCommandsTest {
         assertEquals(0, run("generate", data.toString(), "--count", "12", "--size", "40", "--seed", "3").exit());
 
         Run train = run("train", "--data", data.toString(), "--epochs", "1", "--batch-size", "4", "--image-size", "32",
-                "--threads", "1", "--loader-threads", "1", "--out", runDir.toString());
+                "--loader-threads", "1", "--out", runDir.toString());
         assertEquals(0, train.exit(), train.err());
         assertTrue(train.out().contains("report.html"), train.out());
         Path checkpoint = runDir.resolve("last.safetensors");
