@@ -3,6 +3,8 @@ package dev.depthwise.train;
 import dev.depthwise.models.Models;
 
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -30,7 +32,7 @@ public record RunConfig(Map<String, String> model, String dataDir, int epochs, i
                         String optimizer, double lr, Double weightDecay, double momentum, boolean nesterov,
                         String scheduler, int stepSize, double gamma, String loss, long seed) {
     public RunConfig {
-        model = Map.copyOf(model);
+        model = Collections.unmodifiableMap(new LinkedHashMap<>(model)); // keeps ModelSpec's key order in JSON
         if (Models.MOBILENET_V2.equals(model.get("name"))) {
             throw new IllegalArgumentException("mobilenet_v2 is an image classifier; segmentation trains "
                     + Models.SEGNET_DSC + ", " + Models.SEGNET + " or " + Models.MOBILENET_V2_SEG);
