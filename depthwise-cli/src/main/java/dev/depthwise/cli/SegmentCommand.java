@@ -44,8 +44,12 @@ final class SegmentCommand implements Callable<Integer> {
             Parallel.setThreads(threads);
         }
         Segmenter.Summary s = Segmenter.fromCheckpoint(checkpoint).segmentFiles(inputs, out, cutout, System.err);
+        if (s.written().isEmpty() && s.skipped().isEmpty()) {
+            throw new IllegalArgumentException("no image files (.jpg, .jpeg, .png, .gif, .bmp) in " + inputs);
+        }
         stdout.printf("wrote %d files to %s%s%n", s.written().size(), out,
                 s.skipped().isEmpty() ? "" : "; skipped " + s.skipped().size() + " unreadable image(s)");
-        return s.written().isEmpty() && !s.skipped().isEmpty() ? 1 : 0;
+        // As classify: the readable images are done, but a skipped one makes the exit status say so.
+        return s.skipped().isEmpty() ? 0 : 1;
     }
 }

@@ -63,6 +63,19 @@ class ExportCommandTest {
         assertTrue(err.toString().contains("neither a checkpoint file nor a model name"), err.toString());
     }
 
+    @Test
+    void anInputTheModelCannotTakeIsRefusedAndNoFileIsWritten() {
+        // Each once gave a file that only failed inside ONNX Runtime: too small for four pools, not a multiple
+        // of 32 for the MobileNetV2 encoder, four channels into a three-channel model.
+        String[][] cases = {{"segnet_dsc", "3,7,7"}, {"mobilenet_v2_seg", "3,100,100"}, {"segnet_dsc", "4,32,32"}};
+        for (String[] c : cases) {
+            Path out = tmp.resolve(c[0] + ".onnx");
+            String err = CliErrorsTest.failing("export", c[0], out.toString(), "--input", c[1]);
+            assertTrue(err.contains("does not take input [batch, " + c[1].replace(",", ", ") + "]"), err);
+            assertTrue(!Files.exists(out), out + " written");
+        }
+    }
+
     private static OnnxMl.ModelProto read(Path file) throws Exception {
         try (InputStream in = Files.newInputStream(file)) {
             return OnnxMl.ModelProto.parseFrom(in);

@@ -61,6 +61,30 @@ class TrainingCommandsTest {
         try (var files = Files.list(out)) {
             assertEquals(24, files.count(), segment.out()); // 12 images x (mask + overlay)
         }
+
+        // Bad input mixed with good: the good image is segmented, the bad one named, the exit status is 1.
+        Path mixed = Files.createDirectories(dir.resolve("mixed"));
+        try (var images = Files.list(data.resolve("images"))) {
+            Files.copy(images.sorted().findFirst().orElseThrow(), mixed.resolve("good.jpg"));
+        }
+        Files.writeString(mixed.resolve("bad.jpg"), "not an image");
+        Path mixedOut = dir.resolve("mixed-masks");
+        Run partly = run("segment", "--checkpoint", checkpoint.toString(), "--out", mixedOut.toString(), mixed.toString());
+        assertEquals(1, partly.exit(), partly.err());
+        assertTrue(Files.isRegularFile(mixedOut.resolve("good.mask.png")), partly.out());
+        assertTrue(partly.out().contains("skipped 1 unreadable image"), partly.out());
+
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        Run none = run("segment", "--checkpoint", checkpoint.toString(), "--out", mixedOut.toString(), empty.toString());
+        assertEquals(1, none.exit());
+        assertTrue(none.err().contains("no image files"), none.err());
+
+        // A checkpoint cut in half is named, and the intact one still loads afterwards.
+        byte[] whole = Files.readAllBytes(checkpoint);
+        Path half = Files.write(dir.resolve("half.safetensors"), java.util.Arrays.copyOf(whole, whole.length / 2));
+        Run truncated = run("eval", "--checkpoint", half.toString());
+        assertEquals(1, truncated.exit());
+        assertTrue(truncated.err().startsWith("depthwise: " + half + ": "), truncated.err());
     }
 
     @Test

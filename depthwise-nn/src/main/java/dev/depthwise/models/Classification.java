@@ -22,6 +22,9 @@ public final class Classification {
      */
     public static List<Score> top(Tensor logits, int k, List<String> labels) {
         int classes = logits.size();
+        if (k < 1) {
+            throw new IllegalArgumentException("Classification.top: k must be at least 1, got " + k);
+        }
         if (logits.rank() > 2 || (logits.rank() == 2 && logits.dim(0) != 1)) {
             throw new IllegalArgumentException("Classification.top: expected the logits of one image, [1, C] or [C], got "
                     + logits.shapeString());

@@ -27,5 +27,10 @@ class ClassificationTest {
         assertEquals(Math.exp(3) / z, top.get(0).probability(), 1e-6);
         assertEquals(Math.exp(2) / z, top.get(2).probability(), 1e-6);
         assertThrows(IllegalArgumentException.class, () -> Classification.top(Tensor.zeros(2, 4), 1, null));
+        for (int k : new int[] {0, -1}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Classification.top(Tensor.zeros(1, 4), k, null));
+            assertEquals("Classification.top: k must be at least 1, got " + k, e.getMessage());
+        }
     }
 }

@@ -83,6 +83,7 @@ public final class OnnxExporter {
      * @throws UnsupportedOperationException naming the layer type and its path when a layer cannot be exported
      */
     public static OnnxGraph export(Module model, String name, int c, int h, int w) {
+        checkInputFits(model, c, h, w);
         OnnxGraph graph = new OnnxGraph(name);
         String input = graph.input("input", -1, c, h, w);
         String last = new OnnxExporter(graph).exportModule("", model, input);
@@ -90,6 +91,28 @@ public final class OnnxExporter {
         String output = graph.identity("output", last);
         graph.output(output, (int[]) null);
         return graph;
+    }
+
+    /**
+     * Runs our own forward on one zero image first: the graph does not check shapes, so an input the model cannot
+     * take (wrong channel count, too small, H not a multiple the model needs) would otherwise give a file that only
+     * fails later, inside ONNX Runtime.
+     */
+    private static void checkInputFits(Module model, int c, int h, int w) {
+        if (c < 1 || h < 1 || w < 1) {
+            throw new IllegalArgumentException("ONNX export: input [batch, " + c + ", " + h + ", " + w
+                    + "] must have positive sizes");
+        }
+        boolean wasTraining = model.isTraining();
+        try {
+            model.eval();
+            model.forward(Tensor.zeros(1, c, h, w));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("ONNX export: the model does not take input [batch, " + c + ", " + h
+                    + ", " + w + "]: " + e.getMessage(), e);
+        } finally {
+            model.train(wasTraining);
+        }
     }
 
     /** Exports and writes {@code file}. */
