@@ -2,6 +2,8 @@ package dev.depthwise.engine.op;
 
 import dev.depthwise.engine.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -174,10 +176,28 @@ final class DepthwiseConv3x3 {
                     out[o + j] = row[j];
                 }
             } else {
-                for (int ox = 0; ox < outW; ox++) {
-                    out[o + ox] = row[2 * ox];
-                }
+                keepEven(row, out, o, outW);
             }
+        }
+    }
+
+    // Even lanes of two vectors as two one-vector rearranges and a blend, which JDK 17 compiles to permutes
+    // (the two-vector rearrange is not intrinsified there; the same trick as PoolOp's).
+    private static final int HALF = L / 2;
+    private static final VectorShuffle<Float> EVEN_LOW = VectorShuffle.fromOp(S, k -> k < HALF ? 2 * k : 0);
+    private static final VectorShuffle<Float> EVEN_HIGH = VectorShuffle.fromOp(S, k -> k < HALF ? 0 : 2 * k - L);
+    private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(S, -1L << HALF);
+
+    /** {@code out[o + ox] = row[2 * ox]} for {@code ox < count}: the stride-2 columns of a stride-1 row. */
+    private static void keepEven(float[] row, float[] out, int o, int count) {
+        int ox = 0;
+        for (int end = S.loopBound(count); ox < end; ox += L) {
+            FloatVector t0 = FloatVector.fromArray(S, row, 2 * ox);
+            FloatVector t1 = FloatVector.fromArray(S, row, 2 * ox + L);
+            t0.rearrange(EVEN_LOW).blend(t1.rearrange(EVEN_HIGH), HIGH_HALF).intoArray(out, o + ox);
+        }
+        for (; ox < count; ox++) {
+            out[o + ox] = row[2 * ox];
         }
     }
 
