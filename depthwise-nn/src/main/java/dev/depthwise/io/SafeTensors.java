@@ -11,10 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.Iterator;
@@ -188,25 +185,15 @@ public final class SafeTensors {
         }
         byte[] headerBytes = headerBytes(header);
 
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-        try {
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, headerBytes.length);
-                writeFully(out, length);
-                writeFully(out, ByteBuffer.wrap(headerBytes));
-                for (Tensor t : tensors.values()) {
-                    ByteBuffer buf = ByteBuffer.allocate(4 * t.size()).order(ByteOrder.LITTLE_ENDIAN);
-                    buf.asFloatBuffer().put(t.data());
-                    writeFully(out, buf);
-                }
-                out.force(true);
+        AtomicFiles.write(file, out -> {
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, headerBytes.length).array());
+            out.write(headerBytes);
+            for (Tensor t : tensors.values()) {
+                ByteBuffer buf = ByteBuffer.allocate(4 * t.size()).order(ByteOrder.LITTLE_ENDIAN);
+                buf.asFloatBuffer().put(t.data());
+                out.write(buf.array());
             }
-            moveAtomically(temp, file);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
+        });
     }
 
     /** The header JSON, padded with spaces to a multiple of 8 bytes so the data section stays aligned. */
@@ -227,23 +214,4 @@ public final class SafeTensors {
         return out;
     }
 
-    private static void writeFully(FileChannel out, ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) {
-            out.write(buf);
-        }
-    }
-
-    /** Replaces {@code target} by {@code temp} in one step, then syncs the directory so the rename survives a crash. */
-    static void moveAtomically(Path temp, Path target) throws IOException {
-        try {
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-        try (FileChannel dir = FileChannel.open(target.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
-            dir.force(true);
-        } catch (IOException e) {
-            // Some platforms (Windows) cannot open a directory; the rename itself is still atomic there.
-        }
-    }
 }

@@ -49,6 +49,20 @@ class SafeTensorsTest {
     }
 
     @Test
+    void writtenFilesAreReadableByOthersAndADirectoryIsNeverReplaced() throws IOException {
+        Path file = dir.resolve("r.safetensors");
+        SafeTensors.write(file, Map.of("a", Tensor.full(1f, 3)), null);
+        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(file)), "checkpoints are shared like any output, not private");
+        }
+        Path folder = Files.createDirectories(dir.resolve("folder.safetensors"));
+        IOException e = assertThrows(IOException.class, () -> SafeTensors.write(folder, Map.of("a", Tensor.full(1f, 3)), null));
+        assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
+        assertTrue(Files.isDirectory(folder));
+    }
+
+    @Test
     void overwriteLeavesNoTemporaryFiles() throws IOException {
         Path file = dir.resolve("w.safetensors");
         SafeTensors.write(file, Map.of("a", Tensor.full(1f, 3)), null);

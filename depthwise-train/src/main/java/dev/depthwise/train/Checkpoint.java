@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.io.AtomicFiles;
 import dev.depthwise.io.SafeTensors;
 import dev.depthwise.models.ModelSpec;
 import dev.depthwise.models.Models;

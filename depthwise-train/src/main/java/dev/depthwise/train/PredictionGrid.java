@@ -1,5 +1,6 @@
 package dev.depthwise.train;
 
+import dev.depthwise.io.AtomicFiles;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;

@@ -8,6 +8,7 @@ import dev.depthwise.data.RgbImage;
 import dev.depthwise.data.Transforms;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.UpsampleOp;
+import dev.depthwise.io.AtomicFiles;
 import dev.depthwise.nn.Module;
 
 import javax.imageio.ImageIO;

@@ -1,5 +1,6 @@
 package dev.depthwise.train;
 
+import dev.depthwise.io.AtomicFiles;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;

@@ -1,6 +1,7 @@
 package dev.depthwise.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.depthwise.io.AtomicFiles;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.io.SafeTensors;
 import dev.depthwise.models.ModelSpec;

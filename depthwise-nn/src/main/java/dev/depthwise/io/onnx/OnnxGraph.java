@@ -11,12 +11,10 @@ import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
 import dev.depthwise.engine.Tensor;
-
+import dev.depthwise.io.AtomicFiles;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -259,19 +257,9 @@ public final class OnnxGraph {
                 .build();
     }
 
-    /** Writes the model to {@code file} (through a temporary file, so a failed write leaves no broken file). */
+    /** Writes the model to {@code file} atomically (a failed write leaves no broken file). */
     public void write(Path file, String producer) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                model(producer).writeTo(out);
-            }
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.write(file, out -> model(producer).writeTo(out));
     }
 
     private String unique(String name) {

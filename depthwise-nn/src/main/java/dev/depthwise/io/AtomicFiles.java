@@ -1,4 +1,4 @@
-package dev.depthwise.train;
+package dev.depthwise.io;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -14,7 +14,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 /**
  * Writes a file so that a crash never leaves it half-written: the bytes go to a temporary file in the same
  * directory, are forced to disk, and the temporary file is renamed over the target in one step; then the
- * directory is synced so the rename itself survives a power cut.
+ * directory is synced so the rename itself survives a power cut. Every file we write (checkpoints, ONNX
+ * models, PNGs, reports) goes through here.
  */
 public final class AtomicFiles {
     private AtomicFiles() {
@@ -31,6 +32,10 @@ public final class AtomicFiles {
     }
 
     public static void write(Path file, Writer writer) throws IOException {
+        if (Files.isDirectory(file)) {
+            // The rename would quietly replace an empty directory by the file.
+            throw new IOException(file + ": is a directory; give a file name");
+        }
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path temp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
