@@ -11,17 +11,18 @@ import jdk.incubator.vector.VectorSpecies;
  * MobileNetV2 and SegNet-DSC spend much of their time. A GEMM cannot help here: each output reads 9 inputs
  * with 9 weights, so the work is memory-bound and the kernel must stream planes once, vectorised along W.
  *
- * <p>Borders are made branch-free by copying each input plane into a zero-padded per-thread buffer (with a
- * vector of slack at the end of each row), so the inner loop is 9 shifted vector loads and 9 FMAs. Stride 2
- * along W computes the stride-1 row and keeps every other value: cheaper than de-interleaving the input with
- * scalar code. The input gradient is computed as a gather too (the gradient zero-stuffed for the stride,
- * convolved with the flipped filter), so no two lanes ever write the same element.
+ * <p>Borders are made branch-free by copying each input plane into a zero-padded per-thread buffer, so the
+ * inner loop is 9 shifted vector loads and 9 FMAs. At stride 1 the padded rows have no slack between them and
+ * the whole plane is one flat loop (the two wrapped columns per row are computed and dropped). Stride 2 along W
+ * computes the stride-1 row and keeps every other value with permutes. The input gradient is computed as a
+ * gather too (the gradient zero-stuffed for the stride, convolved with the flipped filter, again one flat loop),
+ * so no two lanes ever write the same element.
  */
 final class DepthwiseConv3x3 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    /** Per thread: [0] the padded input plane, [1] the zero-stuffed gradient plane, [2] one output row. */
+    /** Per thread: [0] the padded input plane, [1] the zero-stuffed gradient plane, [2] an output row or plane. */
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(
             () -> new float[][] {new float[0], new float[0], new float[0]});
 
