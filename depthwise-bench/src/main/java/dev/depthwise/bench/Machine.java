@@ -22,7 +22,18 @@ final class Machine {
                 "jdk:     " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
                 "threads: " + threads + " (ours: Parallel pool; ONNX Runtime: intra-op " + threads
                         + ", inter-op 1; PyTorch: set_num_threads(" + threads + "))",
+                "load:    " + loadAverage() + " (1, 5, 15 min; above the core count, every engine here is starved)",
                 "command: " + command);
+    }
+
+    /** The load averages from /proc/loadavg (Linux), or "unknown": a busy machine must show in the figures. */
+    static String loadAverage() {
+        try {
+            String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return parts[0] + " " + parts[1] + " " + parts[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     /** The CPU model from /proc/cpuinfo (Linux), or os.arch elsewhere. */

@@ -38,27 +38,45 @@ final class Measurement {
     }
 
     static Result measure(Work work, int warmup, int runs) throws Exception {
-        // At least `warmup` calls, and more until two seconds have passed: the Vector API kernels are slow
-        // and allocate boxed vectors until C2 has compiled them, which a fast call needs many calls to reach.
-        long warmupStart = System.nanoTime();
-        for (int i = 0; i < warmup || (System.nanoTime() - warmupStart < MIN_WARMUP_NANOS && i < MAX_WARMUP_CALLS); i++) {
-            work.run();
+        return measureInterleaved(List.of(work), warmup, runs).get(0);
+    }
+
+    /**
+     * Measures several pieces of work taking turns, run by run (a, b, a, b, ...), so that a load change on a
+     * shared machine hits all of them alike and their ratio stays fair. The peak heap is the case's, shared.
+     */
+    static List<Result> measureInterleaved(List<Work> works, int warmup, int runs) throws Exception {
+        for (Work work : works) {
+            // At least `warmup` calls, and more until two seconds have passed: the Vector API kernels are slow
+            // and allocate boxed vectors until C2 has compiled them, which a fast call needs many calls to reach.
+            long warmupStart = System.nanoTime();
+            for (int i = 0; i < warmup
+                    || (System.nanoTime() - warmupStart < MIN_WARMUP_NANOS && i < MAX_WARMUP_CALLS); i++) {
+                work.run();
+            }
         }
         // The threads are listed once, after warm-up has started the pool's workers; what reading their
         // counters allocates itself is measured and subtracted, so a call that allocates nothing reads 0.
         long[] threadIds = countedThreads();
         long overhead = countingOverhead(threadIds);
         resetPeakHeap();
-        long[] nanos = new long[runs];
-        long allocated = 0;
+        long[][] nanos = new long[works.size()][runs];
+        long[] allocated = new long[works.size()];
         for (int i = 0; i < runs; i++) {
-            long bytesBefore = allocatedBytes(threadIds);
-            long t0 = System.nanoTime();
-            work.run();
-            nanos[i] = System.nanoTime() - t0;
-            allocated += Math.max(0, allocatedBytes(threadIds) - bytesBefore - overhead);
+            for (int w = 0; w < works.size(); w++) {
+                long bytesBefore = allocatedBytes(threadIds);
+                long t0 = System.nanoTime();
+                works.get(w).run();
+                nanos[w][i] = System.nanoTime() - t0;
+                allocated[w] += Math.max(0, allocatedBytes(threadIds) - bytesBefore - overhead);
+            }
         }
-        return new Result(median(nanos), nanos, allocated / runs, peakHeap());
+        long peak = peakHeap();
+        List<Result> results = new ArrayList<>();
+        for (int w = 0; w < works.size(); w++) {
+            results.add(new Result(median(nanos[w]), nanos[w], allocated[w] / runs, peak));
+        }
+        return results;
     }
 
     static long median(long[] values) {

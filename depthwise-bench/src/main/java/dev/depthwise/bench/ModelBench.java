@@ -7,6 +7,7 @@ import dev.depthwise.models.Models;
 import dev.depthwise.nn.Module;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -46,7 +47,7 @@ final class ModelBench {
     boolean run() throws Exception {
         out.printf("inference: median of %d runs after at least %d warm-up runs and 2 s; ours = eval-mode Module.forward, ours-planned ="
                 + " InferenceModel (BatchNorm folded, fused activations, planned buffers); ORT = ONNX Runtime on our"
-                + " export%nallocation = Java heap bytes per call on the calling thread + depthwise-* pool workers"
+                + " export; the engines take turns run by run%nallocation = Java heap bytes per call on the calling thread + depthwise-* pool workers"
                 + " (ONNX Runtime's native memory not included); peak heap = sum of the heap pools' peaks%n", runs, warmup);
         out.printf("%-13s %-9s %5s %-12s | %9s %9s %8s | %9s %9s | %11s %11s | %9s%n", "model", "input", "batch",
                 "engine", "ms", "ORT ms", "ratio", "max |diff|", "max |out|", "B/call", "ORT B/call", "peak heap");
@@ -75,17 +76,26 @@ final class ModelBench {
                             InferenceRunner unoptimised) throws Exception {
         Tensor input = BenchTensors.randomInput(batch, 3, c.size(), c.size());
         float[] reference = ort.run(input).data().clone();
-        Measurement.Result r = Measurement.measure(() -> ort.run(input), warmup, runs);
+        List<float[]> outputs = new ArrayList<>();
+        List<Measurement.Work> works = new ArrayList<>();
+        for (InferenceRunner runner : ours) {
+            outputs.add(runner.run(input).data().clone());
+            works.add(() -> runner.run(input));
+        }
+        works.add(() -> ort.run(input));
+        List<Measurement.Result> results = Measurement.measureInterleaved(works, warmup, runs);
+        Measurement.Result r = results.get(ours.size());
         long ortSelf = -1;
         boolean ok = true;
-        for (InferenceRunner runner : ours) {
-            float[] expected = runner.run(input).data().clone();
+        for (int i = 0; i < ours.size(); i++) {
+            InferenceRunner runner = ours.get(i);
+            float[] expected = outputs.get(i);
+            Measurement.Result o = results.get(i);
             double diff = BenchTensors.maxAbsDiff(expected, reference);
-            Measurement.Result o = Measurement.measure(() -> runner.run(input), warmup, runs);
             out.printf("%-13s %-9s %5d %-12s | %9.1f %9.1f %8.2f | %9.2e %9.2e | %11s %11s | %9s%n", c.model(),
                     "3x" + c.size() + "x" + c.size(), batch, runner.name(), o.medianMillis(), r.medianMillis(),
                     o.medianMillis() / r.medianMillis(), diff, maxAbs(expected), bytes(o.allocatedBytesPerCall()),
-                    bytes(r.allocatedBytesPerCall()), bytes(Math.max(o.peakHeapBytes(), r.peakHeapBytes())));
+                    bytes(r.allocatedBytesPerCall()), bytes(o.peakHeapBytes()));
             if (diff <= MAX_DIFF) {
                 continue;
             }
