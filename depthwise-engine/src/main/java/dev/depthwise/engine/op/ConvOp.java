@@ -47,6 +47,7 @@ public final class ConvOp {
         Geometry geo = checkCommon(s, x, weight, "forward");
         checkBias(s, bias, "bias");
         requireOutputShape(out, "out", s, x, geo);
+        requireDistinct(out, x, "out", "the input", s);
         if (DepthwiseConv3x3.supports(s)) {
             DepthwiseConv3x3.forward(s, geo, x.data(), weight.data(), bias == null ? null : bias.data(), out.data());
             return;
@@ -133,6 +134,8 @@ public final class ConvOp {
         requireOutputShape(gradOut, "gradOut", s, x, geo);
         if (gradX != null) {
             requireShape(gradX, x.shape(), "gradX", s, x);
+            requireDistinct(gradX, gradOut, "gradX", "gradOut", s);
+            requireDistinct(gradX, x, "gradX", "the input", s);
         }
         if (gradW != null) {
             requireShape(gradW, s.weightShape(), "gradW", s, x);
@@ -462,6 +465,15 @@ public final class ConvOp {
         if (t == null || t.rank() != 4 || t.dim(0) != geo.n || t.dim(1) != s.outChannels() || t.dim(2) != geo.outH
                 || t.dim(3) != geo.outW) {
             requireShape(t, s.outputShape(x.shape()), name, s, x);
+        }
+    }
+
+    /** A conv reads its input while writing its output, so the two must not share an array. */
+    private static void requireDistinct(Tensor written, Tensor read, String writtenName, String readName, ConvSpec s) {
+        if (written.data() == read.data()) {
+            throw new IllegalArgumentException("conv: " + writtenName + " " + written.shapeString()
+                    + " shares its storage with " + readName + " " + read.shapeString() + "; in-place is not supported ("
+                    + s + ")");
         }
     }
 

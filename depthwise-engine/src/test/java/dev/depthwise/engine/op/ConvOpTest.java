@@ -150,6 +150,17 @@ class ConvOpTest {
     }
 
     @Test
+    void rejectsInPlace() {
+        ConvSpec s = ConvSpec.of(2, 2, 3, 1, 1, 2);
+        Tensor x = Tensor.zeros(1, 2, 4, 4);
+        Tensor w = Tensor.zeros(s.weightShape());
+        var e = assertThrows(IllegalArgumentException.class, () -> ConvOp.forward(s, x, w, null, x));
+        assertTrue(e.getMessage().contains("in-place"), e.getMessage());
+        Tensor g = Tensor.zeros(1, 2, 4, 4);
+        assertThrows(IllegalArgumentException.class, () -> ConvOp.backward(s, x, w, g, g, null, null));
+    }
+
+    @Test
     void rejectsInvalidSpecs() {
         assertThrows(IllegalArgumentException.class, () -> ConvSpec.of(3, 4, 3, 1, 1, 2));
         assertThrows(IllegalArgumentException.class, () -> ConvSpec.of(3, 4, 0, 1, 1, 1));
