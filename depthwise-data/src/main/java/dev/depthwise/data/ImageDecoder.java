@@ -89,8 +89,25 @@ public final class ImageDecoder {
         return new Mask(w, h, classes);
     }
 
-    /** Decodes the first image in {@code file}, trying every reader that recognises its bytes. */
+    /**
+     * Decodes the first image in {@code file}, trying every reader that recognises its bytes.
+     *
+     * @throws java.util.concurrent.CancellationException when the thread was interrupted (a loader closing):
+     *         the reader's channel is closed under it and ImageIO then finds no reader, which says nothing
+     *         about the file, so no warning may call it bad
+     */
     public static Decoded decode(Path file) throws BadFileException {
+        try {
+            return decodeUninterrupted(file);
+        } catch (BadFileException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new java.util.concurrent.CancellationException(file + ": decoding interrupted");
+            }
+            throw e;
+        }
+    }
+
+    private static Decoded decodeUninterrupted(Path file) throws BadFileException {
         if (!Files.isRegularFile(file)) {
             throw new BadFileException(file, Files.exists(file) ? "not a regular file" : "file not found");
         }

@@ -39,6 +39,25 @@ class ImageDecoderTest {
     }
 
     @Test
+    void aDecodeCutShortByAnInterruptDoesNotCallTheFileBad() throws Exception {
+        // Regression: a loader closing after a failed training step interrupted its decoders, and a good
+        // trimap was then reported as "not an image in a supported format".
+        Path file = tmp.resolve("good.png");
+        TestImages.write(TestImages.gradient(5, 4), "png", file);
+        Thread.currentThread().interrupt();
+        try {
+            ImageDecoder.decode(file);
+        } catch (java.util.concurrent.CancellationException e) {
+            assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
+        } catch (BadFileException e) {
+            throw new AssertionError("an interrupted decode reported a good file as bad: " + e.getMessage(), e);
+        } finally {
+            Thread.interrupted();
+        }
+        assertEquals(5, ImageDecoder.decode(file).image().getWidth());
+    }
+
+    @Test
     void jpegIsDecodedCloseToItsPixels() throws Exception {
         BufferedImage flat = new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < 16; y++) {
