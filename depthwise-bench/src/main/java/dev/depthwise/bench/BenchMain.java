@@ -1,10 +1,13 @@
 package dev.depthwise.bench;
 
 import dev.depthwise.engine.Parallel;
+import dev.depthwise.models.Models;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -38,6 +41,9 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--only", paramLabel = "MODEL", description = "only this model (models and train)")
     String only;
 
+    @Spec
+    CommandSpec spec;
+
     private final String command;
 
     BenchMain(String command) {
@@ -57,8 +63,15 @@ public final class BenchMain implements Callable<Integer> {
     public Integer call() throws Exception {
         int threads = threadsOption != null ? threadsOption : Runtime.getRuntime().availableProcessors();
         if (threads < 1 || runs < 1 || warmup < 0) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
+            throw new CommandLine.ParameterException(spec.commandLine(),
                     "--threads and --runs must be at least 1, --warmup at least 0");
+        }
+        if (only != null && !Models.NAMES.contains(only)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--only: unknown model '" + only
+                    + "' (" + String.join(", ", Models.NAMES) + ")");
+        }
+        if (trainBatches.stream().anyMatch(b -> b < 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--train-batches must all be at least 1");
         }
         Parallel.setThreads(threads);
         System.out.println(Machine.header(threads, command));
