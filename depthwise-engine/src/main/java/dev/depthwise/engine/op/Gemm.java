@@ -81,7 +81,10 @@ public final class Gemm {
         int strip = dots ? DOT_TILE : splitColumns ? NR : MR;
         int strips = ((splitColumns ? n : m) + strip - 1) / strip;
         long fmasPerStrip = (long) strip * (splitColumns ? m : n) * k;
-        int grain = (int) Math.max(1, MIN_TASK_FMAS / fmasPerStrip);
+        // At most two tasks per thread: every task packs its own copy of the operand it shares with the others,
+        // and strips cost the same, so finer splits only add packing (tasks claimed dynamically still balance).
+        int grain = (int) Math.max(Math.max(1, MIN_TASK_FMAS / fmasPerStrip),
+                (strips + 2L * Parallel.threads() - 1) / (2L * Parallel.threads()));
         Job job = JOBS.get();
         if (job.busy) {
             job = new Job(); // re-entered on this thread (never from our own code): do not clobber the outer job
