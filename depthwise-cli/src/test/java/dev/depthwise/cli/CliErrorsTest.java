@@ -4,6 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.depthwise.models.ModelSpec;
+import dev.depthwise.models.Models;
+import dev.depthwise.nn.Module;
+import dev.depthwise.train.Adam;
+import dev.depthwise.train.Checkpoint;
+import dev.depthwise.train.CheckpointInfo;
+import dev.depthwise.train.RunConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -47,6 +54,28 @@ class CliErrorsTest {
         assertEquals("/x/y: permission denied", Main.describe(new java.nio.file.AccessDeniedException("/x/y")));
         assertEquals("/x/y: no such file or directory", Main.describe(new java.nio.file.NoSuchFileException("/x/y")));
         assertEquals("/x/y: disk full", Main.describe(new java.nio.file.FileSystemException("/x/y", null, "disk full")));
+    }
+
+    @Test
+    void aDatasetWithNoReadableImageIsAnErrorNotAResult() throws Exception {
+        Path data = tmp.resolve("data");
+        assertEquals(0, Main.commandLine().execute("generate", data.toString(), "--count", "4", "--size", "32"));
+        try (var images = Files.list(data.resolve("images"))) {
+            for (Path image : images.toList()) {
+                Files.writeString(image, "not an image");
+            }
+        }
+        String train = failing("train", "--data", data.toString(), "--epochs", "1", "--batch-size", "2",
+                "--image-size", "32", "--threads", "1", "--out", tmp.resolve("run").toString());
+        assertTrue(train.contains("epoch 1: none of the 2 trainval pairs could be read"), train);
+
+        ModelSpec spec = ModelSpec.of(Models.SEGNET_DSC);
+        Module model = Models.create(spec);
+        Path checkpoint = tmp.resolve("ckpt.safetensors");
+        Checkpoint.save(checkpoint, model, new Adam(model.namedParameters(), 1e-3), new CheckpointInfo(
+                CheckpointInfo.FORMAT, RunConfig.article(spec.toMap(), data, 3), 0, 0, java.util.List.of()));
+        String eval = failing("eval", "--checkpoint", checkpoint.toString(), "--data", data.toString());
+        assertTrue(eval.contains("none of the 2 listed pairs could be read"), eval);
     }
 
     /** Runs the command, asserts exit status 1, no stack trace, and returns standard error. */

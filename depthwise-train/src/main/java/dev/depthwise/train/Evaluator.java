@@ -43,7 +43,12 @@ public final class Evaluator {
                 keep(batch, SegmentationMetrics.argmax(logits), keepSamples, samples);
             }
         }
-        return new Result(metrics, images == 0 ? 0 : lossSum / images, images, samples);
+        if (images == 0) {
+            // Metrics of nothing would print as a table of zeros and pass for a result.
+            throw new IllegalStateException("evaluation: none of the " + loader.size()
+                    + " listed pairs could be read (each was skipped, see the warnings)");
+        }
+        return new Result(metrics, lossSum / images, images, samples);
     }
 
     private static void keep(Batch batch, int[] predicted, int keepSamples, List<Sample> samples) {

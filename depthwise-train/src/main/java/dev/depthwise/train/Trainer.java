@@ -172,6 +172,10 @@ public final class Trainer {
             optimizer.step();
             progress.step(++step, value, batch.size());
         }
+        if (step == 0) {
+            throw new IllegalStateException("epoch " + (epoch + 1) + ": none of the " + train.size()
+                    + " trainval pairs could be read (each was skipped, see the warnings)");
+        }
     }
 
     /** Every dropout layer draws from (seed, epoch, layer), so a resumed epoch repeats exactly. */
