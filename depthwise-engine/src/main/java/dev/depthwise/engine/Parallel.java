@@ -23,7 +23,11 @@ public final class Parallel {
     /** Spin this long before parking: a forward pass issues jobs back to back, microseconds apart. */
     private static final long SPIN_NANOS = 50_000;
 
-    private static volatile Team team = new Team(defaultThreads());
+    /**
+     * Created on first use rather than in a static initializer: a bad {@code depthwise.threads} is then an
+     * IllegalArgumentException naming it, not an ExceptionInInitializerError that breaks the class for good.
+     */
+    private static volatile Team team;
 
     private Parallel() {
     }
@@ -44,8 +48,20 @@ public final class Parallel {
         return Runtime.getRuntime().availableProcessors();
     }
 
+    private static Team team() {
+        Team t = team;
+        return t != null ? t : defaultTeam();
+    }
+
+    private static synchronized Team defaultTeam() {
+        if (team == null) {
+            team = new Team(defaultThreads());
+        }
+        return team;
+    }
+
     public static int threads() {
-        return team.threads;
+        return team().threads;
     }
 
     /** Sets the number of threads the kernels use from now on. */
@@ -53,16 +69,18 @@ public final class Parallel {
         if (threads < 1) {
             throw new IllegalArgumentException("thread count must be at least 1, got " + threads);
         }
-        if (threads != team.threads) {
-            Team old = team;
+        Team old = team;
+        if (old == null || threads != old.threads) {
             team = new Team(threads);
-            old.shutdown();
+            if (old != null) {
+                old.shutdown();
+            }
         }
     }
 
     /** The worker threads (not the callers), for measuring what they allocate; empty with one thread. */
     public static Thread[] workerThreads() {
-        return team.workers.clone();
+        return team().workers.clone();
     }
 
     /** A loop body over a half-open range {@code [from, to)}. */
@@ -88,7 +106,7 @@ public final class Parallel {
         if (n <= 0) {
             return;
         }
-        Team t = team;
+        Team t = team();
         if (t.threads == 1 || n <= grain || !t.busy.compareAndSet(false, true)) {
             body.run(0, n);
             return;
