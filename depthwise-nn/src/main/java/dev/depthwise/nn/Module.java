@@ -42,7 +42,14 @@ public abstract class Module {
 
     /** Runs this module; in training mode also caches what {@link #backward} needs. */
     public final Tensor forward(Tensor x) {
-        Tensor y = computeForward(x);
+        Tensor y;
+        try {
+            y = computeForward(x);
+        } catch (LayerInputException e) {
+            throw e.within(this);
+        } catch (IllegalArgumentException e) {
+            throw new LayerInputException(this, e);
+        }
         if (forwardHook != null) {
             forwardHook.afterForward(this, x, y);
         }

@@ -1,6 +1,7 @@
 package dev.depthwise.models;
 
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.nn.LayerInputException;
 import dev.depthwise.nn.Module;
 import dev.depthwise.nn.StateDictException;
 import org.junit.jupiter.api.Test;
@@ -128,6 +129,23 @@ class ModelsTest {
         Module m = Models.create("segnet_dsc");
         m.eval();
         assertArrayEquals(new int[] {1, 3, 20, 27}, m.forward(input(1, 20, 27)).shape());
+    }
+
+    @Test
+    void anInputALayerCannotTakeNamesThatLayersPath() {
+        Module segnet = Models.create("segnet_dsc");
+        segnet.eval();
+        LayerInputException tooSmall = assertThrows(LayerInputException.class, () -> segnet.forward(input(1, 7, 7)));
+        assertEquals("dc3.mp", tooSmall.layerPath());
+        assertTrue(tooSmall.getMessage().startsWith("layer dc3.mp (MaxPool2d): PoolOp.maxPool: kernel 2x2 is larger"),
+                tooSmall.getMessage());
+
+        Module mobilenet = Models.create("mobilenet_v2");
+        mobilenet.eval();
+        LayerInputException channels = assertThrows(LayerInputException.class,
+                () -> mobilenet.forward(Tensor.zeros(1, 4, 32, 32)));
+        assertTrue(channels.getMessage().startsWith("layer features.0.0 (Conv2d): conv: input [1, 4, 32, 32] has 4 "
+                + "channels"), channels.getMessage());
     }
 
     @Test
