@@ -18,8 +18,10 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -82,7 +84,16 @@ public final class Segmenter {
         Files.createDirectories(outDir);
         List<Path> written = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
+        Map<String, Path> stems = new HashMap<>();
         for (Path file : expand(inputs)) {
+            Path first = stems.putIfAbsent(stem(file), file);
+            if (first != null) {
+                // photos/cat.jpg and more/cat.png would both write cat.mask.png: keep the first one's outputs.
+                String problem = file + ": same name as " + first + ", whose outputs it would overwrite";
+                log.println("warning: skipping " + problem);
+                skipped.add(problem);
+                continue;
+            }
             RgbImage image;
             try {
                 image = ImageDecoder.readRgb(file);

@@ -87,5 +87,15 @@ class EvaluationAndSegmentTest {
             assertEquals(23, img.getHeight(), suffix);
         }
         assertTrue(ImageIO.read(out.resolve("wide.cutout.png").toFile()).getColorModel().hasAlpha());
+
+        // A second image of the same name elsewhere is skipped, not written over the first one's masks.
+        Path other = Files.createDirectories(root.resolve("other"));
+        ImageIO.write(new BufferedImage(9, 9, BufferedImage.TYPE_INT_RGB), "jpg", other.resolve("wide.jpg").toFile());
+        Segmenter.Summary twice = Segmenter.fromCheckpoint(checkpoint)
+                .segmentFiles(List.of(inputs.resolve("wide.png"), other), out, false, new PrintStream(log, true));
+        assertEquals(2, twice.written().size(), twice.written().toString());
+        assertEquals(1, twice.skipped().size());
+        assertTrue(twice.skipped().get(0).contains("same name as"), twice.skipped().toString());
+        assertEquals(57, ImageIO.read(out.resolve("wide.mask.png").toFile()).getWidth());
     }
 }
