@@ -33,7 +33,23 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(execute(commandLine(), args));
+    }
+
+    /**
+     * Runs {@code cl}; running out of heap (a big --batch-size or --image-size, a huge image) is an Error that
+     * picocli lets through, so it is turned into one line with advice here instead of a stack trace.
+     */
+    static int execute(CommandLine cl, String... args) {
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            cl.getErr().printf("depthwise: out of Java heap (max %d MiB): use a smaller --batch-size, --image-size "
+                    + "or image, or give Java more with DEPTHWISE_JAVA_OPTS=-Xmx...%n",
+                    Runtime.getRuntime().maxMemory() >> 20);
+            cl.getErr().flush();
+            return 1;
+        }
     }
 
     /** The configured command line; tests call {@code commandLine().execute(...)}. */

@@ -78,6 +78,23 @@ class CliErrorsTest {
         assertTrue(eval.contains("none of the 2 listed pairs could be read"), eval);
     }
 
+    @Test
+    void runningOutOfHeapIsOneLineWithAdvice() {
+        @picocli.CommandLine.Command(name = "hungry")
+        class Hungry implements java.util.concurrent.Callable<Integer> {
+            @Override
+            public Integer call() {
+                throw new OutOfMemoryError("Java heap space");
+            }
+        }
+        StringWriter err = new StringWriter();
+        var cl = new picocli.CommandLine(new Hungry());
+        cl.setErr(new PrintWriter(err, true));
+        assertEquals(1, Main.execute(cl));
+        assertTrue(err.toString().startsWith("depthwise: out of Java heap (max "), err.toString());
+        assertTrue(err.toString().contains("DEPTHWISE_JAVA_OPTS=-Xmx"), err.toString());
+    }
+
     /** Runs the command, asserts exit status 1, no stack trace, and returns standard error. */
     static String failing(String... args) {
         StringWriter err = new StringWriter();
