@@ -1,9 +1,9 @@
 package dev.depthwise.cli;
 
-import dev.depthwise.engine.Parallel;
 import dev.depthwise.train.Demo;
 import dev.depthwise.train.Progress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -26,15 +26,13 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--epochs", description = "Training epochs (default: the quick setting).")
     Integer epochs;
 
-    @Option(names = "--threads", description = "Compute threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
-        if (threads != null) {
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         long start = System.nanoTime();
         Demo demo = Demo.quick();
         if (epochs != null) {

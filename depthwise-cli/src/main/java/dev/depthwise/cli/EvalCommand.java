@@ -1,9 +1,9 @@
 package dev.depthwise.cli;
 
 import dev.depthwise.data.Split;
-import dev.depthwise.engine.Parallel;
 import dev.depthwise.train.Evaluation;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,8 +33,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "16", description = "Batch size (default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--threads", description = "Compute threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
@@ -42,9 +42,7 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
-        if (threads != null) {
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         Split which = switch (split.toLowerCase(Locale.ROOT)) {
             case "test" -> Split.TEST;
             case "trainval", "train" -> Split.TRAINVAL;

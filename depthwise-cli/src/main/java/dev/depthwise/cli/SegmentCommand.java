@@ -1,8 +1,8 @@
 package dev.depthwise.cli;
 
-import dev.depthwise.engine.Parallel;
 import dev.depthwise.train.Segmenter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,15 +34,13 @@ final class SegmentCommand implements Callable<Integer> {
     @Option(names = "--cutout", description = "Also write the pet on a transparent background.")
     boolean cutout;
 
-    @Option(names = "--threads", description = "Compute threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
-        if (threads != null) {
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         Segmenter.Summary s = Segmenter.fromCheckpoint(checkpoint).segmentFiles(inputs, out, cutout, System.err);
         if (s.written().isEmpty() && s.skipped().isEmpty()) {
             throw new IllegalArgumentException("no image files (.jpg, .jpeg, .png, .gif, .bmp) in " + inputs);

@@ -6,6 +6,7 @@ import dev.depthwise.train.Progress;
 import dev.depthwise.train.RunConfig;
 import dev.depthwise.train.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -72,8 +73,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--plain-head", description = "SegNet: end on a plain conv instead of the article's conv-BN-ReLU.")
     boolean plainHead;
 
-    @Option(names = "--threads", description = "Compute threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--loader-threads", defaultValue = "2", description = "Image decoding threads (default ${DEFAULT-VALUE}).")
     int loaderThreads;
@@ -90,9 +91,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
-        if (threads != null) {
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         Path dir = out != null ? out : Path.of("runs", model);
         RunConfig config;
         if (resume) {
