@@ -63,8 +63,12 @@ public final class Trainer {
         if (!Files.exists(last)) {
             throw new IOException("cannot resume: no checkpoint " + last);
         }
-        RunConfig saved = Checkpoint.read(last).info().config();
-        return epochs == null ? saved : saved.withEpochs(epochs);
+        CheckpointInfo info = Checkpoint.read(last).info();
+        if (epochs != null && epochs < info.epoch()) {
+            throw new IllegalArgumentException("cannot resume to " + epochs + " epochs: " + last + " has done "
+                    + info.epoch() + " already (give " + info.epoch() + " or more to train further)");
+        }
+        return epochs == null ? info.config() : info.config().withEpochs(epochs);
     }
 
     /** Trains from scratch, or from {@code outDir/last.safetensors} when {@code resume} is set. */

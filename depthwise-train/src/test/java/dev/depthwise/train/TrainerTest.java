@@ -14,6 +14,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The loop's bookkeeping on a tiny run: outputs, and resume equal to an uninterrupted run. */
@@ -43,6 +44,9 @@ class TrainerTest {
         new Trainer(tiny(1), interrupted, Progress.silent(), 1).run(false);
         RunConfig resumed = Trainer.resumedConfig(interrupted, 2);
         assertEquals(tiny(2), resumed);
+        IllegalArgumentException fewer = assertThrows(IllegalArgumentException.class,
+                () -> Trainer.resumedConfig(interrupted, 0));
+        assertTrue(fewer.getMessage().contains("has done 1 already"), fewer.getMessage());
         Trainer.Result continued = new Trainer(resumed, interrupted, Progress.silent(), 1).run(true);
 
         Checkpoint.Contents a = Checkpoint.read(full.lastCheckpoint());
