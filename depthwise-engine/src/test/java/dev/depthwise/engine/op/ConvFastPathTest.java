@@ -48,11 +48,11 @@ class ConvFastPathTest {
     @MethodSource("cases")
     void forwardAndBackwardMatchDefinition(String name, ConvSpec s, int[] xShape) {
         Random r = new Random(name.hashCode());
-        float[] x = ConvOpTest.random(r, xShape[0] * xShape[1] * xShape[2] * xShape[3]);
-        float[] w = ConvOpTest.random(r, s.outChannels() * s.inPerGroup() * s.kernelH() * s.kernelW());
-        float[] b = ConvOpTest.random(r, s.outChannels());
+        float[] x = Tensors.gaussian(r, xShape[0] * xShape[1] * xShape[2] * xShape[3]);
+        float[] w = Tensors.gaussian(r, s.outChannels() * s.inPerGroup() * s.kernelH() * s.kernelW());
+        float[] b = Tensors.gaussian(r, s.outChannels());
         int[] outShape = s.outputShape(xShape);
-        float[] g = ConvOpTest.random(r, outShape[0] * outShape[1] * outShape[2] * outShape[3]);
+        float[] g = Tensors.gaussian(r, outShape[0] * outShape[1] * outShape[2] * outShape[3]);
         float[] expectedOut = ConvReference.forward(s, x, xShape, w, b);
         float[][] expectedGrads = ConvReference.backward(s, x, xShape, w, g);
         for (int threads : new int[] {1, 2, 3}) {

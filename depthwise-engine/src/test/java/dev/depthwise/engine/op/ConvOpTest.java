@@ -33,21 +33,13 @@ class ConvOpTest {
                 Arguments.of("5x5 no pad", ConvSpec.of(2, 3, 5, 1, 0, 1), new int[] {1, 2, 6, 5}, false));
     }
 
-    static float[] random(Random r, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) r.nextGaussian();
-        }
-        return a;
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
     void forwardMatchesDefinition(String name, ConvSpec s, int[] xShape, boolean withBias) {
         Random r = new Random(name.hashCode());
-        Tensor x = new Tensor(random(r, xShape[0] * xShape[1] * xShape[2] * xShape[3]), xShape);
-        Tensor w = new Tensor(random(r, s.outChannels() * s.inPerGroup() * s.kernelH() * s.kernelW()), s.weightShape());
-        Tensor b = withBias ? new Tensor(random(r, s.outChannels()), s.outChannels()) : null;
+        Tensor x = new Tensor(Tensors.gaussian(r, xShape[0] * xShape[1] * xShape[2] * xShape[3]), xShape);
+        Tensor w = new Tensor(Tensors.gaussian(r, s.outChannels() * s.inPerGroup() * s.kernelH() * s.kernelW()), s.weightShape());
+        Tensor b = withBias ? new Tensor(Tensors.gaussian(r, s.outChannels()), s.outChannels()) : null;
         Tensor out = Tensor.zeros(s.outputShape(xShape));
         out.fill(Float.NaN); // the output must be overwritten, not accumulated
         ConvOp.forward(s, x, w, b, out);
@@ -59,9 +51,9 @@ class ConvOpTest {
     @MethodSource("configs")
     void gradientsMatchFiniteDifferences(String name, ConvSpec s, int[] xShape, boolean withBias) {
         Random r = new Random(name.hashCode() + 1);
-        Tensor x = new Tensor(random(r, xShape[0] * xShape[1] * xShape[2] * xShape[3]), xShape);
-        Tensor w = new Tensor(random(r, s.outChannels() * s.inPerGroup() * s.kernelH() * s.kernelW()), s.weightShape());
-        Tensor b = withBias ? new Tensor(random(r, s.outChannels()), s.outChannels()) : null;
+        Tensor x = new Tensor(Tensors.gaussian(r, xShape[0] * xShape[1] * xShape[2] * xShape[3]), xShape);
+        Tensor w = new Tensor(Tensors.gaussian(r, s.outChannels() * s.inPerGroup() * s.kernelH() * s.kernelW()), s.weightShape());
+        Tensor b = withBias ? new Tensor(Tensors.gaussian(r, s.outChannels()), s.outChannels()) : null;
         int[] outShape = s.outputShape(xShape);
         Tensor out = Tensor.zeros(outShape);
         float[] lossWeights = GradCheck.randomWeights(out.size(), 7);

@@ -21,9 +21,9 @@ class GemmTest {
             for (boolean transB : new boolean[] {false, true}) {
                 for (boolean acc : new boolean[] {false, true}) {
                     int aOff = 3, bOff = 5, cOff = 2;
-                    float[] a = random(r, aOff + m * k + 4);
-                    float[] b = random(r, bOff + k * n + 1);
-                    float[] c = random(r, cOff + m * n + 2);
+                    float[] a = Tensors.gaussian(r, aOff + m * k + 4);
+                    float[] b = Tensors.gaussian(r, bOff + k * n + 1);
+                    float[] c = Tensors.gaussian(r, cOff + m * n + 2);
                     float[] expected = c.clone();
                     for (int i = 0; i < m; i++) {
                         for (int j = 0; j < n; j++) {
@@ -55,13 +55,5 @@ class GemmTest {
                 () -> Gemm.matmul(false, false, 2, 3, 3, new float[6], 0, new float[9], 1, new float[6], 0, false));
         assertThrows(IllegalArgumentException.class,
                 () -> Gemm.matmul(false, false, 2, 3, 3, new float[6], 0, new float[9], 0, new float[5], 0, false));
-    }
-
-    private static float[] random(Random r, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) r.nextGaussian();
-        }
-        return a;
     }
 }

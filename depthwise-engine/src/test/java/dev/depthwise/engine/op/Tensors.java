@@ -19,6 +19,15 @@ final class Tensors {
         return t;
     }
 
+    /** n standard normal values drawn from r, so a test can take several arrays from one stream. */
+    static float[] gaussian(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) r.nextGaussian();
+        }
+        return a;
+    }
+
     static float[] gaussian(long seed, int n, float mean, float std) {
         Random r = new Random(seed);
         float[] a = new float[n];
