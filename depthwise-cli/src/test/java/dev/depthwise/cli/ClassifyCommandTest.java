@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.depthwise.io.SafeTensors;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -14,7 +12,6 @@ import java.util.Objects;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * End to end with weights written by torchvision: the seeded width-0.35, 10-class MobileNetV2 of the golden
@@ -29,15 +26,15 @@ class ClassifyCommandTest {
     @Test
     void printsTorchvisionsTopClassesAndProbabilities() throws Exception {
         Path photo = resource("classify/photo.png");
-        Run run = run("classify", photo.toString(), "--weights", weights().toString(), "--width", "0.35");
-        assertEquals(0, run.code, run.err);
+        CliRun run = CliRun.of("classify", photo.toString(), "--weights", weights().toString(), "--width", "0.35");
+        assertEquals(0, run.exit(), run.err());
 
         float[] expected = SafeTensors.read(resource("classify/expected.safetensors")).tensors().get("probs").data();
         List<Integer> order = IntStream.range(0, expected.length).boxed()
                 .sorted(Comparator.comparingDouble(i -> -expected[i])).toList();
-        String[] lines = run.out.strip().split("\\R");
+        String[] lines = run.out().strip().split("\\R");
         assertEquals(photo.toString(), lines[0]);
-        assertEquals(6, lines.length, run.out);
+        assertEquals(6, lines.length, run.out());
         for (int rank = 0; rank < 5; rank++) {
             String[] fields = lines[rank + 1].trim().split("\\s+");
             int index = order.get(rank);
@@ -53,44 +50,33 @@ class ClassifyCommandTest {
         Path broken = tmp.resolve("broken.jpg");
         Files.write(broken, new byte[] {(byte) 0xff, (byte) 0xd8, 1, 2, 3});
         Path photo = resource("classify/photo.png");
-        Run run = run("classify", broken.toString(), photo.toString(), "--weights", weights().toString(),
+        CliRun run = CliRun.of("classify", broken.toString(), photo.toString(), "--weights", weights().toString(),
                 "--width", "0.35", "--top", "2");
-        assertEquals(1, run.code);
-        assertTrue(run.err.contains("broken.jpg"), run.err);
-        assertTrue(run.err.contains("1 of 2 images"), run.err);
-        assertEquals(3, run.out.strip().split("\\R").length, run.out);
+        assertEquals(1, run.exit());
+        assertTrue(run.err().contains("broken.jpg"), run.err());
+        assertTrue(run.err().contains("1 of 2 images"), run.err());
+        assertEquals(3, run.out().strip().split("\\R").length, run.out());
     }
 
     @Test
     void wrongWidthIsOneClearError() throws Exception {
-        Run run = run("classify", resource("classify/photo.png").toString(), "--weights", weights().toString());
-        assertEquals(1, run.code);
-        assertTrue(run.err.contains("--width"), run.err);
-        assertTrue(run.err.contains("features.0.0.weight: checkpoint [16, 3, 3, 3], model [32, 3, 3, 3]"), run.err);
-        assertEquals(1, run.err.strip().split("\\R").length, "one line: " + run.err);
+        CliRun run = CliRun.of("classify", resource("classify/photo.png").toString(),
+                "--weights", weights().toString());
+        assertEquals(1, run.exit());
+        assertTrue(run.err().contains("--width"), run.err());
+        assertTrue(run.err().contains("features.0.0.weight: checkpoint [16, 3, 3, 3], model [32, 3, 3, 3]"), run.err());
+        assertEquals(1, run.err().strip().split("\\R").length, "one line: " + run.err());
     }
 
     @Test
     void foreignWeightsFileIsOneClearError() throws Exception {
         Path notWeights = tmp.resolve("weights.pth");
         Files.writeString(notWeights, "hello");
-        Run run = run("classify", resource("classify/photo.png").toString(), "--weights", notWeights.toString());
-        assertEquals(1, run.code);
-        assertTrue(run.err.startsWith("depthwise: " + notWeights), run.err);
-        assertEquals(1, run.err.strip().split("\\R").length, "one line, no stack trace: " + run.err);
-    }
-
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+        CliRun run = CliRun.of("classify", resource("classify/photo.png").toString(),
+                "--weights", notWeights.toString());
+        assertEquals(1, run.exit());
+        assertTrue(run.err().startsWith("depthwise: " + notWeights), run.err());
+        assertEquals(1, run.err().strip().split("\\R").length, "one line, no stack trace: " + run.err());
     }
 
     /** The torchvision checkpoint kept with the golden tests of depthwise-nn. */

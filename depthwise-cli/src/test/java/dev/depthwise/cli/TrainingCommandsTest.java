@@ -4,10 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -19,43 +16,30 @@ class TrainingCommandsTest {
     @TempDir
     Path dir;
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     @Test
     void trainThenEvalThenSegment() throws Exception {
         Path data = dir.resolve("data");
         Path runDir = dir.resolve("run");
-        assertEquals(0, run("generate", data.toString(), "--count", "12", "--size", "40", "--seed", "3").exit());
+        assertEquals(0, CliRun.of("generate", data.toString(), "--count", "12", "--size", "40", "--seed", "3").exit());
 
-        Run train = run("train", "--data", data.toString(), "--epochs", "1", "--batch-size", "4", "--image-size", "32",
-                "--loader-threads", "1", "--out", runDir.toString());
+        CliRun train = CliRun.of("train", "--data", data.toString(), "--epochs", "1", "--batch-size", "4",
+                "--image-size", "32", "--loader-threads", "1", "--out", runDir.toString());
         assertEquals(0, train.exit(), train.err());
         assertTrue(train.out().contains("report.html"), train.out());
         Path checkpoint = runDir.resolve("last.safetensors");
 
-        Run eval = run("eval", "--checkpoint", checkpoint.toString(), "--json");
+        CliRun eval = CliRun.of("eval", "--checkpoint", checkpoint.toString(), "--json");
         assertEquals(0, eval.exit(), eval.err());
         JsonNode json = new ObjectMapper().readTree(eval.out());
         assertEquals(6, json.get("images").asInt());
         assertTrue(json.at("/metrics/iou").isNumber());
 
-        Run table = run("eval", "--checkpoint", checkpoint.toString(), "--split", "trainval");
+        CliRun table = CliRun.of("eval", "--checkpoint", checkpoint.toString(), "--split", "trainval");
         assertEquals(0, table.exit(), table.err());
         assertTrue(table.out().contains("pixel_accuracy"), table.out());
 
         Path out = dir.resolve("masks");
-        Run segment = run("segment", "--checkpoint", checkpoint.toString(), "--out", out.toString(),
+        CliRun segment = CliRun.of("segment", "--checkpoint", checkpoint.toString(), "--out", out.toString(),
                 data.resolve("images").toString());
         assertEquals(0, segment.exit(), segment.err());
         try (var files = Files.list(out)) {
@@ -69,34 +53,36 @@ class TrainingCommandsTest {
         }
         Files.writeString(mixed.resolve("bad.jpg"), "not an image");
         Path mixedOut = dir.resolve("mixed-masks");
-        Run partly = run("segment", "--checkpoint", checkpoint.toString(), "--out", mixedOut.toString(), mixed.toString());
+        CliRun partly = CliRun.of("segment", "--checkpoint", checkpoint.toString(), "--out", mixedOut.toString(),
+                mixed.toString());
         assertEquals(1, partly.exit(), partly.err());
         assertTrue(Files.isRegularFile(mixedOut.resolve("good.mask.png")), partly.out());
         assertTrue(partly.out().contains("skipped 1 unreadable image"), partly.out());
 
         Path empty = Files.createDirectories(dir.resolve("empty"));
-        Run none = run("segment", "--checkpoint", checkpoint.toString(), "--out", mixedOut.toString(), empty.toString());
+        CliRun none = CliRun.of("segment", "--checkpoint", checkpoint.toString(), "--out", mixedOut.toString(),
+                empty.toString());
         assertEquals(1, none.exit());
         assertTrue(none.err().contains("no image files"), none.err());
 
         // A checkpoint cut in half is named, and the intact one still loads afterwards.
         byte[] whole = Files.readAllBytes(checkpoint);
         Path half = Files.write(dir.resolve("half.safetensors"), java.util.Arrays.copyOf(whole, whole.length / 2));
-        Run truncated = run("eval", "--checkpoint", half.toString());
+        CliRun truncated = CliRun.of("eval", "--checkpoint", half.toString());
         assertEquals(1, truncated.exit());
         assertTrue(truncated.err().startsWith("depthwise: " + half + ": "), truncated.err());
     }
 
     @Test
     void resumeWithoutACheckpointIsOneClearError() {
-        Run r = run("train", "--resume", "--out", dir.resolve("nothing").toString());
+        CliRun r = CliRun.of("train", "--resume", "--out", dir.resolve("nothing").toString());
         assertEquals(1, r.exit());
         assertTrue(r.err().contains("cannot resume: no checkpoint"), r.err());
     }
 
     @Test
     void trainingNeedsData() {
-        Run r = run("train", "--out", dir.toString());
+        CliRun r = CliRun.of("train", "--out", dir.toString());
         assertEquals(1, r.exit());
         assertTrue(r.err().contains("--data DIR is required"), r.err());
     }
