@@ -64,6 +64,7 @@ public final class ActivationOp {
             FloatVector top = FloatVector.broadcast(S, upper);
             int bound = from + S.loopBound(to - from);
             int i = from;
+            // One loop per case on purpose: the ReLU loop then carries no min and no test of the bound.
             if (bounded) {
                 for (; i < bound; i += S.length()) {
                     FloatVector.fromArray(S, xs, i).max(zero).min(top).intoArray(os, i);

@@ -184,6 +184,9 @@ public final class BatchNormOp {
         return (int) Math.max(1, GRAIN_ELEMENTS / Math.max(1, elementsPerChannel));
     }
 
+    // sum, sumSquaredDeviation and sumProductCentered repeat the FLUSH loop on purpose: one loop taking the
+    // element body as a lambda would be called with three bodies, so the JIT could no longer inline it.
+
     /** sum(a - shift) over one plane. */
     private static double sum(float[] a, int off, int len, float shift) {
         FloatVector s = FloatVector.broadcast(S, shift);
