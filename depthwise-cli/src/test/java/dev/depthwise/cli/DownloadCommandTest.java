@@ -7,8 +7,6 @@ import com.sun.net.httpserver.HttpServer;
 import dev.depthwise.data.SyntheticPets;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -49,11 +47,9 @@ class DownloadCommandTest {
             assertEquals(0, Main.commandLine().execute("download", target.toString(), "--base-url", base + "/ok/"));
             assertTrue(Files.isRegularFile(target.resolve("annotations/trainval.txt")));
 
-            StringWriter err = new StringWriter();
-            var cl = Main.commandLine();
-            cl.setErr(new PrintWriter(err, true));
-            assertEquals(1, cl.execute("download", tmp.resolve("other").toString(), "--base-url", base + "/missing/"));
-            assertTrue(err.toString().contains("images.tar.gz: HTTP 404"), err.toString());
+            CliRun missing = CliRun.of("download", tmp.resolve("other").toString(), "--base-url", base + "/missing/");
+            assertEquals(1, missing.exit());
+            assertTrue(missing.err().contains("images.tar.gz: HTTP 404"), missing.err());
         } finally {
             server.stop(0);
         }

@@ -12,8 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -56,11 +54,9 @@ class ExportCommandTest {
 
     @Test
     void anUnknownSourceIsOneClearLine() {
-        StringWriter err = new StringWriter();
-        var cl = Main.commandLine();
-        cl.setErr(new PrintWriter(err, true));
-        assertEquals(1, cl.execute("export", "resnet50", tmp.resolve("x.onnx").toString()));
-        assertTrue(err.toString().contains("neither a checkpoint file nor a model name"), err.toString());
+        CliRun run = CliRun.of("export", "resnet50", tmp.resolve("x.onnx").toString());
+        assertEquals(1, run.exit());
+        assertTrue(run.err().contains("neither a checkpoint file nor a model name"), run.err());
     }
 
     @Test

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.depthwise.data.OxfordPets;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -26,10 +24,8 @@ class GenerateCommandTest {
         Path foreign = tmp.resolve("foreign");
         Files.createDirectories(foreign);
         Files.writeString(foreign.resolve("notes.txt"), "mine");
-        StringWriter err = new StringWriter();
-        var cl = Main.commandLine();
-        cl.setErr(new PrintWriter(err, true));
-        assertEquals(1, cl.execute("generate", foreign.toString()));
-        assertTrue(err.toString().contains("refusing to overwrite"), err.toString());
+        CliRun refused = CliRun.of("generate", foreign.toString());
+        assertEquals(1, refused.exit());
+        assertTrue(refused.err().contains("refusing to overwrite"), refused.err());
     }
 }

@@ -2,19 +2,14 @@ package dev.depthwise.cli;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SummaryCommandTest {
     private static String run(String... args) {
-        StringWriter out = new StringWriter();
-        var cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        assertEquals(0, cl.execute(args), String.join(" ", args));
-        return out.toString();
+        CliRun run = CliRun.of(args);
+        assertEquals(0, run.exit(), String.join(" ", args) + ": " + run.err());
+        return run.out();
     }
 
     @Test
@@ -38,10 +33,8 @@ class SummaryCommandTest {
 
     @Test
     void unknownModelIsOneClearLine() {
-        StringWriter err = new StringWriter();
-        var cl = Main.commandLine();
-        cl.setErr(new PrintWriter(err, true));
-        assertEquals(1, cl.execute("summary", "resnet50"));
-        assertTrue(err.toString().contains("unknown model 'resnet50'"), err.toString());
+        CliRun run = CliRun.of("summary", "resnet50");
+        assertEquals(1, run.exit());
+        assertTrue(run.err().contains("unknown model 'resnet50'"), run.err());
     }
 }
