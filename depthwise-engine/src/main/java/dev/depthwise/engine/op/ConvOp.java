@@ -45,7 +45,7 @@ public final class ConvOp {
     /** {@code out = conv(x, weight) + bias}; {@code bias} may be null. Allocates nothing once warmed up. */
     public static void forward(ConvSpec s, Tensor x, Tensor weight, Tensor bias, Tensor out) {
         Geometry geo = checkCommon(s, x, weight, "forward");
-        checkBias(s, bias, "bias");
+        checkBias("conv", s, bias, "bias");
         requireOutputShape(out, "out", s, x, geo);
         requireDistinct(out, x, "out", "the input", s);
         if (DepthwiseConv3x3.supports(s)) {
@@ -140,7 +140,7 @@ public final class ConvOp {
         if (gradW != null) {
             requireShape(gradW, s.weightShape(), "gradW", s, x);
         }
-        checkBias(s, gradB, "gradB");
+        checkBias("conv", s, gradB, "gradB");
         float[] gd = gradOut.data();
         if (gradB != null) {
             biasGradient(s, geo, gd, gradB.data());
@@ -453,12 +453,17 @@ public final class ConvOp {
                 x.rank() == 4 ? x.dim(3) : 0)) {
             s.outputShape(x.shape()); // throws, naming the shapes
         }
+        checkWeight("conv " + what, s, weight);
+        return GEOMETRIES.get().set(s, x);
+    }
+
+    /** Also {@link FusedConv}'s check, so both name a mis-shaped weight alike; {@code op} starts the message. */
+    static void checkWeight(String op, ConvSpec s, Tensor weight) {
         if (weight.rank() != 4 || weight.dim(0) != s.outChannels() || weight.dim(1) != s.inPerGroup()
                 || weight.dim(2) != s.kernelH() || weight.dim(3) != s.kernelW()) {
-            throw new IllegalArgumentException("conv " + what + ": weight " + weight.shapeString() + " should be "
+            throw new IllegalArgumentException(op + ": weight " + weight.shapeString() + " should be "
                     + Tensor.shapeString(s.weightShape()) + " for " + s);
         }
-        return GEOMETRIES.get().set(s, x);
     }
 
     private static void requireOutputShape(Tensor t, String name, ConvSpec s, Tensor x, Geometry geo) {
@@ -477,9 +482,10 @@ public final class ConvOp {
         }
     }
 
-    private static void checkBias(ConvSpec s, Tensor bias, String name) {
+    /** A nullable bias (or its gradient) must hold one value per output channel; shared with {@link FusedConv}. */
+    static void checkBias(String op, ConvSpec s, Tensor bias, String name) {
         if (bias != null && bias.size() != s.outChannels()) {
-            throw new IllegalArgumentException("conv: " + name + " " + bias.shapeString() + " should have "
+            throw new IllegalArgumentException(op + ": " + name + " " + bias.shapeString() + " should have "
                     + s.outChannels() + " elements for " + s);
         }
     }

@@ -101,14 +101,8 @@ public final class FusedConv implements Parallel.RangeBody {
             throw new IllegalArgumentException(op + ": spec, x, weight, out and act must not be null");
         }
         int[] outShape = spec.outputShape(x.shape());
-        if (!weight.hasShape(spec.weightShape())) {
-            throw new IllegalArgumentException(op + ": weight " + weight.shapeString() + " should be "
-                    + Tensor.shapeString(spec.weightShape()) + " for " + spec);
-        }
-        if (bias != null && bias.size() != spec.outChannels()) {
-            throw new IllegalArgumentException(op + ": bias " + bias.shapeString() + " should have "
-                    + spec.outChannels() + " elements for " + spec);
-        }
+        ConvOp.checkWeight(op, spec, weight);
+        ConvOp.checkBias(op, spec, bias, "bias");
         if (!out.hasShape(outShape) || (residual != null && !residual.hasShape(outShape))) {
             throw new IllegalArgumentException(op + ": out " + out.shapeString()
                     + (residual == null ? "" : " and residual " + residual.shapeString()) + " should be "
