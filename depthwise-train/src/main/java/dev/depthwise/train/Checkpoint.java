@@ -9,6 +9,7 @@ import dev.depthwise.io.SafeTensors;
 import dev.depthwise.models.ModelSpec;
 import dev.depthwise.models.Models;
 import dev.depthwise.nn.Module;
+import dev.depthwise.nn.StateDictException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -33,13 +34,24 @@ public final class Checkpoint {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** What a checkpoint file holds. */
-    public record Contents(CheckpointInfo info, Map<String, Tensor> weights, Map<String, Tensor> optimizerState) {
+    public record Contents(Path file, CheckpointInfo info, Map<String, Tensor> weights,
+                           Map<String, Tensor> optimizerState) {
         /** The model the checkpoint's weights belong to, built from its spec, weights loaded, in eval mode. */
         public Module model() {
             Module model = Models.create(ModelSpec.fromMap(info.config().model()));
-            model.loadStateDict(weights, true);
+            loadWeightsInto(model);
             model.eval();
             return model;
+        }
+
+        /** Loads the weights (strictly); a mismatch names this file, since the key lists alone do not. */
+        public void loadWeightsInto(Module model) {
+            try {
+                model.loadStateDict(weights, true);
+            } catch (StateDictException e) {
+                throw new IllegalArgumentException(file + ": the weights do not fit the checkpoint's model '"
+                        + info.config().model().get("name") + "': " + e.getMessage(), e);
+            }
         }
     }
 
@@ -87,7 +99,7 @@ public final class Checkpoint {
                 weights.put(k, t);
             }
         });
-        return new Contents(info, weights, optimizerState);
+        return new Contents(file, info, weights, optimizerState);
     }
 
     /** The JSON file written beside a checkpoint. */

@@ -88,7 +88,7 @@ public final class Trainer {
         int startEpoch = 0;
         if (resume) {
             Checkpoint.Contents last = Checkpoint.read(outDir.resolve(LAST));
-            model.loadStateDict(last.weights(), true);
+            last.loadWeightsInto(model);
             optimizer.loadState(last.optimizerState(), last.info().optimizerSteps());
             history.addAll(last.info().history());
             startEpoch = last.info().epoch();

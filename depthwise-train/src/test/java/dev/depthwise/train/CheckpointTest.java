@@ -58,6 +58,19 @@ class CheckpointTest {
     }
 
     @Test
+    void weightsThatDoNotFitTheDeclaredModelNameTheFile() throws IOException {
+        // A SegNet-DSC's weights in a checkpoint whose metadata says SegNet: the key lists alone name no file.
+        Module model = Models.create(ModelSpec.fromMap(config().model()));
+        RunConfig segnet = RunConfig.article(ModelSpec.of(Models.SEGNET).toMap(), Path.of("data"), 3);
+        Path file = dir.resolve("liar.safetensors");
+        Checkpoint.save(file, model, null, new CheckpointInfo(CheckpointInfo.FORMAT, segnet, 1, 0, List.of()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.read(file).model());
+        assertTrue(e.getMessage().startsWith(file + ": the weights do not fit the checkpoint's model 'segnet': "),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("dc1.seq.0.weight"), e.getMessage());
+    }
+
+    @Test
     void theFileIsPlainSafetensorsWithTheJsonBesideIt() throws IOException {
         Module model = Models.create(ModelSpec.fromMap(config().model()));
         Path file = dir.resolve("best.safetensors");
