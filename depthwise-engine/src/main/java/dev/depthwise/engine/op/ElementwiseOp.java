@@ -49,21 +49,7 @@ public final class ElementwiseOp {
     /** Concatenates NCHW (or NC) tensors along the channel axis into out, in order. */
     public static void concatChannels(Tensor[] inputs, Tensor out) {
         String op = "ElementwiseOp.concatChannels";
-        concatCopy(inputs, out, checkChannelParts(op, "inputs", inputs, "out", out));
-    }
-
-    /** The copies of {@link #concatChannels}, shapes already checked; {@code plane} is the elements per channel. */
-    static void concatCopy(Tensor[] inputs, Tensor out, int plane) {
-        float[] os = out.data();
-        int outChannels = out.c();
-        for (int n = 0; n < out.n(); n++) {
-            int channelOffset = 0;
-            for (Tensor t : inputs) {
-                int block = t.c() * plane;
-                System.arraycopy(t.data(), n * block, os, (n * outChannels + channelOffset) * plane, block);
-                channelOffset += t.c();
-            }
-        }
+        copyChannels(inputs, out, checkChannelParts(op, "inputs", inputs, "out", out), true);
     }
 
     /**
@@ -72,14 +58,26 @@ public final class ElementwiseOp {
      */
     public static void splitChannels(Tensor gradOut, Tensor[] gradInputs) {
         String op = "ElementwiseOp.splitChannels";
-        int plane = checkChannelParts(op, "gradInputs", gradInputs, "gradOut", gradOut);
-        float[] gs = gradOut.data();
-        int outChannels = gradOut.c();
-        for (int n = 0; n < gradOut.n(); n++) {
+        copyChannels(gradInputs, gradOut, checkChannelParts(op, "gradInputs", gradInputs, "gradOut", gradOut), false);
+    }
+
+    /**
+     * The copies of concat ({@code intoWhole}: parts into whole) and of split (whole into parts), shapes already
+     * checked; {@code plane} is the elements per channel.
+     */
+    static void copyChannels(Tensor[] parts, Tensor whole, int plane, boolean intoWhole) {
+        float[] ws = whole.data();
+        int wholeChannels = whole.c();
+        for (int n = 0; n < whole.n(); n++) {
             int channelOffset = 0;
-            for (Tensor t : gradInputs) {
+            for (Tensor t : parts) {
                 int block = t.c() * plane;
-                System.arraycopy(gs, (n * outChannels + channelOffset) * plane, t.data(), n * block, block);
+                int at = (n * wholeChannels + channelOffset) * plane;
+                if (intoWhole) {
+                    System.arraycopy(t.data(), n * block, ws, at, block);
+                } else {
+                    System.arraycopy(ws, at, t.data(), n * block, block);
+                }
                 channelOffset += t.c();
             }
         }

@@ -160,7 +160,7 @@ public final class PreparedOps {
     public static Runnable concatChannels(Tensor[] inputs, Tensor out) {
         Tensor[] parts = inputs.clone();
         int plane = ElementwiseOp.checkChannelParts("PreparedOps.concatChannels", "inputs", parts, "out", out);
-        return () -> ElementwiseOp.concatCopy(parts, out, plane);
+        return () -> ElementwiseOp.copyChannels(parts, out, plane, true);
     }
 
     private static void require(String op, Tensor t, int[] shape, String name) {
