@@ -41,7 +41,17 @@ class ConvFastPathTest {
                 Arguments.of("depthwise no pad", ConvSpec.of(2, 2, 3, 1, 0, 2), new int[] {2, 2, 4, 19}),
                 Arguments.of("depthwise pad 2", ConvSpec.of(2, 2, 3, 2, 2, 2), new int[] {1, 2, 6, 17}),
                 Arguments.of("depthwise stride 2x1", new ConvSpec(3, 3, 3, 3, 2, 1, 1, 1, 1, 1, 3), new int[] {2, 3, 8, 20}),
-                Arguments.of("depthwise stride 1x2", new ConvSpec(3, 3, 3, 3, 1, 2, 1, 0, 1, 1, 3), new int[] {2, 3, 6, 21}));
+                Arguments.of("depthwise stride 1x2", new ConvSpec(3, 3, 3, 3, 1, 2, 1, 0, 1, 1, 3), new int[] {2, 3, 6, 21}),
+                // Stride 2 along W on even/odd-split rows: output widths of exactly one and two vectors (no tail),
+                // one past a vector, odd sizes, no padding, and 1-pixel-wide or -high planes.
+                Arguments.of("depthwise stride 2 out 16 wide", ConvSpec.of(3, 3, 3, 2, 1, 3), new int[] {1, 3, 7, 32}),
+                Arguments.of("depthwise stride 2 out 32 wide odd", ConvSpec.of(2, 2, 3, 2, 1, 2), new int[] {2, 2, 5, 63}),
+                Arguments.of("depthwise stride 2 out 17 wide", ConvSpec.of(2, 2, 3, 2, 1, 2), new int[] {1, 2, 13, 34}),
+                Arguments.of("depthwise stride 2 no pad", ConvSpec.of(3, 3, 3, 2, 0, 3), new int[] {2, 3, 9, 35}),
+                Arguments.of("depthwise stride 2 no pad 3x3", ConvSpec.of(2, 2, 3, 2, 0, 2), new int[] {2, 2, 3, 3}),
+                Arguments.of("depthwise stride 2 1-pixel rows", ConvSpec.of(3, 3, 3, 2, 1, 3), new int[] {2, 3, 1, 19}),
+                Arguments.of("depthwise stride 2 1-pixel columns", ConvSpec.of(3, 3, 3, 2, 1, 3), new int[] {2, 3, 21, 1}),
+                Arguments.of("depthwise stride 1x2 pad 2", new ConvSpec(2, 2, 3, 3, 1, 2, 2, 2, 1, 1, 2), new int[] {1, 2, 4, 50}));
     }
 
     @ParameterizedTest(name = "{0}")

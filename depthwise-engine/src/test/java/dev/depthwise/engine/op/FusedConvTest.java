@@ -22,6 +22,7 @@ class FusedConvTest {
         check(ConvSpec.of(8, 8, 3, 1, 1, 1), 2, 17, 19, FusedConv.Activation.RELU, true);
         check(ConvSpec.of(24, 24, 3, 1, 1, 24), 1, 21, 37, FusedConv.Activation.RELU6, false);
         check(ConvSpec.of(24, 24, 3, 2, 1, 24), 2, 22, 23, FusedConv.Activation.RELU, true);
+        check(ConvSpec.of(16, 16, 3, 2, 1, 16), 1, 35, 70, FusedConv.Activation.RELU6, false); // 2 vectors + tail
         check(ConvSpec.of(8, 12, 3, 1, 1, 4), 1, 9, 9, FusedConv.Activation.NONE, true);
     }
 
