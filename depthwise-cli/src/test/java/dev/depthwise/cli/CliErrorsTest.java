@@ -76,6 +76,12 @@ class CliErrorsTest {
                 CheckpointInfo.FORMAT, RunConfig.article(spec.toMap(), data, 3), 0, 0, java.util.List.of()));
         String eval = failing("eval", "--checkpoint", checkpoint.toString(), "--data", data.toString());
         assertTrue(eval.contains("none of the 2 listed pairs could be read"), eval);
+
+        Path moved = Files.move(data, tmp.resolve("moved"));
+        String gone = failing("eval", "--checkpoint", checkpoint.toString());
+        assertTrue(gone.contains("was trained on " + data + ", which is not a directory here; give the data "
+                + "directory (eval --data DIR)"), gone);
+        assertTrue(Files.isDirectory(moved));
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.depthwise.data.SkippedFiles;
 import dev.depthwise.data.Split;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -28,6 +29,11 @@ public record Evaluation(Path checkpoint, CheckpointInfo info, Path dataDir, Spl
         Checkpoint.Contents contents = Checkpoint.read(checkpoint);
         RunConfig config = contents.info().config();
         Path dir = dataDir != null ? dataDir : Path.of(config.dataDir());
+        if (dataDir == null && !Files.isDirectory(dir)) {
+            // A relative path saved by a run started elsewhere, or data since moved.
+            throw new IOException(checkpoint + " was trained on " + dir + ", which is not a directory here; "
+                    + "give the data directory (eval --data DIR)");
+        }
         OxfordPets data = OxfordPets.open(dir);
         SkippedFiles skipped = new SkippedFiles(System.err);
         LoaderOptions options = LoaderOptions.of(config.imageSize(), batchSize, config.seed())
