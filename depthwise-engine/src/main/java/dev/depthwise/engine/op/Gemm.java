@@ -414,14 +414,31 @@ public final class Gemm {
      */
     private static void kernel(float[] ap, int aAt, float[] bp, int bAt, int kc, float[] c, int cAt, int ldc,
                                boolean overwrite) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
-        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        // Accumulating starts the registers from C (one load each) rather than adding C after the loop: one
+        // store path keeps the method smaller. With a second, add-then-store path, a JFR profile of SegNet-DSC
+        // training caught C2 running that path's vector adds boxed (hundreds of MiB of garbage over a few steps).
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (overwrite) {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(S);
+            c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = c00;
+        } else {
+            c00 = FloatVector.fromArray(S, c, cAt);
+            c01 = FloatVector.fromArray(S, c, cAt + L);
+            c10 = FloatVector.fromArray(S, c, cAt + ldc);
+            c11 = FloatVector.fromArray(S, c, cAt + ldc + L);
+            c20 = FloatVector.fromArray(S, c, cAt + 2 * ldc);
+            c21 = FloatVector.fromArray(S, c, cAt + 2 * ldc + L);
+            c30 = FloatVector.fromArray(S, c, cAt + 3 * ldc);
+            c31 = FloatVector.fromArray(S, c, cAt + 3 * ldc + L);
+            c40 = FloatVector.fromArray(S, c, cAt + 4 * ldc);
+            c41 = FloatVector.fromArray(S, c, cAt + 4 * ldc + L);
+            c50 = FloatVector.fromArray(S, c, cAt + 5 * ldc);
+            c51 = FloatVector.fromArray(S, c, cAt + 5 * ldc + L);
+            c60 = FloatVector.fromArray(S, c, cAt + 6 * ldc);
+            c61 = FloatVector.fromArray(S, c, cAt + 6 * ldc + L);
+            c70 = FloatVector.fromArray(S, c, cAt + 7 * ldc);
+            c71 = FloatVector.fromArray(S, c, cAt + 7 * ldc + L);
+        }
         int ai = aAt;
         int bi = bAt;
         for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
@@ -452,41 +469,22 @@ public final class Gemm {
             c70 = a.fma(b0, c70);
             c71 = a.fma(b1, c71);
         }
-        if (overwrite) {
-            c00.intoArray(c, cAt);
-            c01.intoArray(c, cAt + L);
-            c10.intoArray(c, cAt + ldc);
-            c11.intoArray(c, cAt + ldc + L);
-            c20.intoArray(c, cAt + 2 * ldc);
-            c21.intoArray(c, cAt + 2 * ldc + L);
-            c30.intoArray(c, cAt + 3 * ldc);
-            c31.intoArray(c, cAt + 3 * ldc + L);
-            c40.intoArray(c, cAt + 4 * ldc);
-            c41.intoArray(c, cAt + 4 * ldc + L);
-            c50.intoArray(c, cAt + 5 * ldc);
-            c51.intoArray(c, cAt + 5 * ldc + L);
-            c60.intoArray(c, cAt + 6 * ldc);
-            c61.intoArray(c, cAt + 6 * ldc + L);
-            c70.intoArray(c, cAt + 7 * ldc);
-            c71.intoArray(c, cAt + 7 * ldc + L);
-        } else {
-            c00.add(FloatVector.fromArray(S, c, cAt)).intoArray(c, cAt);
-            c01.add(FloatVector.fromArray(S, c, cAt + L)).intoArray(c, cAt + L);
-            c10.add(FloatVector.fromArray(S, c, cAt + ldc)).intoArray(c, cAt + ldc);
-            c11.add(FloatVector.fromArray(S, c, cAt + ldc + L)).intoArray(c, cAt + ldc + L);
-            c20.add(FloatVector.fromArray(S, c, cAt + 2 * ldc)).intoArray(c, cAt + 2 * ldc);
-            c21.add(FloatVector.fromArray(S, c, cAt + 2 * ldc + L)).intoArray(c, cAt + 2 * ldc + L);
-            c30.add(FloatVector.fromArray(S, c, cAt + 3 * ldc)).intoArray(c, cAt + 3 * ldc);
-            c31.add(FloatVector.fromArray(S, c, cAt + 3 * ldc + L)).intoArray(c, cAt + 3 * ldc + L);
-            c40.add(FloatVector.fromArray(S, c, cAt + 4 * ldc)).intoArray(c, cAt + 4 * ldc);
-            c41.add(FloatVector.fromArray(S, c, cAt + 4 * ldc + L)).intoArray(c, cAt + 4 * ldc + L);
-            c50.add(FloatVector.fromArray(S, c, cAt + 5 * ldc)).intoArray(c, cAt + 5 * ldc);
-            c51.add(FloatVector.fromArray(S, c, cAt + 5 * ldc + L)).intoArray(c, cAt + 5 * ldc + L);
-            c60.add(FloatVector.fromArray(S, c, cAt + 6 * ldc)).intoArray(c, cAt + 6 * ldc);
-            c61.add(FloatVector.fromArray(S, c, cAt + 6 * ldc + L)).intoArray(c, cAt + 6 * ldc + L);
-            c70.add(FloatVector.fromArray(S, c, cAt + 7 * ldc)).intoArray(c, cAt + 7 * ldc);
-            c71.add(FloatVector.fromArray(S, c, cAt + 7 * ldc + L)).intoArray(c, cAt + 7 * ldc + L);
-        }
+        c00.intoArray(c, cAt);
+        c01.intoArray(c, cAt + L);
+        c10.intoArray(c, cAt + ldc);
+        c11.intoArray(c, cAt + ldc + L);
+        c20.intoArray(c, cAt + 2 * ldc);
+        c21.intoArray(c, cAt + 2 * ldc + L);
+        c30.intoArray(c, cAt + 3 * ldc);
+        c31.intoArray(c, cAt + 3 * ldc + L);
+        c40.intoArray(c, cAt + 4 * ldc);
+        c41.intoArray(c, cAt + 4 * ldc + L);
+        c50.intoArray(c, cAt + 5 * ldc);
+        c51.intoArray(c, cAt + 5 * ldc + L);
+        c60.intoArray(c, cAt + 6 * ldc);
+        c61.intoArray(c, cAt + 6 * ldc + L);
+        c70.intoArray(c, cAt + 7 * ldc);
+        c71.intoArray(c, cAt + 7 * ldc + L);
     }
 
     private static void checkArgs(int m, int n, int k, float[] a, int aOff, float[] b, int bOff,
