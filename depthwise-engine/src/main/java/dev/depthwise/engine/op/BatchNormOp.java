@@ -136,15 +136,16 @@ public final class BatchNormOp {
         float[] dys = gradOut.data();
         float[] dxs = gradX == null ? null : gradX.data();
         Parallel.forRange(channels, grain(count), (from, to) -> {
+            double[] planeSums = new double[2];
             for (int c = from; c < to; c++) {
                 float mean = saveMean[c];
                 float invStd = saveInvStd[c];
                 double sumDy = 0;
                 double sumDyCentered = 0;
                 for (int n = 0; n < batch; n++) {
-                    int off = (n * channels + c) * plane;
-                    sumDy += sum(dys, off, plane, 0f);
-                    sumDyCentered += sumProductCentered(dys, xs, off, plane, mean);
+                    sumAndProductCentered(dys, xs, (n * channels + c) * plane, plane, mean, planeSums);
+                    sumDy += planeSums[0];
+                    sumDyCentered += planeSums[1];
                 }
                 if (gradBeta != null) {
                     gradBeta[c] += (float) sumDy;
@@ -184,7 +185,7 @@ public final class BatchNormOp {
         return (int) Math.max(1, GRAIN_ELEMENTS / Math.max(1, elementsPerChannel));
     }
 
-    // sum, sumSquaredDeviation and sumProductCentered repeat the FLUSH loop on purpose: one loop taking the
+    // sum, sumSquaredDeviation and sumAndProductCentered repeat the FLUSH loop on purpose: one loop taking the
     // element body as a lambda would be called with three bodies, so the JIT could no longer inline it.
 
     /** sum(a - shift) over one plane. */
@@ -230,26 +231,36 @@ public final class BatchNormOp {
         return total;
     }
 
-    /** sum(dy * (x - mean)) over one plane. */
-    private static double sumProductCentered(float[] dy, float[] x, int off, int len, float mean) {
+    /**
+     * sum(dy) into {@code sums[0]} and sum(dy * (x - mean)) into {@code sums[1]} over one plane, in one sweep
+     * (dy is read once instead of twice); each sum is taken exactly as {@link #sum} would take it alone.
+     */
+    private static void sumAndProductCentered(float[] dy, float[] x, int off, int len, float mean, double[] sums) {
         FloatVector m = FloatVector.broadcast(S, mean);
         double total = 0;
+        double totalCentered = 0;
         for (int start = 0; start < len; start += FLUSH) {
             int end = Math.min(len, start + FLUSH);
             int bound = start + S.loopBound(end - start);
             FloatVector acc = FloatVector.zero(S);
+            FloatVector accCentered = FloatVector.zero(S);
             int i = start;
             for (; i < bound; i += S.length()) {
-                FloatVector d = FloatVector.fromArray(S, x, off + i).sub(m);
-                acc = d.fma(FloatVector.fromArray(S, dy, off + i), acc);
+                FloatVector g = FloatVector.fromArray(S, dy, off + i);
+                acc = acc.add(g);
+                accCentered = FloatVector.fromArray(S, x, off + i).sub(m).fma(g, accCentered);
             }
             float tail = 0;
+            float tailCentered = 0;
             for (; i < end; i++) {
-                tail += (x[off + i] - mean) * dy[off + i];
+                tail += dy[off + i];
+                tailCentered += (x[off + i] - mean) * dy[off + i];
             }
             total += acc.reduceLanes(VectorOperators.ADD) + (double) tail;
+            totalCentered += accCentered.reduceLanes(VectorOperators.ADD) + (double) tailCentered;
         }
-        return total;
+        sums[0] = total;
+        sums[1] = totalCentered;
     }
 
     /** out = x * scale + shift over one plane; {@code out} may be {@code x}. */
