@@ -365,6 +365,8 @@ final class DepthwiseConv3x3 {
                 java.util.Arrays.fill(padded, 0, gRows * gStride, 0f); // pad() rewrites all but the spare rows
             }
             float[] stuffed = buffer(1, gRows * gStride);
+            // stuff() writes the same positions for every plane, so the zeros around them are laid once per task.
+            java.util.Arrays.fill(stuffed, 0, gRows * gStride, 0f);
             float[] row = buffer(2, roundUp(geo.inH * gStride));
             double[] dw = new double[9];
             float[] flipped = new float[9];
@@ -376,7 +378,7 @@ final class DepthwiseConv3x3 {
                 }
                 for (int img = 0; img < geo.n; img++) {
                     int plane = img * channels + c;
-                    stuff(s, geo, g, plane * geo.outHW, stuffed, gStride, gRows);
+                    stuff(s, geo, g, plane * geo.outHW, stuffed, gStride);
                     if (gradW != null) {
                         pad(s, geo, x, plane * geo.inHW, padded, gStride);
                         weightGradientPlane(s, geo, padded, stuffed, gStride, dw);
@@ -397,10 +399,9 @@ final class DepthwiseConv3x3 {
     /**
      * Writes the gradient plane zero-stuffed for the stride (value of output (oy, ox) at (oy*sh, ox*sw)) with a
      * 2-element zero margin at the top and left, so the flipped 3×3 filter can gather without bounds checks.
+     * Writes only the gradient's own positions: every other position of {@code stuffed} must already be zero.
      */
-    private static void stuff(ConvSpec s, ConvOp.Geometry geo, float[] g, int gOff, float[] stuffed, int stride,
-                              int rows) {
-        java.util.Arrays.fill(stuffed, 0, rows * stride, 0f);
+    private static void stuff(ConvSpec s, ConvOp.Geometry geo, float[] g, int gOff, float[] stuffed, int stride) {
         int sh = s.strideH(), sw = s.strideW();
         for (int oy = 0; oy < geo.outH; oy++) {
             int dst = (oy * sh + 2) * stride + 2;
