@@ -2,9 +2,8 @@ package dev.depthwise.engine.op;
 
 import dev.depthwise.engine.Parallel;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.LongVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -204,13 +203,15 @@ final class DepthwiseConv3x3 {
         }
     }
 
-    // De-interleaving without shuffles: a vector of floats read as longs holds each even column in a long's low
-    // 32 bits and each odd column in its high bits, so narrowing the longs to ints (one vpmovqd on AVX-512) keeps
-    // the even columns and shifting first keeps the odd ones. On JDK 17 this took about half the time of
-    // rearrange + blend, whose shuffle index checks stay in the loop.
+    // De-interleaving two vectors as one-vector rearranges and a blend, which JDK 17 compiles to permutes (the
+    // two-vector rearrange is not intrinsified there; PoolOp does the same). Narrowing longs to ints
+    // (convertShape L2I) measured faster alone, but in a whole model C2 stopped inlining it and boxed every vector.
     private static final int HALF = L / 2;
-    private static final VectorSpecies<Integer> HALF_INTS =
-            VectorSpecies.of(int.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final VectorShuffle<Float> EVEN_LOW = VectorShuffle.fromOp(S, k -> k < HALF ? 2 * k : 0);
+    private static final VectorShuffle<Float> EVEN_HIGH = VectorShuffle.fromOp(S, k -> k < HALF ? 0 : 2 * k - L);
+    private static final VectorShuffle<Float> ODD_LOW = VectorShuffle.fromOp(S, k -> k < HALF ? 2 * k + 1 : 0);
+    private static final VectorShuffle<Float> ODD_HIGH = VectorShuffle.fromOp(S, k -> k < HALF ? 0 : 2 * k + 1 - L);
+    private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(S, -1L << HALF);
 
     /**
      * Where the stride-2-along-W path keeps one input plane, split by columns. Each zero-padded row's even columns
@@ -241,7 +242,7 @@ final class DepthwiseConv3x3 {
                 tap2 = 2 * rowStride;
             }
             flatEnd = roundUp(geo.outH * rowStride);
-            // Slack past the last row for the flat loop's last vector and the split's last half vector.
+            // Slack past the last row for the flat loop's last vector and the split's last vector.
             oddOffset = rows * rowStride + 2 * L;
             size = 2 * oddOffset;
             padRowLength = 2 * roundUp(rowStride);
@@ -253,7 +254,7 @@ final class DepthwiseConv3x3 {
         }
 
         /**
-         * Splits one input plane. Rows are written in the order they are laid out, because each row's last half
+         * Splits one input plane. Rows are written in the order they are laid out, because each row's last
          * vector spills past its end into the next row's place, which must be written after it.
          */
         void split(float[] x, int xOff, float[] padRow, float[] split) {
@@ -272,12 +273,12 @@ final class DepthwiseConv3x3 {
                         continue;
                     }
                     System.arraycopy(x, xOff + iy * geo.inW, padRow, pw, geo.inW);
-                    for (int k = 0; k < rowStride; k += HALF) {
-                        LongVector pairs = FloatVector.fromArray(S, padRow, 2 * k).reinterpretAsLongs();
-                        pairs.convertShape(VectorOperators.L2I, HALF_INTS, 0).reinterpretAsFloats()
-                                .intoArray(split, base + k);
-                        pairs.lanewise(VectorOperators.LSHR, 32).convertShape(VectorOperators.L2I, HALF_INTS, 0)
-                                .reinterpretAsFloats().intoArray(split, oddOffset + base + k);
+                    for (int k = 0; k < rowStride; k += L) {
+                        FloatVector t0 = FloatVector.fromArray(S, padRow, 2 * k);
+                        FloatVector t1 = FloatVector.fromArray(S, padRow, 2 * k + L);
+                        t0.rearrange(EVEN_LOW).blend(t1.rearrange(EVEN_HIGH), HIGH_HALF).intoArray(split, base + k);
+                        t0.rearrange(ODD_LOW).blend(t1.rearrange(ODD_HIGH), HIGH_HALF)
+                                .intoArray(split, oddOffset + base + k);
                     }
                 }
             }
