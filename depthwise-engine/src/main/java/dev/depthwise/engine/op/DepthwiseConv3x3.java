@@ -218,8 +218,8 @@ final class DepthwiseConv3x3 {
      * (rowStride = outW + 1 of them: the last output's third tap is even[outW]) go to the even area and its odd
      * columns to the same place in the odd area, {@code oddOffset} further on. At stride 1 along H padded row r
      * starts at {@code r * rowStride}; at stride 2 the even rows come first and the odd rows after them, so in
-     * both cases the three input rows of output row oy start at {@code oy * rowStride + tapRow[0..2]}, and output
-     * (oy, ox) is flat index {@code oy * rowStride + ox} (one dropped column per row, as at stride 1).
+     * both cases the three input rows of output row oy start at {@code oy * rowStride} plus tap0, tap1 and tap2,
+     * and output (oy, ox) is flat index {@code oy * rowStride + ox} (one dropped column per row, as at stride 1).
      */
     static final class SplitLayout {
         int rowStride, oddOffset, size, padRowLength, flatEnd;
