@@ -44,7 +44,7 @@ public final class ConvOp {
 
     /** {@code out = conv(x, weight) + bias}; {@code bias} may be null. Allocates nothing once warmed up. */
     public static void forward(ConvSpec s, Tensor x, Tensor weight, Tensor bias, Tensor out) {
-        Geometry geo = checkCommon(s, x, weight, "forward");
+        Geometry geo = checkCommon(s, x, weight, "conv forward");
         checkBias("conv", s, bias, "bias");
         requireOutputShape(out, "out", s, x, geo);
         requireDistinct(out, x, "out", "the input", s);
@@ -130,7 +130,7 @@ public final class ConvOp {
      */
     public static void backward(ConvSpec s, Tensor x, Tensor weight, Tensor gradOut,
                                 Tensor gradX, Tensor gradW, Tensor gradB) {
-        Geometry geo = checkCommon(s, x, weight, "backward");
+        Geometry geo = checkCommon(s, x, weight, "conv backward");
         requireOutputShape(gradOut, "gradOut", s, x, geo);
         if (gradX != null) {
             requireShape(gradX, x.shape(), "gradX", s, x);
@@ -444,16 +444,16 @@ public final class ConvOp {
         }
     }
 
-    /** Validates input and weight without allocating (messages are built only on failure). */
+    /** Validates input and weight without allocating (messages are built only on failure; {@code what} names the op, a literal). */
     private static Geometry checkCommon(ConvSpec s, Tensor x, Tensor weight, String what) {
         if (s == null || x == null || weight == null) {
-            throw new IllegalArgumentException("conv " + what + ": spec, input and weight must not be null");
+            throw new IllegalArgumentException(what + ": spec, input and weight must not be null");
         }
         if (!s.accepts(x.rank(), x.rank() > 1 ? x.dim(1) : -1, x.rank() == 4 ? x.dim(2) : 0,
                 x.rank() == 4 ? x.dim(3) : 0)) {
             s.outputShape(x.shape()); // throws, naming the shapes
         }
-        checkWeight("conv " + what, s, weight);
+        checkWeight(what, s, weight); // `what` is a constant: no string is built per call
         return GEOMETRIES.get().set(s, x);
     }
 
