@@ -51,6 +51,8 @@ public final class FusedConv implements Parallel.RangeBody {
     private final int chunks;
     private final int rowsPerBlock;
     private final int rowBlocks;
+    /** The weights packed once for the GEMM (groups 1), instead of re-packed on every run; null otherwise. */
+    private final float[] packedW;
 
     private FusedConv(ConvSpec s, Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor out, Activation act) {
         this.s = s;
@@ -69,6 +71,7 @@ public final class FusedConv implements Parallel.RangeBody {
             depthwiseJob.set(s, geo, this.x, this.w, this.bias, this.out, plain ? lo : Float.NEGATIVE_INFINITY,
                     plain ? hi : Float.POSITIVE_INFINITY);
             chunk = chunks = rowsPerBlock = rowBlocks = 1;
+            packedW = null;
             tasks = geo.n * s.inChannels();
             grain = DepthwiseConv3x3.planeGrain(geo);
             return;
@@ -87,6 +90,7 @@ public final class FusedConv implements Parallel.RangeBody {
         rowBlocks = s.groups() == 1 ? (s.outChannels() + rowsPerBlock - 1) / rowsPerBlock : 1;
         tasks = geo.n * chunks * rowBlocks;
         grain = 1;
+        packedW = s.groups() == 1 ? Gemm.packA(s.outChannels(), geo.kk, this.w, 0, geo.kk) : null;
     }
 
     /**
@@ -150,7 +154,19 @@ public final class FusedConv implements Parallel.RangeBody {
             int xOff = (img * s.inChannels() + g * cinG) * geo.inHW;
             int co0 = g * coutG + r0;
             int oOff = (img * s.outChannels() + co0) * geo.outHW + j0;
-            if (geo.pointwise) {
+            if (packedW != null) {
+                float[] b = x;
+                int bOff = xOff + j0, ldb = geo.inHW;
+                if (!geo.pointwise) {
+                    b = ConvOp.scratch(ConvOp.COLUMNS, kk * cols);
+                    ConvOp.im2col(s, geo, x, xOff, cinG, j0, cols, b);
+                    bOff = 0;
+                    ldb = cols;
+                }
+                // C's row 0 is output channel 0 of this image.
+                Gemm.matmulPackedAOnThisThread(r0, r0 + rows, s.outChannels(), cols, kk, packedW, b, bOff, ldb,
+                        out, img * s.outChannels() * geo.outHW + j0, geo.outHW);
+            } else if (geo.pointwise) {
                 Gemm.matmulOnThisThread(false, false, rows, cols, cinG, w, co0 * kk, kk, x, xOff + j0, geo.inHW,
                         out, oOff, geo.outHW, false);
             } else {

@@ -152,7 +152,7 @@ public final class Gemm {
                         BUFFERS.get().tile);
             } else {
                 block(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, i0, i1, j0, j1,
-                        BUFFERS.get());
+                        BUFFERS.get(), null, 0);
             }
         }
     }
@@ -175,7 +175,45 @@ public final class Gemm {
             }
             return;
         }
-        block(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n, BUFFERS.get());
+        block(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n, BUFFERS.get(),
+                null, 0);
+    }
+
+    /** Rows of {@link #packA}'s output for an m-row A: m rounded up to whole register tiles. */
+    static int packedRows(int m) {
+        return (m + MR - 1) / MR * MR;
+    }
+
+    /**
+     * Packs a whole non-transposed {@code m×k} A once, in the layout {@link #block} packs it into for every call:
+     * KC-deep blocks of k one after the other, each {@code packedRows(m)×kc} as MR-row strips. For constant
+     * weights (planned inference), which would otherwise be re-packed on every run.
+     */
+    static float[] packA(int m, int k, float[] a, int aOff, int lda) {
+        int mPad = packedRows(m);
+        float[] packed = new float[mPad * k];
+        for (int pc = 0; pc < k; pc += KC) {
+            packA(false, a, aOff, lda, 0, m, pc, Math.min(KC, k - pc), packed, pc * mPad);
+        }
+        return packed;
+    }
+
+    /**
+     * {@code C[i0:i1, 0:n] = A[i0:i1, :]·B} on the calling thread, with A packed once by {@link #packA(int, int,
+     * float[], int, int)} from an m-row matrix ({@code i0} a multiple of {@link #MR}); {@code cOff} is where row 0 of
+     * C would start. The same packed values and the same order of sums as {@link #matmulOnThisThread}: the same result.
+     */
+    static void matmulPackedAOnThisThread(int i0, int i1, int m, int n, int k, float[] packedA, float[] b, int bOff,
+                                          int ldb, float[] c, int cOff, int ldc) {
+        if (i0 % MR != 0 || i1 > m || packedA.length != packedRows(m) * k) {
+            throw new IllegalArgumentException("gemm: rows [" + i0 + ", " + i1 + ") of a packed " + m + "x" + k
+                    + " A (" + packedA.length + " floats)");
+        }
+        if (i1 <= i0 || n == 0) {
+            return;
+        }
+        block(false, false, k, null, 0, 0, b, bOff, ldb, c, cOff, ldc, false, i0, i1, 0, n, BUFFERS.get(), packedA,
+                packedRows(m));
     }
 
     /**
@@ -295,10 +333,14 @@ public final class Gemm {
         return sum;
     }
 
-    /** Computes the block {@code C[i0:i1, j0:j1]} on the calling thread. */
+    /**
+     * Computes the block {@code C[i0:i1, j0:j1]} on the calling thread; with {@code packedA} (A packed once, of
+     * {@code mPad} rows, see {@link #packA(int, int, float[], int, int)}) A is read from there instead of packed.
+     */
     private static void block(boolean transA, boolean transB, int k, float[] a, int aOff, int lda,
                               float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate,
-                              int i0, int i1, int j0, int j1, Buffers buf) {
+                              int i0, int i1, int j0, int j1, Buffers buf, float[] packedA, int mPad) {
+        float[] ap = packedA != null ? packedA : buf.a;
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -307,16 +349,21 @@ public final class Gemm {
                 packB(transB, b, bOff, ldb, pc, kc, jc, nc, buf.b);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    packA(transA, a, aOff, lda, ic, mc, pc, kc, buf.a);
+                    int aAt = 0;
+                    if (packedA == null) {
+                        packA(transA, a, aOff, lda, ic, mc, pc, kc, buf.a, 0);
+                    } else {
+                        aAt = pc * mPad + ic * kc;
+                    }
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             int cAt = cOff + (ic + ir) * ldc + jc + jr;
                             if (mr == MR && nr == NR) {
-                                kernel(buf.a, ir * kc, buf.b, jr * kc, kc, c, cAt, ldc, overwrite);
+                                kernel(ap, aAt + ir * kc, buf.b, jr * kc, kc, c, cAt, ldc, overwrite);
                             } else {
-                                edgeTile(buf, ir * kc, jr * kc, kc, c, cAt, ldc, mr, nr, overwrite);
+                                edgeTile(buf, ap, aAt + ir * kc, jr * kc, kc, c, cAt, ldc, mr, nr, overwrite);
                             }
                         }
                     }
@@ -327,10 +374,10 @@ public final class Gemm {
 
     /** Packs op(A)[ic:ic+mc, pc:pc+kc] as MR-row strips, each stored k-major ({@code MR} values per k), zero-padded. */
     private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
-                              float[] dst) {
+                              float[] dst, int dstOff) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir);
-            int base = ir * kc;
+            int base = dstOff + ir * kc;
             if (transA) {
                 // op(A)(i, p) = a[p * lda + i]: each k step reads mr consecutive values.
                 for (int p = 0; p < kc; p++) {
@@ -396,10 +443,10 @@ public final class Gemm {
     }
 
     /** A partial tile at the right or bottom edge: run the full kernel into a scratch tile, then copy what fits. */
-    private static void edgeTile(Buffers buf, int aAt, int bAt, int kc, float[] c, int cAt, int ldc, int mr, int nr,
-                                 boolean overwrite) {
+    private static void edgeTile(Buffers buf, float[] ap, int aAt, int bAt, int kc, float[] c, int cAt, int ldc,
+                                 int mr, int nr, boolean overwrite) {
         float[] tile = buf.tile;
-        kernel(buf.a, aAt, buf.b, bAt, kc, tile, 0, NR, true);
+        kernel(ap, aAt, buf.b, bAt, kc, tile, 0, NR, true);
         for (int r = 0; r < mr; r++) {
             int row = cAt + r * ldc;
             for (int j = 0; j < nr; j++) {

@@ -1,5 +1,6 @@
 package dev.depthwise.engine.op;
 
+import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +25,26 @@ class FusedConvTest {
         check(ConvSpec.of(24, 24, 3, 2, 1, 24), 2, 22, 23, FusedConv.Activation.RELU, true);
         check(ConvSpec.of(16, 16, 3, 2, 1, 16), 1, 35, 70, FusedConv.Activation.RELU6, false); // 2 vectors + tail
         check(ConvSpec.of(8, 12, 3, 1, 1, 4), 1, 9, 9, FusedConv.Activation.NONE, true);
+    }
+
+    @Test
+    void prePackedWeightsMatchAtEveryThreadCount() {
+        // The dense convs multiply weights packed once at prepare time: k deeper than one packed block (256), more
+        // output channels than one packed row block (128) and not a multiple of the 8-row tile, planes of 1x1,
+        // 7x7 and widths not a multiple of 16, and an im2col conv whose k (32*9 = 288) spans two blocks.
+        int before = Parallel.threads();
+        try {
+            for (int threads = 1; threads <= 3; threads++) {
+                Parallel.setThreads(threads);
+                check(ConvSpec.of(300, 150, 1, 1, 0, 1), 1, 7, 7, FusedConv.Activation.RELU6, true);
+                check(ConvSpec.of(300, 150, 1, 1, 0, 1), 2, 1, 1, FusedConv.Activation.NONE, false);
+                check(ConvSpec.of(40, 13, 1, 1, 0, 1), 1, 5, 13, FusedConv.Activation.RELU, true);
+                check(ConvSpec.of(32, 20, 3, 1, 1, 1), 1, 9, 11, FusedConv.Activation.RELU6, false);
+                check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 29, 35, FusedConv.Activation.RELU6, false);
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
     }
 
     private static void check(ConvSpec s, int n, int h, int w, FusedConv.Activation act, boolean withResidual) {
