@@ -101,19 +101,36 @@ final class ModelBench {
             }
             // SegNet's max-pool picks one position per 2x2 window; where two values there differ by less than
             // float rounding, engines (and ONNX Runtime against itself once it folds BatchNorm into the convs)
-            // pick different ones, and the unpool moves that value a pixel. So measure how much ONNX Runtime
-            // disagrees with itself, and accept ours when it disagrees with ONNX Runtime no more than twice that.
+            // pick different ones, and the unpool moves that value a pixel. So measure how far ONNX Runtime moves
+            // from itself under rounding-sized changes — its unoptimised graph, and the input scaled by 1 +- 1e-6
+            // (a plain SegNet at 128x128 moves 14% of its outputs beyond 1e-3 under the latter alone) — and accept
+            // ours when it disagrees with ONNX Runtime no more than twice that. An export or kernel bug disagrees
+            // almost everywhere, and at small sizes (no near-ties) the tests demand 1e-4.
             if (ortSelf < 0) {
-                ortSelf = countBeyond(unoptimised.run(input).data(), reference);
+                long unopt = countBeyond(unoptimised.run(input).data(), reference);
+                long jittered = countBeyond(ort.run(jittered(input)).data(), reference);
+                ortSelf = Math.max(unopt, jittered);
             }
             long beyond = countBeyond(expected, reference);
             boolean accepted = beyond <= 2 * ortSelf;
-            out.printf("  %d of %d outputs (%.2f%%) differ by more than %s; ONNX Runtime unoptimised vs optimised: "
-                            + "%d (%.2f%%): %s%n", beyond, expected.length, 100.0 * beyond / expected.length, MAX_DIFF,
-                    ortSelf, 100.0 * ortSelf / expected.length, accepted ? "max-pool near-ties, accepted" : "FAILED");
+            out.printf("  %d of %d outputs (%.2f%%) differ by more than %s; ONNX Runtime against itself "
+                            + "(unoptimised, or input x(1 +- 1e-6)): up to %d (%.2f%%): %s%n", beyond, expected.length,
+                    100.0 * beyond / expected.length, MAX_DIFF, ortSelf, 100.0 * ortSelf / expected.length,
+                    accepted ? "max-pool near-ties, accepted" : "FAILED");
             ok &= accepted;
         }
         return ok;
+    }
+
+    /** The input with each value scaled by 1 + 1e-6 * N(0, 1), seeded: a change of the size of float rounding. */
+    private static Tensor jittered(Tensor input) {
+        Tensor t = input.copy();
+        java.util.Random r = new java.util.Random(7);
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) {
+            d[i] *= 1 + 1e-6f * (float) r.nextGaussian();
+        }
+        return t;
     }
 
     private static long countBeyond(float[] a, float[] b) {
