@@ -42,8 +42,16 @@ final class Measurement {
     }
 
     /**
-     * Measures several pieces of work taking turns, run by run (a, b, a, b, ...), so that a load change on a
-     * shared machine hits all of them alike and their ratio stays fair. The peak heap is the case's, shared.
+     * Measures several pieces of work taking turns in blocks (a a a, b b b, a a a, b b b, ...), so that a load
+     * change on a shared machine hits all of them alike and their ratio stays fair. The peak heap is the case's,
+     * shared.
+     *
+     * <p>Why blocks and not single runs: ONNX Runtime's intra-op workers spin for about 20–30 ms of CPU after each
+     * run (its default {@code allow_spinning}), so a run of ours started right after one of its runs shared the two
+     * cores with a spinning thread: MobileNetV2 at 224 took 8.8 ms that way and 4.5 ms in a block of its own, while
+     * ONNX Runtime, spinning between its own runs, was not slowed (measured on 26 Nov 2026, 2 threads). Each block
+     * therefore starts after a pause that outlasts that spinning, with untimed calls that bring the caches and the
+     * engine's own workers back to steady state, and times back-to-back calls, as each engine runs when used alone.
      */
     static List<Result> measureInterleaved(List<Work> works, int warmup, int runs) throws Exception {
         for (Work work : works) {
@@ -62,14 +70,23 @@ final class Measurement {
         resetPeakHeap();
         long[][] nanos = new long[works.size()][runs];
         long[] allocated = new long[works.size()];
-        for (int i = 0; i < runs; i++) {
+        int blocks = works.size() == 1 ? 1 : Math.min(runs, BLOCKS);
+        for (int block = 0, done = 0; block < blocks; block++) {
+            int count = (runs - done) / (blocks - block);
             for (int w = 0; w < works.size(); w++) {
-                long bytesBefore = allocatedBytes(threadIds);
-                long t0 = System.nanoTime();
-                works.get(w).run();
-                nanos[w][i] = System.nanoTime() - t0;
-                allocated[w] += Math.max(0, allocatedBytes(threadIds) - bytesBefore - overhead);
+                Work work = works.get(w);
+                if (works.size() > 1) {
+                    settle(work);
+                }
+                for (int i = done; i < done + count; i++) {
+                    long bytesBefore = allocatedBytes(threadIds);
+                    long t0 = System.nanoTime();
+                    work.run();
+                    nanos[w][i] = System.nanoTime() - t0;
+                    allocated[w] += Math.max(0, allocatedBytes(threadIds) - bytesBefore - overhead);
+                }
             }
+            done += count;
         }
         long peak = peakHeap();
         List<Result> results = new ArrayList<>();
@@ -77,6 +94,22 @@ final class Measurement {
             results.add(new Result(median(nanos[w]), nanos[w], allocated[w] / runs, peak));
         }
         return results;
+    }
+
+    /** Blocks per work when several take turns. */
+    static final int BLOCKS = 3;
+    /** Longer than ONNX Runtime's workers spin after a run (20–30 ms of CPU measured). */
+    static final long SETTLE_PAUSE_MILLIS = 100;
+    /** Untimed calls at the start of a block: at least one, and more until this much time has passed. */
+    static final long BLOCK_WARMUP_NANOS = 200_000_000L;
+
+    /** Lets the previous engine's threads go idle, then runs {@code work} untimed until it is back at speed. */
+    private static void settle(Work work) throws Exception {
+        Thread.sleep(SETTLE_PAUSE_MILLIS);
+        long start = System.nanoTime();
+        do {
+            work.run();
+        } while (System.nanoTime() - start < BLOCK_WARMUP_NANOS);
     }
 
     static long median(long[] values) {

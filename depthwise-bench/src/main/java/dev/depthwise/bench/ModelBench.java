@@ -47,7 +47,7 @@ final class ModelBench {
     boolean run() throws Exception {
         out.printf("inference: median of %d runs after at least %d warm-up runs and 2 s; ours = eval-mode Module.forward, ours-planned ="
                 + " InferenceModel (BatchNorm folded, fused activations, planned buffers); ORT = ONNX Runtime on our"
-                + " export; the engines take turns run by run%nallocation = Java heap bytes per call on the calling thread + depthwise-* pool workers"
+                + " export; the engines take turns in blocks of back-to-back runs, each after a 100 ms pause and 0.2 s of untimed runs%nallocation = Java heap bytes per call on the calling thread + depthwise-* pool workers"
                 + " (ONNX Runtime's native memory not included); peak heap = sum of the heap pools' peaks%n", runs, warmup);
         out.printf("%-13s %-9s %5s %-12s | %9s %9s %8s | %9s %9s | %11s %11s | %9s%n", "model", "input", "batch",
                 "engine", "ms", "ORT ms", "ratio", "max |diff|", "max |out|", "B/call", "ORT B/call", "peak heap");
