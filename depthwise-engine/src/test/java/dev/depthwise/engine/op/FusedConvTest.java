@@ -149,6 +149,34 @@ class FusedConvTest {
         assertArraysEqual(catRef.data(), cat.data());
     }
 
+    @Test
+    void linearAtBatchOneMatchesAtEveryThreadCount() {
+        // Batch 1 is the matrix-vector path: rows split across threads in 4s plus leftover rows, and an input
+        // length that is not a whole number of vectors; with and without bias.
+        SplittableRandom rng = new SplittableRandom(11);
+        int before = Parallel.threads();
+        try {
+            for (int threads = 1; threads <= 3; threads++) {
+                Parallel.setThreads(threads);
+                for (int[] size : new int[][] {{1283, 37}, {40, 7}, {3, 1}, {2048, 1000}}) {
+                    Tensor in = random(rng, 1, size[0]);
+                    Tensor w = random(rng, size[1], size[0]);
+                    Tensor b = threads == 2 ? null : random(rng, size[1]);
+                    Tensor lin = Tensor.full(Float.NaN, 1, size[1]);
+                    Tensor linRef = Tensor.zeros(1, size[1]);
+                    Runnable step = PreparedOps.linear(in, w, b, lin);
+                    LinearOp.forward(in, w, b, linRef);
+                    for (int round = 0; round < 2; round++) {
+                        step.run();
+                        assertArraysEqual(linRef.data(), lin.data());
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
     private static void assertArraysEqual(float[] expected, float[] actual) {
         assertEquals(expected.length, actual.length);
         for (int i = 0; i < expected.length; i++) {
