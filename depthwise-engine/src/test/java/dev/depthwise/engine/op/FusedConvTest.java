@@ -28,6 +28,29 @@ class FusedConvTest {
     }
 
     @Test
+    void fewOutputPointwiseConvsMatchConvOp() {
+        // The few-outputs path: 1, 2, 3 and 5 outputs (one and two groups of four rows), with bias, residual and
+        // ReLU6; planes that are whole 2L-pixel tiles, that end in a scalar tail, and that span several chunks;
+        // k deeper than one GEMM block (the existing path sums that in two passes).
+        int before = Parallel.threads();
+        try {
+            for (int threads = 1; threads <= 2; threads++) {
+                Parallel.setThreads(threads);
+                for (int cout : new int[] {1, 2, 3, 5}) {
+                    check(ConvSpec.of(64, cout, 1, 1, 0, 1), 1, 16, 16, FusedConv.Activation.RELU6, true);
+                    check(ConvSpec.of(64, cout, 1, 1, 0, 1), 2, 37, 41, FusedConv.Activation.RELU6, true);
+                    check(ConvSpec.of(7, cout, 1, 1, 0, 1), 1, 3, 5, FusedConv.Activation.RELU6, true);
+                    check(ConvSpec.of(300, cout, 1, 1, 0, 1), 1, 9, 9, FusedConv.Activation.RELU6, true);
+                }
+            }
+            check(ConvSpec.of(64, 3, 1, 1, 0, 1), 1, 128, 128, FusedConv.Activation.NONE, false);
+            check(ConvSpec.of(16, FusedConv.FEW_OUTPUTS, 1, 1, 0, 1), 1, 20, 20, FusedConv.Activation.RELU, true);
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @Test
     void prePackedWeightsMatchAtEveryThreadCount() {
         // The dense convs multiply weights packed once at prepare time: k deeper than one packed block (256), more
         // output channels than one packed row block (128) and not a multiple of the 8-row tile, planes of 1x1,
