@@ -17,7 +17,9 @@ import java.util.concurrent.Callable;
  * PyTorch (training), in one run with the same thread count. Exits non-zero when our outputs and ONNX
  * Runtime's differ by more than {@link ModelBench#MAX_DIFF}.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+// Named as users type it: bin/depthwise runs this jar for its `bench` sub-command, so usage and errors read
+// "Usage: depthwise bench ...", like the other sub-commands' "Usage: depthwise classify ...".
+@Command(name = "depthwise bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: inference against ONNX Runtime, training against PyTorch, kernels.")
 public final class BenchMain implements Callable<Integer> {
     enum What { models, train, kernels, all }

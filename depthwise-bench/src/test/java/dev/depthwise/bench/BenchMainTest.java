@@ -16,6 +16,15 @@ class BenchMainTest {
         assertRefused("--train-batches must all be at least 1", "--train-batches", "16,0", "train");
     }
 
+    @Test
+    void helpNamesTheCommandAsUsersTypeIt() {
+        StringWriter out = new StringWriter();
+        CommandLine cl = new CommandLine(new BenchMain("bench"));
+        cl.setOut(new PrintWriter(out, true));
+        assertEquals(0, cl.execute("--help"));
+        assertTrue(out.toString().startsWith("Usage: depthwise bench [-hV]"), out.toString());
+    }
+
     private static void assertRefused(String expected, String... args) {
         StringWriter err = new StringWriter();
         CommandLine cl = new CommandLine(new BenchMain("bench"));
