@@ -1,0 +1,568 @@
+package dev.depthwise.engine.op;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The inference conv in the {@link ChannelBlocks channel-blocked layout}: {@code out = act(conv(x, weight) + bias
+ * [+ residual])}, prepared once for fixed tensors (BatchNorm already folded) like {@link FusedConv}, allocating
+ * nothing when run. Three kernels, chosen by the spec and the input's layout:
+ * <ul>
+ *   <li><b>pointwise</b> (1×1, stride 1, blocked input): for each tile of 6 pixels and pair of output blocks,
+ *       12 vector accumulators, each input channel a broadcast multiplied into two weight vectors;</li>
+ *   <li><b>depthwise 3×3</b> (stride 1 or 2, blocked input): 9 vector taps per output pixel, every lane a
+ *       channel, so plane size and stride cost nothing extra; border pixels skip their missing taps;</li>
+ *   <li><b>direct</b> (any kernel, groups 1, NCHW input): the stem conv of a 3-channel image, which the blocked
+ *       layout would pad to a whole block; the input is copied into a zero-bordered buffer once per run and each
+ *       output pixel tile gathers its taps from there.</li>
+ * </ul>
+ * Output channels past {@code Cout} in the last block come out as zero (zero weights, bias and residual).
+ */
+public final class BlockedConv implements Parallel.RangeBody {
+    private static final VectorSpecies<Float> S = ChannelBlocks.S;
+    private static final int B = ChannelBlocks.SIZE;
+    private static final int LOG_B = Integer.numberOfTrailingZeros(B);
+    /** Pixels per register tile (with two output blocks: 12 accumulators, fitting 16 AVX2 registers too). */
+    private static final int TILE = 6;
+    /** Pixels per pointwise task: the input of a chunk stays in L2 while every output block pair reads it. */
+    private static final int CHUNK = 16 * TILE;
+
+    private enum Kind { POINTWISE, DEPTHWISE, DIRECT }
+
+    private final Kind kind;
+    private final ConvSpec s;
+    private final int n, inH, inW, outH, outW, inHW, outHW;
+    private final int inBlocks, outBlocks;
+    private final float[] x, out, residual;
+    /** Weights packed per kind (see the constructor), padded to an even number of output blocks. */
+    private final float[] w;
+    private final float[] bias;
+    private final float lo, hi;
+    private final int tasks;
+    private final int grain;
+    // pointwise: tasks are (image, pixel chunk, group of output block pairs)
+    private final int chunks, pairGroups, pairsPerGroup;
+    // depthwise and direct: tasks are (image, output block or block pair, row chunk)
+    private final int rowChunks, rowsPerChunk;
+    // direct: the zero-bordered input, its geometry and the offset of each tap (channel, ky, kx) in it
+    private final float[] padded;
+    private final int padH, padW, taps;
+    private final int[] tapOffsets;
+    private final Runnable fillPadded;
+
+    private BlockedConv(Kind kind, ConvSpec s, Tensor x, Tensor weight, Tensor bias, Tensor residual, Tensor out,
+                        FusedConv.Activation act) {
+        this.kind = kind;
+        this.s = s;
+        this.n = x.dim(0);
+        this.inH = kind == Kind.DIRECT ? x.h() : x.dim(2);
+        this.inW = kind == Kind.DIRECT ? x.w() : x.dim(3);
+        this.outH = s.outputHeight(inH);
+        this.outW = s.outputWidth(inW);
+        this.inHW = inH * inW;
+        this.outHW = outH * outW;
+        this.inBlocks = ChannelBlocks.blocks(s.inChannels());
+        this.outBlocks = ChannelBlocks.blocks(s.outChannels());
+        this.x = x.data();
+        this.out = out.data();
+        this.residual = residual == null ? null : residual.data();
+        this.lo = act.lo;
+        this.hi = act.hi;
+        int pairs = (outBlocks + 1) / 2;
+        this.bias = new float[2 * pairs * B];
+        if (bias != null) {
+            System.arraycopy(bias.data(), 0, this.bias, 0, s.outChannels());
+        }
+        float[] wt = weight.data();
+        int cout = s.outChannels(), cin = s.inChannels();
+        int threads = Parallel.threads();
+        if (kind == Kind.POINTWISE) {
+            // w[(block * Cin + ci) * B + lane] = weight[block * B + lane][ci]
+            w = new float[2 * pairs * cin * B];
+            for (int co = 0; co < cout; co++) {
+                for (int ci = 0; ci < cin; ci++) {
+                    w[((co / B) * cin + ci) * B + co % B] = wt[co * cin + ci];
+                }
+            }
+            chunks = (outHW + CHUNK - 1) / CHUNK;
+            int groups = 1;
+            if (n * chunks < 4 * threads) {
+                groups = Math.min(pairs, (4 * threads + n * chunks - 1) / (n * chunks));
+            }
+            pairsPerGroup = (pairs + groups - 1) / groups;
+            pairGroups = (pairs + pairsPerGroup - 1) / pairsPerGroup;
+            tasks = n * chunks * pairGroups;
+            grain = 1;
+            rowChunks = rowsPerChunk = 1;
+            padded = null;
+            padH = padW = taps = 0;
+            tapOffsets = null;
+            fillPadded = null;
+            return;
+        }
+        chunks = pairGroups = pairsPerGroup = 1;
+        int units = kind == Kind.DEPTHWISE ? n * outBlocks : n * pairs;
+        int rc = Math.max(1, Math.min(outH, (4 * threads + units - 1) / units));
+        rowsPerChunk = (outH + rc - 1) / rc;
+        rowChunks = (outH + rowsPerChunk - 1) / rowsPerChunk;
+        tasks = units * rowChunks;
+        grain = Math.max(1, 512 / Math.max(1, rowsPerChunk * outW));
+        if (kind == Kind.DEPTHWISE) {
+            // w[(block * 9 + tap) * B + lane] = weight[block * B + lane][0][tap]
+            w = new float[(outBlocks * 9 + 1) * B]; // + a zero block for the taps outside the input
+            for (int c = 0; c < cout; c++) {
+                for (int t = 0; t < 9; t++) {
+                    w[((c / B) * 9 + t) * B + c % B] = wt[c * 9 + t];
+                }
+            }
+            padded = null;
+            padH = padW = taps = 0;
+            tapOffsets = null;
+            fillPadded = null;
+            return;
+        }
+        // DIRECT: w[(block * taps + t) * B + lane] = weight[block * B + lane][t], t = (ci * kh + ky) * kw + kx
+        int kh = s.kernelH(), kw = s.kernelW();
+        taps = cin * kh * kw;
+        w = new float[2 * pairs * taps * B];
+        for (int co = 0; co < cout; co++) {
+            for (int t = 0; t < taps; t++) {
+                w[((co / B) * taps + t) * B + co % B] = wt[co * taps + t];
+            }
+        }
+        padH = inH + 2 * s.padH();
+        padW = inW + 2 * s.padW();
+        padded = new float[n * cin * padH * padW];
+        tapOffsets = new int[taps];
+        for (int ci = 0, t = 0; ci < cin; ci++) {
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++, t++) {
+                    tapOffsets[t] = (ci * padH + ky) * padW + kx;
+                }
+            }
+        }
+        float[] src = this.x;
+        int ph = s.padH(), pw = s.padW();
+        fillPadded = new ChannelBlocks.Loop(n * cin, ChannelBlocks.grain(inHW)) {
+            @Override
+            public void run(int from, int to) {
+                for (int plane = from; plane < to; plane++) {
+                    for (int iy = 0; iy < inH; iy++) {
+                        System.arraycopy(src, plane * inHW + iy * inW, padded, (plane * padH + iy + ph) * padW + pw, inW);
+                    }
+                }
+            }
+        };
+    }
+
+    /**
+     * Checks the tensors and prepares the conv. {@code x} is NCHW (direct kernel, groups 1) or blocked (pointwise
+     * or 3×3 depthwise); {@code out} and {@code residual} (nullable) are blocked; {@code bias} may be null.
+     *
+     * @throws IllegalArgumentException naming the shapes when they do not fit the spec or no kernel fits it
+     */
+    public static BlockedConv prepare(ConvSpec spec, Tensor x, Tensor weight, Tensor bias, Tensor residual,
+                                      Tensor out, FusedConv.Activation act) {
+        String op = "BlockedConv";
+        if (spec == null || x == null || weight == null || out == null || act == null) {
+            throw new IllegalArgumentException(op + ": spec, x, weight, out and act must not be null");
+        }
+        Kind kind = kindOf(spec, x);
+        if (kind == null) {
+            throw new IllegalArgumentException(op + ": no blocked kernel for " + spec + " on input " + x.shapeString()
+                    + " (pointwise or 3x3 depthwise on a blocked input, or groups 1 on an NCHW input)");
+        }
+        int[] logical = kind == Kind.DIRECT ? x.shape()
+                : new int[] {x.dim(0), spec.inChannels(), x.dim(2), x.dim(3)};
+        if (kind != Kind.DIRECT) {
+            ChannelBlocks.require(op, "x", x, logical);
+        }
+        int[] outShape = spec.outputShape(logical);
+        ConvOp.checkWeight(op, spec, weight);
+        ConvOp.checkBias(op, spec, bias, "bias");
+        ChannelBlocks.require(op, "out", out, outShape);
+        if (residual != null) {
+            ChannelBlocks.require(op, "residual", residual, outShape);
+        }
+        if (out.data() == x.data() || (residual != null && residual.data() == out.data())) {
+            throw new IllegalArgumentException(op + ": out must not share its array with x or residual");
+        }
+        return new BlockedConv(kind, spec, x, weight, bias, residual, out, act);
+    }
+
+    /** Whether {@link #prepare} has a kernel for {@code spec} on an input that is blocked or not. */
+    public static boolean supports(ConvSpec spec, boolean blockedInput) {
+        if (!blockedInput) {
+            return spec.groups() == 1 && spec.dilationH() == 1 && spec.dilationW() == 1;
+        }
+        return isPointwise(spec) || DepthwiseConv3x3.supports(spec);
+    }
+
+    private static Kind kindOf(ConvSpec spec, Tensor x) {
+        if (x.rank() == 4) {
+            return supports(spec, false) ? Kind.DIRECT : null;
+        }
+        if (x.rank() != 5 || x.dim(4) != B) {
+            return null;
+        }
+        return isPointwise(spec) ? Kind.POINTWISE : DepthwiseConv3x3.supports(spec) ? Kind.DEPTHWISE : null;
+    }
+
+    private static boolean isPointwise(ConvSpec s) {
+        return s.groups() == 1 && s.kernelH() == 1 && s.kernelW() == 1 && s.strideH() == 1 && s.strideW() == 1
+                && s.padH() == 0 && s.padW() == 0;
+    }
+
+    /** Computes the output; allocates nothing. */
+    public void run() {
+        if (fillPadded != null) {
+            fillPadded.run();
+        }
+        Parallel.forRange(tasks, grain, this);
+    }
+
+    /** Runs tasks {@code [from, to)} on the calling thread; called by {@link Parallel}. */
+    @Override
+    public void run(int from, int to) {
+        for (int t = from; t < to; t++) {
+            switch (kind) {
+                case POINTWISE -> pointwiseTask(t);
+                case DEPTHWISE -> depthwiseTask(t);
+                case DIRECT -> directTask(t);
+            }
+        }
+    }
+
+    // ---- pointwise ----
+
+    private void pointwiseTask(int t) {
+        int group = t % pairGroups;
+        int rest = t / pairGroups;
+        int img = rest / chunks;
+        int p0 = (rest % chunks) * CHUNK;
+        int p1 = Math.min(outHW, p0 + CHUNK);
+        int pairs = (outBlocks + 1) / 2;
+        int cin = s.inChannels();
+        int inBase = img * inBlocks * inHW * B;
+        for (int pair = group * pairsPerGroup, last = Math.min(pairs, pair + pairsPerGroup); pair < last; pair++) {
+            int block = 2 * pair;
+            int wOff = block * cin * B;
+            int p = p0;
+            for (; p + TILE <= p1; p += TILE) {
+                pointwiseTile(inBase + p * B, cin, wOff, img, block, p);
+            }
+            for (; p < p1; p++) {
+                pointwisePixel(inBase + p * B, cin, wOff, img, block, p);
+            }
+        }
+    }
+
+    /** Output blocks {@code block, block + 1} of pixels {@code [p, p + 6)}: 12 accumulators over the input channels. */
+    private void pointwiseTile(int in0, int cin, int wOff, int img, int block, int p) {
+        float[] xs = x, ws = w;
+        int blockStride = inHW * B, next = cin * B;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0;
+        for (int ci = 0; ci < cin; ci++) {
+            int i = in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1));
+            FloatVector wa = FloatVector.fromArray(S, ws, wOff + ci * B);
+            FloatVector wb = FloatVector.fromArray(S, ws, wOff + next + ci * B);
+            FloatVector v = FloatVector.broadcast(S, xs[i]);
+            a0 = wa.fma(v, a0);
+            b0 = wb.fma(v, b0);
+            v = FloatVector.broadcast(S, xs[i + B]);
+            a1 = wa.fma(v, a1);
+            b1 = wb.fma(v, b1);
+            v = FloatVector.broadcast(S, xs[i + 2 * B]);
+            a2 = wa.fma(v, a2);
+            b2 = wb.fma(v, b2);
+            v = FloatVector.broadcast(S, xs[i + 3 * B]);
+            a3 = wa.fma(v, a3);
+            b3 = wb.fma(v, b3);
+            v = FloatVector.broadcast(S, xs[i + 4 * B]);
+            a4 = wa.fma(v, a4);
+            b4 = wb.fma(v, b4);
+            v = FloatVector.broadcast(S, xs[i + 5 * B]);
+            a5 = wa.fma(v, a5);
+            b5 = wb.fma(v, b5);
+        }
+        int o = outOffset(img, block, p);
+        float[] os = out;
+        a0.intoArray(os, o);
+        a1.intoArray(os, o + B);
+        a2.intoArray(os, o + 2 * B);
+        a3.intoArray(os, o + 3 * B);
+        a4.intoArray(os, o + 4 * B);
+        a5.intoArray(os, o + 5 * B);
+        epilogue(block, o, TILE);
+        if (block + 1 < outBlocks) {
+            o += outHW * B;
+            b0.intoArray(os, o);
+            b1.intoArray(os, o + B);
+            b2.intoArray(os, o + 2 * B);
+            b3.intoArray(os, o + 3 * B);
+            b4.intoArray(os, o + 4 * B);
+            b5.intoArray(os, o + 5 * B);
+            epilogue(block + 1, o, TILE);
+        }
+    }
+
+    /** One pixel of output blocks {@code block, block + 1}: the tail of a chunk. */
+    private void pointwisePixel(int in0, int cin, int wOff, int img, int block, int p) {
+        float[] xs = x, ws = w;
+        int blockStride = inHW * B, next = cin * B;
+        FloatVector a = FloatVector.zero(S), b = a;
+        for (int ci = 0; ci < cin; ci++) {
+            FloatVector v = FloatVector.broadcast(S, xs[in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1))]);
+            a = FloatVector.fromArray(S, ws, wOff + ci * B).fma(v, a);
+            b = FloatVector.fromArray(S, ws, wOff + next + ci * B).fma(v, b);
+        }
+        int o = outOffset(img, block, p);
+        a.intoArray(out, o);
+        epilogue(block, o, 1);
+        if (block + 1 < outBlocks) {
+            b.intoArray(out, o + outHW * B);
+            epilogue(block + 1, o + outHW * B, 1);
+        }
+    }
+
+    // ---- depthwise 3x3 ----
+
+    private void depthwiseTask(int t) {
+        int chunk = t % rowChunks;
+        int plane = t / rowChunks; // image * outBlocks + block
+        int block = plane % outBlocks;
+        int in0 = plane * inHW * B, out0 = plane * outHW * B;
+        int sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
+        // Output columns whose three taps are all inside the row: no checks there.
+        int oxLo = Math.min(outW, (pw + sw - 1) / sw);
+        int lastStart = inW - 3 + pw; // the last output column's first tap must start at or before this
+        int oxHi = lastStart < 0 ? oxLo : Math.max(oxLo, Math.min(outW, lastStart / sw + 1));
+        for (int oy = chunk * rowsPerChunk, end = Math.min(outH, oy + rowsPerChunk); oy < end; oy++) {
+            int iy0 = oy * sh - ph;
+            if (iy0 >= 0 && iy0 + 2 < inH) {
+                depthwiseEdges(in0, out0, block, oy, 0, oxLo);
+                depthwiseRow(in0 + (iy0 * inW + oxLo * sw - pw) * B, out0 + (oy * outW + oxLo) * B, block,
+                        oxHi - oxLo, sw * B);
+                depthwiseEdges(in0, out0, block, oy, oxHi, outW);
+            } else {
+                depthwiseEdges(in0, out0, block, oy, 0, outW);
+            }
+        }
+    }
+
+    /** {@code count} outputs of one row whose 9 taps are all inside the input, from input offset {@code i}. */
+    private void depthwiseRow(int i, int o, int block, int count, int step) {
+        if (count <= 0) {
+            return;
+        }
+        float[] xs = x, ws = w;
+        int wo = block * 9 * B;
+        FloatVector w0 = FloatVector.fromArray(S, ws, wo), w1 = FloatVector.fromArray(S, ws, wo + B);
+        FloatVector w2 = FloatVector.fromArray(S, ws, wo + 2 * B), w3 = FloatVector.fromArray(S, ws, wo + 3 * B);
+        FloatVector w4 = FloatVector.fromArray(S, ws, wo + 4 * B), w5 = FloatVector.fromArray(S, ws, wo + 5 * B);
+        FloatVector w6 = FloatVector.fromArray(S, ws, wo + 6 * B), w7 = FloatVector.fromArray(S, ws, wo + 7 * B);
+        FloatVector w8 = FloatVector.fromArray(S, ws, wo + 8 * B);
+        FloatVector bv = FloatVector.fromArray(S, bias, block * B);
+        // With a residual, the clamp waits for the epilogue, after the residual is added.
+        FloatVector low = FloatVector.broadcast(S, residual == null ? lo : Float.NEGATIVE_INFINITY);
+        FloatVector high = FloatVector.broadcast(S, residual == null ? hi : Float.POSITIVE_INFINITY);
+        int r1 = inW * B, r2 = 2 * inW * B;
+        int o0 = o;
+        for (int k = 0; k < count; k++, i += step, o += B) {
+            FloatVector acc = FloatVector.fromArray(S, xs, i).fma(w0, bv);
+            acc = FloatVector.fromArray(S, xs, i + B).fma(w1, acc);
+            acc = FloatVector.fromArray(S, xs, i + 2 * B).fma(w2, acc);
+            acc = FloatVector.fromArray(S, xs, i + r1).fma(w3, acc);
+            acc = FloatVector.fromArray(S, xs, i + r1 + B).fma(w4, acc);
+            acc = FloatVector.fromArray(S, xs, i + r1 + 2 * B).fma(w5, acc);
+            acc = FloatVector.fromArray(S, xs, i + r2).fma(w6, acc);
+            acc = FloatVector.fromArray(S, xs, i + r2 + B).fma(w7, acc);
+            acc = FloatVector.fromArray(S, xs, i + r2 + 2 * B).fma(w8, acc);
+            acc.max(low).min(high).intoArray(out, o);
+        }
+        if (residual != null) {
+            residualEpilogue(o0, count);
+        }
+    }
+
+    /**
+     * Outputs {@code [ox0, ox1)} of row {@code oy}, some of whose taps fall outside the input: such a tap reads the
+     * zero weight block past the filters (and a valid pixel), so every pixel is the same 9 FMAs without branches.
+     */
+    private void depthwiseEdges(int in0, int out0, int block, int oy, int ox0, int ox1) {
+        if (ox1 <= ox0) {
+            return;
+        }
+        int sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
+        int wo = block * 9 * B, zero = outBlocks * 9 * B;
+        float[] xs = x, ws = w, os = out;
+        FloatVector bv = FloatVector.fromArray(S, bias, block * B);
+        FloatVector low = FloatVector.broadcast(S, residual == null ? lo : Float.NEGATIVE_INFINITY);
+        FloatVector high = FloatVector.broadcast(S, residual == null ? hi : Float.POSITIVE_INFINITY);
+        int iy0 = oy * sh - ph;
+        boolean top = iy0 >= 0, middle = iy0 + 1 >= 0 && iy0 + 1 < inH, bottom = iy0 + 2 < inH;
+        // A row outside the input is read at a valid row (any: its weights are zero).
+        int valid = Math.min(Math.max(iy0 + 1, 0), inH - 1);
+        int i0 = in0 + (top ? iy0 : valid) * inW * B;
+        int i1 = in0 + (middle ? iy0 + 1 : valid) * inW * B;
+        int i2 = in0 + (bottom ? iy0 + 2 : valid) * inW * B;
+        for (int ox = ox0; ox < ox1; ox++) {
+            int ix0 = ox * sw - pw;
+            boolean left = ix0 >= 0, centre = ix0 + 1 >= 0 && ix0 + 1 < inW, right = ix0 + 2 < inW;
+            int col = Math.min(Math.max(ix0 + 1, 0), inW - 1);
+            int c0 = (left ? ix0 : col) * B, c1 = (centre ? ix0 + 1 : col) * B, c2 = (right ? ix0 + 2 : col) * B;
+            int w0 = top && left ? wo : zero, w1 = top && centre ? wo + B : zero, w2 = top && right ? wo + 2 * B : zero;
+            int w3 = middle && left ? wo + 3 * B : zero, w4 = middle && centre ? wo + 4 * B : zero;
+            int w5 = middle && right ? wo + 5 * B : zero, w6 = bottom && left ? wo + 6 * B : zero;
+            int w7 = bottom && centre ? wo + 7 * B : zero, w8 = bottom && right ? wo + 8 * B : zero;
+            FloatVector acc = FloatVector.fromArray(S, xs, i0 + c0).fma(FloatVector.fromArray(S, ws, w0), bv);
+            acc = FloatVector.fromArray(S, xs, i0 + c1).fma(FloatVector.fromArray(S, ws, w1), acc);
+            acc = FloatVector.fromArray(S, xs, i0 + c2).fma(FloatVector.fromArray(S, ws, w2), acc);
+            acc = FloatVector.fromArray(S, xs, i1 + c0).fma(FloatVector.fromArray(S, ws, w3), acc);
+            acc = FloatVector.fromArray(S, xs, i1 + c1).fma(FloatVector.fromArray(S, ws, w4), acc);
+            acc = FloatVector.fromArray(S, xs, i1 + c2).fma(FloatVector.fromArray(S, ws, w5), acc);
+            acc = FloatVector.fromArray(S, xs, i2 + c0).fma(FloatVector.fromArray(S, ws, w6), acc);
+            acc = FloatVector.fromArray(S, xs, i2 + c1).fma(FloatVector.fromArray(S, ws, w7), acc);
+            acc = FloatVector.fromArray(S, xs, i2 + c2).fma(FloatVector.fromArray(S, ws, w8), acc);
+            acc.max(low).min(high).intoArray(os, out0 + (oy * outW + ox) * B);
+        }
+        if (residual != null) {
+            residualEpilogue(out0 + (oy * outW + ox0) * B, ox1 - ox0);
+        }
+    }
+
+    // ---- direct (NCHW input) ----
+
+    private void directTask(int t) {
+        int chunk = t % rowChunks;
+        int unit = t / rowChunks;
+        int pairs = (outBlocks + 1) / 2;
+        int img = unit / pairs, block = 2 * (unit % pairs);
+        int sh = s.strideH(), sw = s.strideW();
+        int wOff = block * taps * B;
+        int plane0 = img * s.inChannels() * padH * padW;
+        for (int oy = chunk * rowsPerChunk, end = Math.min(outH, oy + rowsPerChunk); oy < end; oy++) {
+            int row = plane0 + oy * sh * padW;
+            int ox = 0;
+            for (; ox + TILE <= outW; ox += TILE) {
+                directTile(row + ox * sw, sw, wOff, img, block, oy * outW + ox);
+            }
+            for (; ox < outW; ox++) {
+                directPixel(row + ox * sw, wOff, img, block, oy * outW + ox);
+            }
+        }
+    }
+
+    /** Output blocks {@code block, block + 1} of 6 pixels of a row, {@code step} input columns apart. */
+    private void directTile(int in0, int step, int wOff, int img, int block, int p) {
+        float[] xs = padded, ws = w;
+        int[] offs = tapOffsets;
+        int next = taps * B;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0;
+        for (int t = 0; t < taps; t++) {
+            int i = in0 + offs[t];
+            FloatVector wa = FloatVector.fromArray(S, ws, wOff + t * B);
+            FloatVector wb = FloatVector.fromArray(S, ws, wOff + next + t * B);
+            FloatVector v = FloatVector.broadcast(S, xs[i]);
+            a0 = wa.fma(v, a0);
+            b0 = wb.fma(v, b0);
+            v = FloatVector.broadcast(S, xs[i + step]);
+            a1 = wa.fma(v, a1);
+            b1 = wb.fma(v, b1);
+            v = FloatVector.broadcast(S, xs[i + 2 * step]);
+            a2 = wa.fma(v, a2);
+            b2 = wb.fma(v, b2);
+            v = FloatVector.broadcast(S, xs[i + 3 * step]);
+            a3 = wa.fma(v, a3);
+            b3 = wb.fma(v, b3);
+            v = FloatVector.broadcast(S, xs[i + 4 * step]);
+            a4 = wa.fma(v, a4);
+            b4 = wb.fma(v, b4);
+            v = FloatVector.broadcast(S, xs[i + 5 * step]);
+            a5 = wa.fma(v, a5);
+            b5 = wb.fma(v, b5);
+        }
+        int o = outOffset(img, block, p);
+        float[] os = out;
+        a0.intoArray(os, o);
+        a1.intoArray(os, o + B);
+        a2.intoArray(os, o + 2 * B);
+        a3.intoArray(os, o + 3 * B);
+        a4.intoArray(os, o + 4 * B);
+        a5.intoArray(os, o + 5 * B);
+        epilogue(block, o, TILE);
+        if (block + 1 < outBlocks) {
+            o += outHW * B;
+            b0.intoArray(os, o);
+            b1.intoArray(os, o + B);
+            b2.intoArray(os, o + 2 * B);
+            b3.intoArray(os, o + 3 * B);
+            b4.intoArray(os, o + 4 * B);
+            b5.intoArray(os, o + 5 * B);
+            epilogue(block + 1, o, TILE);
+        }
+    }
+
+    private void directPixel(int in0, int wOff, int img, int block, int p) {
+        float[] xs = padded, ws = w;
+        int[] offs = tapOffsets;
+        int next = taps * B;
+        FloatVector a = FloatVector.zero(S), b = a;
+        for (int t = 0; t < taps; t++) {
+            FloatVector v = FloatVector.broadcast(S, xs[in0 + offs[t]]);
+            a = FloatVector.fromArray(S, ws, wOff + t * B).fma(v, a);
+            b = FloatVector.fromArray(S, ws, wOff + next + t * B).fma(v, b);
+        }
+        int o = outOffset(img, block, p);
+        a.intoArray(out, o);
+        epilogue(block, o, 1);
+        if (block + 1 < outBlocks) {
+            b.intoArray(out, o + outHW * B);
+            epilogue(block + 1, o + outHW * B, 1);
+        }
+    }
+
+    // ---- shared ----
+
+    private int outOffset(int img, int block, int p) {
+        return ((img * outBlocks + block) * outHW + p) * B;
+    }
+
+    /** {@code out = clamp(out + residual)} over {@code pixels} vectors from {@code o}; nothing without a residual. */
+    private void residualEpilogue(int o, int pixels) {
+        if (residual == null) {
+            return;
+        }
+        float[] os = out, res = residual;
+        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
+        for (int i = o, end = o + pixels * B; i < end; i += B) {
+            FloatVector.fromArray(S, os, i).add(FloatVector.fromArray(S, res, i)).max(low).min(high).intoArray(os, i);
+        }
+    }
+
+    /**
+     * {@code out = clamp(out + bias [+ residual])} over {@code pixels} vectors of one block from {@code o}, right
+     * after a kernel stored its sums there. A pass of its own, because a vector handed to a method that C2 does not
+     * inline is boxed, and JDK 17 does not inline into the large tile kernels reliably.
+     */
+    private void epilogue(int block, int o, int pixels) {
+        float[] os = out, res = residual;
+        FloatVector bv = FloatVector.fromArray(S, bias, block * B);
+        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
+        int end = o + pixels * B;
+        if (res == null) {
+            for (int i = o; i < end; i += B) {
+                FloatVector.fromArray(S, os, i).add(bv).max(low).min(high).intoArray(os, i);
+            }
+        } else {
+            for (int i = o; i < end; i += B) {
+                FloatVector.fromArray(S, os, i).add(bv).add(FloatVector.fromArray(S, res, i)).max(low).min(high)
+                        .intoArray(os, i);
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package dev.depthwise.engine.op;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.Tensor;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The channel-blocked layout and its kernels compute what the NCHW ops compute. */
+class BlockedConvTest {
+    private static final float TOLERANCE = 1e-5f;
+    private static final int B = ChannelBlocks.SIZE;
+
+    @Test
+    void layoutRoundTripsAndZeroesThePaddingChannels() {
+        Tensor x = Tensors.gaussian(1, 2, B + 3, 5, 7);
+        Tensor blocked = Tensor.full(Float.NaN, ChannelBlocks.shape(x.shape()));
+        ChannelBlocks.toBlocked(x, blocked).run();
+        assertEquals(x.get(1, B + 2, 4, 6), blocked.get(1, 1, 4, 6, 2));
+        assertEquals(0f, blocked.get(1, 1, 4, 6, 3), "a padding channel");
+        Tensor back = Tensor.full(Float.NaN, x.shape());
+        ChannelBlocks.toNchw(blocked, back).run();
+        assertArrayEquals(x.data(), back.data());
+
+        Tensor avg = Tensor.zeros(2, B + 3);
+        Tensor avgRef = Tensor.zeros(2, B + 3);
+        ChannelBlocks.globalAvgPool(blocked, avg, B + 3).run();
+        PoolOp.globalAvgPool(x, avgRef);
+        assertArrayEquals(avgRef.data(), avg.data());
+    }
+
+    @Test
+    void pointwiseMatchesTheNchwConv() {
+        // channels not multiples of the block, odd block counts, pixel counts not multiples of the 6-pixel tile,
+        // more pixels than one task's chunk
+        check(ConvSpec.of(B + 4, 3 * B + 5, 1, 1, 0, 1), 2, 5, 7, FusedConv.Activation.RELU6, true);
+        check(ConvSpec.of(3, 2 * B, 1, 1, 0, 1), 1, 13, 11, FusedConv.Activation.NONE, false);
+        check(ConvSpec.of(2 * B, 9 * B, 1, 1, 0, 1), 1, 7, 7, FusedConv.Activation.RELU6, false);
+        check(ConvSpec.of(40, 5, 1, 1, 0, 1), 3, 1, 1, FusedConv.Activation.RELU, true);
+    }
+
+    @Test
+    void depthwiseMatchesTheNchwConvAtEveryStrideAndBorder() {
+        for (int stride = 1; stride <= 2; stride++) {
+            for (int pad = 0; pad <= 1; pad++) {
+                int c = B + 5;
+                ConvSpec s = ConvSpec.of(c, c, 3, stride, pad, c);
+                check(s, 2, 9, 8, FusedConv.Activation.RELU6, stride == 1);
+                check(s, 1, 7, 7, FusedConv.Activation.NONE, false);
+                check(s, 1, 3, 4, FusedConv.Activation.RELU, false);
+                if (pad == 1) {
+                    check(s, 1, 1, 1, FusedConv.Activation.NONE, false); // every tap but the centre is outside
+                    check(s, 1, 2, 2, FusedConv.Activation.RELU6, false);
+                }
+            }
+        }
+    }
+
+    @Test
+    void directConvReadsNchwAndWritesBlocks() {
+        check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 17, 15, FusedConv.Activation.RELU6, false);
+        check(ConvSpec.of(3, 5, 3, 2, 1, 1), 2, 8, 9, FusedConv.Activation.NONE, true);
+        check(ConvSpec.of(2, B + 1, 5, 1, 2, 1), 1, 6, 13, FusedConv.Activation.RELU, false);
+    }
+
+    @Test
+    void sameResultsAtEveryThreadCount() {
+        int before = Parallel.threads();
+        try {
+            for (int threads = 1; threads <= 3; threads++) {
+                Parallel.setThreads(threads);
+                check(ConvSpec.of(2 * B, 3 * B, 1, 1, 0, 1), 1, 14, 14, FusedConv.Activation.RELU6, true);
+                check(ConvSpec.of(3 * B, 3 * B, 3, 2, 1, 3 * B), 1, 14, 14, FusedConv.Activation.RELU6, false);
+                check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 20, 20, FusedConv.Activation.RELU6, false);
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @Test
+    void unsupportedConvsAndBadShapesAreNamed() {
+        int c = B + 1;
+        Tensor blocked = Tensor.zeros(ChannelBlocks.shape(new int[] {1, c, 8, 8}));
+        ConvSpec dense3x3 = ConvSpec.of(c, c, 3, 1, 1, 1);
+        var e = assertThrows(IllegalArgumentException.class, () -> BlockedConv.prepare(dense3x3, blocked,
+                Tensor.zeros(dense3x3.weightShape()), null, null, blocked, FusedConv.Activation.NONE));
+        assertTrue(e.getMessage().contains("no blocked kernel"), e.getMessage());
+
+        ConvSpec pointwise = ConvSpec.of(c, 4, 1, 1, 0, 1);
+        Tensor wrongOut = Tensor.zeros(1, 1, 8, 7, B);
+        e = assertThrows(IllegalArgumentException.class, () -> BlockedConv.prepare(pointwise, blocked,
+                Tensor.zeros(pointwise.weightShape()), null, null, wrongOut, FusedConv.Activation.NONE));
+        assertTrue(e.getMessage().contains("[1, 1, 8, 7, " + B + "]") && e.getMessage().contains("[1, 4, 8, 8]"),
+                e.getMessage());
+    }
+
+    /** Blocked conv (with the NCHW input blocked first, unless it is the direct kernel) against ConvOp + epilogue. */
+    private static void check(ConvSpec s, int n, int h, int w, FusedConv.Activation act, boolean withResidual) {
+        long seed = s.hashCode() * 31L + n * 7L + h;
+        Tensor x = Tensors.gaussian(seed, n, s.inChannels(), h, w);
+        Tensor weight = Tensors.gaussian(seed + 1, s.weightShape());
+        Tensor bias = Tensors.gaussian(seed + 2, s.outChannels());
+        int[] outShape = s.outputShape(x.shape());
+        Tensor residual = withResidual ? Tensors.gaussian(seed + 3, outShape) : null;
+        Tensor expected = Tensor.zeros(outShape);
+        ConvOp.forward(s, x, weight, bias, expected);
+        if (residual != null) {
+            ElementwiseOp.add(expected, residual, expected);
+        }
+        for (int i = 0; i < expected.size(); i++) {
+            expected.data()[i] = Math.min(Math.max(expected.data()[i], act.lo), act.hi);
+        }
+
+        boolean direct = !BlockedConv.supports(s, true); // dense convs other than 1x1 take NCHW input
+        Tensor input = x;
+        if (!direct) {
+            input = Tensor.zeros(ChannelBlocks.shape(x.shape()));
+            ChannelBlocks.toBlocked(x, input).run();
+        }
+        Tensor blockedResidual = null;
+        if (residual != null) {
+            blockedResidual = Tensor.zeros(ChannelBlocks.shape(outShape));
+            ChannelBlocks.toBlocked(residual, blockedResidual).run();
+        }
+        Tensor out = Tensor.full(Float.NaN, ChannelBlocks.shape(outShape));
+        BlockedConv conv = BlockedConv.prepare(s, input, weight, bias, blockedResidual, out, act);
+        Tensor actual = Tensor.zeros(outShape);
+        for (int round = 0; round < 2; round++) {
+            conv.run();
+            ChannelBlocks.toNchw(out, actual).run();
+            for (int i = 0; i < actual.size(); i++) {
+                assertEquals(expected.data()[i], actual.data()[i],
+                        TOLERANCE * Math.max(1, Math.abs(expected.data()[i])), s + " " + h + "x" + w + " element " + i);
+            }
+        }
+        // The padding channels of the last block stay zero, so a following conv's sums are not disturbed.
+        int cout = s.outChannels();
+        if (cout % B != 0) {
+            int hw = outShape[2] * outShape[3];
+            for (int img = 0; img < n; img++) {
+                int base = ((img * ChannelBlocks.blocks(cout) + cout / B) * hw) * B;
+                for (int p = 0; p < hw; p++) {
+                    for (int j = cout % B; j < B; j++) {
+                        assertEquals(0f, out.data()[base + p * B + j], s + " padding channel " + j);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void assertArrayEquals(float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], TOLERANCE * Math.max(1, Math.abs(expected[i])), "element " + i);
+        }
+    }
+}
