@@ -1,6 +1,8 @@
 package dev.depthwise.nn.inference;
 
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.BlockedConv;
+import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.PoolOp;
 import dev.depthwise.models.InvertedResidual;
@@ -35,6 +37,12 @@ import java.util.Map;
  * the activation applied while the output is hot). Composite models are lowered from their forward passes:
  * MobileNetV2's residuals, SegNet's pool indices reaching the mirrored unpool, the segmenter's skips and
  * concatenations. Anything else is refused with the layer's path and type.
+ *
+ * <p>MobileNetV2's features (in the classifier and the segmenter) run in the {@link ChannelBlocks channel-blocked
+ * layout}: the stem conv reads the NCHW image and writes blocks, the pointwise and depthwise convs stay blocked,
+ * and a value leaves the layout (one reorder) only where a layer without a blocked kernel reads it. Measured on
+ * MobileNetV2 at 224: its depthwise convs ran 3-14x faster blocked than on NCHW planes, its late pointwise convs
+ * about 2x (see {@code docs/benchmarks}).
  */
 final class InferenceCompiler {
     private final Graph graph;
@@ -51,6 +59,13 @@ final class InferenceCompiler {
                             Graph.Value input) {
     }
 
+    /** The NCHW shape of each blocked value; a value not here is NCHW. */
+    private final Map<Graph.Value, int[]> blocked = new IdentityHashMap<>();
+    /** Each blocked value's NCHW copy, once made. */
+    private final Map<Graph.Value, Graph.Value> unblocked = new IdentityHashMap<>();
+    /** While true, a conv with a blocked kernel writes the blocked layout (MobileNetV2's features). */
+    private boolean preferBlocked;
+
     private InferenceCompiler(int[] inputShape) {
         this.graph = new Graph(inputShape);
     }
@@ -58,12 +73,27 @@ final class InferenceCompiler {
     /** The graph of {@code model} for one input shape, and its output value. */
     static Graph compile(Module model, int[] inputShape) {
         InferenceCompiler c = new InferenceCompiler(inputShape);
-        Graph.Value out = c.lower(model, "", c.graph.input);
+        Graph.Value out = c.nchw(c.lower(model, "", c.graph.input), "");
         if (out.storage == c.graph.input) {
             out = c.graph.add("", "copy", out.shape, (in, o) -> Steps.copy(in[0], o), out);
         }
         c.graph.output = out;
         return c.graph;
+    }
+
+    /** {@code v} itself if NCHW, else its NCHW copy (one reorder step, shared by every reader). */
+    private Graph.Value nchw(Graph.Value v, String path) {
+        int[] shape = blocked.get(v);
+        if (shape == null) {
+            return v;
+        }
+        return unblocked.computeIfAbsent(v, b -> graph.add(path, "reorder to NCHW", shape,
+                (in, o) -> Steps.toNchw(in[0], o), b));
+    }
+
+    /** The NCHW shape of {@code v}, whatever its layout. */
+    private int[] shapeOf(Graph.Value v) {
+        return blocked.getOrDefault(v, v.shape);
     }
 
     private static String child(String path, String name) {
@@ -87,13 +117,15 @@ final class InferenceCompiler {
                 return y;
             }
             ConvNode last = convs.get(y);
-            if (last != null && last.act() == Activation.NONE && graph.nodes.get(graph.nodes.size() - 1).output() == y) {
+            if (last != null && last.act() == Activation.NONE && graph.nodes.get(graph.nodes.size() - 1).output() == y
+                    && blocked.containsKey(y) == blocked.containsKey(x)) {
                 // The projection conv adds the block input in its epilogue: no separate pass over memory.
                 graph.nodes.remove(graph.nodes.size() - 1);
                 return convNode(last.path(), last.spec(), last.folded(), last.act(), last.what() + " + residual",
                         last.input(), x);
             }
-            return graph.add(path, "add residual", y.shape, (in, o) -> Steps.add(in[0], in[1], o), x, y);
+            Graph.Value a = nchw(x, path), b = nchw(y, path);
+            return graph.add(path, "add residual", b.shape, (in, o) -> Steps.add(in[0], in[1], o), a, b);
         }
         if (m instanceof MobileNetV2 net) {
             return lowerMobileNetV2(net, path, x);
@@ -137,6 +169,7 @@ final class InferenceCompiler {
                 }
                 x = conv(it.path(), conv, bn, act, x);
             } else if (m instanceof BatchNorm2d bn) {
+                x = nchw(x, it.path());
                 Activation act = i + 1 < items.size() ? activationOf(items.get(i + 1).module()) : Activation.NONE;
                 if (act != Activation.NONE) {
                     i++;
@@ -144,10 +177,11 @@ final class InferenceCompiler {
                 x = batchNorm(it.path(), bn, act, x);
             } else if (activationOf(m) != Activation.NONE) {
                 Activation act = activationOf(m);
+                x = nchw(x, it.path());
                 x = graph.add(it.path(), act.name().toLowerCase(java.util.Locale.ROOT), x.shape,
                         (in, o) -> Steps.activation(in[0], o, act), x);
             } else if (isLeafLayer(m)) {
-                x = lowerLeaf(it.path(), m, x);
+                x = lowerLeaf(it.path(), m, m instanceof Identity || m instanceof Dropout ? x : nchw(x, it.path()));
             } else if (isComposite(m)) {
                 x = lower(m, it.path(), x);
             } else {
@@ -178,29 +212,48 @@ final class InferenceCompiler {
 
     private Graph.Value conv(String path, Conv2d conv, BatchNorm2d bn, Activation act, Graph.Value x) {
         ConvSpec spec = conv.spec();
-        int[] outShape;
         try {
-            outShape = spec.outputShape(x.shape);
+            spec.outputShape(shapeOf(x));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot compile " + label(path, conv) + " for input "
-                    + Tensor.shapeString(x.shape) + ": " + e.getMessage(), e);
+                    + Tensor.shapeString(shapeOf(x)) + ": " + e.getMessage(), e);
         }
         checkBatchNorm(path, bn, spec.outChannels());
         FoldedConv folded = FoldedConv.of(conv, bn);
         String what = "conv " + spec.kernelH() + "x" + spec.kernelW() + (spec.isDepthwise() ? " depthwise" : "")
                 + (bn == null ? "" : " + folded bn") + act.suffix();
+        boolean blockedIn = blocked.containsKey(x);
+        if (!(blockedIn ? BlockedConv.supports(spec, true) : preferBlocked && BlockedConv.supports(spec, false))) {
+            x = nchw(x, path);
+        }
         return convNode(path, spec, folded, act, what, x, null);
     }
 
-    /** A conv step; with {@code residual}, its epilogue adds that value. */
+    /**
+     * A conv step; with {@code residual}, its epilogue adds that value. Its output is blocked when its input is, or
+     * when blocked output is preferred and the direct kernel takes this NCHW input (the stem).
+     */
     private Graph.Value convNode(String path, ConvSpec spec, FoldedConv folded, Activation act, String what,
                                  Graph.Value x, Graph.Value residual) {
-        int[] outShape = spec.outputShape(x.shape);
-        Graph.Value y = residual == null
-                ? graph.add(path, what, outShape,
-                        (in, o) -> Steps.conv(spec, in[0], folded.weight(), folded.bias(), null, o, act), x)
-                : graph.add(path, what, outShape,
-                        (in, o) -> Steps.conv(spec, in[0], folded.weight(), folded.bias(), in[1], o, act), x, residual);
+        int[] outShape = spec.outputShape(shapeOf(x));
+        Graph.Value y;
+        if (blocked.containsKey(x) || preferBlocked && BlockedConv.supports(spec, false)) {
+            int[] blocks = ChannelBlocks.shape(outShape);
+            y = residual == null
+                    ? graph.add(path, what, blocks,
+                            (in, o) -> Steps.blockedConv(spec, in[0], folded.weight(), folded.bias(), null, o, act), x)
+                    : graph.add(path, what, blocks,
+                            (in, o) -> Steps.blockedConv(spec, in[0], folded.weight(), folded.bias(), in[1], o, act),
+                            x, residual);
+            blocked.put(y, outShape);
+        } else {
+            y = residual == null
+                    ? graph.add(path, what, outShape,
+                            (in, o) -> Steps.conv(spec, in[0], folded.weight(), folded.bias(), null, o, act), x)
+                    : graph.add(path, what, outShape,
+                            (in, o) -> Steps.conv(spec, in[0], folded.weight(), folded.bias(), in[1], o, act), x,
+                            residual);
+        }
         convs.put(y, new ConvNode(path, spec, folded, act, what, x));
         return y;
     }
@@ -299,12 +352,36 @@ final class InferenceCompiler {
 
     /** features → global average pool → flatten → classifier, as {@code MobileNetV2.computeForward}. */
     private Graph.Value lowerMobileNetV2(MobileNetV2 net, String path, Graph.Value x) {
-        Graph.Value f = lower(net.features(), child(path, "features"), x);
-        requireRank(path, net, f, 4);
-        Graph.Value pooled = graph.add(child(path, "avgpool"), "global average pool",
-                new int[] {f.shape[0], f.shape[1], 1, 1}, (in, o) -> Steps.globalAvgPool(in[0], o), f);
-        Graph.Value flat = graph.view(pooled, new int[] {f.shape[0], f.shape[1]}, child(path, "flatten"));
+        Graph.Value f = blockedFeatures(net.features(), child(path, "features"), x);
+        int[] shape = shapeOf(f);
+        if (shape.length != 4) {
+            throw new IllegalArgumentException("cannot compile " + label(path, net) + ": features gave "
+                    + Tensor.shapeString(shape) + ", expected a rank-4 output");
+        }
+        int[] pooledShape = {shape[0], shape[1], 1, 1};
+        String avgpool = child(path, "avgpool");
+        Graph.Value pooled = blocked.containsKey(f)
+                ? graph.add(avgpool, "global average pool", pooledShape,
+                        (in, o) -> Steps.blockedGlobalAvgPool(in[0], o, shape[1]), f)
+                : graph.add(avgpool, "global average pool", pooledShape, (in, o) -> Steps.globalAvgPool(in[0], o), f);
+        Graph.Value flat = graph.view(pooled, new int[] {shape[0], shape[1]}, child(path, "flatten"));
         return lower(net.classifier(), child(path, "classifier"), flat);
+    }
+
+    /**
+     * Set to {@code false} (read at each compile) to keep every activation NCHW: for comparing the two layouts, as
+     * PyTorch's {@code torch.backends.mkldnn.enabled} does for its kernels.
+     */
+    static final String BLOCKED_PROPERTY = "depthwise.inference.blocked";
+
+    /** MobileNetV2's feature layers, preferring the blocked layout unless {@link #BLOCKED_PROPERTY} says no. */
+    private Graph.Value blockedFeatures(Module features, String path, Graph.Value x) {
+        preferBlocked = !"false".equalsIgnoreCase(System.getProperty(BLOCKED_PROPERTY, "true").trim());
+        try {
+            return lower(features, path, x);
+        } finally {
+            preferBlocked = false;
+        }
     }
 
     /** Input BN, encoder stages (seq then pool), decoder stages (unpool then seq), as {@code SegNet.computeForward}. */
@@ -337,7 +414,7 @@ final class InferenceCompiler {
         Graph.Value[] skips = new Graph.Value[taps.length];
         Graph.Value y = x;
         for (int i = 0, tap = 0; i < features.size(); i++) {
-            y = lower(features.get(i), child(path, "features." + i), y);
+            y = blockedFeatures(features.get(i), child(path, "features." + i), y);
             if (tap < taps.length && i == taps[tap]) {
                 skips[tap++] = y;
             }
@@ -347,7 +424,7 @@ final class InferenceCompiler {
             String p = child(path, ups[i]);
             Map<String, Module> block = net.children().get(ups[i]).children();
             Graph.Value u = lower(block.get("upsample"), child(p, "upsample"), y);
-            Graph.Value skip = skips[taps.length - 1 - i];
+            Graph.Value skip = nchw(skips[taps.length - 1 - i], p);
             if (u.shape[2] != skip.shape[2] || u.shape[3] != skip.shape[3]) {
                 throw new IllegalArgumentException("cannot compile " + p + ": upsampled " + Tensor.shapeString(u.shape)
                         + " does not match skip " + Tensor.shapeString(skip.shape));

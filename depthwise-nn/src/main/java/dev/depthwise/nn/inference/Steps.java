@@ -1,6 +1,8 @@
 package dev.depthwise.nn.inference;
 
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.BlockedConv;
+import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.FusedConv;
 import dev.depthwise.engine.op.PreparedOps;
@@ -20,6 +22,20 @@ final class Steps {
     static Step conv(ConvSpec spec, Tensor x, Tensor weight, Tensor bias, Tensor residual, Tensor out,
                      Activation act) {
         return FusedConv.prepare(spec, x, weight, bias, residual, out, act.fused())::run;
+    }
+
+    /** The same conv in the channel-blocked layout: {@code out} (and {@code residual}) blocked, {@code x} either. */
+    static Step blockedConv(ConvSpec spec, Tensor x, Tensor weight, Tensor bias, Tensor residual, Tensor out,
+                            Activation act) {
+        return BlockedConv.prepare(spec, x, weight, bias, residual, out, act.fused())::run;
+    }
+
+    static Step toNchw(Tensor blocked, Tensor out) {
+        return ChannelBlocks.toNchw(blocked, out)::run;
+    }
+
+    static Step blockedGlobalAvgPool(Tensor blocked, Tensor out, int channels) {
+        return ChannelBlocks.globalAvgPool(blocked, out, channels)::run;
     }
 
     /** A BatchNorm that follows no conv (SegNet's input normalisation): a per-channel scale and shift. */

@@ -1,6 +1,7 @@
 package dev.depthwise.nn.inference;
 
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.models.MobileNetV2;
 import dev.depthwise.models.MobileNetV2Segmenter;
 import dev.depthwise.models.SegNet;
@@ -25,6 +26,39 @@ class InferenceModelTest {
     @Test
     void mobileNetV2MatchesModuleForward() {
         assertCompiledMatches(new MobileNetV2(10, 0.35, 0.2f, 1), 2, 3, 64, 64);
+    }
+
+    @Test
+    void fullWidthMobileNetV2RunsBlockedAndMatchesAtAnOddSize() {
+        // Torchvision's channel counts (24, 144 and 160 are not multiples of every block size), planes of odd sizes
+        // at every stride-2 layer, and a batch of two.
+        Module model = new MobileNetV2(7, 1.0, 0.2f, 13);
+        InferenceModel compiled = InferenceModel.compile(model, 2, 3, 45, 51);
+        assertTrue(compiled.toString().contains(", " + ChannelBlocks.SIZE + "]"),
+                "features in the blocked layout:\n" + compiled);
+        assertCompiledMatches(model, 2, 3, 45, 51);
+    }
+
+    @Test
+    void theBlockedLayoutCanBeTurnedOffAndGivesTheSameResult() {
+        Module model = new MobileNetV2(10, 0.35, 0.2f, 14);
+        randomiseBatchNorms(model, 15);
+        model.eval();
+        Tensor x = randomInput(16, 1, 3, 40, 40);
+        Tensor blocked = InferenceModel.compile(model, 1, 3, 40, 40).run(x).copy();
+        InferenceModel plain;
+        System.setProperty(InferenceCompiler.BLOCKED_PROPERTY, "false");
+        try {
+            plain = InferenceModel.compile(model, 1, 3, 40, 40);
+        } finally {
+            System.clearProperty(InferenceCompiler.BLOCKED_PROPERTY);
+        }
+        assertTrue(plain.toString().contains("[1, 10]") && !plain.toString().matches("(?s).*\\[1, \\d+, \\d+, \\d+, \\d+\\].*"),
+                "every activation NCHW:\n" + plain);
+        Tensor nchw = plain.run(x);
+        for (int i = 0; i < nchw.size(); i++) {
+            assertEquals(nchw.data()[i], blocked.data()[i], TOLERANCE * Math.max(1, Math.abs(nchw.data()[i])));
+        }
     }
 
     @Test
