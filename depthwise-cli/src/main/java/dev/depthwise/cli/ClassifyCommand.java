@@ -9,6 +9,7 @@ import dev.depthwise.models.Classification;
 import dev.depthwise.models.ImageNetClasses;
 import dev.depthwise.models.MobileNetV2;
 import dev.depthwise.nn.StateDictException;
+import dev.depthwise.train.Segmenter;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,7 +21,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code depthwise classify IMAGE... --weights FILE}: top ImageNet classes with torchvision's MobileNetV2 weights. */
+/**
+ * {@code depthwise classify IMAGE-or-DIR... --weights FILE}: top ImageNet classes with torchvision's MobileNetV2
+ * weights. Takes files and directories as {@code segment} does: an unreadable image is skipped and reported, the
+ * others go on, and the exit status says something was skipped.
+ */
 @Command(name = "classify", mixinStandardHelpOptions = true,
         description = {"Classify images with MobileNetV2 and torchvision's ImageNet weights (download "
                 + "mobilenet_v2-b0353104.pth or mobilenet_v2-7ebf99e0.pth yourself); prints the top classes "
@@ -28,8 +33,9 @@ import picocli.CommandLine.Spec;
                 "Preprocessing as torchvision: shorter side to 256 (Pillow-exact bilinear), centre crop 224, "
                         + "ImageNet mean/std."})
 final class ClassifyCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Images (JPEG, PNG, ...; read by content).")
-    List<Path> images;
+    @Parameters(arity = "1..*", paramLabel = "IMAGE-or-DIR", description = "Images (JPEG, PNG, ...; read by content), "
+            + "or directories of images (.jpg, .jpeg, .png, .gif, .bmp, in name order).")
+    List<Path> inputs;
 
     @Option(names = "--weights", required = true, paramLabel = "FILE",
             description = "MobileNetV2 state dict: a torch.save .pth/.pt or a .safetensors file.")
@@ -49,6 +55,11 @@ final class ClassifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        // Before the weights are read: a mistyped path fails at once.
+        List<Path> images = Segmenter.expand(inputs);
+        if (images.isEmpty()) {
+            throw new IllegalArgumentException("no image files (.jpg, .jpeg, .png, .gif, .bmp) in " + inputs);
+        }
         MobileNetV2 model = load();
         int classes = model.classes();
         List<String> labels = classes == ImageNetClasses.COUNT ? ImageNetClasses.names() : null;

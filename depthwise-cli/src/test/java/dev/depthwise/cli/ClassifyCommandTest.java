@@ -59,6 +59,42 @@ class ClassifyCommandTest {
     }
 
     @Test
+    void classifiesTheImagesOfADirectoryAndSkipsUnreadableOnes() throws Exception {
+        // As segment: a directory's image files in name order, other files ignored, a broken image skipped and
+        // reported while the rest go on, and the exit status says one was skipped.
+        Path dir = Files.createDirectories(tmp.resolve("photos"));
+        Path photo = resource("classify/photo.png");
+        Files.copy(photo, dir.resolve("b.png"));
+        Files.copy(photo, dir.resolve("a.PNG"));
+        Files.write(dir.resolve("c.jpg"), new byte[] {(byte) 0xff, (byte) 0xd8, 1, 2, 3});
+        Files.writeString(dir.resolve("notes.txt"), "not an image");
+        CliRun run = CliRun.of("classify", dir.toString(), photo.toString(), "--weights", weights().toString(),
+                "--width", "0.35", "--top", "1");
+        assertEquals(1, run.exit(), run.err());
+        List<String> lines = List.of(run.out().strip().split("\\R"));
+        assertEquals(List.of(dir.resolve("a.PNG").toString(), dir.resolve("b.png").toString(), photo.toString()),
+                IntStream.range(0, lines.size()).filter(i -> i % 2 == 0).mapToObj(lines::get).toList(), run.out());
+        assertEquals(lines.get(1), lines.get(3), "the same photo, the same top class");
+        assertTrue(run.err().contains("c.jpg") && run.err().contains("1 of 4 images"), run.err());
+        assertTrue(!run.out().contains("notes.txt") && !run.err().contains("notes.txt"), run.err());
+    }
+
+    @Test
+    void aDirectoryWithoutImagesOrAMissingPathIsOneClearError() throws Exception {
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        CliRun run = CliRun.of("classify", empty.toString(), "--weights", weights().toString(), "--width", "0.35");
+        assertEquals(1, run.exit());
+        assertTrue(run.err().startsWith("depthwise: no image files") && run.err().contains(empty.toString()),
+                run.err());
+
+        Path missing = tmp.resolve("nowhere");
+        run = CliRun.of("classify", missing.toString(), "--weights", weights().toString(), "--width", "0.35");
+        assertEquals(1, run.exit());
+        assertTrue(run.err().startsWith("depthwise: " + missing + ": no such file"), run.err());
+        assertEquals(1, run.err().strip().split("\\R").length, "one line, no stack trace: " + run.err());
+    }
+
+    @Test
     void wrongWidthIsOneClearError() throws Exception {
         CliRun run = CliRun.of("classify", resource("classify/photo.png").toString(),
                 "--weights", weights().toString());

@@ -113,7 +113,13 @@ public final class Segmenter {
         return new Summary(written, skipped);
     }
 
-    private static List<Path> expand(List<Path> inputs) throws IOException {
+    /**
+     * The image files to process for command-line arguments: files as given (decoded whatever their name),
+     * directories as their image files ({@code .jpg .jpeg .png .gif .bmp}, not hidden) in name order.
+     *
+     * @throws IOException naming a path that does not exist
+     */
+    public static List<Path> expand(List<Path> inputs) throws IOException {
         List<Path> files = new ArrayList<>();
         for (Path p : inputs) {
             if (Files.isDirectory(p)) {
