@@ -32,6 +32,35 @@ class BlockedConvTest {
     }
 
     @Test
+    void blockedPoolAndUnpoolMatchTheNchwOps() {
+        for (int[] size : new int[][] {{8, 6}, {7, 9}, {3, 2}}) {
+            Tensor x = Tensors.gaussian(size[0] * 10 + size[1], 2, B + 2, size[0], size[1]);
+            x.data()[3] = x.data()[2]; // a tie: the first wins
+            x.data()[size[1] * 2] = Float.NaN;
+            Tensor blocked = Tensor.zeros(ChannelBlocks.shape(x.shape()));
+            ChannelBlocks.toBlocked(x, blocked).run();
+            int[] pooledShape = PoolOp.maxPoolOutputShape(x.shape(), 2, 2);
+            Tensor expected = Tensor.zeros(pooledShape);
+            int[] indices = new int[expected.size()];
+            PoolOp.maxPool(x, 2, 2, expected, indices);
+            Tensor unpooledRef = Tensor.zeros(x.shape());
+            PoolOp.maxUnpool(expected, indices, unpooledRef);
+
+            Tensor pooled = Tensor.full(Float.NaN, BlockedPool.pooledShape(blocked.shape()));
+            float[] which = new float[pooled.size()];
+            BlockedPool.maxPool(blocked, pooled, which).run();
+            Tensor unpooled = Tensor.full(Float.NaN, blocked.shape());
+            BlockedPool.maxUnpool(pooled, which, unpooled).run();
+            Tensor actual = Tensor.zeros(pooledShape);
+            ChannelBlocks.toNchw(pooled, actual).run();
+            assertArrayEquals(expected.data(), actual.data());
+            Tensor back = Tensor.full(Float.NaN, x.shape());
+            ChannelBlocks.toNchw(unpooled, back).run();
+            assertArrayEquals(unpooledRef.data(), back.data());
+        }
+    }
+
+    @Test
     void pointwiseMatchesTheNchwConv() {
         // channels not multiples of the block, odd block counts, pixel counts not multiples of the 6-pixel tile,
         // more pixels than one task's chunk
@@ -154,7 +183,11 @@ class BlockedConvTest {
     private static void assertArrayEquals(float[] expected, float[] actual) {
         assertEquals(expected.length, actual.length);
         for (int i = 0; i < expected.length; i++) {
-            assertEquals(expected[i], actual[i], TOLERANCE * Math.max(1, Math.abs(expected[i])), "element " + i);
+            if (Float.isNaN(expected[i])) {
+                assertTrue(Float.isNaN(actual[i]), "element " + i + " should be NaN, is " + actual[i]);
+            } else {
+                assertEquals(expected[i], actual[i], TOLERANCE * Math.max(1, Math.abs(expected[i])), "element " + i);
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.depthwise.nn.inference;
 
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.BlockedConv;
+import dev.depthwise.engine.op.BlockedPool;
 import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.PoolOp;
@@ -38,9 +39,10 @@ import java.util.Map;
  * MobileNetV2's residuals, SegNet's pool indices reaching the mirrored unpool, the segmenter's skips and
  * concatenations. Anything else is refused with the layer's path and type.
  *
- * <p>MobileNetV2's features (in the classifier and the segmenter) run in the {@link ChannelBlocks channel-blocked
- * layout}: the stem conv reads the NCHW image and writes blocks, the pointwise and depthwise convs stay blocked,
- * and a value leaves the layout (one reorder) only where a layer without a blocked kernel reads it. Measured on
+ * <p>MobileNetV2's features (in the classifier and the segmenter) and SegNet-DSC run in the {@link ChannelBlocks
+ * channel-blocked layout}: the first conv with a blocked kernel reads the NCHW image and writes blocks, the pointwise
+ * and depthwise convs and SegNet's 2x2 pools stay blocked, and a value leaves the layout (one reorder) only where a
+ * layer without a blocked kernel reads it. Measured on
  * MobileNetV2 at 224: its depthwise convs ran 3-14x faster blocked than on NCHW planes, its late pointwise convs
  * about 2x (see {@code docs/benchmarks}).
  */
@@ -49,7 +51,8 @@ final class InferenceCompiler {
     /** Each lowered pool's indices and input shape, for the unpool built on it. */
     private final Map<MaxPool2d, PoolRecord> pools = new IdentityHashMap<>();
 
-    private record PoolRecord(int[] indices, int[] inputShape) {
+    /** A pool's NCHW input shape and its winners: NCHW flat indices, or (blocked pool) {@link BlockedPool}'s. */
+    private record PoolRecord(int[] indices, float[] blockedWinners, int[] inputShape) {
     }
 
     /** Conv steps by output, so a residual add can be moved into the conv that made its operand. */
@@ -181,7 +184,10 @@ final class InferenceCompiler {
                 x = graph.add(it.path(), act.name().toLowerCase(java.util.Locale.ROOT), x.shape,
                         (in, o) -> Steps.activation(in[0], o, act), x);
             } else if (isLeafLayer(m)) {
-                x = lowerLeaf(it.path(), m, m instanceof Identity || m instanceof Dropout ? x : nchw(x, it.path()));
+                // Pools choose their layout themselves; the other leaves take NCHW.
+                boolean anyLayout = m instanceof Identity || m instanceof Dropout || m instanceof MaxPool2d
+                        || m instanceof MaxUnpool2d;
+                x = lowerLeaf(it.path(), m, anyLayout ? x : nchw(x, it.path()));
             } else if (isComposite(m)) {
                 x = lower(m, it.path(), x);
             } else {
@@ -315,14 +321,25 @@ final class InferenceCompiler {
     private Graph.Value maxPool(String path, MaxPool2d pool, Graph.Value x) {
         int[] outShape;
         try {
-            outShape = PoolOp.maxPoolOutputShape(x.shape, pool.kernel(), pool.stride());
+            outShape = PoolOp.maxPoolOutputShape(shapeOf(x), pool.kernel(), pool.stride());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot compile " + label(path, pool) + ": " + e.getMessage(), e);
         }
+        int k = pool.kernel(), s = pool.stride();
+        if (blocked.containsKey(x) && k == 2 && s == 2) {
+            int[] blocks = ChannelBlocks.shape(outShape);
+            float[] winners = new float[Math.multiplyExact(Math.multiplyExact(blocks[0] * blocks[1], blocks[2]),
+                    blocks[3] * blocks[4])];
+            pools.put(pool, new PoolRecord(null, winners, shapeOf(x).clone()));
+            Graph.Value y = graph.add(path, "max pool 2x2 with indices", blocks,
+                    (in, o) -> Steps.blockedMaxPool(in[0], o, winners), x);
+            blocked.put(y, outShape);
+            return y;
+        }
+        x = nchw(x, path);
         int[] indices = new int[Math.multiplyExact(Math.multiplyExact(outShape[0], outShape[1]),
                 outShape[2] * outShape[3])];
-        pools.put(pool, new PoolRecord(indices, x.shape.clone()));
-        int k = pool.kernel(), s = pool.stride();
+        pools.put(pool, new PoolRecord(indices, null, x.shape.clone()));
         return graph.add(path, "max pool " + k + "x" + k + " with indices", outShape,
                 (in, o) -> Steps.maxPool(in[0], k, s, o, indices), x);
     }
@@ -334,10 +351,20 @@ final class InferenceCompiler {
                     + ": its MaxPool2d has not run before it in this model");
         }
         int[] pooled = PoolOp.maxPoolOutputShape(rec.inputShape(), unpool.pool().kernel(), unpool.pool().stride());
-        if (!java.util.Arrays.equals(pooled, x.shape)) {
+        if (!java.util.Arrays.equals(pooled, shapeOf(x))) {
             throw new IllegalArgumentException("cannot compile " + label(path, unpool) + ": input "
-                    + Tensor.shapeString(x.shape) + " does not match its pool's output " + Tensor.shapeString(pooled));
+                    + Tensor.shapeString(shapeOf(x)) + " does not match its pool's output " + Tensor.shapeString(pooled));
         }
+        if (rec.blockedWinners() != null) {
+            Graph.Value in = blocked.containsKey(x) ? x : graph.add(path, "reorder to blocked",
+                    ChannelBlocks.shape(pooled), (i, o) -> Steps.toBlocked(i[0], o), x);
+            blocked.put(in, pooled);
+            Graph.Value y = graph.add(path, "max unpool", ChannelBlocks.shape(rec.inputShape()),
+                    (i, o) -> Steps.blockedMaxUnpool(i[0], rec.blockedWinners(), o), in);
+            blocked.put(y, rec.inputShape());
+            return y;
+        }
+        x = nchw(x, path);
         return graph.add(path, "max unpool", rec.inputShape(), (in, o) -> Steps.maxUnpool(in[0], rec.indices(), o), x);
     }
 
@@ -374,9 +401,13 @@ final class InferenceCompiler {
      */
     static final String BLOCKED_PROPERTY = "depthwise.inference.blocked";
 
+    private static boolean blockedLayoutEnabled() {
+        return !"false".equalsIgnoreCase(System.getProperty(BLOCKED_PROPERTY, "true").trim());
+    }
+
     /** MobileNetV2's feature layers, preferring the blocked layout unless {@link #BLOCKED_PROPERTY} says no. */
     private Graph.Value blockedFeatures(Module features, String path, Graph.Value x) {
-        preferBlocked = !"false".equalsIgnoreCase(System.getProperty(BLOCKED_PROPERTY, "true").trim());
+        preferBlocked = blockedLayoutEnabled();
         try {
             return lower(features, path, x);
         } finally {
@@ -387,6 +418,20 @@ final class InferenceCompiler {
     /** Input BN, encoder stages (seq then pool), decoder stages (unpool then seq), as {@code SegNet.computeForward}. */
     private Graph.Value lowerSegNet(SegNet net, String path, Graph.Value x) {
         requireChannels(path, net, x, 3);
+        if (net.kind() == SegNet.ConvKind.DEPTHWISE_SEPARABLE && blockedLayoutEnabled()) {
+            // Pointwise, depthwise and 2x2 pools all have blocked kernels: only the input BatchNorm and the first
+            // (3-channel) depthwise conv run on NCHW planes. The plain SegNet's dense 3x3 convs have none.
+            preferBlocked = true;
+            try {
+                return lowerSegNetStages(net, path, x);
+            } finally {
+                preferBlocked = false;
+            }
+        }
+        return lowerSegNetStages(net, path, x);
+    }
+
+    private Graph.Value lowerSegNetStages(SegNet net, String path, Graph.Value x) {
         Map<String, Module> c = net.children();
         Graph.Value y = lower(c.get("bn_input"), child(path, "bn_input"), x);
         for (String stage : new String[] {"dc1", "dc2", "dc3", "dc4"}) {

@@ -2,6 +2,7 @@ package dev.depthwise.nn.inference;
 
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.BlockedConv;
+import dev.depthwise.engine.op.BlockedPool;
 import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.FusedConv;
@@ -28,6 +29,18 @@ final class Steps {
     static Step blockedConv(ConvSpec spec, Tensor x, Tensor weight, Tensor bias, Tensor residual, Tensor out,
                             Activation act) {
         return BlockedConv.prepare(spec, x, weight, bias, residual, out, act.fused())::run;
+    }
+
+    static Step toBlocked(Tensor nchw, Tensor out) {
+        return ChannelBlocks.toBlocked(nchw, out)::run;
+    }
+
+    static Step blockedMaxPool(Tensor x, Tensor out, float[] winners) {
+        return BlockedPool.maxPool(x, out, winners)::run;
+    }
+
+    static Step blockedMaxUnpool(Tensor x, float[] winners, Tensor out) {
+        return BlockedPool.maxUnpool(x, winners, out)::run;
     }
 
     static Step toNchw(Tensor blocked, Tensor out) {

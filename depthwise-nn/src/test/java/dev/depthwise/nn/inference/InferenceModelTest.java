@@ -73,6 +73,16 @@ class InferenceModelTest {
     }
 
     @Test
+    void segNetDscRunsBlockedAndMatchesAtOddSizes() {
+        // 40x36 pools to 20x18, 10x9, 5x4 and 2x2: odd rows and columns that no window covers unpool to zero.
+        Module model = new SegNet(SegNet.ConvKind.DEPTHWISE_SEPARABLE, 3, false, 17);
+        InferenceModel compiled = InferenceModel.compile(model, 1, 3, 40, 36);
+        assertTrue(compiled.toString().contains("max unpool") && compiled.toString().contains(", " + ChannelBlocks.SIZE
+                + "]"), "pools and convs in the blocked layout:\n" + compiled);
+        assertCompiledMatches(model, 1, 3, 40, 36);
+    }
+
+    @Test
     void segmenterMatchesModuleForward() {
         assertCompiledMatches(new MobileNetV2Segmenter(3, 0.35, 4), 1, 3, 64, 64);
     }
