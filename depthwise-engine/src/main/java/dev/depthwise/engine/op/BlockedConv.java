@@ -250,6 +250,12 @@ public final class BlockedConv implements Parallel.RangeBody {
             int block = 2 * pair;
             int wOff = block * cin * B;
             int p = p0;
+            if (block + 1 == outBlocks) {
+                // A lone last block (or the only one): a tile of twice the pixels instead of a wasted second block.
+                for (; p + 2 * TILE <= p1; p += 2 * TILE) {
+                    pointwiseTileOneBlock(inBase + p * B, cin, wOff, img, block, p);
+                }
+            }
             for (; p + TILE <= p1; p += TILE) {
                 pointwiseTile(inBase + p * B, cin, wOff, img, block, p);
             }
@@ -307,6 +313,45 @@ public final class BlockedConv implements Parallel.RangeBody {
             b5.intoArray(os, o + 5 * B);
             epilogue(block + 1, o, TILE);
         }
+    }
+
+    /** Output block {@code block} of pixels {@code [p, p + 12)}: 12 accumulators over the input channels. */
+    private void pointwiseTileOneBlock(int in0, int cin, int wOff, int img, int block, int p) {
+        float[] xs = x, ws = w;
+        int blockStride = inHW * B;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+        FloatVector a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+        for (int ci = 0; ci < cin; ci++) {
+            int i = in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1));
+            FloatVector wa = FloatVector.fromArray(S, ws, wOff + ci * B);
+            a0 = wa.fma(FloatVector.broadcast(S, xs[i]), a0);
+            a1 = wa.fma(FloatVector.broadcast(S, xs[i + B]), a1);
+            a2 = wa.fma(FloatVector.broadcast(S, xs[i + 2 * B]), a2);
+            a3 = wa.fma(FloatVector.broadcast(S, xs[i + 3 * B]), a3);
+            a4 = wa.fma(FloatVector.broadcast(S, xs[i + 4 * B]), a4);
+            a5 = wa.fma(FloatVector.broadcast(S, xs[i + 5 * B]), a5);
+            a6 = wa.fma(FloatVector.broadcast(S, xs[i + 6 * B]), a6);
+            a7 = wa.fma(FloatVector.broadcast(S, xs[i + 7 * B]), a7);
+            a8 = wa.fma(FloatVector.broadcast(S, xs[i + 8 * B]), a8);
+            a9 = wa.fma(FloatVector.broadcast(S, xs[i + 9 * B]), a9);
+            a10 = wa.fma(FloatVector.broadcast(S, xs[i + 10 * B]), a10);
+            a11 = wa.fma(FloatVector.broadcast(S, xs[i + 11 * B]), a11);
+        }
+        int o = outOffset(img, block, p);
+        float[] os = out;
+        a0.intoArray(os, o);
+        a1.intoArray(os, o + B);
+        a2.intoArray(os, o + 2 * B);
+        a3.intoArray(os, o + 3 * B);
+        a4.intoArray(os, o + 4 * B);
+        a5.intoArray(os, o + 5 * B);
+        a6.intoArray(os, o + 6 * B);
+        a7.intoArray(os, o + 7 * B);
+        a8.intoArray(os, o + 8 * B);
+        a9.intoArray(os, o + 9 * B);
+        a10.intoArray(os, o + 10 * B);
+        a11.intoArray(os, o + 11 * B);
+        epilogue(block, o, 2 * TILE);
     }
 
     /** One pixel of output blocks {@code block, block + 1}: the tail of a chunk. */
