@@ -27,6 +27,11 @@ public final class ConvOp {
     private static final int COLUMN_BUFFER_FLOATS = 1 << 18;
 
     static final ThreadLocal<float[][]> COLUMNS = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** The calling thread's packed weights ({@link Gemm#packA}) and flipped weights (input gradient). */
+    private static final ThreadLocal<float[][]> PACKED_WEIGHTS = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final ThreadLocal<float[][]> FLIPPED_WEIGHTS = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** Output columns per task of the packed-weight paths, when the plane has that many. */
+    private static final int PACKED_MIN_CHUNK = 256;
     /** Per-partition weight-gradient partial sums, owned by the calling thread and filled by the workers. */
     private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[0][]);
 
@@ -52,8 +57,13 @@ public final class ConvOp {
             DepthwiseConv3x3.forward(s, geo, x.data(), weight.data(), bias == null ? null : bias.data(), out.data());
             return;
         }
+        forwardGemm(s, geo, x.data(), weight.data(), bias == null ? null : bias.data(), out.data());
+    }
+
+    /** The GEMM paths of {@link #forward}, on arrays: also the input gradient of a stride-1 conv. */
+    private static void forwardGemm(ConvSpec s, Geometry geo, float[] x, float[] w, float[] bias, float[] out) {
         ForwardJob job = FORWARD_JOBS.get();
-        job.set(s, geo, x.data(), weight.data(), bias == null ? null : bias.data(), out.data());
+        job.set(s, geo, x, w, bias, out);
         try {
             forTasks(geo.n * job.chunks, job);
         } finally {
@@ -68,6 +78,8 @@ public final class ConvOp {
         ConvSpec s;
         Geometry geo;
         float[] x, w, bias, out;
+        /** The weights packed once for the whole call (im2col convs with enough tasks to share), else null. */
+        float[] packedW;
         int chunk, chunks;
 
         void set(ConvSpec s, Geometry geo, float[] x, float[] w, float[] bias, float[] out) {
@@ -77,13 +89,23 @@ public final class ConvOp {
             this.w = w;
             this.bias = bias;
             this.out = out;
+            packedW = null;
             chunk = geo.columnChunk();
             chunks = (geo.outHW + chunk - 1) / chunk;
+            if (!geo.pointwise && s.groups() == 1 && geo.n * chunks >= 2 * Parallel.threads()) {
+                // Every task multiplies the same weights: pack them once here, not once per task. Then a task
+                // need not be small to amortise the packing, so take wide chunks (whole 16x16 or 32x32 planes).
+                chunk = geo.packedColumnChunk();
+                chunks = (geo.outHW + chunk - 1) / chunk;
+                int cout = s.outChannels();
+                packedW = scratch(PACKED_WEIGHTS, Gemm.packedRows(cout) * geo.kk);
+                Gemm.packA(cout, geo.kk, w, 0, geo.kk, packedW);
+            }
         }
 
         void clear() {
             s = null;
-            x = w = bias = out = null;
+            x = w = bias = out = packedW = null;
         }
 
         @Override
@@ -91,9 +113,25 @@ public final class ConvOp {
             for (int t = from; t < to; t++) {
                 int img = t / chunks;
                 int j0 = (t % chunks) * chunk;
-                forwardColumns(s, geo, x, w, bias, out, img, j0, Math.min(chunk, geo.outHW - j0));
+                int cols = Math.min(chunk, geo.outHW - j0);
+                if (packedW != null) {
+                    forwardColumnsPacked(s, geo, x, packedW, bias, out, img, j0, cols);
+                } else {
+                    forwardColumns(s, geo, x, w, bias, out, img, j0, cols);
+                }
             }
         }
+    }
+
+    /** As {@link #forwardColumns} for one group, with the weights packed by {@link Gemm#packA}. */
+    private static void forwardColumnsPacked(ConvSpec s, Geometry geo, float[] x, float[] packedW, float[] bias,
+                                             float[] out, int img, int j0, int cols) {
+        int cout = s.outChannels();
+        float[] col = scratch(COLUMNS, geo.kk * cols);
+        im2col(s, geo, x, img * s.inChannels() * geo.inHW, s.inChannels(), j0, cols, col);
+        int oOff = img * cout * geo.outHW + j0;
+        Gemm.matmulPackedAOnThisThread(0, cout, cout, cols, geo.kk, packedW, col, 0, cols, out, oOff, geo.outHW);
+        addBias(s, geo, bias, out, img, j0, cols);
     }
 
     /** Output columns {@code [j0, j0 + cols)} of every channel of one image. */
@@ -113,6 +151,10 @@ public final class ConvOp {
                         out, oOff, geo.outHW, false);
             }
         }
+        addBias(s, geo, bias, out, img, j0, cols);
+    }
+
+    private static void addBias(ConvSpec s, Geometry geo, float[] bias, float[] out, int img, int j0, int cols) {
         if (bias != null) {
             for (int co = 0; co < s.outChannels(); co++) {
                 int base = (img * s.outChannels() + co) * geo.outHW + j0;
@@ -199,6 +241,10 @@ public final class ConvOp {
 
     /** {@code gradX = W^T · gradOut}, scattered back through col2im unless the conv is pointwise. */
     private static void inputGradient(ConvSpec s, Geometry geo, float[] w, float[] g, float[] gradX) {
+        if (gradientIsConv(s, geo)) {
+            inputGradientAsConv(s, geo, w, g, gradX);
+            return;
+        }
         int cinG = s.inPerGroup(), coutG = s.outPerGroup(), kk = geo.kk;
         if (geo.pointwise) {
             int chunk = geo.columnChunk();
@@ -242,6 +288,40 @@ public final class ConvOp {
         } else {
             images.run(0, geo.n); // too few images to share: the GEMMs inside run in parallel instead
         }
+    }
+
+    private static final ThreadLocal<Geometry> TRANSPOSED_GEOMETRIES = ThreadLocal.withInitial(Geometry::new);
+
+    /**
+     * Whether the input gradient runs as a forward conv ({@link #inputGradientAsConv}): stride and dilation 1, one
+     * group, padding inside the kernel, and enough input channels to fill the GEMM's register tile.
+     */
+    static boolean gradientIsConv(ConvSpec s, Geometry geo) {
+        return !geo.pointwise && s.groups() == 1 && s.strideH() == 1 && s.strideW() == 1 && s.dilationH() == 1
+                && s.dilationW() == 1 && s.padH() < s.kernelH() && s.padW() < s.kernelW()
+                && s.inChannels() >= Gemm.MR;
+    }
+
+    /**
+     * The input gradient of a stride-1 conv is itself a "full" conv: {@code gradX = conv(gradOut, W')} with
+     * {@code W'[ci][co][ky][kx] = W[co][ci][kh-1-ky][kw-1-kx]} and padding {@code k-1-pad}. Run that way it takes the
+     * forward's path (weights packed once, one task per image and column chunk, outputs written once) instead of
+     * a GEMM per image with the weights repacked each time and col2im's scattered adds.
+     */
+    private static void inputGradientAsConv(ConvSpec s, Geometry geo, float[] w, float[] g, float[] gradX) {
+        int cin = s.inChannels(), cout = s.outChannels(), kh = s.kernelH(), kw = s.kernelW(), taps = kh * kw;
+        float[] flipped = scratch(FLIPPED_WEIGHTS, w.length);
+        for (int co = 0; co < cout; co++) {
+            for (int ci = 0; ci < cin; ci++) {
+                int src = (co * cin + ci) * taps, dst = (ci * cout + co) * taps;
+                for (int t = 0; t < taps; t++) {
+                    flipped[dst + t] = w[src + taps - 1 - t];
+                }
+            }
+        }
+        ConvSpec transposed = new ConvSpec(cout, cin, kh, kw, 1, 1, kh - 1 - s.padH(), kw - 1 - s.padW(), 1, 1, 1);
+        Geometry tg = TRANSPOSED_GEOMETRIES.get().set(transposed, geo.n, geo.outH, geo.outW);
+        forwardGemm(transposed, tg, g, flipped, null, gradX);
     }
 
     /** {@code gradW += sum over images of gradOut · cols(x)^T}. */
@@ -328,9 +408,13 @@ public final class ConvOp {
         boolean pointwise;
 
         Geometry set(ConvSpec s, Tensor x) {
-            n = x.dim(0);
-            inH = x.dim(2);
-            inW = x.dim(3);
+            return set(s, x.dim(0), x.dim(2), x.dim(3));
+        }
+
+        Geometry set(ConvSpec s, int n, int inH, int inW) {
+            this.n = n;
+            this.inH = inH;
+            this.inW = inW;
             outH = s.outputHeight(inH);
             outW = s.outputWidth(inW);
             inHW = inH * inW;
@@ -339,6 +423,18 @@ public final class ConvOp {
             pointwise = s.kernelH() == 1 && s.kernelW() == 1 && s.strideH() == 1 && s.strideW() == 1
                     && s.padH() == 0 && s.padW() == 0;
             return this;
+        }
+
+        /**
+         * Output columns per task when the weights are packed once per call: at least {@link #PACKED_MIN_CHUNK}
+         * (so the GEMM's C tiles are wide and its k loop long) even where that takes a column buffer above 1 MB.
+         */
+        int packedColumnChunk() {
+            int max = Math.max(PACKED_MIN_CHUNK, COLUMN_BUFFER_FLOATS / kk / Gemm.NR * Gemm.NR);
+            int chunks = (outHW + max - 1) / max;
+            int chunk = (outHW + chunks - 1) / chunks;
+            chunk = (chunk + Gemm.NR - 1) / Gemm.NR * Gemm.NR;
+            return Math.max(1, Math.min(chunk, outHW));
         }
 
         /** Output columns per task: bounded by the column buffer, and small enough to give every thread work. */

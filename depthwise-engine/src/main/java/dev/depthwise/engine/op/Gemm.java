@@ -190,22 +190,30 @@ public final class Gemm {
      * weights (planned inference), which would otherwise be re-packed on every run.
      */
     static float[] packA(int m, int k, float[] a, int aOff, int lda) {
-        int mPad = packedRows(m);
-        float[] packed = new float[mPad * k];
-        for (int pc = 0; pc < k; pc += KC) {
-            packA(false, a, aOff, lda, 0, m, pc, Math.min(KC, k - pc), packed, pc * mPad);
-        }
+        float[] packed = new float[packedRows(m) * k];
+        packA(m, k, a, aOff, lda, packed);
         return packed;
     }
 
     /**
+     * As {@link #packA(int, int, float[], int, int)}, into {@code packed} (at least {@code packedRows(m) * k}
+     * floats, the rest untouched): for weights that change every step (training), packed into a reused buffer.
+     */
+    static void packA(int m, int k, float[] a, int aOff, int lda, float[] packed) {
+        int mPad = packedRows(m);
+        for (int pc = 0; pc < k; pc += KC) {
+            packA(false, a, aOff, lda, 0, m, pc, Math.min(KC, k - pc), packed, pc * mPad);
+        }
+    }
+
+    /**
      * {@code C[i0:i1, 0:n] = A[i0:i1, :]·B} on the calling thread, with A packed once by {@link #packA(int, int,
-     * float[], int, int)} from an m-row matrix ({@code i0} a multiple of {@link #MR}); {@code cOff} is where row 0 of
-     * C would start. The same packed values and the same order of sums as {@link #matmulOnThisThread}: the same result.
+     * float[], int, int)} from an m-row matrix ({@code i0} a multiple of {@link #MR}; floats of {@code packedA} past
+     * the packed matrix are ignored); {@code cOff} is where row 0 of C would start. The same packed values and the same order of sums as {@link #matmulOnThisThread}: the same result.
      */
     static void matmulPackedAOnThisThread(int i0, int i1, int m, int n, int k, float[] packedA, float[] b, int bOff,
                                           int ldb, float[] c, int cOff, int ldc) {
-        if (i0 % MR != 0 || i1 > m || packedA.length != packedRows(m) * k) {
+        if (i0 % MR != 0 || i1 > m || packedA.length < packedRows(m) * k) {
             throw new IllegalArgumentException("gemm: rows [" + i0 + ", " + i1 + ") of a packed " + m + "x" + k
                     + " A (" + packedA.length + " floats)");
         }

@@ -32,6 +32,19 @@ class ConvFastPathTest {
                 Arguments.of("dense 3x3 im2col chunks", ConvSpec.of(64, 9, 3, 1, 1, 1), new int[] {2, 64, 21, 23}),
                 Arguments.of("dense 3x3 stride 2 odd", ConvSpec.of(3, 10, 3, 2, 1, 1), new int[] {5, 3, 9, 7}),
                 Arguments.of("dense 3x3 no pad", ConvSpec.of(4, 5, 3, 1, 0, 1), new int[] {3, 4, 3, 3}),
+                // Enough (image, chunk) tasks for the weights to be packed once per call, at every thread count;
+                // the input gradient of these stride-1 convs runs as a conv with flipped weights.
+                Arguments.of("dense 3x3 packed weights, chunks", ConvSpec.of(40, 12, 3, 1, 1, 1), new int[] {3, 40, 45, 41}),
+                Arguments.of("dense 3x3 packed weights, 16x16", ConvSpec.of(24, 20, 3, 1, 1, 1), new int[] {7, 24, 16, 16}),
+                Arguments.of("dense 5x3 pads 2x0, gradient as conv", new ConvSpec(9, 10, 5, 3, 1, 1, 2, 0, 1, 1, 1),
+                        new int[] {6, 9, 11, 13}),
+                Arguments.of("dense 3x3 no pad, gradient as conv", ConvSpec.of(8, 5, 3, 1, 0, 1), new int[] {6, 8, 7, 6}),
+                // Input gradients that stay on the col2im path: stride 2, dilation 2, groups, too few input channels.
+                Arguments.of("dense 3x3 stride 2, col2im", ConvSpec.of(12, 10, 3, 2, 1, 1), new int[] {8, 12, 17, 19}),
+                Arguments.of("dense 3x3 dilation 2, col2im", new ConvSpec(10, 6, 3, 3, 1, 1, 2, 2, 2, 2, 1),
+                        new int[] {6, 10, 9, 12}),
+                Arguments.of("dense 3x3 groups 2, col2im", ConvSpec.of(16, 8, 3, 1, 1, 2), new int[] {6, 16, 9, 10}),
+                Arguments.of("dense 3x3 few input channels, col2im", ConvSpec.of(3, 16, 3, 1, 1, 1), new int[] {6, 3, 20, 18}),
                 Arguments.of("depthwise 7x9", ConvSpec.of(6, 6, 3, 1, 1, 6), new int[] {3, 6, 7, 9}),
                 Arguments.of("depthwise wide rows", ConvSpec.of(3, 3, 3, 1, 1, 3), new int[] {2, 3, 5, 37}),
                 Arguments.of("depthwise stride 2 wide", ConvSpec.of(3, 3, 3, 2, 1, 3), new int[] {2, 3, 9, 40}),
