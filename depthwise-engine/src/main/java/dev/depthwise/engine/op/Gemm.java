@@ -151,7 +151,7 @@ public final class Gemm {
                 dotBlock(k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, i0, i1, j0, j1,
                         BUFFERS.get().tile);
             } else {
-                block(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, i0, i1, j0, j1,
+                block(transA, transB, k, a, aOff, lda, b, bOff, ldb, null, c, cOff, ldc, accumulate, i0, i1, j0, j1,
                         BUFFERS.get(), null, 0);
             }
         }
@@ -175,8 +175,8 @@ public final class Gemm {
             }
             return;
         }
-        block(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n, BUFFERS.get(),
-                null, 0);
+        block(transA, transB, k, a, aOff, lda, b, bOff, ldb, null, c, cOff, ldc, accumulate, 0, m, 0, n,
+                BUFFERS.get(), null, 0);
     }
 
     /** Rows of {@link #packA}'s output for an m-row A: m rounded up to whole register tiles. */
@@ -220,8 +220,42 @@ public final class Gemm {
         if (i1 <= i0 || n == 0) {
             return;
         }
-        block(false, false, k, null, 0, 0, b, bOff, ldb, c, cOff, ldc, false, i0, i1, 0, n, BUFFERS.get(), packedA,
-                packedRows(m));
+        block(false, false, k, null, 0, 0, b, bOff, ldb, null, c, cOff, ldc, false, i0, i1, 0, n, BUFFERS.get(),
+                packedA, packedRows(m));
+    }
+
+    /**
+     * A B operand that is never stored as a matrix (the shifted channels-last input of a conv's weight gradient),
+     * written by its owner straight into the packed layout.
+     */
+    interface PanelSource {
+        /**
+         * Writes {@code B[pc:pc+kc, jc:jc+nc]} into {@code dst} as {@link #packB} would: for each strip of
+         * {@link #NR} columns {@code jr} (from 0), {@code dst[jr * kc + p * NR + j] = B[pc + p, jc + jr + j]}, with
+         * zeros for the columns past {@code nc} in the last strip.
+         */
+        void pack(int pc, int kc, int jc, int nc, float[] dst);
+    }
+
+    /**
+     * {@code C (+)= A·B} for a non-transposed {@code m×k} A and a B packed by {@code b}, on the calling thread: the
+     * same order of sums as {@link #matmulOnThisThread} on the stored B, so the same result.
+     */
+    static void matmulOnThisThread(int m, int n, int k, float[] a, int aOff, int lda, PanelSource b, float[] c,
+                                   int cOff, int ldc, boolean accumulate) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            if (!accumulate) {
+                for (int i = 0; i < m; i++) {
+                    java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+                }
+            }
+            return;
+        }
+        block(false, false, k, a, aOff, lda, null, 0, 0, b, c, cOff, ldc, accumulate, 0, m, 0, n, BUFFERS.get(),
+                null, 0);
     }
 
     /**
@@ -343,10 +377,12 @@ public final class Gemm {
 
     /**
      * Computes the block {@code C[i0:i1, j0:j1]} on the calling thread; with {@code packedA} (A packed once, of
-     * {@code mPad} rows, see {@link #packA(int, int, float[], int, int)}) A is read from there instead of packed.
+     * {@code mPad} rows, see {@link #packA(int, int, float[], int, int)}) A is read from there instead of packed;
+     * with {@code source}, B is packed by it instead of from {@code b}.
      */
     private static void block(boolean transA, boolean transB, int k, float[] a, int aOff, int lda,
-                              float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate,
+                              float[] b, int bOff, int ldb, PanelSource source, float[] c, int cOff, int ldc,
+                              boolean accumulate,
                               int i0, int i1, int j0, int j1, Buffers buf, float[] packedA, int mPad) {
         float[] ap = packedA != null ? packedA : buf.a;
         for (int jc = j0; jc < j1; jc += NC) {
@@ -354,7 +390,11 @@ public final class Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 boolean overwrite = pc == 0 && !accumulate;
-                packB(transB, b, bOff, ldb, pc, kc, jc, nc, buf.b);
+                if (source != null) {
+                    source.pack(pc, kc, jc, nc, buf.b);
+                } else {
+                    packB(transB, b, bOff, ldb, pc, kc, jc, nc, buf.b);
+                }
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     int aAt = 0;

@@ -2,12 +2,15 @@ package dev.depthwise.engine.op;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -97,6 +100,28 @@ class ConvFastPathTest {
                     null, again, null);
             assertArrayEquals(gradW.data(), again.data(), name + " gradW repeatable");
         }
+    }
+
+    /** The cases above reach the training paths they are named for (at up to 3 threads), and the others do not. */
+    @Test
+    void casesReachTheirPaths() {
+        Parallel.setThreads(3);
+        ConvSpec packed = ConvSpec.of(40, 12, 3, 1, 1, 1);
+        ConvOp.Geometry geo = new ConvOp.Geometry().set(packed, 3, 45, 41);
+        assertTrue(ConvOp.gradientIsConv(packed, geo));
+        assertTrue(ConvOp.weightGradientIsChannelsLast(packed, geo));
+        ConvSpec pads = new ConvSpec(9, 10, 5, 3, 1, 1, 2, 0, 1, 1, 1);
+        geo.set(pads, 6, 11, 13);
+        assertTrue(ConvOp.gradientIsConv(pads, geo));
+        assertTrue(ConvOp.weightGradientIsChannelsLast(pads, geo));
+        ConvSpec stride2 = ConvSpec.of(12, 10, 3, 2, 1, 1);
+        geo.set(stride2, 8, 17, 19);
+        assertFalse(ConvOp.gradientIsConv(stride2, geo));
+        assertFalse(ConvOp.weightGradientIsChannelsLast(stride2, geo));
+        ConvSpec few = ConvSpec.of(3, 16, 3, 1, 1, 1);
+        geo.set(few, 6, 20, 18);
+        assertFalse(ConvOp.gradientIsConv(few, geo));
+        assertFalse(ConvOp.weightGradientIsChannelsLast(few, geo));
     }
 
     private static void assertClose(float[] expected, float[] actual, String what) {
