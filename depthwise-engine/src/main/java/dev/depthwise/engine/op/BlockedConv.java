@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li><b>pointwise</b> (1×1, stride 1, blocked input): for each tile of 6 pixels and pair of output blocks,
  *       12 vector accumulators, each input channel a broadcast multiplied into two weight vectors;</li>
  *   <li><b>depthwise 3×3</b> (stride 1 or 2, blocked input): 9 vector taps per output pixel, every lane a
- *       channel, so plane size and stride cost nothing extra; border pixels skip their missing taps;</li>
+ *       channel, so plane size and stride cost nothing extra; a border pixel's missing taps read a zero weight
+ *       block, so borders take no branches either;</li>
  *   <li><b>direct</b> (any kernel, groups 1, NCHW input): the stem conv of a 3-channel image, which the blocked
  *       layout would pad to a whole block; the input is copied into a zero-bordered buffer once per run and each
  *       output pixel tile gathers its taps from there.</li>
@@ -43,7 +44,7 @@ public final class BlockedConv implements Parallel.RangeBody {
     private final int tasks;
     private final int grain;
     // pointwise: tasks are (image, pixel chunk, group of output block pairs)
-    private final int chunks, pairGroups, pairsPerGroup;
+    private final int chunks, chunkPixels, pairGroups, pairsPerGroup;
     // depthwise and direct: tasks are (image, output block or block pair, row chunk)
     private final int rowChunks, rowsPerChunk;
     // direct: the zero-bordered input, its geometry and the offset of each tap (channel, ky, kx) in it
@@ -87,6 +88,8 @@ public final class BlockedConv implements Parallel.RangeBody {
                 }
             }
             chunks = (outHW + CHUNK - 1) / CHUNK;
+            // Even chunks of whole tiles: 14x14 as 66 + 66 + 64 pixels, not 96 + 96 + 4.
+            chunkPixels = ((outHW + chunks - 1) / chunks + TILE - 1) / TILE * TILE;
             int groups = 1;
             if (n * chunks < 4 * threads) {
                 groups = Math.min(pairs, (4 * threads + n * chunks - 1) / (n * chunks));
@@ -102,7 +105,7 @@ public final class BlockedConv implements Parallel.RangeBody {
             fillPadded = null;
             return;
         }
-        chunks = pairGroups = pairsPerGroup = 1;
+        chunks = chunkPixels = pairGroups = pairsPerGroup = 1;
         int units = kind == Kind.DEPTHWISE ? n * outBlocks : n * pairs;
         int rc = Math.max(1, Math.min(outH, (4 * threads + units - 1) / units));
         rowsPerChunk = (outH + rc - 1) / rc;
@@ -241,8 +244,8 @@ public final class BlockedConv implements Parallel.RangeBody {
         int group = t % pairGroups;
         int rest = t / pairGroups;
         int img = rest / chunks;
-        int p0 = (rest % chunks) * CHUNK;
-        int p1 = Math.min(outHW, p0 + CHUNK);
+        int p0 = (rest % chunks) * chunkPixels;
+        int p1 = Math.min(outHW, p0 + chunkPixels);
         int pairs = (outBlocks + 1) / 2;
         int cin = s.inChannels();
         int inBase = img * inBlocks * inHW * B;
