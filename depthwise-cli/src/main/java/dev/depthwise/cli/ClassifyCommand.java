@@ -9,6 +9,7 @@ import dev.depthwise.models.Classification;
 import dev.depthwise.models.ImageNetClasses;
 import dev.depthwise.models.MobileNetV2;
 import dev.depthwise.nn.StateDictException;
+import dev.depthwise.nn.inference.Predictor;
 import dev.depthwise.train.Segmenter;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -61,6 +62,7 @@ final class ClassifyCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no image files (.jpg, .jpeg, .png, .gif, .bmp) in " + inputs);
         }
         MobileNetV2 model = load();
+        Predictor predictor = new Predictor(model);
         int classes = model.classes();
         List<String> labels = classes == ImageNetClasses.COUNT ? ImageNetClasses.names() : null;
         int failed = 0;
@@ -74,7 +76,7 @@ final class ClassifyCommand implements Callable<Integer> {
                 continue;
             }
             out.println(image);
-            for (Classification.Score s : Classification.top(model.forward(input), top, labels)) {
+            for (Classification.Score s : Classification.top(predictor.forward(input), top, labels)) {
                 out.printf("  %7.4f  %s (%d)%n", s.probability(), s.label(), s.index());
             }
         }

@@ -5,6 +5,7 @@ import dev.depthwise.data.EvalBatch;
 import dev.depthwise.data.PetLoader;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.nn.Module;
+import dev.depthwise.nn.inference.Predictor;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,14 +29,15 @@ public final class Evaluator {
      * {@code keepSamples} images for the prediction grid. The model is left in evaluation mode.
      */
     public static Result evaluate(Module model, PetLoader loader, Loss loss, int keepSamples) {
-        model.eval();
+        // Compiled for the current weights (they change between epochs): eval-mode forward, fused kernels.
+        Predictor predictor = new Predictor(model);
         SegmentationMetrics metrics = SegmentationMetrics.forTrimaps();
         List<Sample> samples = new ArrayList<>();
         double lossSum = 0;
         int images = 0;
         for (EvalBatch eb : loader.evaluation()) {
             Batch batch = eb.batch();
-            Tensor logits = model.forward(batch.images());
+            Tensor logits = predictor.forward(batch.images());
             metrics.update(logits, batch.masks());
             lossSum += loss.value(logits, batch.masks(), null) * batch.size();
             images += batch.size();

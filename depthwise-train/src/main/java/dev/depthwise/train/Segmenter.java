@@ -10,6 +10,7 @@ import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.UpsampleOp;
 import dev.depthwise.io.AtomicFiles;
 import dev.depthwise.nn.Module;
+import dev.depthwise.nn.inference.Predictor;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -41,7 +42,7 @@ public final class Segmenter {
     private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "gif", "bmp");
     private static final float OVERLAY_ALPHA = 0.45f;
 
-    private final Module model;
+    private final Predictor predictor;
     private final int size;
 
     /** A segmentation of one image at its original resolution: classes row by row. */
@@ -54,9 +55,8 @@ public final class Segmenter {
 
     /** @param size the square input size the model was trained at */
     public Segmenter(Module model, int size) {
-        this.model = model;
+        this.predictor = new Predictor(model); // the compiled inference plan: BatchNorm folded, fused kernels
         this.size = size;
-        model.eval();
     }
 
     /** A segmenter for a training checkpoint (its model and image size). */
@@ -69,7 +69,7 @@ public final class Segmenter {
         RgbImage small = Transforms.resize(image, size, size, Interpolation.NEAREST);
         Tensor x = Tensor.zeros(1, 3, size, size);
         Transforms.toChw(small, x.data(), 0);
-        Tensor logits = model.forward(x);
+        Tensor logits = predictor.forward(x);
         Tensor full = Tensor.zeros(1, logits.c(), image.height(), image.width());
         UpsampleOp.bilinear(logits, full);
         return new Segmentation(image.width(), image.height(), SegmentationMetrics.argmax(full));

@@ -491,7 +491,7 @@ final class InferenceCompiler {
 
     /** The error for a module the compiler does not know. */
     static IllegalArgumentException unsupported(String path, Module m) {
-        return new IllegalArgumentException("cannot compile " + label(path, m) + ": no inference lowering for "
+        return new NoLoweringException("cannot compile " + label(path, m) + ": no inference lowering for "
                 + m.getClass().getName());
     }
 }
