@@ -10,8 +10,8 @@ import java.util.Arrays;
 /**
  * The light ops of a planned inference pass, bound once to fixed tensors: each returned {@link Runnable} runs the
  * same loops as the public op (pooling, unpooling, global average pooling, BatchNorm in eval mode, add, linear,
- * upsampling, channel concat)
- * but is its own pre-built loop body, so running it allocates nothing on any thread. Shapes are checked here,
+ * upsampling, channel concat) but is its own pre-built loop body, so running it allocates nothing on any thread.
+ * One exception: linear at batch 1 has a matrix-vector loop of its own ({@link MatVec}). Shapes are checked here,
  * once; see {@link FusedConv} for the conv.
  */
 public final class PreparedOps {
