@@ -39,8 +39,9 @@ public final class FusedConv implements Parallel.RangeBody {
     private static final int QUAD = 4;
     /**
      * Input channels per sweep of the few-outputs kernel. Its loads walk one NCHW plane per input channel; with
-     * a power-of-two plane (128x128 floats = 64 KB) those lines all fall in one cache set, so all 64 at once thrash
-     * L1 and L2 and come from L3 (64 to 3 ran at ~130 us instead of ~60): eight planes at a time fit the ways.
+     * a power-of-two plane (128x128 floats = 64 KB) the lines of all 64 planes fall in the same cache sets and
+     * evict each other; eight planes at a time keep within the ways: 64 to 3 at 128x128 on one thread took
+     * ~106 us instead of ~131.
      */
     private static final int CI_BLOCK = 8;
 
@@ -222,8 +223,8 @@ public final class FusedConv implements Parallel.RangeBody {
      * Pixels {@code [j0, j0 + cols)} of one image for a pointwise conv with few output channels, such as a
      * segmentation head (64 to 3 channels at 128x128). The GEMM would pad those rows to a whole 8-row tile, copy
      * the input into its packed strips (as much copying as for 64 outputs) and write each tile through a scratch
-     * tile: 64 to 3 took as long as 64 to 8 (~220 us) and a third of 64 to 64. Here each input vector is read once
-     * from the NCHW planes and multiplied into four output channels at a time, in the GEMM's order of sums.
+     * tile: 64 to 3 took as long as 64 to 8 (~220 us on one thread; ~106 us here). Each input vector is read once
+     * from memory and multiplied into four output channels at a time (the GEMM's order of sums over inputs).
      */
     private void fewOutputsTask(int img, int j0, int cols) {
         int cin = s.inChannels(), cout = s.outChannels(), hw = geo.outHW;
