@@ -2,8 +2,11 @@ package dev.depthwise.bench;
 
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.BlockedConv;
+import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.engine.op.ConvOp;
 import dev.depthwise.engine.op.ConvSpec;
+import dev.depthwise.engine.op.FusedConv;
 import dev.depthwise.engine.op.Gemm;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,7 +16,8 @@ import java.util.Random;
 
 /**
  * GFLOP/s of the engine's heavy kernels at MobileNetV2 / SegNet shapes, at 1 and 2 threads: pointwise,
- * depthwise and dense 3×3 convs (forward, and backward = input + weight + bias gradients) and square GEMMs.
+ * depthwise and dense 3×3 convs (forward, backward = input + weight + bias gradients, and planned inference's
+ * channel-blocked forward where it has one) and square GEMMs.
  * Each figure is the median of several timed runs after a warm-up; the best run is shown too, since on a shared
  * machine the median also measures the neighbours. A benchmark, not a test.
  *
@@ -110,6 +114,7 @@ public final class KernelBench {
         conv(cases, random, "pointwise 7x7x320->1280", ConvSpec.of(320, 1280, 1, 1, 0, 1), 7);
         conv(cases, random, "depthwise 112x112x96 s2", ConvSpec.of(96, 96, 3, 2, 1, 96), 112);
         conv(cases, random, "depthwise 56x56x144 s1", ConvSpec.of(144, 144, 3, 1, 1, 144), 56);
+        conv(cases, random, "depthwise 14x14x576 s2", ConvSpec.of(576, 576, 3, 2, 1, 576), 14);
         conv(cases, random, "dense 3x3 128x128x64->64", ConvSpec.of(64, 64, 3, 1, 1, 1), 128);
         gemm(cases, random, 512);
         gemm(cases, random, 2048);
@@ -130,6 +135,14 @@ public final class KernelBench {
         double flops = 2.0 * outShape[1] * outShape[2] * outShape[3] * s.inPerGroup() * s.kernelH() * s.kernelW();
         cases.add(new Case(name + " fwd", flops, () -> ConvOp.forward(s, x, w, b, out)));
         cases.add(new Case(name + " bwd", 2 * flops, () -> ConvOp.backward(s, x, w, gradOut, gradX, gradW, gradB)));
+        if (BlockedConv.supports(s, true)) {
+            // Planned inference's kernel for the same conv, in the channel-blocked layout (bias and ReLU6 included).
+            Tensor xBlocked = Tensor.zeros(ChannelBlocks.shape(xShape));
+            ChannelBlocks.toBlocked(x, xBlocked).run();
+            BlockedConv blocked = BlockedConv.prepare(s, xBlocked, w, b, null,
+                    Tensor.zeros(ChannelBlocks.shape(outShape)), FusedConv.Activation.RELU6);
+            cases.add(new Case(name + " blocked", flops, blocked::run));
+        }
     }
 
     private static void gemm(List<Case> cases, Random random, int n) {
