@@ -41,6 +41,8 @@ public final class BlockedConv implements Parallel.RangeBody {
     private final float[] w;
     private final float[] bias;
     private final float lo, hi;
+    /** The clamp applied as kernels store: the activation's, or none when a residual must be added first. */
+    private final float storeLo, storeHi;
     private final int tasks;
     private final int grain;
     // pointwise: tasks are (image, pixel chunk, group of output block pairs)
@@ -71,6 +73,8 @@ public final class BlockedConv implements Parallel.RangeBody {
         this.residual = residual == null ? null : residual.data();
         this.lo = act.lo;
         this.hi = act.hi;
+        this.storeLo = residual == null ? lo : Float.NEGATIVE_INFINITY;
+        this.storeHi = residual == null ? hi : Float.POSITIVE_INFINITY;
         int pairs = (outBlocks + 1) / 2;
         this.bias = new float[2 * pairs * B];
         if (bias != null) {
@@ -272,8 +276,9 @@ public final class BlockedConv implements Parallel.RangeBody {
     private void pointwiseTile(int in0, int cin, int wOff, int img, int block, int p) {
         float[] xs = x, ws = w;
         int blockStride = inHW * B, next = cin * B;
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0;
+        // The sums start from the bias; the clamp is applied as they are stored.
+        FloatVector a0 = FloatVector.fromArray(S, bias, block * B), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+        FloatVector b0 = FloatVector.fromArray(S, bias, block * B + B), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0;
         for (int ci = 0; ci < cin; ci++) {
             int i = in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1));
             FloatVector wa = FloatVector.fromArray(S, ws, wOff + ci * B);
@@ -299,22 +304,23 @@ public final class BlockedConv implements Parallel.RangeBody {
         }
         int o = outOffset(img, block, p);
         float[] os = out;
-        a0.intoArray(os, o);
-        a1.intoArray(os, o + B);
-        a2.intoArray(os, o + 2 * B);
-        a3.intoArray(os, o + 3 * B);
-        a4.intoArray(os, o + 4 * B);
-        a5.intoArray(os, o + 5 * B);
-        epilogue(block, o, TILE);
+        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
+        a0.max(low).min(high).intoArray(os, o);
+        a1.max(low).min(high).intoArray(os, o + B);
+        a2.max(low).min(high).intoArray(os, o + 2 * B);
+        a3.max(low).min(high).intoArray(os, o + 3 * B);
+        a4.max(low).min(high).intoArray(os, o + 4 * B);
+        a5.max(low).min(high).intoArray(os, o + 5 * B);
+        residualEpilogue(o, TILE);
         if (block + 1 < outBlocks) {
             o += outHW * B;
-            b0.intoArray(os, o);
-            b1.intoArray(os, o + B);
-            b2.intoArray(os, o + 2 * B);
-            b3.intoArray(os, o + 3 * B);
-            b4.intoArray(os, o + 4 * B);
-            b5.intoArray(os, o + 5 * B);
-            epilogue(block + 1, o, TILE);
+            b0.max(low).min(high).intoArray(os, o);
+            b1.max(low).min(high).intoArray(os, o + B);
+            b2.max(low).min(high).intoArray(os, o + 2 * B);
+            b3.max(low).min(high).intoArray(os, o + 3 * B);
+            b4.max(low).min(high).intoArray(os, o + 4 * B);
+            b5.max(low).min(high).intoArray(os, o + 5 * B);
+            residualEpilogue(o, TILE);
         }
     }
 
@@ -322,7 +328,7 @@ public final class BlockedConv implements Parallel.RangeBody {
     private void pointwiseTileOneBlock(int in0, int cin, int wOff, int img, int block, int p) {
         float[] xs = x, ws = w;
         int blockStride = inHW * B;
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+        FloatVector a0 = FloatVector.fromArray(S, bias, block * B), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
         FloatVector a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
         for (int ci = 0; ci < cin; ci++) {
             int i = in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1));
@@ -342,37 +348,39 @@ public final class BlockedConv implements Parallel.RangeBody {
         }
         int o = outOffset(img, block, p);
         float[] os = out;
-        a0.intoArray(os, o);
-        a1.intoArray(os, o + B);
-        a2.intoArray(os, o + 2 * B);
-        a3.intoArray(os, o + 3 * B);
-        a4.intoArray(os, o + 4 * B);
-        a5.intoArray(os, o + 5 * B);
-        a6.intoArray(os, o + 6 * B);
-        a7.intoArray(os, o + 7 * B);
-        a8.intoArray(os, o + 8 * B);
-        a9.intoArray(os, o + 9 * B);
-        a10.intoArray(os, o + 10 * B);
-        a11.intoArray(os, o + 11 * B);
-        epilogue(block, o, 2 * TILE);
+        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
+        a0.max(low).min(high).intoArray(os, o);
+        a1.max(low).min(high).intoArray(os, o + B);
+        a2.max(low).min(high).intoArray(os, o + 2 * B);
+        a3.max(low).min(high).intoArray(os, o + 3 * B);
+        a4.max(low).min(high).intoArray(os, o + 4 * B);
+        a5.max(low).min(high).intoArray(os, o + 5 * B);
+        a6.max(low).min(high).intoArray(os, o + 6 * B);
+        a7.max(low).min(high).intoArray(os, o + 7 * B);
+        a8.max(low).min(high).intoArray(os, o + 8 * B);
+        a9.max(low).min(high).intoArray(os, o + 9 * B);
+        a10.max(low).min(high).intoArray(os, o + 10 * B);
+        a11.max(low).min(high).intoArray(os, o + 11 * B);
+        residualEpilogue(o, 2 * TILE);
     }
 
     /** One pixel of output blocks {@code block, block + 1}: the tail of a chunk. */
     private void pointwisePixel(int in0, int cin, int wOff, int img, int block, int p) {
         float[] xs = x, ws = w;
         int blockStride = inHW * B, next = cin * B;
-        FloatVector a = FloatVector.zero(S), b = a;
+        FloatVector a = FloatVector.fromArray(S, bias, block * B), b = FloatVector.fromArray(S, bias, block * B + B);
         for (int ci = 0; ci < cin; ci++) {
             FloatVector v = FloatVector.broadcast(S, xs[in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1))]);
             a = FloatVector.fromArray(S, ws, wOff + ci * B).fma(v, a);
             b = FloatVector.fromArray(S, ws, wOff + next + ci * B).fma(v, b);
         }
         int o = outOffset(img, block, p);
-        a.intoArray(out, o);
-        epilogue(block, o, 1);
+        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
+        a.max(low).min(high).intoArray(out, o);
+        residualEpilogue(o, 1);
         if (block + 1 < outBlocks) {
-            b.intoArray(out, o + outHW * B);
-            epilogue(block + 1, o + outHW * B, 1);
+            b.max(low).min(high).intoArray(out, o + outHW * B);
+            residualEpilogue(o + outHW * B, 1);
         }
     }
 
@@ -414,9 +422,7 @@ public final class BlockedConv implements Parallel.RangeBody {
         FloatVector w6 = FloatVector.fromArray(S, ws, wo + 6 * B), w7 = FloatVector.fromArray(S, ws, wo + 7 * B);
         FloatVector w8 = FloatVector.fromArray(S, ws, wo + 8 * B);
         FloatVector bv = FloatVector.fromArray(S, bias, block * B);
-        // With a residual, the clamp waits for the epilogue, after the residual is added.
-        FloatVector low = FloatVector.broadcast(S, residual == null ? lo : Float.NEGATIVE_INFINITY);
-        FloatVector high = FloatVector.broadcast(S, residual == null ? hi : Float.POSITIVE_INFINITY);
+        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
         int r1 = inW * B, r2 = 2 * inW * B;
         int o0 = o;
         for (int k = 0; k < count; k++, i += step, o += B) {
@@ -448,8 +454,7 @@ public final class BlockedConv implements Parallel.RangeBody {
         int wo = block * 9 * B, zero = outBlocks * 9 * B;
         float[] xs = x, ws = w, os = out;
         FloatVector bv = FloatVector.fromArray(S, bias, block * B);
-        FloatVector low = FloatVector.broadcast(S, residual == null ? lo : Float.NEGATIVE_INFINITY);
-        FloatVector high = FloatVector.broadcast(S, residual == null ? hi : Float.POSITIVE_INFINITY);
+        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
         int iy0 = oy * sh - ph;
         boolean top = iy0 >= 0, middle = iy0 + 1 >= 0 && iy0 + 1 < inH, bottom = iy0 + 2 < inH;
         // A row outside the input is read at a valid row (any: its weights are zero).
@@ -509,8 +514,9 @@ public final class BlockedConv implements Parallel.RangeBody {
         float[] xs = padded, ws = w;
         int[] offs = tapOffsets;
         int next = taps * B;
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0;
+        // The sums start from the bias; the clamp is applied as they are stored.
+        FloatVector a0 = FloatVector.fromArray(S, bias, block * B), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+        FloatVector b0 = FloatVector.fromArray(S, bias, block * B + B), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0;
         for (int t = 0; t < taps; t++) {
             int i = in0 + offs[t];
             FloatVector wa = FloatVector.fromArray(S, ws, wOff + t * B);
@@ -536,22 +542,23 @@ public final class BlockedConv implements Parallel.RangeBody {
         }
         int o = outOffset(img, block, p);
         float[] os = out;
-        a0.intoArray(os, o);
-        a1.intoArray(os, o + B);
-        a2.intoArray(os, o + 2 * B);
-        a3.intoArray(os, o + 3 * B);
-        a4.intoArray(os, o + 4 * B);
-        a5.intoArray(os, o + 5 * B);
-        epilogue(block, o, TILE);
+        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
+        a0.max(low).min(high).intoArray(os, o);
+        a1.max(low).min(high).intoArray(os, o + B);
+        a2.max(low).min(high).intoArray(os, o + 2 * B);
+        a3.max(low).min(high).intoArray(os, o + 3 * B);
+        a4.max(low).min(high).intoArray(os, o + 4 * B);
+        a5.max(low).min(high).intoArray(os, o + 5 * B);
+        residualEpilogue(o, TILE);
         if (block + 1 < outBlocks) {
             o += outHW * B;
-            b0.intoArray(os, o);
-            b1.intoArray(os, o + B);
-            b2.intoArray(os, o + 2 * B);
-            b3.intoArray(os, o + 3 * B);
-            b4.intoArray(os, o + 4 * B);
-            b5.intoArray(os, o + 5 * B);
-            epilogue(block + 1, o, TILE);
+            b0.max(low).min(high).intoArray(os, o);
+            b1.max(low).min(high).intoArray(os, o + B);
+            b2.max(low).min(high).intoArray(os, o + 2 * B);
+            b3.max(low).min(high).intoArray(os, o + 3 * B);
+            b4.max(low).min(high).intoArray(os, o + 4 * B);
+            b5.max(low).min(high).intoArray(os, o + 5 * B);
+            residualEpilogue(o, TILE);
         }
     }
 
@@ -559,18 +566,19 @@ public final class BlockedConv implements Parallel.RangeBody {
         float[] xs = padded, ws = w;
         int[] offs = tapOffsets;
         int next = taps * B;
-        FloatVector a = FloatVector.zero(S), b = a;
+        FloatVector a = FloatVector.fromArray(S, bias, block * B), b = FloatVector.fromArray(S, bias, block * B + B);
         for (int t = 0; t < taps; t++) {
             FloatVector v = FloatVector.broadcast(S, xs[in0 + offs[t]]);
             a = FloatVector.fromArray(S, ws, wOff + t * B).fma(v, a);
             b = FloatVector.fromArray(S, ws, wOff + next + t * B).fma(v, b);
         }
         int o = outOffset(img, block, p);
-        a.intoArray(out, o);
-        epilogue(block, o, 1);
+        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
+        a.max(low).min(high).intoArray(out, o);
+        residualEpilogue(o, 1);
         if (block + 1 < outBlocks) {
-            b.intoArray(out, o + outHW * B);
-            epilogue(block + 1, o + outHW * B, 1);
+            b.max(low).min(high).intoArray(out, o + outHW * B);
+            residualEpilogue(o + outHW * B, 1);
         }
     }
 
@@ -589,28 +597,6 @@ public final class BlockedConv implements Parallel.RangeBody {
         FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
         for (int i = o, end = o + pixels * B; i < end; i += B) {
             FloatVector.fromArray(S, os, i).add(FloatVector.fromArray(S, res, i)).max(low).min(high).intoArray(os, i);
-        }
-    }
-
-    /**
-     * {@code out = clamp(out + bias [+ residual])} over {@code pixels} vectors of one block from {@code o}, right
-     * after a kernel stored its sums there. A pass of its own, because a vector handed to a method that C2 does not
-     * inline is boxed, and JDK 17 does not inline into the large tile kernels reliably.
-     */
-    private void epilogue(int block, int o, int pixels) {
-        float[] os = out, res = residual;
-        FloatVector bv = FloatVector.fromArray(S, bias, block * B);
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        int end = o + pixels * B;
-        if (res == null) {
-            for (int i = o; i < end; i += B) {
-                FloatVector.fromArray(S, os, i).add(bv).max(low).min(high).intoArray(os, i);
-            }
-        } else {
-            for (int i = o; i < end; i += B) {
-                FloatVector.fromArray(S, os, i).add(bv).add(FloatVector.fromArray(S, res, i)).max(low).min(high)
-                        .intoArray(os, i);
-            }
         }
     }
 }
