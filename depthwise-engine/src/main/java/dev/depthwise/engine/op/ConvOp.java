@@ -311,14 +311,16 @@ public final class ConvOp {
     private static void inputGradientAsConv(ConvSpec s, Geometry geo, float[] w, float[] g, float[] gradX) {
         int cin = s.inChannels(), cout = s.outChannels(), kh = s.kernelH(), kw = s.kernelW(), taps = kh * kw;
         float[] flipped = scratch(FLIPPED_WEIGHTS, w.length);
-        for (int co = 0; co < cout; co++) {
-            for (int ci = 0; ci < cin; ci++) {
-                int src = (co * cin + ci) * taps, dst = (ci * cout + co) * taps;
-                for (int t = 0; t < taps; t++) {
-                    flipped[dst + t] = w[src + taps - 1 - t];
+        Parallel.forRange(cout, Math.max(1, 65536 / (cin * taps)), (from, to) -> {
+            for (int co = from; co < to; co++) {
+                for (int ci = 0; ci < cin; ci++) {
+                    int src = (co * cin + ci) * taps, dst = (ci * cout + co) * taps;
+                    for (int t = 0; t < taps; t++) {
+                        flipped[dst + t] = w[src + taps - 1 - t];
+                    }
                 }
             }
-        }
+        });
         ConvSpec transposed = new ConvSpec(cout, cin, kh, kw, 1, 1, kh - 1 - s.padH(), kw - 1 - s.padW(), 1, 1, 1);
         Geometry tg = TRANSPOSED_GEOMETRIES.get().set(transposed, geo.n, geo.outH, geo.outW);
         forwardGemm(transposed, tg, g, flipped, null, gradX);
