@@ -34,5 +34,15 @@
  * kernel, not the layout. Nothing here pays for leaving PyTorch's layout (weight import, golden tests, every
  * op and the ONNX export written once for NCHW), so the engine stays NCHW. The 2-thread figures scale poorly
  * because the machine was shared at the time; see {@code docs/benchmarks/kernels.md} for kernel throughput.
+ *
+ * <h2>Planned inference: the channel-blocked layout</h2>
+ * The measurements above compared NCHW with plain NHWC inside one op. Planned inference (no backward, the whole
+ * pass compiled at once) goes further and uses {@link dev.depthwise.engine.op.ChannelBlocks}: NCHW with the
+ * channels in blocks of one vector ({@code [N, C/16, H, W, 16]} with AVX-512), ONNX Runtime's NCHWc. A depthwise
+ * conv is then full-width vector work at every stride and plane size, and a pointwise conv a register-tiled
+ * kernel over pixels and channel blocks: MobileNetV2's stride-2 depthwise at 112×112 went from 16 to about 55
+ * GFLOP/s and the whole planned MobileNetV2 at 224 about 1.5× faster than with NCHW kernels (measured in one
+ * process, alternating; {@code docs/benchmarks/README.md}). Training, the public ops, weights and everything a
+ * user sees stay NCHW; the plan reorders only where a layer without a blocked kernel reads a blocked value.
  */
 package dev.depthwise.engine;
