@@ -15,9 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li><b>depthwise 3×3</b> (stride 1 or 2, blocked input): 9 vector taps per output pixel, every lane a
  *       channel, so plane size and stride cost nothing extra; a border pixel's missing taps read a zero weight
  *       block, so borders take no branches either;</li>
- *   <li><b>direct</b> (any kernel, groups 1, NCHW input): the stem conv of a 3-channel image, which the blocked
- *       layout would pad to a whole block; the input is copied into a zero-bordered buffer once per run and each
- *       output pixel tile gathers its taps from there.</li>
+ *   <li><b>direct</b> (any other kernel with groups 1, NCHW or blocked input): the stem conv of a 3-channel
+ *       image (NCHW, which the blocked layout would pad to a whole block) and SegNet's 3×3 convs. The input is
+ *       copied into a zero-bordered per-thread scratch once per run, and the tiles run as the pointwise ones with
+ *       each (channel, ky, kx) tap as a term: no im2col matrix.</li>
  * </ul>
  * Output channels past {@code Cout} in the last block come out as zero (zero weights, bias and residual).
  */
@@ -50,18 +51,21 @@ public final class BlockedConv implements Parallel.RangeBody {
     // depthwise and direct: tasks are (image, output block or block pair, row chunk)
     private final int rowChunks, rowsPerChunk;
     // direct: the zero-bordered input, its geometry and the offset of each tap (channel, ky, kx) in it
-    private final float[] padded;
     private final int padH, padW, taps;
+    /** Floats per input pixel and channel block in the padded copy: 1 for an NCHW input, B for a blocked one. */
+    private final int unit;
     private final int[] tapOffsets;
     private final Runnable fillPadded;
+    /** The zero-bordered copy of the input, this run's: a per-thread scratch shared by every direct conv. */
+    private float[] padded;
 
     private BlockedConv(Kind kind, ConvSpec s, Tensor x, Tensor weight, Tensor bias, Tensor residual, Tensor out,
                         FusedConv.Activation act) {
         this.kind = kind;
         this.s = s;
         this.n = x.dim(0);
-        this.inH = kind == Kind.DIRECT ? x.h() : x.dim(2);
-        this.inW = kind == Kind.DIRECT ? x.w() : x.dim(3);
+        this.inH = x.dim(2);
+        this.inW = x.dim(3);
         this.outH = s.outputHeight(inH);
         this.outW = s.outputWidth(inW);
         this.inHW = inH * inW;
@@ -103,8 +107,7 @@ public final class BlockedConv implements Parallel.RangeBody {
             tasks = n * chunks * pairGroups;
             grain = 1;
             rowChunks = rowsPerChunk = 1;
-            padded = null;
-            padH = padW = taps = 0;
+            padH = padW = taps = unit = 0;
             tapOffsets = null;
             fillPadded = null;
             return;
@@ -124,8 +127,7 @@ public final class BlockedConv implements Parallel.RangeBody {
                     w[((c / B) * 9 + t) * B + c % B] = wt[c * 9 + t];
                 }
             }
-            padded = null;
-            padH = padW = taps = 0;
+            padH = padW = taps = unit = 0;
             tapOffsets = null;
             fillPadded = null;
             return;
@@ -141,32 +143,47 @@ public final class BlockedConv implements Parallel.RangeBody {
         }
         padH = inH + 2 * s.padH();
         padW = inW + 2 * s.padW();
-        padded = new float[n * cin * padH * padW];
+        boolean blockedInput = x.rank() == 5;
+        unit = blockedInput ? B : 1;
         tapOffsets = new int[taps];
         for (int ci = 0, t = 0; ci < cin; ci++) {
+            // NCHW: plane ci; blocked: plane ci / B, lane ci % B
+            int plane = blockedInput ? ci / B : ci, lane = blockedInput ? ci % B : 0;
             for (int ky = 0; ky < kh; ky++) {
                 for (int kx = 0; kx < kw; kx++, t++) {
-                    tapOffsets[t] = (ci * padH + ky) * padW + kx;
+                    tapOffsets[t] = ((plane * padH + ky) * padW + kx) * unit + lane;
                 }
             }
         }
         float[] src = this.x;
         int ph = s.padH(), pw = s.padW();
-        fillPadded = new ChannelBlocks.Loop(n * cin, ChannelBlocks.grain(inHW)) {
+        int planes = n * (blockedInput ? inBlocks : cin);
+        int rowLength = inW * unit, paddedRow = padW * unit;
+        fillPadded = new ChannelBlocks.Loop(planes, ChannelBlocks.grain(inHW * unit)) {
             @Override
             public void run(int from, int to) {
+                float[] dst = padded;
                 for (int plane = from; plane < to; plane++) {
+                    int base = plane * padH * paddedRow;
+                    java.util.Arrays.fill(dst, base, base + ph * paddedRow, 0f);
                     for (int iy = 0; iy < inH; iy++) {
-                        System.arraycopy(src, plane * inHW + iy * inW, padded, (plane * padH + iy + ph) * padW + pw, inW);
+                        int row = base + (iy + ph) * paddedRow;
+                        java.util.Arrays.fill(dst, row, row + pw * unit, 0f);
+                        System.arraycopy(src, (plane * inH + iy) * rowLength, dst, row + pw * unit, rowLength);
+                        java.util.Arrays.fill(dst, row + pw * unit + rowLength, row + paddedRow, 0f);
                     }
+                    java.util.Arrays.fill(dst, base + (inH + ph) * paddedRow, base + padH * paddedRow, 0f);
                 }
             }
         };
     }
 
+    private static final ThreadLocal<float[]> PADDED = ThreadLocal.withInitial(() -> new float[0]);
+
     /**
-     * Checks the tensors and prepares the conv. {@code x} is NCHW (direct kernel, groups 1) or blocked (pointwise
-     * or 3×3 depthwise); {@code out} and {@code residual} (nullable) are blocked; {@code bias} may be null.
+     * Checks the tensors and prepares the conv. {@code x} is NCHW (direct kernel, groups 1) or blocked (any conv
+     * with groups 1, or 3×3 depthwise); {@code out} and {@code residual} (nullable) are blocked; {@code bias} may be
+     * null.
      *
      * @throws IllegalArgumentException naming the shapes when they do not fit the spec or no kernel fits it
      */
@@ -179,11 +196,10 @@ public final class BlockedConv implements Parallel.RangeBody {
         Kind kind = kindOf(spec, x);
         if (kind == null) {
             throw new IllegalArgumentException(op + ": no blocked kernel for " + spec + " on input " + x.shapeString()
-                    + " (pointwise or 3x3 depthwise on a blocked input, or groups 1 on an NCHW input)");
+                    + " (groups 1 on an NCHW or blocked input, or 3x3 depthwise on a blocked input)");
         }
-        int[] logical = kind == Kind.DIRECT ? x.shape()
-                : new int[] {x.dim(0), spec.inChannels(), x.dim(2), x.dim(3)};
-        if (kind != Kind.DIRECT) {
+        int[] logical = x.rank() == 4 ? x.shape() : new int[] {x.dim(0), spec.inChannels(), x.dim(2), x.dim(3)};
+        if (x.rank() == 5) {
             ChannelBlocks.require(op, "x", x, logical);
         }
         int[] outShape = spec.outputShape(logical);
@@ -201,20 +217,19 @@ public final class BlockedConv implements Parallel.RangeBody {
 
     /** Whether {@link #prepare} has a kernel for {@code spec} on an input that is blocked or not. */
     public static boolean supports(ConvSpec spec, boolean blockedInput) {
-        if (!blockedInput) {
-            return spec.groups() == 1 && spec.dilationH() == 1 && spec.dilationW() == 1;
-        }
-        return isPointwise(spec) || DepthwiseConv3x3.supports(spec);
+        boolean dense = spec.groups() == 1 && spec.dilationH() == 1 && spec.dilationW() == 1;
+        return dense || blockedInput && DepthwiseConv3x3.supports(spec);
     }
 
     private static Kind kindOf(ConvSpec spec, Tensor x) {
-        if (x.rank() == 4) {
-            return supports(spec, false) ? Kind.DIRECT : null;
-        }
-        if (x.rank() != 5 || x.dim(4) != B) {
+        boolean blocked = x.rank() == 5 && x.dim(4) == B;
+        if (!blocked && x.rank() != 4 || !supports(spec, blocked)) {
             return null;
         }
-        return isPointwise(spec) ? Kind.POINTWISE : DepthwiseConv3x3.supports(spec) ? Kind.DEPTHWISE : null;
+        if (blocked && isPointwise(spec)) {
+            return Kind.POINTWISE;
+        }
+        return spec.groups() == 1 ? Kind.DIRECT : Kind.DEPTHWISE;
     }
 
     private static boolean isPointwise(ConvSpec s) {
@@ -225,9 +240,17 @@ public final class BlockedConv implements Parallel.RangeBody {
     /** Computes the output; allocates nothing. */
     public void run() {
         if (fillPadded != null) {
+            int size = n * (unit == 1 ? s.inChannels() : inBlocks * B) * padH * padW;
+            float[] scratch = PADDED.get();
+            if (scratch.length < size) {
+                scratch = new float[size]; // once per thread and size: steady-state runs allocate nothing
+                PADDED.set(scratch);
+            }
+            padded = scratch;
             fillPadded.run();
         }
         Parallel.forRange(tasks, grain, this);
+        padded = null;
     }
 
     /** Runs tasks {@code [from, to)} on the calling thread; called by {@link Parallel}. */
@@ -265,6 +288,10 @@ public final class BlockedConv implements Parallel.RangeBody {
             }
             for (; p + TILE <= p1; p += TILE) {
                 pointwiseTile(inBase + p * B, cin, wOff, img, block, p);
+            }
+            if (p < p1 && overlapTail(p1 - p0)) {
+                pointwiseTile(inBase + (p1 - TILE) * B, cin, wOff, img, block, p1 - TILE);
+                p = p1;
             }
             for (; p < p1; p++) {
                 pointwisePixel(inBase + p * B, cin, wOff, img, block, p);
@@ -487,24 +514,29 @@ public final class BlockedConv implements Parallel.RangeBody {
         }
     }
 
-    // ---- direct (NCHW input) ----
+    // ---- direct (any dense conv, from a zero-bordered copy of the input) ----
 
     private void directTask(int t) {
         int chunk = t % rowChunks;
-        int unit = t / rowChunks;
+        int pairIndex = t / rowChunks; // image * pairs + pair
         int pairs = (outBlocks + 1) / 2;
-        int img = unit / pairs, block = 2 * (unit % pairs);
+        int img = pairIndex / pairs, block = 2 * (pairIndex % pairs);
         int sh = s.strideH(), sw = s.strideW();
         int wOff = block * taps * B;
-        int plane0 = img * s.inChannels() * padH * padW;
+        int plane0 = img * (unit == 1 ? s.inChannels() : inBlocks * B) * padH * padW;
+        int step = sw * unit;
         for (int oy = chunk * rowsPerChunk, end = Math.min(outH, oy + rowsPerChunk); oy < end; oy++) {
-            int row = plane0 + oy * sh * padW;
+            int row = plane0 + oy * sh * padW * unit;
             int ox = 0;
             for (; ox + TILE <= outW; ox += TILE) {
-                directTile(row + ox * sw, sw, wOff, img, block, oy * outW + ox);
+                directTile(row + ox * step, step, wOff, img, block, oy * outW + ox);
+            }
+            if (ox < outW && overlapTail(outW)) {
+                directTile(row + (outW - TILE) * step, step, wOff, img, block, oy * outW + outW - TILE);
+                ox = outW;
             }
             for (; ox < outW; ox++) {
-                directPixel(row + ox * sw, wOff, img, block, oy * outW + ox);
+                directPixel(row + ox * step, wOff, img, block, oy * outW + ox);
             }
         }
     }
@@ -583,6 +615,16 @@ public final class BlockedConv implements Parallel.RangeBody {
     }
 
     // ---- shared ----
+
+    /**
+     * Whether the last few pixels of a run of {@code pixels} are done as a whole tile ending at the run's end,
+     * recomputing some already stored (identical values): a single-pixel sum over hundreds or thousands of terms is
+     * one long dependency chain, 4-6x slower per pixel than a tile. Not with a residual, which the epilogue would
+     * add twice to the recomputed pixels.
+     */
+    private boolean overlapTail(int pixels) {
+        return residual == null && pixels >= TILE;
+    }
 
     private int outOffset(int img, int block, int p) {
         return ((img * outBlocks + block) * outHW + p) * B;

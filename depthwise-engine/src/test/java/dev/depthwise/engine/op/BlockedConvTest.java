@@ -88,10 +88,14 @@ class BlockedConvTest {
     }
 
     @Test
-    void directConvReadsNchwAndWritesBlocks() {
-        check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 17, 15, FusedConv.Activation.RELU6, false);
-        check(ConvSpec.of(3, 5, 3, 2, 1, 1), 2, 8, 9, FusedConv.Activation.NONE, true);
-        check(ConvSpec.of(2, B + 1, 5, 1, 2, 1), 1, 6, 13, FusedConv.Activation.RELU, false);
+    void directConvReadsNchwOrBlocksAndWritesBlocks() {
+        for (boolean blockedInput : new boolean[] {false, true}) {
+            check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 17, 15, FusedConv.Activation.RELU6, false, blockedInput);
+            check(ConvSpec.of(3, 5, 3, 2, 1, 1), 2, 8, 9, FusedConv.Activation.NONE, true, blockedInput);
+            check(ConvSpec.of(2, B + 1, 5, 1, 2, 1), 1, 6, 13, FusedConv.Activation.RELU, false, blockedInput);
+            check(ConvSpec.of(B + 3, 2 * B, 3, 1, 1, 1), 2, 9, 10, FusedConv.Activation.RELU, false, blockedInput);
+            check(ConvSpec.of(2 * B, 3, 3, 1, 1, 1), 1, 13, 7, FusedConv.Activation.NONE, false, blockedInput);
+        }
     }
 
     @Test
@@ -102,7 +106,8 @@ class BlockedConvTest {
                 Parallel.setThreads(threads);
                 check(ConvSpec.of(2 * B, 3 * B, 1, 1, 0, 1), 1, 14, 14, FusedConv.Activation.RELU6, true);
                 check(ConvSpec.of(3 * B, 3 * B, 3, 2, 1, 3 * B), 1, 14, 14, FusedConv.Activation.RELU6, false);
-                check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 20, 20, FusedConv.Activation.RELU6, false);
+                check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 20, 20, FusedConv.Activation.RELU6, false, false);
+                check(ConvSpec.of(B, 2 * B, 3, 1, 1, 1), 1, 16, 16, FusedConv.Activation.RELU, false, true);
             }
         } finally {
             Parallel.setThreads(before);
@@ -113,9 +118,10 @@ class BlockedConvTest {
     void unsupportedConvsAndBadShapesAreNamed() {
         int c = B + 1;
         Tensor blocked = Tensor.zeros(ChannelBlocks.shape(new int[] {1, c, 8, 8}));
-        ConvSpec dense3x3 = ConvSpec.of(c, c, 3, 1, 1, 1);
-        var e = assertThrows(IllegalArgumentException.class, () -> BlockedConv.prepare(dense3x3, blocked,
-                Tensor.zeros(dense3x3.weightShape()), null, null, blocked, FusedConv.Activation.NONE));
+        ConvSpec grouped = ConvSpec.of(2 * B, 2 * B, 3, 1, 1, 2);
+        Tensor twoBlocks = Tensor.zeros(ChannelBlocks.shape(new int[] {1, 2 * B, 8, 8}));
+        var e = assertThrows(IllegalArgumentException.class, () -> BlockedConv.prepare(grouped, twoBlocks,
+                Tensor.zeros(grouped.weightShape()), null, null, twoBlocks, FusedConv.Activation.NONE));
         assertTrue(e.getMessage().contains("no blocked kernel"), e.getMessage());
 
         ConvSpec pointwise = ConvSpec.of(c, 4, 1, 1, 0, 1);
@@ -128,6 +134,12 @@ class BlockedConvTest {
 
     /** Blocked conv (with the NCHW input blocked first, unless it is the direct kernel) against ConvOp + epilogue. */
     private static void check(ConvSpec s, int n, int h, int w, FusedConv.Activation act, boolean withResidual) {
+        check(s, n, h, w, act, withResidual, true);
+    }
+
+    /** The conv from a blocked input or (direct kernel) from the NCHW input, against ConvOp + epilogue. */
+    private static void check(ConvSpec s, int n, int h, int w, FusedConv.Activation act, boolean withResidual,
+                              boolean blockedInput) {
         long seed = s.hashCode() * 31L + n * 7L + h;
         Tensor x = Tensors.gaussian(seed, n, s.inChannels(), h, w);
         Tensor weight = Tensors.gaussian(seed + 1, s.weightShape());
@@ -143,9 +155,8 @@ class BlockedConvTest {
             expected.data()[i] = Math.min(Math.max(expected.data()[i], act.lo), act.hi);
         }
 
-        boolean direct = !BlockedConv.supports(s, true); // dense convs other than 1x1 take NCHW input
         Tensor input = x;
-        if (!direct) {
+        if (blockedInput) {
             input = Tensor.zeros(ChannelBlocks.shape(x.shape()));
             ChannelBlocks.toBlocked(x, input).run();
         }

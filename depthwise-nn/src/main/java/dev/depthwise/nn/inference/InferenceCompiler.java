@@ -39,8 +39,8 @@ import java.util.Map;
  * MobileNetV2's residuals, SegNet's pool indices reaching the mirrored unpool, the segmenter's skips and
  * concatenations. Anything else is refused with the layer's path and type.
  *
- * <p>MobileNetV2's features (in the classifier and the segmenter) and SegNet-DSC run in the {@link ChannelBlocks
- * channel-blocked layout}: the first conv with a blocked kernel reads the NCHW image and writes blocks, the pointwise
+ * <p>MobileNetV2's features (in the classifier and the segmenter), SegNet and SegNet-DSC run in the {@link
+ * ChannelBlocks channel-blocked layout}: the first conv with a blocked kernel reads the NCHW image and writes blocks, the pointwise
  * and depthwise convs and SegNet's 2x2 pools stay blocked, and a value leaves the layout (one reorder) only where a
  * layer without a blocked kernel reads it. Measured on
  * MobileNetV2 at 224: its depthwise convs ran 3-14x faster blocked than on NCHW planes, its late pointwise convs
@@ -418,9 +418,9 @@ final class InferenceCompiler {
     /** Input BN, encoder stages (seq then pool), decoder stages (unpool then seq), as {@code SegNet.computeForward}. */
     private Graph.Value lowerSegNet(SegNet net, String path, Graph.Value x) {
         requireChannels(path, net, x, 3);
-        if (net.kind() == SegNet.ConvKind.DEPTHWISE_SEPARABLE && blockedLayoutEnabled()) {
-            // Pointwise, depthwise and 2x2 pools all have blocked kernels: only the input BatchNorm and the first
-            // (3-channel) depthwise conv run on NCHW planes. The plain SegNet's dense 3x3 convs have none.
+        if (blockedLayoutEnabled()) {
+            // Every conv and 2x2 pool has a blocked kernel: only the input BatchNorm (and SegNet-DSC's first,
+            // 3-channel depthwise conv) run on NCHW planes.
             preferBlocked = true;
             try {
                 return lowerSegNetStages(net, path, x);
