@@ -92,11 +92,14 @@ public final class ConvOp {
             packedW = null;
             chunk = geo.columnChunk();
             chunks = (geo.outHW + chunk - 1) / chunk;
-            if (!geo.pointwise && s.groups() == 1 && geo.n * chunks >= 2 * Parallel.threads()) {
+            int packedChunk = geo.packedColumnChunk();
+            int packedChunks = (geo.outHW + packedChunk - 1) / packedChunk;
+            if (!geo.pointwise && s.groups() == 1 && geo.n * packedChunks >= 2 * Parallel.threads()) {
                 // Every task multiplies the same weights: pack them once here, not once per task. Then a task
                 // need not be small to amortise the packing, so take wide chunks (whole 16x16 or 32x32 planes).
-                chunk = geo.packedColumnChunk();
-                chunks = (geo.outHW + chunk - 1) / chunk;
+                // Too few tasks to share (one image at inference) keep the per-task path, whose GEMM is parallel.
+                chunk = packedChunk;
+                chunks = packedChunks;
                 int cout = s.outChannels();
                 packedW = scratch(PACKED_WEIGHTS, Gemm.packedRows(cout) * geo.kk);
                 Gemm.packA(cout, geo.kk, w, 0, geo.kk, packedW);
@@ -599,6 +602,11 @@ public final class ConvOp {
         int packedColumnChunk() {
             int max = Math.max(PACKED_MIN_CHUNK, COLUMN_BUFFER_FLOATS / kk / Gemm.NR * Gemm.NR);
             int chunks = (outHW + max - 1) / max;
+            // A small batch is cut finer so that every thread gets tasks (one 16x16 image: four 64-pixel chunks).
+            int wanted = (2 * Parallel.threads() + n - 1) / n;
+            if (chunks < wanted) {
+                chunks = Math.min(wanted, (outHW + Gemm.NR - 1) / Gemm.NR);
+            }
             int chunk = (outHW + chunks - 1) / chunks;
             chunk = (chunk + Gemm.NR - 1) / Gemm.NR * Gemm.NR;
             return Math.max(1, Math.min(chunk, outHW));
