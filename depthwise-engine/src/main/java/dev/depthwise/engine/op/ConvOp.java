@@ -13,7 +13,14 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link DepthwiseConv3x3}); everything else is lowered to {@link Gemm}. A pointwise (1×1, stride 1, no padding)
  * conv needs no lowering at all: an NCHW image is already a {@code Cin×HW} matrix, so the conv is
  * {@code W[Cout×Cin]·X[Cin×HW]}. Other kernels are lowered through im2col, one chunk of output columns at a time
- * so the column buffer stays in cache (about 1 MB per thread) instead of growing with the image.
+ * so the column buffer stays in cache (about 1 MB per thread, or 256 columns where that is more) instead of
+ * growing with the image; when there are enough (image, chunk) tasks to share, the weights are packed for the GEMM
+ * once per call rather than once per task.
+ *
+ * <p>Training paths for stride-1 convs (SegNet): the input gradient is itself a conv of gradOut with flipped
+ * weights, run through the forward's path ({@link #inputGradientAsConv}); the weight gradient, where the output
+ * channels are few for the plane width, runs on a channels-last copy of the input instead of transposing the
+ * im2col matrix ({@link #weightGradientChannelsLast}).
  *
  * <p>Work is split over (image, column chunk) tasks that write disjoint outputs, so results do not depend on
  * scheduling. Weight gradients are summed over a fixed partition of the batch into one partial sum per thread,
