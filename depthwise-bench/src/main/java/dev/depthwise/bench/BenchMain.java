@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
  */
 // Named as users type it: bin/depthwise runs this jar for its `bench` sub-command, so usage and errors read
 // "Usage: depthwise bench ...", like the other sub-commands' "Usage: depthwise classify ...".
-@Command(name = "depthwise bench", mixinStandardHelpOptions = true,
+@Command(name = "depthwise bench", mixinStandardHelpOptions = true, version = "depthwise bench 0.1.0",
         description = "Benchmarks: inference against ONNX Runtime, training against PyTorch, kernels.")
 public final class BenchMain implements Callable<Integer> {
     enum What { models, train, kernels, all }

@@ -71,7 +71,7 @@ final class ClassifyCommand implements Callable<Integer> {
             try {
                 input = ImageNetPreprocessing.apply(ImageDecoder.readRgb(image));
             } catch (BadFileException e) {
-                err.println("skipped " + e.getMessage());
+                err.println("warning: skipping " + e.getMessage()); // as segment and the data loaders say it
                 failed++;
                 continue;
             }
