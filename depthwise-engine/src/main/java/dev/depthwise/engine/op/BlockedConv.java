@@ -42,8 +42,14 @@ public final class BlockedConv implements Parallel.RangeBody {
     private final float[] w;
     private final float[] bias;
     private final float lo, hi;
-    /** The clamp applied as kernels store: the activation's, or none when a residual must be added first. */
-    private final float storeLo, storeHi;
+    /**
+     * Where the kernels' sums start besides the bias: the residual, or (without one) these zeros, read at a fixed
+     * offset. Choosing an array and an offset instead of branching keeps every vector out of control-flow merges,
+     * and a tile that recomputes pixels (the overlapping tail) stores the same final values again.
+     */
+    private final float[] start;
+    private final int startStride;
+    private final float[] zeros = new float[B];
     private final int tasks;
     private final int grain;
     // pointwise: tasks are (image, pixel chunk, group of output block pairs)
@@ -77,8 +83,8 @@ public final class BlockedConv implements Parallel.RangeBody {
         this.residual = residual == null ? null : residual.data();
         this.lo = act.lo;
         this.hi = act.hi;
-        this.storeLo = residual == null ? lo : Float.NEGATIVE_INFINITY;
-        this.storeHi = residual == null ? hi : Float.POSITIVE_INFINITY;
+        this.start = residual == null ? zeros : this.residual;
+        this.startStride = residual == null ? 0 : 1;
         int pairs = (outBlocks + 1) / 2;
         this.bias = new float[2 * pairs * B];
         if (bias != null) {
@@ -303,9 +309,23 @@ public final class BlockedConv implements Parallel.RangeBody {
     private void pointwiseTile(int in0, int cin, int wOff, int img, int block, int p) {
         float[] xs = x, ws = w;
         int blockStride = inHW * B, next = cin * B;
-        // The sums start from the bias; the clamp is applied as they are stored.
-        FloatVector a0 = FloatVector.fromArray(S, bias, block * B), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-        FloatVector b0 = FloatVector.fromArray(S, bias, block * B + B), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0;
+        // The sums start from bias + residual (zeros without one); the clamp is applied as they are stored.
+        int o = outOffset(img, block, p), o2 = o + outHW * B;
+        boolean second = block + 1 < outBlocks;
+        float[] sa = start, sb = second ? start : zeros;
+        int ra = startStride * o, rb = second ? startStride * o2 : 0;
+        int ka = startStride * B, kb = second ? ka : 0;
+        FloatVector ba = FloatVector.fromArray(S, bias, block * B), bb = FloatVector.fromArray(S, bias, block * B + B);
+        FloatVector a0 = ba.add(FloatVector.fromArray(S, sa, ra)), a1 = ba.add(FloatVector.fromArray(S, sa, ra + ka));
+        FloatVector a2 = ba.add(FloatVector.fromArray(S, sa, ra + 2 * ka));
+        FloatVector a3 = ba.add(FloatVector.fromArray(S, sa, ra + 3 * ka));
+        FloatVector a4 = ba.add(FloatVector.fromArray(S, sa, ra + 4 * ka));
+        FloatVector a5 = ba.add(FloatVector.fromArray(S, sa, ra + 5 * ka));
+        FloatVector b0 = bb.add(FloatVector.fromArray(S, sb, rb)), b1 = bb.add(FloatVector.fromArray(S, sb, rb + kb));
+        FloatVector b2 = bb.add(FloatVector.fromArray(S, sb, rb + 2 * kb));
+        FloatVector b3 = bb.add(FloatVector.fromArray(S, sb, rb + 3 * kb));
+        FloatVector b4 = bb.add(FloatVector.fromArray(S, sb, rb + 4 * kb));
+        FloatVector b5 = bb.add(FloatVector.fromArray(S, sb, rb + 5 * kb));
         for (int ci = 0; ci < cin; ci++) {
             int i = in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1));
             FloatVector wa = FloatVector.fromArray(S, ws, wOff + ci * B);
@@ -329,25 +349,21 @@ public final class BlockedConv implements Parallel.RangeBody {
             a5 = wa.fma(v, a5);
             b5 = wb.fma(v, b5);
         }
-        int o = outOffset(img, block, p);
         float[] os = out;
-        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
+        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
         a0.max(low).min(high).intoArray(os, o);
         a1.max(low).min(high).intoArray(os, o + B);
         a2.max(low).min(high).intoArray(os, o + 2 * B);
         a3.max(low).min(high).intoArray(os, o + 3 * B);
         a4.max(low).min(high).intoArray(os, o + 4 * B);
         a5.max(low).min(high).intoArray(os, o + 5 * B);
-        residualEpilogue(o, TILE);
-        if (block + 1 < outBlocks) {
-            o += outHW * B;
-            b0.max(low).min(high).intoArray(os, o);
-            b1.max(low).min(high).intoArray(os, o + B);
-            b2.max(low).min(high).intoArray(os, o + 2 * B);
-            b3.max(low).min(high).intoArray(os, o + 3 * B);
-            b4.max(low).min(high).intoArray(os, o + 4 * B);
-            b5.max(low).min(high).intoArray(os, o + 5 * B);
-            residualEpilogue(o, TILE);
+        if (second) {
+            b0.max(low).min(high).intoArray(os, o2);
+            b1.max(low).min(high).intoArray(os, o2 + B);
+            b2.max(low).min(high).intoArray(os, o2 + 2 * B);
+            b3.max(low).min(high).intoArray(os, o2 + 3 * B);
+            b4.max(low).min(high).intoArray(os, o2 + 4 * B);
+            b5.max(low).min(high).intoArray(os, o2 + 5 * B);
         }
     }
 
@@ -355,8 +371,21 @@ public final class BlockedConv implements Parallel.RangeBody {
     private void pointwiseTileOneBlock(int in0, int cin, int wOff, int img, int block, int p) {
         float[] xs = x, ws = w;
         int blockStride = inHW * B;
-        FloatVector a0 = FloatVector.fromArray(S, bias, block * B), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-        FloatVector a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+        int o = outOffset(img, block, p);
+        float[] sa = start;
+        int ra = startStride * o, ka = startStride * B;
+        FloatVector ba = FloatVector.fromArray(S, bias, block * B);
+        FloatVector a0 = ba.add(FloatVector.fromArray(S, sa, ra)), a1 = ba.add(FloatVector.fromArray(S, sa, ra + ka));
+        FloatVector a2 = ba.add(FloatVector.fromArray(S, sa, ra + 2 * ka));
+        FloatVector a3 = ba.add(FloatVector.fromArray(S, sa, ra + 3 * ka));
+        FloatVector a4 = ba.add(FloatVector.fromArray(S, sa, ra + 4 * ka));
+        FloatVector a5 = ba.add(FloatVector.fromArray(S, sa, ra + 5 * ka));
+        FloatVector a6 = ba.add(FloatVector.fromArray(S, sa, ra + 6 * ka));
+        FloatVector a7 = ba.add(FloatVector.fromArray(S, sa, ra + 7 * ka));
+        FloatVector a8 = ba.add(FloatVector.fromArray(S, sa, ra + 8 * ka));
+        FloatVector a9 = ba.add(FloatVector.fromArray(S, sa, ra + 9 * ka));
+        FloatVector a10 = ba.add(FloatVector.fromArray(S, sa, ra + 10 * ka));
+        FloatVector a11 = ba.add(FloatVector.fromArray(S, sa, ra + 11 * ka));
         for (int ci = 0; ci < cin; ci++) {
             int i = in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1));
             FloatVector wa = FloatVector.fromArray(S, ws, wOff + ci * B);
@@ -373,9 +402,8 @@ public final class BlockedConv implements Parallel.RangeBody {
             a10 = wa.fma(FloatVector.broadcast(S, xs[i + 10 * B]), a10);
             a11 = wa.fma(FloatVector.broadcast(S, xs[i + 11 * B]), a11);
         }
-        int o = outOffset(img, block, p);
         float[] os = out;
-        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
+        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
         a0.max(low).min(high).intoArray(os, o);
         a1.max(low).min(high).intoArray(os, o + B);
         a2.max(low).min(high).intoArray(os, o + 2 * B);
@@ -388,26 +416,26 @@ public final class BlockedConv implements Parallel.RangeBody {
         a9.max(low).min(high).intoArray(os, o + 9 * B);
         a10.max(low).min(high).intoArray(os, o + 10 * B);
         a11.max(low).min(high).intoArray(os, o + 11 * B);
-        residualEpilogue(o, 2 * TILE);
     }
 
     /** One pixel of output blocks {@code block, block + 1}: the tail of a chunk. */
     private void pointwisePixel(int in0, int cin, int wOff, int img, int block, int p) {
         float[] xs = x, ws = w;
         int blockStride = inHW * B, next = cin * B;
-        FloatVector a = FloatVector.fromArray(S, bias, block * B), b = FloatVector.fromArray(S, bias, block * B + B);
+        int o = outOffset(img, block, p), o2 = o + outHW * B;
+        boolean second = block + 1 < outBlocks;
+        FloatVector a = FloatVector.fromArray(S, bias, block * B).add(FloatVector.fromArray(S, start, startStride * o));
+        FloatVector b = FloatVector.fromArray(S, bias, block * B + B)
+                .add(FloatVector.fromArray(S, second ? start : zeros, second ? startStride * o2 : 0));
         for (int ci = 0; ci < cin; ci++) {
             FloatVector v = FloatVector.broadcast(S, xs[in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1))]);
             a = FloatVector.fromArray(S, ws, wOff + ci * B).fma(v, a);
             b = FloatVector.fromArray(S, ws, wOff + next + ci * B).fma(v, b);
         }
-        int o = outOffset(img, block, p);
-        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
+        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
         a.max(low).min(high).intoArray(out, o);
-        residualEpilogue(o, 1);
-        if (block + 1 < outBlocks) {
-            b.max(low).min(high).intoArray(out, o + outHW * B);
-            residualEpilogue(o + outHW * B, 1);
+        if (second) {
+            b.max(low).min(high).intoArray(out, o2);
         }
     }
 
@@ -449,11 +477,12 @@ public final class BlockedConv implements Parallel.RangeBody {
         FloatVector w6 = FloatVector.fromArray(S, ws, wo + 6 * B), w7 = FloatVector.fromArray(S, ws, wo + 7 * B);
         FloatVector w8 = FloatVector.fromArray(S, ws, wo + 8 * B);
         FloatVector bv = FloatVector.fromArray(S, bias, block * B);
-        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
+        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
         int r1 = inW * B, r2 = 2 * inW * B;
-        int o0 = o;
-        for (int k = 0; k < count; k++, i += step, o += B) {
-            FloatVector acc = FloatVector.fromArray(S, xs, i).fma(w0, bv);
+        float[] st = start;
+        int r = startStride * o, rStep = startStride * B;
+        for (int k = 0; k < count; k++, i += step, o += B, r += rStep) {
+            FloatVector acc = FloatVector.fromArray(S, xs, i).fma(w0, bv.add(FloatVector.fromArray(S, st, r)));
             acc = FloatVector.fromArray(S, xs, i + B).fma(w1, acc);
             acc = FloatVector.fromArray(S, xs, i + 2 * B).fma(w2, acc);
             acc = FloatVector.fromArray(S, xs, i + r1).fma(w3, acc);
@@ -463,9 +492,6 @@ public final class BlockedConv implements Parallel.RangeBody {
             acc = FloatVector.fromArray(S, xs, i + r2 + B).fma(w7, acc);
             acc = FloatVector.fromArray(S, xs, i + r2 + 2 * B).fma(w8, acc);
             acc.max(low).min(high).intoArray(out, o);
-        }
-        if (residual != null) {
-            residualEpilogue(o0, count);
         }
     }
 
@@ -481,7 +507,7 @@ public final class BlockedConv implements Parallel.RangeBody {
         int wo = block * 9 * B, zero = outBlocks * 9 * B;
         float[] xs = x, ws = w, os = out;
         FloatVector bv = FloatVector.fromArray(S, bias, block * B);
-        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
+        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
         int iy0 = oy * sh - ph;
         boolean top = iy0 >= 0, middle = iy0 + 1 >= 0 && iy0 + 1 < inH, bottom = iy0 + 2 < inH;
         // A row outside the input is read at a valid row (any: its weights are zero).
@@ -498,7 +524,9 @@ public final class BlockedConv implements Parallel.RangeBody {
             int w3 = middle && left ? wo + 3 * B : zero, w4 = middle && centre ? wo + 4 * B : zero;
             int w5 = middle && right ? wo + 5 * B : zero, w6 = bottom && left ? wo + 6 * B : zero;
             int w7 = bottom && centre ? wo + 7 * B : zero, w8 = bottom && right ? wo + 8 * B : zero;
-            FloatVector acc = FloatVector.fromArray(S, xs, i0 + c0).fma(FloatVector.fromArray(S, ws, w0), bv);
+            int o = out0 + (oy * outW + ox) * B;
+            FloatVector acc = FloatVector.fromArray(S, xs, i0 + c0).fma(FloatVector.fromArray(S, ws, w0),
+                    bv.add(FloatVector.fromArray(S, start, startStride * o)));
             acc = FloatVector.fromArray(S, xs, i0 + c1).fma(FloatVector.fromArray(S, ws, w1), acc);
             acc = FloatVector.fromArray(S, xs, i0 + c2).fma(FloatVector.fromArray(S, ws, w2), acc);
             acc = FloatVector.fromArray(S, xs, i1 + c0).fma(FloatVector.fromArray(S, ws, w3), acc);
@@ -507,10 +535,7 @@ public final class BlockedConv implements Parallel.RangeBody {
             acc = FloatVector.fromArray(S, xs, i2 + c0).fma(FloatVector.fromArray(S, ws, w6), acc);
             acc = FloatVector.fromArray(S, xs, i2 + c1).fma(FloatVector.fromArray(S, ws, w7), acc);
             acc = FloatVector.fromArray(S, xs, i2 + c2).fma(FloatVector.fromArray(S, ws, w8), acc);
-            acc.max(low).min(high).intoArray(os, out0 + (oy * outW + ox) * B);
-        }
-        if (residual != null) {
-            residualEpilogue(out0 + (oy * outW + ox0) * B, ox1 - ox0);
+            acc.max(low).min(high).intoArray(os, o);
         }
     }
 
@@ -546,9 +571,23 @@ public final class BlockedConv implements Parallel.RangeBody {
         float[] xs = padded, ws = w;
         int[] offs = tapOffsets;
         int next = taps * B;
-        // The sums start from the bias; the clamp is applied as they are stored.
-        FloatVector a0 = FloatVector.fromArray(S, bias, block * B), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-        FloatVector b0 = FloatVector.fromArray(S, bias, block * B + B), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0;
+        // The sums start from bias + residual (zeros without one); the clamp is applied as they are stored.
+        int o = outOffset(img, block, p), o2 = o + outHW * B;
+        boolean second = block + 1 < outBlocks;
+        float[] sa = start, sb = second ? start : zeros;
+        int ra = startStride * o, rb = second ? startStride * o2 : 0;
+        int ka = startStride * B, kb = second ? ka : 0;
+        FloatVector ba = FloatVector.fromArray(S, bias, block * B), bb = FloatVector.fromArray(S, bias, block * B + B);
+        FloatVector a0 = ba.add(FloatVector.fromArray(S, sa, ra)), a1 = ba.add(FloatVector.fromArray(S, sa, ra + ka));
+        FloatVector a2 = ba.add(FloatVector.fromArray(S, sa, ra + 2 * ka));
+        FloatVector a3 = ba.add(FloatVector.fromArray(S, sa, ra + 3 * ka));
+        FloatVector a4 = ba.add(FloatVector.fromArray(S, sa, ra + 4 * ka));
+        FloatVector a5 = ba.add(FloatVector.fromArray(S, sa, ra + 5 * ka));
+        FloatVector b0 = bb.add(FloatVector.fromArray(S, sb, rb)), b1 = bb.add(FloatVector.fromArray(S, sb, rb + kb));
+        FloatVector b2 = bb.add(FloatVector.fromArray(S, sb, rb + 2 * kb));
+        FloatVector b3 = bb.add(FloatVector.fromArray(S, sb, rb + 3 * kb));
+        FloatVector b4 = bb.add(FloatVector.fromArray(S, sb, rb + 4 * kb));
+        FloatVector b5 = bb.add(FloatVector.fromArray(S, sb, rb + 5 * kb));
         for (int t = 0; t < taps; t++) {
             int i = in0 + offs[t];
             FloatVector wa = FloatVector.fromArray(S, ws, wOff + t * B);
@@ -572,25 +611,21 @@ public final class BlockedConv implements Parallel.RangeBody {
             a5 = wa.fma(v, a5);
             b5 = wb.fma(v, b5);
         }
-        int o = outOffset(img, block, p);
         float[] os = out;
-        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
+        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
         a0.max(low).min(high).intoArray(os, o);
         a1.max(low).min(high).intoArray(os, o + B);
         a2.max(low).min(high).intoArray(os, o + 2 * B);
         a3.max(low).min(high).intoArray(os, o + 3 * B);
         a4.max(low).min(high).intoArray(os, o + 4 * B);
         a5.max(low).min(high).intoArray(os, o + 5 * B);
-        residualEpilogue(o, TILE);
-        if (block + 1 < outBlocks) {
-            o += outHW * B;
-            b0.max(low).min(high).intoArray(os, o);
-            b1.max(low).min(high).intoArray(os, o + B);
-            b2.max(low).min(high).intoArray(os, o + 2 * B);
-            b3.max(low).min(high).intoArray(os, o + 3 * B);
-            b4.max(low).min(high).intoArray(os, o + 4 * B);
-            b5.max(low).min(high).intoArray(os, o + 5 * B);
-            residualEpilogue(o, TILE);
+        if (second) {
+            b0.max(low).min(high).intoArray(os, o2);
+            b1.max(low).min(high).intoArray(os, o2 + B);
+            b2.max(low).min(high).intoArray(os, o2 + 2 * B);
+            b3.max(low).min(high).intoArray(os, o2 + 3 * B);
+            b4.max(low).min(high).intoArray(os, o2 + 4 * B);
+            b5.max(low).min(high).intoArray(os, o2 + 5 * B);
         }
     }
 
@@ -598,19 +633,20 @@ public final class BlockedConv implements Parallel.RangeBody {
         float[] xs = padded, ws = w;
         int[] offs = tapOffsets;
         int next = taps * B;
-        FloatVector a = FloatVector.fromArray(S, bias, block * B), b = FloatVector.fromArray(S, bias, block * B + B);
+        int o = outOffset(img, block, p), o2 = o + outHW * B;
+        boolean second = block + 1 < outBlocks;
+        FloatVector a = FloatVector.fromArray(S, bias, block * B).add(FloatVector.fromArray(S, start, startStride * o));
+        FloatVector b = FloatVector.fromArray(S, bias, block * B + B)
+                .add(FloatVector.fromArray(S, second ? start : zeros, second ? startStride * o2 : 0));
         for (int t = 0; t < taps; t++) {
             FloatVector v = FloatVector.broadcast(S, xs[in0 + offs[t]]);
             a = FloatVector.fromArray(S, ws, wOff + t * B).fma(v, a);
             b = FloatVector.fromArray(S, ws, wOff + next + t * B).fma(v, b);
         }
-        int o = outOffset(img, block, p);
-        FloatVector low = FloatVector.broadcast(S, storeLo), high = FloatVector.broadcast(S, storeHi);
+        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
         a.max(low).min(high).intoArray(out, o);
-        residualEpilogue(o, 1);
-        if (block + 1 < outBlocks) {
-            b.max(low).min(high).intoArray(out, o + outHW * B);
-            residualEpilogue(o + outHW * B, 1);
+        if (second) {
+            b.max(low).min(high).intoArray(out, o2);
         }
     }
 
@@ -618,27 +654,15 @@ public final class BlockedConv implements Parallel.RangeBody {
 
     /**
      * Whether the last few pixels of a run of {@code pixels} are done as a whole tile ending at the run's end,
-     * recomputing some already stored (identical values): a single-pixel sum over hundreds or thousands of terms is
-     * one long dependency chain, 4-6x slower per pixel than a tile. Not with a residual, which the epilogue would
-     * add twice to the recomputed pixels.
+     * recomputing some already stored (the same values again: the sums start from the residual, never from
+     * {@code out}): a single-pixel sum over hundreds or thousands of terms is one long dependency chain, 4-6x
+     * slower per pixel than a tile.
      */
     private boolean overlapTail(int pixels) {
-        return residual == null && pixels >= TILE;
+        return pixels >= TILE;
     }
 
     private int outOffset(int img, int block, int p) {
         return ((img * outBlocks + block) * outHW + p) * B;
-    }
-
-    /** {@code out = clamp(out + residual)} over {@code pixels} vectors from {@code o}; nothing without a residual. */
-    private void residualEpilogue(int o, int pixels) {
-        if (residual == null) {
-            return;
-        }
-        float[] os = out, res = residual;
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        for (int i = o, end = o + pixels * B; i < end; i += B) {
-            FloatVector.fromArray(S, os, i).add(FloatVector.fromArray(S, res, i)).max(low).min(high).intoArray(os, i);
-        }
     }
 }
