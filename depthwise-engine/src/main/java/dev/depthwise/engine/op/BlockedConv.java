@@ -165,7 +165,7 @@ public final class BlockedConv implements Parallel.RangeBody {
         int ph = s.padH(), pw = s.padW();
         int planes = n * (blockedInput ? inBlocks : cin);
         int rowLength = inW * unit, paddedRow = padW * unit;
-        fillPadded = new ChannelBlocks.Loop(planes, ChannelBlocks.grain(inHW * unit)) {
+        fillPadded = new PreparedLoop(planes, ChannelBlocks.grain(inHW * unit)) {
             @Override
             public void run(int from, int to) {
                 float[] dst = padded;

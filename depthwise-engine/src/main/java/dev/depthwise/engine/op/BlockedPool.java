@@ -29,7 +29,7 @@ public final class BlockedPool {
     public static Runnable maxPool(Tensor x, Tensor out, float[] which) {
         check("BlockedPool.maxPool", x, out, which);
         int planes = x.dim(0) * x.dim(1), inH = x.dim(2), inW = x.dim(3), outH = inH / 2, outW = inW / 2;
-        return new ChannelBlocks.Loop(planes * outH, ChannelBlocks.grain(2 * outW)) {
+        return new PreparedLoop(planes * outH, ChannelBlocks.grain(2 * outW)) {
             @Override
             public void run(int from, int to) {
                 float[] src = x.data(), dst = out.data();
@@ -63,7 +63,7 @@ public final class BlockedPool {
     public static Runnable maxUnpool(Tensor x, float[] which, Tensor out) {
         check("BlockedPool.maxUnpool", out, x, which);
         int planes = out.dim(0) * out.dim(1), outH = out.dim(2), outW = out.dim(3), inH = outH / 2, inW = outW / 2;
-        return new ChannelBlocks.Loop(planes * outH, ChannelBlocks.grain(outW)) {
+        return new PreparedLoop(planes * outH, ChannelBlocks.grain(outW)) {
             @Override
             public void run(int from, int to) {
                 float[] src = x.data(), dst = out.data();

@@ -1,6 +1,5 @@
 package dev.depthwise.engine.op;
 
-import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -58,7 +57,7 @@ public final class ChannelBlocks {
         }
         require("ChannelBlocks.toBlocked", "out", out, x.shape());
         int channels = x.c(), hw = x.h() * x.w(), cb = blocks(channels);
-        return new Loop(x.n() * cb, grain(hw)) {
+        return new PreparedLoop(x.n() * cb, grain(hw)) {
             @Override
             public void run(int from, int to) {
                 float[] src = x.data(), dst = out.data();
@@ -91,7 +90,7 @@ public final class ChannelBlocks {
         }
         require("ChannelBlocks.toNchw", "x", x, out.shape());
         int channels = out.c(), hw = out.h() * out.w(), cb = blocks(channels);
-        return new Loop(out.n() * channels, grain(hw)) {
+        return new PreparedLoop(out.n() * channels, grain(hw)) {
             @Override
             public void run(int from, int to) {
                 float[] src = x.data(), dst = out.data();
@@ -119,7 +118,7 @@ public final class ChannelBlocks {
         int hw = x.dim(2) * x.dim(3), cb = x.dim(1);
         float scale = 1f / hw;
         float[] sums = new float[n * cb * SIZE];
-        return new Loop(n * cb, grain(hw)) {
+        return new PreparedLoop(n * cb, grain(hw)) {
             @Override
             public void run(int from, int to) {
                 float[] src = x.data(), dst = out.data();
@@ -141,21 +140,5 @@ public final class ChannelBlocks {
     /** Items per task: enough pixels to pay for a task. */
     static int grain(int pixelsPerItem) {
         return Math.max(1, 4096 / Math.max(1, pixelsPerItem));
-    }
-
-    /** A loop over {@code n} items split across the team; the subclass is the body. */
-    abstract static class Loop implements Runnable, Parallel.RangeBody {
-        private final int n;
-        private final int grain;
-
-        Loop(int n, int grain) {
-            this.n = n;
-            this.grain = grain;
-        }
-
-        @Override
-        public final void run() {
-            Parallel.forRange(n, grain, this);
-        }
     }
 }

@@ -1,6 +1,5 @@
 package dev.depthwise.engine.op;
 
-import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -25,7 +24,7 @@ public final class PreparedOps {
         if (indices == null || indices.length != out.size()) {
             throw new IllegalArgumentException("PreparedOps.maxPool: indices must have " + out.size() + " elements");
         }
-        return new Planes(x.n() * x.c(), PoolOp.grain(x.h() * x.w())) {
+        return new PreparedLoop(x.n() * x.c(), PoolOp.grain(x.h() * x.w())) {
             @Override
             public void run(int from, int to) {
                 PoolOp.maxPoolPlanes(x.data(), x.h(), x.w(), kernel, stride, out.data(), expected[2], expected[3],
@@ -43,7 +42,7 @@ public final class PreparedOps {
         }
         int inPlane = x.h() * x.w();
         int outPlane = out.h() * out.w();
-        return new Planes(x.n() * x.c(), PoolOp.grain(outPlane)) {
+        return new PreparedLoop(x.n() * x.c(), PoolOp.grain(outPlane)) {
             @Override
             public void run(int from, int to) {
                 PoolOp.maxUnpoolPlanes(x.data(), inPlane, indices, out, outPlane, from, to);
@@ -58,7 +57,7 @@ public final class PreparedOps {
                     + out.shapeString());
         }
         int plane = x.h() * x.w();
-        return new Planes(x.n() * x.c(), PoolOp.grain(plane)) {
+        return new PreparedLoop(x.n() * x.c(), PoolOp.grain(plane)) {
             @Override
             public void run(int from, int to) {
                 PoolOp.globalAvgPoolPlanes(x.data(), plane, out.data(), from, to);
@@ -85,7 +84,7 @@ public final class PreparedOps {
             scale[c] = (gamma == null ? 1f : gamma[c]) * invStd;
             shift[c] = (beta == null ? 0f : beta[c]) - runningMean[c] * scale[c];
         }
-        return new Planes(x.n() * channels, PoolOp.grain(plane)) {
+        return new PreparedLoop(x.n() * channels, PoolOp.grain(plane)) {
             @Override
             public void run(int from, int to) {
                 for (int p = from; p < to; p++) {
@@ -100,7 +99,7 @@ public final class PreparedOps {
     public static Runnable add(Tensor a, Tensor b, Tensor out) {
         require("PreparedOps.add", b, a.shape(), "b");
         require("PreparedOps.add", out, a.shape(), "out");
-        return new Planes(a.size(), ElementwiseOp.GRAIN) {
+        return new PreparedLoop(a.size(), ElementwiseOp.GRAIN) {
             @Override
             public void run(int from, int to) {
                 ElementwiseOp.addRange(a.data(), b.data(), out.data(), from, to);
@@ -143,7 +142,7 @@ public final class PreparedOps {
         UpsampleOp.checkPair("PreparedOps.bilinear", "x", x, "out", out);
         UpsampleOp.Linear rows = new UpsampleOp.Linear(x.h(), out.h());
         UpsampleOp.Linear cols = new UpsampleOp.Linear(x.w(), out.w());
-        return new Planes(x.n() * x.c(), UpsampleOp.grain(out.h() * out.w())) {
+        return new PreparedLoop(x.n() * x.c(), UpsampleOp.grain(out.h() * out.w())) {
             @Override
             public void run(int from, int to) {
                 UpsampleOp.bilinearPlanes(x.data(), x.h(), x.w(), rows, cols, out.data(), out.h(), out.w(), from, to);
@@ -156,7 +155,7 @@ public final class PreparedOps {
         UpsampleOp.checkPair("PreparedOps.nearest", "x", x, "out", out);
         int[] srcH = UpsampleOp.nearestIndices(x.h(), out.h());
         int[] srcW = UpsampleOp.nearestIndices(x.w(), out.w());
-        return new Planes(x.n() * x.c(), UpsampleOp.grain(out.h() * out.w())) {
+        return new PreparedLoop(x.n() * x.c(), UpsampleOp.grain(out.h() * out.w())) {
             @Override
             public void run(int from, int to) {
                 UpsampleOp.nearestPlanes(x.data(), x.h(), x.w(), srcH, srcW, out.data(), out.h(), out.w(), from, to);
@@ -186,7 +185,7 @@ public final class PreparedOps {
      * loads of x) was ~15% slower from DRAM on one thread. Each output is one row's dot product in a fixed order,
      * so the result does not depend on the thread count.
      */
-    private static final class MatVec extends Planes {
+    private static final class MatVec extends PreparedLoop {
         private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
         private static final int L = S.length();
         /** Lane sums, per thread: stored rather than reduceLanes, which JDK 17's C2 may not intrinsify. */
@@ -242,19 +241,4 @@ public final class PreparedOps {
         }
     }
 
-    /** A loop over {@code n} items split across the team; the subclass is the body. */
-    private abstract static class Planes implements Runnable, Parallel.RangeBody {
-        private final int n;
-        private final int grain;
-
-        Planes(int n, int grain) {
-            this.n = n;
-            this.grain = grain;
-        }
-
-        @Override
-        public final void run() {
-            Parallel.forRange(n, grain, this);
-        }
-    }
 }
