@@ -17,6 +17,12 @@ public final class BlockedPool {
     private static final VectorSpecies<Float> S = ChannelBlocks.S;
     private static final int B = ChannelBlocks.SIZE;
 
+    // The window positions as lanes; constants, so that no run has to make them.
+    private static final FloatVector ZERO = FloatVector.zero(S);
+    private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
+    private static final FloatVector TWO = FloatVector.broadcast(S, 2f);
+    private static final FloatVector THREE = FloatVector.broadcast(S, 3f);
+
     private BlockedPool() {
     }
 
@@ -33,8 +39,7 @@ public final class BlockedPool {
             @Override
             public void run(int from, int to) {
                 float[] src = x.data(), dst = out.data();
-                FloatVector one = FloatVector.broadcast(S, 1f), two = FloatVector.broadcast(S, 2f);
-                FloatVector three = FloatVector.broadcast(S, 3f), zero = FloatVector.zero(S);
+                FloatVector one = ONE, two = TWO, three = THREE, zero = ZERO;
                 for (int row = from; row < to; row++) {
                     int plane = row / outH, oy = row % outH;
                     int top = (plane * inH + 2 * oy) * inW * B, bottom = top + inW * B;
@@ -67,7 +72,7 @@ public final class BlockedPool {
             @Override
             public void run(int from, int to) {
                 float[] src = x.data(), dst = out.data();
-                FloatVector zero = FloatVector.zero(S);
+                FloatVector zero = ZERO;
                 for (int row = from; row < to; row++) {
                     int plane = row / outH, y = row % outH;
                     int o = row * outW * B;

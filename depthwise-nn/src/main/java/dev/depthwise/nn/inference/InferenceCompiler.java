@@ -39,12 +39,11 @@ import java.util.Map;
  * MobileNetV2's residuals, SegNet's pool indices reaching the mirrored unpool, the segmenter's skips and
  * concatenations. Anything else is refused with the layer's path and type.
  *
- * <p>MobileNetV2's features (in the classifier and the segmenter), SegNet and SegNet-DSC run in the {@link
- * ChannelBlocks channel-blocked layout}: the first conv with a blocked kernel reads the NCHW image and writes blocks, the pointwise
- * and depthwise convs and SegNet's 2x2 pools stay blocked, and a value leaves the layout (one reorder) only where a
- * layer without a blocked kernel reads it. Measured on
- * MobileNetV2 at 224: its depthwise convs ran 3-14x faster blocked than on NCHW planes, its late pointwise convs
- * about 2x (see {@code docs/benchmarks}).
+ * <p>MobileNetV2's features (in the classifier and the segmenter), and on request SegNet and SegNet-DSC (see
+ * {@link #BLOCKED_PROPERTY}), run in the {@link ChannelBlocks channel-blocked layout}: the first conv with a blocked
+ * kernel reads the NCHW image and writes blocks, the pointwise and depthwise convs (and SegNet's dense convs and 2x2
+ * pools) stay blocked, and a value leaves the layout (one reorder) only where a layer without a blocked kernel reads
+ * it. Measured on MobileNetV2 at 224, batch 1: 4.2 ms with NCHW kernels, 2.7 ms blocked (docs/benchmarks).
  */
 final class InferenceCompiler {
     private final Graph graph;
@@ -396,18 +395,30 @@ final class InferenceCompiler {
     }
 
     /**
-     * Set to {@code false} (read at each compile) to keep every activation NCHW: for comparing the two layouts, as
-     * PyTorch's {@code torch.backends.mkldnn.enabled} does for its kernels.
+     * Which plans use the blocked layout, read at each compile: {@code true} (the default) MobileNetV2's features,
+     * {@code false} none (every activation NCHW, for comparing the layouts as PyTorch's
+     * {@code torch.backends.mkldnn.enabled} does for its kernels), {@code all} SegNet and SegNet-DSC as well.
+     *
+     * <p>Why SegNet is opt-in: blocked, SegNet-DSC ran 1.15-1.3x and SegNet 1.06-1.2x faster (docs/benchmarks), but
+     * in about 2 of 12 fresh JDK 17 JVMs running SegNet-DSC at 16x16, C2 left some blocked kernel un-intrinsified,
+     * and every forward pass then allocated ~330 KB of boxed vectors (it happened once in CI, to the allocation
+     * test). Not seen in 18 MobileNetV2 runs on JDK 17, nor in 12 SegNet-DSC runs on JDK 25. Until the kernel at
+     * fault is found, the default plan stays on the path that was never seen to box.
      */
     static final String BLOCKED_PROPERTY = "depthwise.inference.blocked";
 
-    private static boolean blockedLayoutEnabled() {
-        return !"false".equalsIgnoreCase(System.getProperty(BLOCKED_PROPERTY, "true").trim());
+    private static String blockedLayoutSetting() {
+        String value = System.getProperty(BLOCKED_PROPERTY, "true").trim().toLowerCase(java.util.Locale.ROOT);
+        if (!value.equals("true") && !value.equals("false") && !value.equals("all")) {
+            throw new IllegalArgumentException("-D" + BLOCKED_PROPERTY + "=" + value
+                    + ": expected true (MobileNetV2's features), false (nothing) or all");
+        }
+        return value;
     }
 
     /** MobileNetV2's feature layers, preferring the blocked layout unless {@link #BLOCKED_PROPERTY} says no. */
     private Graph.Value blockedFeatures(Module features, String path, Graph.Value x) {
-        preferBlocked = blockedLayoutEnabled();
+        preferBlocked = !blockedLayoutSetting().equals("false");
         try {
             return lower(features, path, x);
         } finally {
@@ -418,7 +429,7 @@ final class InferenceCompiler {
     /** Input BN, encoder stages (seq then pool), decoder stages (unpool then seq), as {@code SegNet.computeForward}. */
     private Graph.Value lowerSegNet(SegNet net, String path, Graph.Value x) {
         requireChannels(path, net, x, 3);
-        if (blockedLayoutEnabled()) {
+        if (blockedLayoutSetting().equals("all")) {
             // Every conv and 2x2 pool has a blocked kernel: only the input BatchNorm (and SegNet-DSC's first,
             // 3-channel depthwise conv) run on NCHW planes.
             preferBlocked = true;

@@ -9,9 +9,10 @@ import java.util.Arrays;
  * A model compiled for fast inference at one input shape: the eval-mode forward pass as a flat list of
  * steps, with BatchNorm folded into the preceding convs, ReLU/ReLU6 fused into them, and every activation
  * buffer planned once and reused, so that {@link #run} allocates nothing at steady state. Between input and
- * output (both NCHW), MobileNetV2's features and SegNet-DSC keep their activations channel-blocked
- * ({@link dev.depthwise.engine.op.ChannelBlocks}), which is why some steps print 5-D shapes; the system property
- * {@code depthwise.inference.blocked=false}, read when compiling, keeps every step NCHW.
+ * output (both NCHW), MobileNetV2's features keep their activations channel-blocked
+ * ({@link dev.depthwise.engine.op.ChannelBlocks}), which is why some steps print 5-D shapes. The system property
+ * {@code depthwise.inference.blocked}, read when compiling, changes that: {@code false} keeps every step NCHW,
+ * {@code all} blocks SegNet and SegNet-DSC too (faster, but see {@code InferenceCompiler.BLOCKED_PROPERTY}).
  *
  * <pre>{@code
  * InferenceModel fast = InferenceModel.compile(model, 1, 3, 224, 224);

@@ -73,13 +73,38 @@ class InferenceModelTest {
     }
 
     @Test
-    void segNetDscRunsBlockedAndMatchesAtOddSizes() {
+    void segNetsRunBlockedOnRequestAndMatchAtOddSizes() {
         // 40x36 pools to 20x18, 10x9, 5x4 and 2x2: odd rows and columns that no window covers unpool to zero.
-        Module model = new SegNet(SegNet.ConvKind.DEPTHWISE_SEPARABLE, 3, false, 17);
-        InferenceModel compiled = InferenceModel.compile(model, 1, 3, 40, 36);
-        assertTrue(compiled.toString().contains("max unpool") && compiled.toString().contains(", " + ChannelBlocks.SIZE
-                + "]"), "pools and convs in the blocked layout:\n" + compiled);
-        assertCompiledMatches(model, 1, 3, 40, 36);
+        for (SegNet.ConvKind kind : SegNet.ConvKind.values()) {
+            Module model = new SegNet(kind, 3, false, 17);
+            assertTrue(!InferenceModel.compile(model, 1, 3, 40, 36).toString().contains(", " + ChannelBlocks.SIZE + "]"),
+                    kind + ": NCHW by default");
+            withBlocked("all", () -> {
+                InferenceModel compiled = InferenceModel.compile(model, 1, 3, 40, 36);
+                assertTrue(compiled.toString().contains("max unpool")
+                        && compiled.toString().contains(", " + ChannelBlocks.SIZE + "]"),
+                        kind + ": pools and convs in the blocked layout:\n" + compiled);
+                assertCompiledMatches(model, 1, 3, 40, 36);
+            });
+        }
+    }
+
+    @Test
+    void aBadLayoutSettingIsNamed() {
+        withBlocked("sometimes", () -> {
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> InferenceModel.compile(new MobileNetV2(10, 0.35, 0.2f, 1), 1, 3, 32, 32));
+            assertTrue(e.getMessage().contains(InferenceCompiler.BLOCKED_PROPERTY + "=sometimes"), e.getMessage());
+        });
+    }
+
+    private static void withBlocked(String value, Runnable body) {
+        System.setProperty(InferenceCompiler.BLOCKED_PROPERTY, value);
+        try {
+            body.run();
+        } finally {
+            System.clearProperty(InferenceCompiler.BLOCKED_PROPERTY);
+        }
     }
 
     @Test
