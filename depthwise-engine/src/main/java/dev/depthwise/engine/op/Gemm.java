@@ -64,15 +64,7 @@ public final class Gemm {
      */
     static void matmul(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
                        float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
-        if (m == 0 || n == 0) {
-            return;
-        }
-        if (k == 0) {
-            if (!accumulate) {
-                for (int i = 0; i < m; i++) {
-                    java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
-                }
-            }
+        if (empty(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
         // Split the larger side of C into strips of whole register tiles.
@@ -158,14 +150,12 @@ public final class Gemm {
     }
 
     /**
-     * As {@link #matmul(boolean, boolean, int, int, int, float[], int, int, float[], int, int, float[], int, int,
-     * boolean)}, entirely on the calling thread and without allocating: for callers that split the work across
-     * threads themselves with pre-built loop bodies (the planned inference path).
+     * Whether there is nothing to multiply: C has no elements, or k is 0 (then C is zeroed unless accumulating,
+     * since an empty sum is 0).
      */
-    static void matmulOnThisThread(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
-                                   float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+    private static boolean empty(int m, int n, int k, float[] c, int cOff, int ldc, boolean accumulate) {
         if (m == 0 || n == 0) {
-            return;
+            return true;
         }
         if (k == 0) {
             if (!accumulate) {
@@ -173,6 +163,19 @@ public final class Gemm {
                     java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
                 }
             }
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * As {@link #matmul(boolean, boolean, int, int, int, float[], int, int, float[], int, int, float[], int, int,
+     * boolean)}, entirely on the calling thread and without allocating: for callers that split the work across
+     * threads themselves with pre-built loop bodies (the planned inference path).
+     */
+    static void matmulOnThisThread(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                                   float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        if (empty(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
         block(transA, transB, k, a, aOff, lda, b, bOff, ldb, null, c, cOff, ldc, accumulate, 0, m, 0, n,
@@ -250,15 +253,7 @@ public final class Gemm {
      */
     static void matmulOnThisThread(int m, int n, int k, float[] a, int aOff, int lda, PanelSource b, float[] c,
                                    int cOff, int ldc, boolean accumulate) {
-        if (m == 0 || n == 0) {
-            return;
-        }
-        if (k == 0) {
-            if (!accumulate) {
-                for (int i = 0; i < m; i++) {
-                    java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
-                }
-            }
+        if (empty(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
         block(false, false, k, a, aOff, lda, null, 0, 0, b, c, cOff, ldc, accumulate, 0, m, 0, n, BUFFERS.get(),
