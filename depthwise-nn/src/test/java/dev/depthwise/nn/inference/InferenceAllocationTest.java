@@ -22,10 +22,10 @@ class InferenceAllocationTest {
     private static final int WINDOW = 50;
     private static final int MIN_WINDOWS = 80;
     /**
-     * Windows go on until this long has passed too: C2 compiles in the background, and on a loaded machine (a
-     * fresh clone's first build, other tests' methods queued before ours) 80 windows of a small model took about
-     * a second, which once ended before the kernels' compiled code was installed: all three models then read
-     * hundreds of KB per run, in one JVM, and nothing in the next six runs.
+     * Windows go on until this long has passed too, since C2 compiles in the background and 80 windows of a small
+     * model take only about a second on a loaded machine. (A CI run once failed here with hundreds of KB per run;
+     * that turned out not to be timing but C2 leaving a blocked SegNet kernel boxing for the JVM's lifetime, see
+     * {@code InferenceCompiler.BLOCKED_PROPERTY}.)
      */
     private static final long MIN_NANOS = 30_000_000_000L;
     /** Per window, beyond what reading the counters costs: less than one object per call can hide in it. */
