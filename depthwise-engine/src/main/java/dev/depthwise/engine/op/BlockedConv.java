@@ -232,15 +232,10 @@ public final class BlockedConv implements Parallel.RangeBody {
         if (!blocked && x.rank() != 4 || !supports(spec, blocked)) {
             return null;
         }
-        if (blocked && isPointwise(spec)) {
+        if (blocked && spec.groups() == 1 && spec.isPointwise()) {
             return Kind.POINTWISE;
         }
         return spec.groups() == 1 ? Kind.DIRECT : Kind.DEPTHWISE;
-    }
-
-    private static boolean isPointwise(ConvSpec s) {
-        return s.groups() == 1 && s.kernelH() == 1 && s.kernelW() == 1 && s.strideH() == 1 && s.strideW() == 1
-                && s.padH() == 0 && s.padW() == 0;
     }
 
     /** Computes the output; allocates nothing. */

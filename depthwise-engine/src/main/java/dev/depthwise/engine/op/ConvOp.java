@@ -597,8 +597,7 @@ public final class ConvOp {
             inHW = inH * inW;
             outHW = outH * outW;
             kk = s.inPerGroup() * s.kernelH() * s.kernelW();
-            pointwise = s.kernelH() == 1 && s.kernelW() == 1 && s.strideH() == 1 && s.strideW() == 1
-                    && s.padH() == 0 && s.padW() == 0;
+            pointwise = s.isPointwise();
             return this;
         }
 

@@ -40,6 +40,11 @@ public record ConvSpec(int inChannels, int outChannels, int kernelH, int kernelW
         return groups == inChannels && groups == outChannels;
     }
 
+    /** A 1×1 kernel at stride 1 without padding: each output pixel reads only its own input pixel. */
+    public boolean isPointwise() {
+        return kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0;
+    }
+
     /** {@code [out, in/groups, kh, kw]}, PyTorch's OIHW. */
     public int[] weightShape() {
         return new int[] {outChannels, inChannels / groups, kernelH, kernelW};
