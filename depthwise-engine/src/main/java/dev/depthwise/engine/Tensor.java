@@ -13,16 +13,31 @@ import java.util.Arrays;
 public final class Tensor {
     private final int[] shape;
     private final float[] data;
+    /** Elements of the tensor: the first {@code size} of {@code data}, which is longer only for a {@link #view}. */
+    private final int size;
 
     /** Wraps {@code data} (not copied) with the given shape; the sizes must agree. */
     public Tensor(float[] data, int... shape) {
+        this(data, shape, false);
+    }
+
+    private Tensor(float[] data, int[] shape, boolean prefix) {
         long size = checkedSize(shape);
-        if (data.length != size) {
+        if (prefix ? data.length < size : data.length != size) {
             throw new IllegalArgumentException("data of length " + data.length + " does not fit shape "
                     + Arrays.toString(shape) + " (" + size + " elements)");
         }
         this.shape = shape.clone();
         this.data = data;
+        this.size = (int) size;
+    }
+
+    /**
+     * Wraps the first elements of {@code data} (not copied) with the given shape: planned buffers lend one array to
+     * activations of different sizes at different times. {@link #data()} is then longer than {@link #size()}.
+     */
+    public static Tensor view(float[] data, int... shape) {
+        return new Tensor(data, shape, true);
     }
 
     public static Tensor zeros(int... shape) {
@@ -70,7 +85,7 @@ public final class Tensor {
     }
 
     public int size() {
-        return data.length;
+        return size;
     }
 
     /** Batch size of an NCHW (or NC) tensor. */
@@ -99,23 +114,26 @@ public final class Tensor {
 
     /** The same data seen with another shape of the same size. */
     public Tensor reshape(int... newShape) {
-        return new Tensor(data, newShape);
+        if (checkedSize(newShape) != size) {
+            throw new IllegalArgumentException("cannot reshape " + shapeString() + " to " + Arrays.toString(newShape));
+        }
+        return new Tensor(data, newShape, true);
     }
 
     public Tensor copy() {
-        return new Tensor(data.clone(), shape);
+        return new Tensor(Arrays.copyOf(data, size), shape);
     }
 
     public void fill(float value) {
-        Arrays.fill(data, value);
+        Arrays.fill(data, 0, size, value);
     }
 
     /** Copies {@code other}'s values into this tensor; the sizes must agree. */
     public void copyFrom(Tensor other) {
-        if (other.data.length != data.length) {
+        if (other.size != size) {
             throw new IllegalArgumentException("cannot copy " + other.shapeString() + " into " + shapeString());
         }
-        System.arraycopy(other.data, 0, data, 0, data.length);
+        System.arraycopy(other.data, 0, data, 0, size);
     }
 
     public float get(int... index) {

@@ -59,7 +59,7 @@ public final class ActivationOp {
         float[] xs = x.data();
         float[] os = out.data();
         boolean bounded = upper != Float.POSITIVE_INFINITY;
-        Parallel.forRange(xs.length, GRAIN, (from, to) -> {
+        Parallel.forRange(x.size(), GRAIN, (from, to) -> {
             FloatVector zero = FloatVector.zero(S);
             FloatVector top = FloatVector.broadcast(S, upper);
             int bound = from + S.loopBound(to - from);
@@ -89,7 +89,7 @@ public final class ActivationOp {
         float[] gs = gradOut.data();
         float[] dxs = gradX.data();
         boolean bounded = upper != Float.POSITIVE_INFINITY;
-        Parallel.forRange(xs.length, GRAIN, (from, to) -> {
+        Parallel.forRange(x.size(), GRAIN, (from, to) -> {
             FloatVector zero = FloatVector.zero(S);
             FloatVector top = FloatVector.broadcast(S, upper);
             int bound = from + S.loopBound(to - from);

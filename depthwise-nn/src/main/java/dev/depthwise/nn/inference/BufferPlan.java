@@ -3,18 +3,18 @@ package dev.depthwise.nn.inference;
 import dev.depthwise.engine.Tensor;
 
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Gives every value of a {@link Graph} a tensor, once per input shape, reusing arrays between values whose
- * lifetimes do not overlap: a value's array returns to the free list after the last node that reads it, and
- * the next value of the same element count takes it. A node's output never shares with its own inputs, so
- * every kernel may assume its output does not alias its input.
+ * lifetimes do not overlap: a value's array returns to the free list after the last node that reads it, and the
+ * next value takes the smallest free array that holds it (or, when none does, the largest, which grows). A node's
+ * output never shares with its own inputs, so every kernel may assume its output does not alias its input.
  *
- * <p>Sharing is by exact element count because tensors own exact-size arrays; MobileNetV2 and SegNet repeat
- * the same activation sizes stage after stage, so this already keeps only a few buffers per size alive.
+ * <p>Arrays are lent across sizes ({@link Tensor#view}) because the footprint is speed: MobileNetV2's activations
+ * at 224×224 took 18.3 MB in arrays of exact sizes, which with its 14 MB of weights no longer fits a 32 MB L3
+ * shared with other cores.
  */
 final class BufferPlan {
     private final Tensor[] tensors;
@@ -29,54 +29,76 @@ final class BufferPlan {
     static BufferPlan plan(Graph graph, Graph.Value output) {
         List<Graph.Value> values = graph.values();
         int[] lastUse = new int[values.size()];
-        java.util.Arrays.fill(lastUse, -1);
+        Arrays.fill(lastUse, -1);
         for (int i = 0; i < graph.nodes.size(); i++) {
             for (Graph.Value v : graph.nodes.get(i).inputs()) {
                 lastUse[v.storage.id] = i;
             }
         }
-        float[][] arrays = new float[values.size()][];
-        Map<Integer, List<float[]>> free = new HashMap<>();
-        long bytes = 0;
-        arrays[graph.input.id] = new float[graph.input.size()];
-        bytes += 4L * graph.input.size();
+        // Slots first (value -> slot, slot -> largest size it must hold), arrays once every size is known.
+        int[] slotOf = new int[values.size()];
+        Arrays.fill(slotOf, -1);
+        List<Integer> capacity = new ArrayList<>();
+        List<Integer> free = new ArrayList<>();
+        slotOf[graph.input.id] = newSlot(capacity, graph.input.size());
         for (int i = 0; i < graph.nodes.size(); i++) {
             Graph.Value out = graph.nodes.get(i).output();
-            float[] a = null;
-            if (out != output.storage) {
-                List<float[]> same = free.get(out.size());
-                a = same == null || same.isEmpty() ? null : same.remove(same.size() - 1);
-            }
-            if (a == null) {
-                a = new float[out.size()];
-                bytes += 4L * a.length;
-            }
-            arrays[out.id] = a;
+            slotOf[out.id] = out == output.storage ? newSlot(capacity, out.size()) : take(free, capacity, out.size());
             // Release after this node's output is placed, so an output never lands on one of its inputs.
             for (Graph.Value v : graph.nodes.get(i).inputs()) {
-                release(v.storage, i, lastUse, graph, output, arrays, free);
+                release(v.storage, i, lastUse, graph, output, slotOf, free);
             }
             if (lastUse[out.id] < 0) {
-                release(out, -1, lastUse, graph, output, arrays, free); // computed but never read
+                release(out, -1, lastUse, graph, output, slotOf, free); // computed but never read
             }
+        }
+        float[][] arrays = new float[capacity.size()][];
+        long bytes = 0;
+        for (int slot = 0; slot < arrays.length; slot++) {
+            arrays[slot] = new float[capacity.get(slot)];
+            bytes += 4L * arrays[slot].length;
         }
         Tensor[] tensors = new Tensor[values.size()];
         for (Graph.Value v : values) {
-            if (arrays[v.storage.id] != null) { // null: a value whose node was fused away
-                tensors[v.id] = new Tensor(arrays[v.storage.id], v.shape);
+            int slot = slotOf[v.storage.id];
+            if (slot >= 0) { // -1: a value whose node was fused away
+                tensors[v.id] = Tensor.view(arrays[slot], v.shape);
             }
         }
         return new BufferPlan(tensors, bytes);
     }
 
+    private static int newSlot(List<Integer> capacity, int size) {
+        capacity.add(size);
+        return capacity.size() - 1;
+    }
+
+    /** The smallest free slot that holds {@code size}; else the largest free one, grown; else a new one. */
+    private static int take(List<Integer> free, List<Integer> capacity, int size) {
+        int best = -1;
+        for (int i = 0; i < free.size(); i++) {
+            int c = capacity.get(free.get(i));
+            int b = best < 0 ? 0 : capacity.get(free.get(best));
+            boolean fits = c >= size, bestFits = best >= 0 && b >= size;
+            if (best < 0 || fits && (!bestFits || c < b) || !fits && !bestFits && c > b) {
+                best = i;
+            }
+        }
+        if (best < 0) {
+            return newSlot(capacity, size);
+        }
+        int slot = free.remove(best);
+        capacity.set(slot, Math.max(capacity.get(slot), size));
+        return slot;
+    }
+
     private static void release(Graph.Value storage, int node, int[] lastUse, Graph graph, Graph.Value output,
-                                float[][] arrays, Map<Integer, List<float[]>> free) {
+                                int[] slotOf, List<Integer> free) {
         if (lastUse[storage.id] != node || storage == graph.input || storage == output.storage) {
             return;
         }
-        List<float[]> same = free.computeIfAbsent(storage.size(), k -> new ArrayList<>());
-        if (!same.contains(arrays[storage.id])) {
-            same.add(arrays[storage.id]);
+        if (!free.contains(slotOf[storage.id])) {
+            free.add(slotOf[storage.id]);
         }
     }
 

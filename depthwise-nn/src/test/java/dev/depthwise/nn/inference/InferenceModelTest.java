@@ -178,6 +178,17 @@ class InferenceModelTest {
         assertTrue(m.activationBytes() < unshared / 3, m.activationBytes() + " vs " + unshared);
     }
 
+    @Test
+    void buffersAreLentAcrossSizes() {
+        Module model = new MobileNetV2(10, 0.5, 0.2f, 3);
+        InferenceModel m = InferenceModel.compile(model, 1, 3, 64, 64);
+        // Sharing only between equal sizes needs at least one array per distinct size.
+        Graph g = InferenceCompiler.compile(model, new int[] {1, 3, 64, 64});
+        long oneArrayPerSize = g.nodes.stream().mapToLong(n -> n.output().size()).distinct().sum() * 4;
+        assertTrue(m.activationBytes() < oneArrayPerSize, m.activationBytes() + " vs " + oneArrayPerSize);
+        assertCompiledMatches(model, 1, 3, 64, 64);
+    }
+
     static void assertCompiledMatches(Module model, int... shape) {
         randomiseBatchNorms(model, 11);
         model.eval();
