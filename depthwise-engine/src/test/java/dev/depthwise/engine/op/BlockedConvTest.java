@@ -72,8 +72,8 @@ class BlockedConvTest {
 
     @Test
     void pointwiseWithManyInputChannelsMatchesTheNchwConv() {
-        // input channels taken in several passes, the last one partial, with the clamp only after the last pass;
-        // overlapping tail tiles (63 and 25 pixels), a lone output block (12-pixel tiles), a residual
+        // input channels by the hundred, not multiples of the block; overlapping tail tiles (63 and 25 pixels), a
+        // lone output block (12-pixel tiles), a residual
         check(ConvSpec.of(300, 2 * B + 3, 1, 1, 0, 1), 1, 7, 9, FusedConv.Activation.RELU6, true);
         check(ConvSpec.of(300, 2 * B, 1, 1, 0, 1), 2, 5, 5, FusedConv.Activation.NONE, false);
         check(ConvSpec.of(17 * B + 5, B - 3, 1, 1, 0, 1), 1, 5, 5, FusedConv.Activation.RELU, true);
