@@ -31,7 +31,7 @@ public final class BlockedConv implements Parallel.RangeBody {
     /** Pixels per pointwise task: the input of a chunk stays in L2 while every output block pair reads it. */
     private static final int CHUNK = 16 * TILE;
 
-    private enum Kind { POINTWISE, DEPTHWISE, DIRECT }
+    enum Kind { POINTWISE, DEPTHWISE, DIRECT }
 
     private final Kind kind;
     private final ConvSpec s;
@@ -65,21 +65,25 @@ public final class BlockedConv implements Parallel.RangeBody {
     /** The zero-bordered copy of the input, this run's: a per-thread scratch shared by every direct conv. */
     private float[] padded;
 
-    private BlockedConv(Kind kind, ConvSpec s, Tensor x, Tensor weight, Tensor bias, Tensor residual, Tensor out,
-                        FusedConv.Activation act) {
+    /**
+     * {@code x} (shape {@code xShape}) is null in a {@link BlockedSeparableConv}'s pointwise half, which reads a
+     * scratch band instead, and {@code out} is null in its depthwise half, which writes one.
+     */
+    BlockedConv(Kind kind, ConvSpec s, int[] xShape, float[] x, Tensor weight, Tensor bias, Tensor residual,
+                float[] out, FusedConv.Activation act) {
         this.kind = kind;
         this.s = s;
-        this.n = x.dim(0);
-        this.inH = x.dim(2);
-        this.inW = x.dim(3);
+        this.n = xShape[0];
+        this.inH = xShape[2];
+        this.inW = xShape[3];
         this.outH = s.outputHeight(inH);
         this.outW = s.outputWidth(inW);
         this.inHW = inH * inW;
         this.outHW = outH * outW;
         this.inBlocks = ChannelBlocks.blocks(s.inChannels());
         this.outBlocks = ChannelBlocks.blocks(s.outChannels());
-        this.x = x.data();
-        this.out = out.data();
+        this.x = x;
+        this.out = out;
         this.residual = residual == null ? null : residual.data();
         this.lo = act.lo;
         this.hi = act.hi;
@@ -149,7 +153,7 @@ public final class BlockedConv implements Parallel.RangeBody {
         }
         padH = inH + 2 * s.padH();
         padW = inW + 2 * s.padW();
-        boolean blockedInput = x.rank() == 5;
+        boolean blockedInput = xShape.length == 5;
         unit = blockedInput ? B : 1;
         tapOffsets = new int[taps];
         for (int ci = 0, t = 0; ci < cin; ci++) {
@@ -218,7 +222,7 @@ public final class BlockedConv implements Parallel.RangeBody {
         if (out.data() == x.data() || (residual != null && residual.data() == out.data())) {
             throw new IllegalArgumentException(op + ": out must not share its array with x or residual");
         }
-        return new BlockedConv(kind, spec, x, weight, bias, residual, out, act);
+        return new BlockedConv(kind, spec, x.shape(), x.data(), weight, bias, residual, out.data(), act);
     }
 
     /** Whether {@link #prepare} has a kernel for {@code spec} on an input that is blocked or not. */
@@ -273,37 +277,44 @@ public final class BlockedConv implements Parallel.RangeBody {
         int rest = t / pairGroups;
         int img = rest / chunks;
         int p0 = (rest % chunks) * chunkPixels;
-        int p1 = Math.min(outHW, p0 + chunkPixels);
-        int pairs = (outBlocks + 1) / 2;
+        int pair0 = group * pairsPerGroup;
+        pointwisePixels(x, img * inBlocks * inHW * B, inHW * B, img, p0, Math.min(outHW, p0 + chunkPixels), pair0,
+                Math.min((outBlocks + 1) / 2, pair0 + pairsPerGroup));
+    }
+
+    /**
+     * Pixels {@code [p0, p1)} of output block pairs {@code [pair0, pair1)} of image {@code img}, from input pixel
+     * {@code p}'s channel block {@code k} at {@code xs[inBase + k * blockStride + p * B]}.
+     */
+    void pointwisePixels(float[] xs, int inBase, int blockStride, int img, int p0, int p1, int pair0, int pair1) {
         int cin = s.inChannels();
-        int inBase = img * inBlocks * inHW * B;
-        for (int pair = group * pairsPerGroup, last = Math.min(pairs, pair + pairsPerGroup); pair < last; pair++) {
+        for (int pair = pair0; pair < pair1; pair++) {
             int block = 2 * pair;
             int wOff = block * cin * B;
             int p = p0;
             if (block + 1 == outBlocks) {
                 // A lone last block (or the only one): a tile of twice the pixels instead of a wasted second block.
                 for (; p + 2 * TILE <= p1; p += 2 * TILE) {
-                    pointwiseTileOneBlock(inBase + p * B, cin, wOff, img, block, p);
+                    pointwiseTileOneBlock(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
                 }
             }
             for (; p + TILE <= p1; p += TILE) {
-                pointwiseTile(inBase + p * B, cin, wOff, img, block, p);
+                pointwiseTile(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
             }
             if (p < p1 && overlapTail(p1 - p0)) {
-                pointwiseTile(inBase + (p1 - TILE) * B, cin, wOff, img, block, p1 - TILE);
+                pointwiseTile(xs, blockStride, inBase + (p1 - TILE) * B, cin, wOff, img, block, p1 - TILE);
                 p = p1;
             }
             for (; p < p1; p++) {
-                pointwisePixel(inBase + p * B, cin, wOff, img, block, p);
+                pointwisePixel(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
             }
         }
     }
 
     /** Output blocks {@code block, block + 1} of pixels {@code [p, p + 6)}: 12 accumulators over the input channels. */
-    private void pointwiseTile(int in0, int cin, int wOff, int img, int block, int p) {
-        float[] xs = x, ws = w;
-        int blockStride = inHW * B, next = cin * B;
+    private void pointwiseTile(float[] xs, int blockStride, int in0, int cin, int wOff, int img, int block, int p) {
+        float[] ws = w;
+        int next = cin * B;
         // The sums start from bias + residual (zeros without one); the clamp is applied as they are stored.
         int o = outOffset(img, block, p), o2 = o + outHW * B;
         boolean second = block + 1 < outBlocks;
@@ -363,9 +374,9 @@ public final class BlockedConv implements Parallel.RangeBody {
     }
 
     /** Output block {@code block} of pixels {@code [p, p + 12)}: 12 accumulators over the input channels. */
-    private void pointwiseTileOneBlock(int in0, int cin, int wOff, int img, int block, int p) {
-        float[] xs = x, ws = w;
-        int blockStride = inHW * B;
+    private void pointwiseTileOneBlock(float[] xs, int blockStride, int in0, int cin, int wOff, int img, int block,
+                                       int p) {
+        float[] ws = w;
         int o = outOffset(img, block, p);
         float[] sa = start;
         int ra = startStride * o, ka = startStride * B;
@@ -414,9 +425,9 @@ public final class BlockedConv implements Parallel.RangeBody {
     }
 
     /** One pixel of output blocks {@code block, block + 1}: the tail of a chunk. */
-    private void pointwisePixel(int in0, int cin, int wOff, int img, int block, int p) {
-        float[] xs = x, ws = w;
-        int blockStride = inHW * B, next = cin * B;
+    private void pointwisePixel(float[] xs, int blockStride, int in0, int cin, int wOff, int img, int block, int p) {
+        float[] ws = w;
+        int next = cin * B;
         int o = outOffset(img, block, p), o2 = o + outHW * B;
         boolean second = block + 1 < outBlocks;
         FloatVector a = FloatVector.fromArray(S, bias, block * B).add(FloatVector.fromArray(S, start, startStride * o));
@@ -439,28 +450,38 @@ public final class BlockedConv implements Parallel.RangeBody {
     private void depthwiseTask(int t) {
         int chunk = t % rowChunks;
         int plane = t / rowChunks; // image * outBlocks + block
-        int block = plane % outBlocks;
-        int in0 = plane * inHW * B, out0 = plane * outHW * B;
+        int oy0 = chunk * rowsPerChunk;
+        depthwiseRows(plane / outBlocks, plane % outBlocks, oy0, Math.min(outH, oy0 + rowsPerChunk), out,
+                plane * outHW * B, 0);
+    }
+
+    /**
+     * Rows {@code [oy0, oy1)} of output block {@code block} of image {@code img}, output pixel {@code (oy, ox)}
+     * stored at {@code os[out0 + ((oy - oyBase) * outW + ox) * B]}.
+     */
+    void depthwiseRows(int img, int block, int oy0, int oy1, float[] os, int out0, int oyBase) {
+        int in0 = (img * outBlocks + block) * inHW * B;
+        int base = out0 - oyBase * outW * B; // where row 0 would start
         int sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
         // Output columns whose three taps are all inside the row: no checks there.
         int oxLo = Math.min(outW, (pw + sw - 1) / sw);
         int lastStart = inW - 3 + pw; // the last output column's first tap must start at or before this
         int oxHi = lastStart < 0 ? oxLo : Math.max(oxLo, Math.min(outW, lastStart / sw + 1));
-        for (int oy = chunk * rowsPerChunk, end = Math.min(outH, oy + rowsPerChunk); oy < end; oy++) {
+        for (int oy = oy0; oy < oy1; oy++) {
             int iy0 = oy * sh - ph;
             if (iy0 >= 0 && iy0 + 2 < inH) {
-                depthwiseEdges(in0, out0, block, oy, 0, oxLo);
-                depthwiseRow(in0 + (iy0 * inW + oxLo * sw - pw) * B, out0 + (oy * outW + oxLo) * B, block,
+                depthwiseEdges(in0, os, base, block, oy, 0, oxLo);
+                depthwiseRow(in0 + (iy0 * inW + oxLo * sw - pw) * B, os, base + (oy * outW + oxLo) * B, block,
                         oxHi - oxLo, sw * B);
-                depthwiseEdges(in0, out0, block, oy, oxHi, outW);
+                depthwiseEdges(in0, os, base, block, oy, oxHi, outW);
             } else {
-                depthwiseEdges(in0, out0, block, oy, 0, outW);
+                depthwiseEdges(in0, os, base, block, oy, 0, outW);
             }
         }
     }
 
     /** {@code count} outputs of one row whose 9 taps are all inside the input, from input offset {@code i}. */
-    private void depthwiseRow(int i, int o, int block, int count, int step) {
+    private void depthwiseRow(int i, float[] os, int o, int block, int count, int step) {
         if (count <= 0) {
             return;
         }
@@ -486,7 +507,7 @@ public final class BlockedConv implements Parallel.RangeBody {
             acc = FloatVector.fromArray(S, xs, i + r2).fma(w6, acc);
             acc = FloatVector.fromArray(S, xs, i + r2 + B).fma(w7, acc);
             acc = FloatVector.fromArray(S, xs, i + r2 + 2 * B).fma(w8, acc);
-            acc.max(low).min(high).intoArray(out, o);
+            acc.max(low).min(high).intoArray(os, o);
         }
     }
 
@@ -494,13 +515,13 @@ public final class BlockedConv implements Parallel.RangeBody {
      * Outputs {@code [ox0, ox1)} of row {@code oy}, some of whose taps fall outside the input: such a tap reads the
      * zero weight block past the filters (and a valid pixel), so every pixel is the same 9 FMAs without branches.
      */
-    private void depthwiseEdges(int in0, int out0, int block, int oy, int ox0, int ox1) {
+    private void depthwiseEdges(int in0, float[] os, int out0, int block, int oy, int ox0, int ox1) {
         if (ox1 <= ox0) {
             return;
         }
         int sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
         int wo = block * 9 * B, zero = outBlocks * 9 * B;
-        float[] xs = x, ws = w, os = out;
+        float[] xs = x, ws = w;
         FloatVector bv = FloatVector.fromArray(S, bias, block * B);
         FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
         int iy0 = oy * sh - ph;

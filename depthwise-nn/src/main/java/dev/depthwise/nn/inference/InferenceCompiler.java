@@ -3,6 +3,7 @@ package dev.depthwise.nn.inference;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.BlockedConv;
 import dev.depthwise.engine.op.BlockedPool;
+import dev.depthwise.engine.op.BlockedSeparableConv;
 import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.PoolOp;
@@ -58,7 +59,7 @@ final class InferenceCompiler {
     private final Map<Graph.Value, ConvNode> convs = new IdentityHashMap<>();
 
     private record ConvNode(String path, ConvSpec spec, FoldedConv folded, Activation act, String what,
-                            Graph.Value input) {
+                            Graph.Value input, Graph.Value residual) {
     }
 
     /** The NCHW shape of each blocked value; a value not here is NCHW. */
@@ -80,7 +81,62 @@ final class InferenceCompiler {
             out = c.graph.add("", "copy", out.shape, (in, o) -> Steps.copy(in[0], o), out);
         }
         c.graph.output = out;
+        if (fuseSetting()) {
+            c.fuseSeparablePairs();
+        }
         return c.graph;
+    }
+
+    /**
+     * Whether a blocked 3x3 depthwise conv and the pointwise conv that alone reads it become one step
+     * ({@link BlockedSeparableConv}), read at each compile: {@code true} (the default) or {@code false}, for
+     * comparing the two. Measured on MobileNetV2 at 224, batch 1: see docs/benchmarks.
+     */
+    static final String FUSE_PROPERTY = "depthwise.inference.fuse";
+
+    private static boolean fuseSetting() {
+        String value = System.getProperty(FUSE_PROPERTY, "true").trim().toLowerCase(java.util.Locale.ROOT);
+        if (!value.equals("true") && !value.equals("false")) {
+            throw new IllegalArgumentException("-D" + FUSE_PROPERTY + "=" + value + ": expected true or false");
+        }
+        return value.equals("true");
+    }
+
+    /** Each blocked depthwise conv whose only reader is the next step, a blocked pointwise conv, joins that step. */
+    private void fuseSeparablePairs() {
+        Map<Graph.Value, Integer> readers = new IdentityHashMap<>();
+        for (Graph.Node node : graph.nodes) {
+            for (Graph.Value v : node.inputs()) {
+                readers.merge(v.storage, 1, Integer::sum);
+            }
+        }
+        for (int i = 1; i < graph.nodes.size(); i++) {
+            Graph.Node first = graph.nodes.get(i - 1), second = graph.nodes.get(i);
+            ConvNode dw = convs.get(first.output()), pw = convs.get(second.output());
+            if (dw == null || pw == null || pw.input() != first.output() || first.output() == graph.output
+                    || readers.getOrDefault(first.output(), 0) != 1 || !blocked.containsKey(dw.input())
+                    || !blocked.containsKey(second.output()) || !BlockedSeparableConv.supports(dw.spec(), pw.spec())) {
+                continue;
+            }
+            Graph.Value[] inputs = pw.residual() == null ? new Graph.Value[] {dw.input()}
+                    : new Graph.Value[] {dw.input(), pw.residual()};
+            Graph.StepFactory step = (in, o) -> Steps.separableConv(dw.spec(), in[0], dw.folded(), dw.act(),
+                    pw.spec(), pw.folded(), in.length > 1 ? in[1] : null, o, pw.act());
+            String what = dw.what().replace("conv ", "") + " -> " + pw.what().replace("conv ", "");
+            graph.nodes.set(i - 1, new Graph.Node(commonPath(first.path(), second.path()), what, inputs,
+                    second.output(), step));
+            graph.nodes.remove(i);
+        }
+    }
+
+    /** The path both modules are under: {@code features.2.conv} for {@code features.2.conv.1.0} and {@code .2}. */
+    private static String commonPath(String a, String b) {
+        String[] x = a.split("\\."), y = b.split("\\.");
+        int k = 0;
+        while (k < x.length && k < y.length && x[k].equals(y[k])) {
+            k++;
+        }
+        return String.join(".", java.util.Arrays.asList(x).subList(0, k));
     }
 
     /** {@code v} itself if NCHW, else its NCHW copy (one reorder step, shared by every reader). */
@@ -259,7 +315,7 @@ final class InferenceCompiler {
                             (in, o) -> Steps.conv(spec, in[0], folded.weight(), folded.bias(), in[1], o, act), x,
                             residual);
         }
-        convs.put(y, new ConvNode(path, spec, folded, act, what, x));
+        convs.put(y, new ConvNode(path, spec, folded, act, what, x, residual));
         return y;
     }
 

@@ -3,6 +3,7 @@ package dev.depthwise.nn.inference;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.BlockedConv;
 import dev.depthwise.engine.op.BlockedPool;
+import dev.depthwise.engine.op.BlockedSeparableConv;
 import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.FusedConv;
@@ -29,6 +30,13 @@ final class Steps {
     static Step blockedConv(ConvSpec spec, Tensor x, Tensor weight, Tensor bias, Tensor residual, Tensor out,
                             Activation act) {
         return BlockedConv.prepare(spec, x, weight, bias, residual, out, act.fused())::run;
+    }
+
+    /** A blocked 3x3 depthwise conv and the pointwise conv of its output, one band of rows at a time. */
+    static Step separableConv(ConvSpec dw, Tensor x, FoldedConv dwFolded, Activation dwAct, ConvSpec pw,
+                              FoldedConv pwFolded, Tensor residual, Tensor out, Activation pwAct) {
+        return BlockedSeparableConv.prepare(dw, x, dwFolded.weight(), dwFolded.bias(), dwAct.fused(), pw,
+                pwFolded.weight(), pwFolded.bias(), residual, out, pwAct.fused())::run;
     }
 
     static Step toBlocked(Tensor nchw, Tensor out) {

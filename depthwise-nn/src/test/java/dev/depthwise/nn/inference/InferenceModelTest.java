@@ -62,6 +62,32 @@ class InferenceModelTest {
     }
 
     @Test
+    void depthwiseAndPointwisePairsAreFusedAndGiveTheSameResultUnfused() {
+        Module model = new MobileNetV2(10, 0.35, 0.2f, 24);
+        randomiseBatchNorms(model, 25);
+        model.eval();
+        Tensor x = randomInput(26, 2, 3, 36, 44);
+        InferenceModel fused = InferenceModel.compile(model, 2, 3, 36, 44);
+        InferenceModel unfused;
+        System.setProperty(InferenceCompiler.FUSE_PROPERTY, "false");
+        try {
+            unfused = InferenceModel.compile(model, 2, 3, 36, 44);
+            System.setProperty(InferenceCompiler.FUSE_PROPERTY, "maybe");
+            var e = assertThrows(IllegalArgumentException.class, () -> InferenceModel.compile(model, 1, 3, 32, 32));
+            assertTrue(e.getMessage().contains(InferenceCompiler.FUSE_PROPERTY + "=maybe"), e.getMessage());
+        } finally {
+            System.clearProperty(InferenceCompiler.FUSE_PROPERTY);
+        }
+        // One pair in each of the 17 inverted residual blocks; a block with a residual keeps it in the pair.
+        assertEquals(unfused.stepCount() - 17, fused.stepCount(), fused.toString());
+        assertTrue(fused.toString().contains("features.3.conv ") && fused.toString().contains("-> 1x1")
+                && fused.toString().contains("+ residual"), fused.toString());
+        // The same kernels summing in the same order.
+        assertArrayEquals(unfused.run(x).data(), fused.run(x).data());
+        assertCompiledMatches(model, 2, 3, 36, 44);
+    }
+
+    @Test
     void segNetMatchesModuleForward() {
         // Odd sizes exercise pool/unpool round trips that are not exact halvings.
         assertCompiledMatches(new SegNet(SegNet.ConvKind.REGULAR, 3, false, 2), 1, 3, 40, 36);
