@@ -110,10 +110,14 @@ public final class BlockedSeparableConv implements Parallel.RangeBody {
             for (int perGroup = 1; perGroup <= pairs; perGroup++) {
                 int groups = (pairs + perGroup - 1) / perGroup;
                 int tasks = n * bands * groups;
-                // In vector FMAs: 2 a cycle; a weight vector from L3 costs about one cycle; a task's start, ~1000.
-                double depthwise = rows * outW * middleBlocks * 9.0;
+                // In vector FMAs. A depthwise output vector is 9 FMAs but measured 40-90 (26 Nov, MobileNetV2's
+                // blocks at 1 thread), bound by reading its input: 100 here picks the split measured fastest for
+                // each of MobileNetV2's pairs at 2 threads (960->320 at 7x7: 4 rows, every pair, 10-20% faster
+                // than 7 rows and half the pairs, which recomputes the band). A weight vector from L3, ~4; a task,
+                // ~2000.
+                double depthwise = rows * outW * middleBlocks * 100.0;
                 double pointwise = tiles * 6.0 * middleChannels * 2 * perGroup;
-                double weights = 2.0 * middleChannels * 2 * perGroup;
+                double weights = 4.0 * middleChannels * 2 * perGroup;
                 double task = depthwise + pointwise + weights + 2000;
                 double time = Math.ceil((double) tasks / threads) * task;
                 if (time < best) {
