@@ -298,6 +298,9 @@ public final class BlockedConv implements Parallel.RangeBody {
                     pointwiseTileOneBlock(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
                 }
             }
+            for (int sevens = sevenPixelTiles(p1 - p); sevens > 0; sevens--, p += TILE + 1) {
+                pointwiseTile7(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
+            }
             for (; p + TILE <= p1; p += TILE) {
                 pointwiseTile(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
             }
@@ -370,6 +373,79 @@ public final class BlockedConv implements Parallel.RangeBody {
             b3.max(low).min(high).intoArray(os, o2 + 3 * B);
             b4.max(low).min(high).intoArray(os, o2 + 4 * B);
             b5.max(low).min(high).intoArray(os, o2 + 5 * B);
+        }
+    }
+
+    /**
+     * {@link #pointwiseTile} for 7 pixels: 14 accumulators, which only AVX-512's 32 registers hold. A run of
+     * pixels that is not a multiple of 6 ends in a few of these instead of an overlapping tile: MobileNetV2's 7x7
+     * maps (49 = 7 + 7 x 6) would otherwise compute 54 pixels for 49.
+     */
+    private void pointwiseTile7(float[] xs, int blockStride, int in0, int cin, int wOff, int img, int block, int p) {
+        float[] ws = w;
+        int next = cin * B;
+        // The sums start from bias + residual (zeros without one); the clamp is applied as they are stored.
+        int o = outOffset(img, block, p), o2 = o + outHW * B;
+        boolean second = block + 1 < outBlocks;
+        float[] sa = start, sb = second ? start : zeros;
+        int ra = startStride * o, rb = second ? startStride * o2 : 0;
+        int ka = startStride * B, kb = second ? ka : 0;
+        FloatVector ba = FloatVector.fromArray(S, bias, block * B), bb = FloatVector.fromArray(S, bias, block * B + B);
+        FloatVector a0 = ba.add(FloatVector.fromArray(S, sa, ra)), a1 = ba.add(FloatVector.fromArray(S, sa, ra + ka));
+        FloatVector a2 = ba.add(FloatVector.fromArray(S, sa, ra + 2 * ka));
+        FloatVector a3 = ba.add(FloatVector.fromArray(S, sa, ra + 3 * ka));
+        FloatVector a4 = ba.add(FloatVector.fromArray(S, sa, ra + 4 * ka));
+        FloatVector a5 = ba.add(FloatVector.fromArray(S, sa, ra + 5 * ka));
+        FloatVector a6 = ba.add(FloatVector.fromArray(S, sa, ra + 6 * ka));
+        FloatVector b0 = bb.add(FloatVector.fromArray(S, sb, rb)), b1 = bb.add(FloatVector.fromArray(S, sb, rb + kb));
+        FloatVector b2 = bb.add(FloatVector.fromArray(S, sb, rb + 2 * kb));
+        FloatVector b3 = bb.add(FloatVector.fromArray(S, sb, rb + 3 * kb));
+        FloatVector b4 = bb.add(FloatVector.fromArray(S, sb, rb + 4 * kb));
+        FloatVector b5 = bb.add(FloatVector.fromArray(S, sb, rb + 5 * kb));
+        FloatVector b6 = bb.add(FloatVector.fromArray(S, sb, rb + 6 * kb));
+        for (int ci = 0; ci < cin; ci++) {
+            int i = in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1));
+            FloatVector wa = FloatVector.fromArray(S, ws, wOff + ci * B);
+            FloatVector wb = FloatVector.fromArray(S, ws, wOff + next + ci * B);
+            FloatVector v = FloatVector.broadcast(S, xs[i]);
+            a0 = wa.fma(v, a0);
+            b0 = wb.fma(v, b0);
+            v = FloatVector.broadcast(S, xs[i + B]);
+            a1 = wa.fma(v, a1);
+            b1 = wb.fma(v, b1);
+            v = FloatVector.broadcast(S, xs[i + 2 * B]);
+            a2 = wa.fma(v, a2);
+            b2 = wb.fma(v, b2);
+            v = FloatVector.broadcast(S, xs[i + 3 * B]);
+            a3 = wa.fma(v, a3);
+            b3 = wb.fma(v, b3);
+            v = FloatVector.broadcast(S, xs[i + 4 * B]);
+            a4 = wa.fma(v, a4);
+            b4 = wb.fma(v, b4);
+            v = FloatVector.broadcast(S, xs[i + 5 * B]);
+            a5 = wa.fma(v, a5);
+            b5 = wb.fma(v, b5);
+            v = FloatVector.broadcast(S, xs[i + 6 * B]);
+            a6 = wa.fma(v, a6);
+            b6 = wb.fma(v, b6);
+        }
+        float[] os = out;
+        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
+        a0.max(low).min(high).intoArray(os, o);
+        a1.max(low).min(high).intoArray(os, o + B);
+        a2.max(low).min(high).intoArray(os, o + 2 * B);
+        a3.max(low).min(high).intoArray(os, o + 3 * B);
+        a4.max(low).min(high).intoArray(os, o + 4 * B);
+        a5.max(low).min(high).intoArray(os, o + 5 * B);
+        a6.max(low).min(high).intoArray(os, o + 6 * B);
+        if (second) {
+            b0.max(low).min(high).intoArray(os, o2);
+            b1.max(low).min(high).intoArray(os, o2 + B);
+            b2.max(low).min(high).intoArray(os, o2 + 2 * B);
+            b3.max(low).min(high).intoArray(os, o2 + 3 * B);
+            b4.max(low).min(high).intoArray(os, o2 + 4 * B);
+            b5.max(low).min(high).intoArray(os, o2 + 5 * B);
+            b6.max(low).min(high).intoArray(os, o2 + 6 * B);
         }
     }
 
@@ -680,6 +756,15 @@ public final class BlockedConv implements Parallel.RangeBody {
      */
     private boolean overlapTail(int pixels) {
         return pixels >= TILE;
+    }
+
+    /**
+     * How many 7-pixel tiles a run of {@code pixels} takes, so that 6-pixel tiles cover the rest exactly: none
+     * without AVX-512, or when the run is too short for them.
+     */
+    private static int sevenPixelTiles(int pixels) {
+        int sevens = pixels % TILE;
+        return B >= 16 && pixels >= (TILE + 1) * sevens ? sevens : 0;
     }
 
     private int outOffset(int img, int block, int p) {
