@@ -50,6 +50,8 @@ public final class BlockedConv implements Parallel.RangeBody {
     private final float[] start;
     private final int startStride;
     private final float[] zeros = new float[B];
+    /** {@code zeros} and {@code start}, chosen by {@link #hasSecond} without a branch. */
+    private final float[][] startOrZeros;
     private final int tasks;
     private final int grain;
     // pointwise: tasks are (image, pixel chunk, group of output block pairs)
@@ -88,6 +90,7 @@ public final class BlockedConv implements Parallel.RangeBody {
         this.lo = act.lo;
         this.hi = act.hi;
         this.start = residual == null ? zeros : this.residual;
+        this.startOrZeros = new float[][] {zeros, start};
         this.startStride = residual == null ? 0 : 1;
         int pairs = (outBlocks + 1) / 2;
         this.bias = new float[2 * pairs * B];
@@ -298,8 +301,8 @@ public final class BlockedConv implements Parallel.RangeBody {
                     pointwiseTileOneBlock(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
                 }
             }
-            for (int sevens = sevenPixelTiles(p1 - p); sevens > 0; sevens--, p += TILE + 1) {
-                pointwiseTile7(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
+            for (int fives = fivePixelTiles(p1 - p); fives > 0; fives--, p += TILE - 1) {
+                pointwiseTile5(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
             }
             for (; p + TILE <= p1; p += TILE) {
                 pointwiseTile(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
@@ -320,10 +323,11 @@ public final class BlockedConv implements Parallel.RangeBody {
         int next = cin * B;
         // The sums start from bias + residual (zeros without one); the clamp is applied as they are stored.
         int o = outOffset(img, block, p), o2 = o + outHW * B;
-        boolean second = block + 1 < outBlocks;
-        float[] sa = start, sb = second ? start : zeros;
-        int ra = startStride * o, rb = second ? startStride * o2 : 0;
-        int ka = startStride * B, kb = second ? ka : 0;
+        int second = hasSecond(block);
+        int ob = o + second * (o2 - o);
+        float[] sa = start, sb = startOrZeros[second];
+        int ra = startStride * o, rb = second * startStride * o2;
+        int ka = startStride * B, kb = second * ka;
         FloatVector ba = FloatVector.fromArray(S, bias, block * B), bb = FloatVector.fromArray(S, bias, block * B + B);
         FloatVector a0 = ba.add(FloatVector.fromArray(S, sa, ra)), a1 = ba.add(FloatVector.fromArray(S, sa, ra + ka));
         FloatVector a2 = ba.add(FloatVector.fromArray(S, sa, ra + 2 * ka));
@@ -360,49 +364,47 @@ public final class BlockedConv implements Parallel.RangeBody {
         }
         float[] os = out;
         FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
+        // Without a second block, its stores land where the first block's then overwrite them: no branch (see
+        // hasSecond).
+        b0.max(low).min(high).intoArray(os, ob);
+        b1.max(low).min(high).intoArray(os, ob + B);
+        b2.max(low).min(high).intoArray(os, ob + 2 * B);
+        b3.max(low).min(high).intoArray(os, ob + 3 * B);
+        b4.max(low).min(high).intoArray(os, ob + 4 * B);
+        b5.max(low).min(high).intoArray(os, ob + 5 * B);
         a0.max(low).min(high).intoArray(os, o);
         a1.max(low).min(high).intoArray(os, o + B);
         a2.max(low).min(high).intoArray(os, o + 2 * B);
         a3.max(low).min(high).intoArray(os, o + 3 * B);
         a4.max(low).min(high).intoArray(os, o + 4 * B);
         a5.max(low).min(high).intoArray(os, o + 5 * B);
-        if (second) {
-            b0.max(low).min(high).intoArray(os, o2);
-            b1.max(low).min(high).intoArray(os, o2 + B);
-            b2.max(low).min(high).intoArray(os, o2 + 2 * B);
-            b3.max(low).min(high).intoArray(os, o2 + 3 * B);
-            b4.max(low).min(high).intoArray(os, o2 + 4 * B);
-            b5.max(low).min(high).intoArray(os, o2 + 5 * B);
-        }
     }
 
     /**
-     * {@link #pointwiseTile} for 7 pixels: 14 accumulators, which only AVX-512's 32 registers hold. A run of
-     * pixels that is not a multiple of 6 ends in a few of these instead of an overlapping tile: MobileNetV2's 7x7
-     * maps (49 = 7 + 7 x 6) would otherwise compute 54 pixels for 49.
+     * {@link #pointwiseTile} for 5 pixels. A run of pixels that is not a multiple of 6 ends in a few of these
+     * instead of an overlapping tile: MobileNetV2's 7x7 maps (49 = 4 x 6 + 5 x 5) would otherwise compute 54 pixels
+     * for 49. Not 7-pixel tiles: with 14 accumulators, JDK 17's C2 left the last stores of that tile un-inlined in
+     * 4 of 5 JVMs, boxing its vectors on every call.
      */
-    private void pointwiseTile7(float[] xs, int blockStride, int in0, int cin, int wOff, int img, int block, int p) {
+    private void pointwiseTile5(float[] xs, int blockStride, int in0, int cin, int wOff, int img, int block, int p) {
         float[] ws = w;
         int next = cin * B;
         // The sums start from bias + residual (zeros without one); the clamp is applied as they are stored.
         int o = outOffset(img, block, p), o2 = o + outHW * B;
-        boolean second = block + 1 < outBlocks;
-        float[] sa = start, sb = second ? start : zeros;
-        int ra = startStride * o, rb = second ? startStride * o2 : 0;
-        int ka = startStride * B, kb = second ? ka : 0;
+        int second = hasSecond(block);
+        int ob = o + second * (o2 - o);
+        float[] sa = start, sb = startOrZeros[second];
+        int ra = startStride * o, rb = second * startStride * o2;
+        int ka = startStride * B, kb = second * ka;
         FloatVector ba = FloatVector.fromArray(S, bias, block * B), bb = FloatVector.fromArray(S, bias, block * B + B);
         FloatVector a0 = ba.add(FloatVector.fromArray(S, sa, ra)), a1 = ba.add(FloatVector.fromArray(S, sa, ra + ka));
         FloatVector a2 = ba.add(FloatVector.fromArray(S, sa, ra + 2 * ka));
         FloatVector a3 = ba.add(FloatVector.fromArray(S, sa, ra + 3 * ka));
         FloatVector a4 = ba.add(FloatVector.fromArray(S, sa, ra + 4 * ka));
-        FloatVector a5 = ba.add(FloatVector.fromArray(S, sa, ra + 5 * ka));
-        FloatVector a6 = ba.add(FloatVector.fromArray(S, sa, ra + 6 * ka));
         FloatVector b0 = bb.add(FloatVector.fromArray(S, sb, rb)), b1 = bb.add(FloatVector.fromArray(S, sb, rb + kb));
         FloatVector b2 = bb.add(FloatVector.fromArray(S, sb, rb + 2 * kb));
         FloatVector b3 = bb.add(FloatVector.fromArray(S, sb, rb + 3 * kb));
         FloatVector b4 = bb.add(FloatVector.fromArray(S, sb, rb + 4 * kb));
-        FloatVector b5 = bb.add(FloatVector.fromArray(S, sb, rb + 5 * kb));
-        FloatVector b6 = bb.add(FloatVector.fromArray(S, sb, rb + 6 * kb));
         for (int ci = 0; ci < cin; ci++) {
             int i = in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1));
             FloatVector wa = FloatVector.fromArray(S, ws, wOff + ci * B);
@@ -422,31 +424,20 @@ public final class BlockedConv implements Parallel.RangeBody {
             v = FloatVector.broadcast(S, xs[i + 4 * B]);
             a4 = wa.fma(v, a4);
             b4 = wb.fma(v, b4);
-            v = FloatVector.broadcast(S, xs[i + 5 * B]);
-            a5 = wa.fma(v, a5);
-            b5 = wb.fma(v, b5);
-            v = FloatVector.broadcast(S, xs[i + 6 * B]);
-            a6 = wa.fma(v, a6);
-            b6 = wb.fma(v, b6);
         }
         float[] os = out;
         FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
+        // The second block's stores first, over the first's when there is none (see pointwiseTile).
+        b0.max(low).min(high).intoArray(os, ob);
+        b1.max(low).min(high).intoArray(os, ob + B);
+        b2.max(low).min(high).intoArray(os, ob + 2 * B);
+        b3.max(low).min(high).intoArray(os, ob + 3 * B);
+        b4.max(low).min(high).intoArray(os, ob + 4 * B);
         a0.max(low).min(high).intoArray(os, o);
         a1.max(low).min(high).intoArray(os, o + B);
         a2.max(low).min(high).intoArray(os, o + 2 * B);
         a3.max(low).min(high).intoArray(os, o + 3 * B);
         a4.max(low).min(high).intoArray(os, o + 4 * B);
-        a5.max(low).min(high).intoArray(os, o + 5 * B);
-        a6.max(low).min(high).intoArray(os, o + 6 * B);
-        if (second) {
-            b0.max(low).min(high).intoArray(os, o2);
-            b1.max(low).min(high).intoArray(os, o2 + B);
-            b2.max(low).min(high).intoArray(os, o2 + 2 * B);
-            b3.max(low).min(high).intoArray(os, o2 + 3 * B);
-            b4.max(low).min(high).intoArray(os, o2 + 4 * B);
-            b5.max(low).min(high).intoArray(os, o2 + 5 * B);
-            b6.max(low).min(high).intoArray(os, o2 + 6 * B);
-        }
     }
 
     /** Output block {@code block} of pixels {@code [p, p + 12)}: 12 accumulators over the input channels. */
@@ -505,20 +496,21 @@ public final class BlockedConv implements Parallel.RangeBody {
         float[] ws = w;
         int next = cin * B;
         int o = outOffset(img, block, p), o2 = o + outHW * B;
-        boolean second = block + 1 < outBlocks;
+        int second = hasSecond(block);
+        int ob = o + second * (o2 - o);
+        float[] sb = startOrZeros[second];
+        int rb = second * startStride * o2;
         FloatVector a = FloatVector.fromArray(S, bias, block * B).add(FloatVector.fromArray(S, start, startStride * o));
-        FloatVector b = FloatVector.fromArray(S, bias, block * B + B)
-                .add(FloatVector.fromArray(S, second ? start : zeros, second ? startStride * o2 : 0));
+        FloatVector b = FloatVector.fromArray(S, bias, block * B + B).add(FloatVector.fromArray(S, sb, rb));
         for (int ci = 0; ci < cin; ci++) {
             FloatVector v = FloatVector.broadcast(S, xs[in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1))]);
             a = FloatVector.fromArray(S, ws, wOff + ci * B).fma(v, a);
             b = FloatVector.fromArray(S, ws, wOff + next + ci * B).fma(v, b);
         }
         FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
+        // The second block's stores first, over the first's when there is none (see pointwiseTile).
+        b.max(low).min(high).intoArray(out, ob);
         a.max(low).min(high).intoArray(out, o);
-        if (second) {
-            b.max(low).min(high).intoArray(out, o2);
-        }
     }
 
     // ---- depthwise 3x3 ----
@@ -669,10 +661,11 @@ public final class BlockedConv implements Parallel.RangeBody {
         int next = taps * B;
         // The sums start from bias + residual (zeros without one); the clamp is applied as they are stored.
         int o = outOffset(img, block, p), o2 = o + outHW * B;
-        boolean second = block + 1 < outBlocks;
-        float[] sa = start, sb = second ? start : zeros;
-        int ra = startStride * o, rb = second ? startStride * o2 : 0;
-        int ka = startStride * B, kb = second ? ka : 0;
+        int second = hasSecond(block);
+        int ob = o + second * (o2 - o);
+        float[] sa = start, sb = startOrZeros[second];
+        int ra = startStride * o, rb = second * startStride * o2;
+        int ka = startStride * B, kb = second * ka;
         FloatVector ba = FloatVector.fromArray(S, bias, block * B), bb = FloatVector.fromArray(S, bias, block * B + B);
         FloatVector a0 = ba.add(FloatVector.fromArray(S, sa, ra)), a1 = ba.add(FloatVector.fromArray(S, sa, ra + ka));
         FloatVector a2 = ba.add(FloatVector.fromArray(S, sa, ra + 2 * ka));
@@ -709,20 +702,19 @@ public final class BlockedConv implements Parallel.RangeBody {
         }
         float[] os = out;
         FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
+        // The second block's stores first, over the first's when there is none (see pointwiseTile).
+        b0.max(low).min(high).intoArray(os, ob);
+        b1.max(low).min(high).intoArray(os, ob + B);
+        b2.max(low).min(high).intoArray(os, ob + 2 * B);
+        b3.max(low).min(high).intoArray(os, ob + 3 * B);
+        b4.max(low).min(high).intoArray(os, ob + 4 * B);
+        b5.max(low).min(high).intoArray(os, ob + 5 * B);
         a0.max(low).min(high).intoArray(os, o);
         a1.max(low).min(high).intoArray(os, o + B);
         a2.max(low).min(high).intoArray(os, o + 2 * B);
         a3.max(low).min(high).intoArray(os, o + 3 * B);
         a4.max(low).min(high).intoArray(os, o + 4 * B);
         a5.max(low).min(high).intoArray(os, o + 5 * B);
-        if (second) {
-            b0.max(low).min(high).intoArray(os, o2);
-            b1.max(low).min(high).intoArray(os, o2 + B);
-            b2.max(low).min(high).intoArray(os, o2 + 2 * B);
-            b3.max(low).min(high).intoArray(os, o2 + 3 * B);
-            b4.max(low).min(high).intoArray(os, o2 + 4 * B);
-            b5.max(low).min(high).intoArray(os, o2 + 5 * B);
-        }
     }
 
     private void directPixel(int in0, int wOff, int img, int block, int p) {
@@ -730,20 +722,21 @@ public final class BlockedConv implements Parallel.RangeBody {
         int[] offs = tapOffsets;
         int next = taps * B;
         int o = outOffset(img, block, p), o2 = o + outHW * B;
-        boolean second = block + 1 < outBlocks;
+        int second = hasSecond(block);
+        int ob = o + second * (o2 - o);
+        float[] sb = startOrZeros[second];
+        int rb = second * startStride * o2;
         FloatVector a = FloatVector.fromArray(S, bias, block * B).add(FloatVector.fromArray(S, start, startStride * o));
-        FloatVector b = FloatVector.fromArray(S, bias, block * B + B)
-                .add(FloatVector.fromArray(S, second ? start : zeros, second ? startStride * o2 : 0));
+        FloatVector b = FloatVector.fromArray(S, bias, block * B + B).add(FloatVector.fromArray(S, sb, rb));
         for (int t = 0; t < taps; t++) {
             FloatVector v = FloatVector.broadcast(S, xs[in0 + offs[t]]);
             a = FloatVector.fromArray(S, ws, wOff + t * B).fma(v, a);
             b = FloatVector.fromArray(S, ws, wOff + next + t * B).fma(v, b);
         }
         FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
+        // The second block's stores first, over the first's when there is none (see pointwiseTile).
+        b.max(low).min(high).intoArray(out, ob);
         a.max(low).min(high).intoArray(out, o);
-        if (second) {
-            b.max(low).min(high).intoArray(out, o2);
-        }
     }
 
     // ---- shared ----
@@ -759,12 +752,23 @@ public final class BlockedConv implements Parallel.RangeBody {
     }
 
     /**
-     * How many 7-pixel tiles a run of {@code pixels} takes, so that 6-pixel tiles cover the rest exactly: none
-     * without AVX-512, or when the run is too short for them.
+     * How many 5-pixel tiles a run of {@code pixels} takes, so that 6-pixel tiles cover the rest exactly (none when
+     * the run is too short for that).
      */
-    private static int sevenPixelTiles(int pixels) {
-        int sevens = pixels % TILE;
-        return B >= 16 && pixels >= (TILE + 1) * sevens ? sevens : 0;
+    private static int fivePixelTiles(int pixels) {
+        int fives = (TILE - pixels % TILE) % TILE;
+        return pixels >= (TILE - 1) * fives ? fives : 0;
+    }
+
+    /**
+     * 1 if output block {@code block} has a second block after it (the tiles' pairs), 0 for a lone last block:
+     * arithmetic, not a branch. C2 compiles a branch it has not yet seen taken as a trap, so a lone last block met
+     * late deoptimised the tiles and had them recompiled, in every JVM (JFR, 26 Nov). In about 1 of 20 JDK 17
+     * JVMs, a tile then boxed every vector it stored (24 MB per MobileNetV2 pass); with the branch gone one
+     * suspect is gone, though that JFR alone does not prove it the cause.
+     */
+    private int hasSecond(int block) {
+        return (block + 1 - outBlocks) >>> 31;
     }
 
     private int outOffset(int img, int block, int p) {
