@@ -115,7 +115,20 @@ public final class BlockedConv implements Parallel.RangeBody {
             if (n * chunks < 4 * threads) {
                 groups = Math.min(pairs, (4 * threads + n * chunks - 1) / (n * chunks));
             }
-            pairsPerGroup = (pairs + groups - 1) / groups;
+            int perGroup = (pairs + groups - 1) / groups;
+            int units = n * chunks;
+            if (units * ((pairs + perGroup - 1) / perGroup) % threads != 0
+                    && units * ((pairs + perGroup - 1) / perGroup) < 8 * threads) {
+                // Whole rounds of equal tasks: 9 tasks on 2 threads leave one idle for a ninth of the step
+                // (MobileNetV2 224, batch 1: 1.5-3% faster, in one JVM, alternating).
+                for (int smaller = perGroup - 1; smaller >= 1; smaller--) {
+                    if (pairs % smaller == 0 && units * (pairs / smaller) % threads == 0) {
+                        perGroup = smaller;
+                        break;
+                    }
+                }
+            }
+            pairsPerGroup = perGroup;
             pairGroups = (pairs + pairsPerGroup - 1) / pairsPerGroup;
             tasks = n * chunks * pairGroups;
             grain = 1;
