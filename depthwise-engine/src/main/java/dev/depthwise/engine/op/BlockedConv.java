@@ -231,6 +231,12 @@ public final class BlockedConv implements Parallel.RangeBody {
         int[] outShape = spec.outputShape(logical);
         ConvOp.checkWeight(op, spec, weight);
         ConvOp.checkBias(op, spec, bias, "bias");
+        checkOutput(op, x, residual, out, outShape);
+        return new BlockedConv(kind, spec, x.shape(), x.data(), weight, bias, residual, out.data(), act);
+    }
+
+    /** {@code out} and {@code residual} (nullable) blocked as {@code outShape}, and neither sharing an array. */
+    static void checkOutput(String op, Tensor x, Tensor residual, Tensor out, int[] outShape) {
         ChannelBlocks.require(op, "out", out, outShape);
         if (residual != null) {
             ChannelBlocks.require(op, "residual", residual, outShape);
@@ -238,7 +244,6 @@ public final class BlockedConv implements Parallel.RangeBody {
         if (out.data() == x.data() || (residual != null && residual.data() == out.data())) {
             throw new IllegalArgumentException(op + ": out must not share its array with x or residual");
         }
-        return new BlockedConv(kind, spec, x.shape(), x.data(), weight, bias, residual, out.data(), act);
     }
 
     /** Whether {@link #prepare} has a kernel for {@code spec} on an input that is blocked or not. */

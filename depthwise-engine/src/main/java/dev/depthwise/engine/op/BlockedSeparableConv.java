@@ -76,13 +76,7 @@ public final class BlockedSeparableConv implements Parallel.RangeBody {
         ConvOp.checkBias(op, dw, dwBias, "dwBias");
         ConvOp.checkWeight(op, pw, pwWeight);
         ConvOp.checkBias(op, pw, pwBias, "pwBias");
-        ChannelBlocks.require(op, "out", out, outShape);
-        if (residual != null) {
-            ChannelBlocks.require(op, "residual", residual, outShape);
-        }
-        if (out.data() == x.data() || (residual != null && residual.data() == out.data())) {
-            throw new IllegalArgumentException(op + ": out must not share its array with x or residual");
-        }
+        BlockedConv.checkOutput(op, x, residual, out, outShape);
         BlockedConv depthwise = new BlockedConv(BlockedConv.Kind.DEPTHWISE, dw, x.shape(), x.data(), dwWeight,
                 dwBias, null, null, dwAct);
         BlockedConv pointwise = new BlockedConv(BlockedConv.Kind.POINTWISE, pw, ChannelBlocks.shape(middle), null,
