@@ -46,13 +46,8 @@ class InferenceModelTest {
         model.eval();
         Tensor x = randomInput(16, 1, 3, 40, 40);
         Tensor blocked = InferenceModel.compile(model, 1, 3, 40, 40).run(x).copy();
-        InferenceModel plain;
-        System.setProperty(InferenceCompiler.BLOCKED_PROPERTY, "false");
-        try {
-            plain = InferenceModel.compile(model, 1, 3, 40, 40);
-        } finally {
-            System.clearProperty(InferenceCompiler.BLOCKED_PROPERTY);
-        }
+        InferenceModel plain = withProperty(InferenceCompiler.BLOCKED_PROPERTY, "false",
+                () -> InferenceModel.compile(model, 1, 3, 40, 40));
         assertTrue(plain.toString().contains("[1, 10]") && !plain.toString().matches("(?s).*\\[1, \\d+, \\d+, \\d+, \\d+\\].*"),
                 "every activation NCHW:\n" + plain);
         Tensor nchw = plain.run(x);
@@ -68,16 +63,11 @@ class InferenceModelTest {
         model.eval();
         Tensor x = randomInput(26, 2, 3, 36, 44);
         InferenceModel fused = InferenceModel.compile(model, 2, 3, 36, 44);
-        InferenceModel unfused;
-        System.setProperty(InferenceCompiler.FUSE_PROPERTY, "false");
-        try {
-            unfused = InferenceModel.compile(model, 2, 3, 36, 44);
-            System.setProperty(InferenceCompiler.FUSE_PROPERTY, "maybe");
-            var e = assertThrows(IllegalArgumentException.class, () -> InferenceModel.compile(model, 1, 3, 32, 32));
-            assertTrue(e.getMessage().contains(InferenceCompiler.FUSE_PROPERTY + "=maybe"), e.getMessage());
-        } finally {
-            System.clearProperty(InferenceCompiler.FUSE_PROPERTY);
-        }
+        InferenceModel unfused = withProperty(InferenceCompiler.FUSE_PROPERTY, "false",
+                () -> InferenceModel.compile(model, 2, 3, 36, 44));
+        var e = assertThrows(IllegalArgumentException.class, () -> withProperty(InferenceCompiler.FUSE_PROPERTY,
+                "maybe", () -> InferenceModel.compile(model, 1, 3, 32, 32)));
+        assertTrue(e.getMessage().contains(InferenceCompiler.FUSE_PROPERTY + "=maybe"), e.getMessage());
         // One pair in each of the 17 inverted residual blocks; a block with a residual keeps it in the pair.
         assertEquals(unfused.stepCount() - 17, fused.stepCount(), fused.toString());
         assertTrue(fused.toString().contains("features.3.conv ") && fused.toString().contains("-> 1x1")
@@ -105,31 +95,34 @@ class InferenceModelTest {
             Module model = new SegNet(kind, 3, false, 17);
             assertTrue(!InferenceModel.compile(model, 1, 3, 40, 36).toString().contains(", " + ChannelBlocks.SIZE + "]"),
                     kind + ": NCHW by default");
-            withBlocked("all", () -> {
+            withProperty(InferenceCompiler.BLOCKED_PROPERTY, "all", () -> {
                 InferenceModel compiled = InferenceModel.compile(model, 1, 3, 40, 36);
                 assertTrue(compiled.toString().contains("max unpool")
                         && compiled.toString().contains(", " + ChannelBlocks.SIZE + "]"),
                         kind + ": pools and convs in the blocked layout:\n" + compiled);
                 assertCompiledMatches(model, 1, 3, 40, 36);
+                return compiled;
             });
         }
     }
 
     @Test
     void aBadLayoutSettingIsNamed() {
-        withBlocked("sometimes", () -> {
+        withProperty(InferenceCompiler.BLOCKED_PROPERTY, "sometimes", () -> {
             var e = assertThrows(IllegalArgumentException.class,
                     () -> InferenceModel.compile(new MobileNetV2(10, 0.35, 0.2f, 1), 1, 3, 32, 32));
             assertTrue(e.getMessage().contains(InferenceCompiler.BLOCKED_PROPERTY + "=sometimes"), e.getMessage());
+            return e;
         });
     }
 
-    private static void withBlocked(String value, Runnable body) {
-        System.setProperty(InferenceCompiler.BLOCKED_PROPERTY, value);
+    /** Runs {@code body} with a system property set, and clears it after. */
+    private static <T> T withProperty(String name, String value, java.util.function.Supplier<T> body) {
+        System.setProperty(name, value);
         try {
-            body.run();
+            return body.get();
         } finally {
-            System.clearProperty(InferenceCompiler.BLOCKED_PROPERTY);
+            System.clearProperty(name);
         }
     }
 
