@@ -147,7 +147,7 @@ public final class BlockedConv implements Parallel.RangeBody {
         grain = Math.max(1, 512 / Math.max(1, rowsPerChunk * outW));
         if (kind == Kind.DEPTHWISE) {
             // w[(block * 9 + tap) * B + lane] = weight[block * B + lane][0][tap]
-            w = new float[(outBlocks * 9 + 1) * B]; // + a zero block for the taps outside the input
+            w = new float[(outBlocks * 9 + 3) * B]; // + a zero kernel row for the taps outside the input
             for (int c = 0; c < cout; c++) {
                 for (int t = 0; t < 9; t++) {
                     w[((c / B) * 9 + t) * B + c % B] = wt[c * 9 + t];
@@ -553,6 +553,23 @@ public final class BlockedConv implements Parallel.RangeBody {
         int oxLo = Math.min(outW, (pw + sw - 1) / sw);
         int lastStart = inW - 3 + pw; // the last output column's first tap must start at or before this
         int oxHi = lastStart < 0 ? oxLo : Math.max(oxLo, Math.min(outW, lastStart / sw + 1));
+        if (pw == 1 && inW >= 3) {
+            // The usual padding: one left border pixel, at most one right one, done in the same call as the row.
+            int right = outW - oxHi, zeroRow = outBlocks * 9 * B, wo = block * 9 * B;
+            for (int oy = oy0; oy < oy1; oy++) {
+                int iy0 = oy * sh - ph;
+                // A kernel row outside the input reads a valid row with zero weights: arithmetic, not branches.
+                int top = ~iy0 >>> 31, middle = ~(iy0 + 1) >>> 31 & (iy0 + 1 - inH) >>> 31, bottom = (iy0 + 2 - inH) >>> 31;
+                int rowStride = inW * B;
+                int t = in0 + Math.min(Math.max(iy0, 0), inH - 1) * rowStride;
+                int m = in0 + Math.min(Math.max(iy0 + 1, 0), inH - 1) * rowStride;
+                int b = in0 + Math.min(Math.max(iy0 + 2, 0), inH - 1) * rowStride;
+                depthwiseRowWithBorders(t, m, b, zeroRow + top * (wo - zeroRow),
+                        zeroRow + middle * (wo + 3 * B - zeroRow), zeroRow + bottom * (wo + 6 * B - zeroRow), os,
+                        base + oy * outW * B, block, oxHi - 1, right, sw);
+            }
+            return;
+        }
         for (int oy = oy0; oy < oy1; oy++) {
             int iy0 = oy * sh - ph;
             if (iy0 >= 0 && iy0 + 2 < inH) {
@@ -563,6 +580,61 @@ public final class BlockedConv implements Parallel.RangeBody {
             } else {
                 depthwiseEdges(in0, os, base, block, oy, 0, outW);
             }
+        }
+    }
+
+    /**
+     * A whole output row of a padding-1 depthwise conv: the left border pixel (its left taps dropped), {@code count}
+     * inner pixels, then the right border pixel ({@code right} is 1 or 0; its right taps dropped). {@code t, m, b}:
+     * input column 0 of the rows under the kernel's three rows, {@code wt, wm, wb}: their weights (the zero row for a
+     * row outside the input). Without a right border pixel, its result is stored where the left one's then lands:
+     * no branch while vectors are live (see {@link #hasSecond}).
+     */
+    private void depthwiseRowWithBorders(int t, int m, int b, int wt, int wm, int wb, float[] os, int o, int block,
+                                         int count, int right, int sw) {
+        float[] xs = x, ws = w, st = start;
+        int last = Math.min((count + 1) * sw - 1, inW - 2) * B; // the right border pixel's first tap (clamped)
+        int oRight = o + right * (count + 1) * B;
+        int r = startStride * o, rRight = startStride * oRight;
+        FloatVector w0 = FloatVector.fromArray(S, ws, wt), w1 = FloatVector.fromArray(S, ws, wt + B);
+        FloatVector w2 = FloatVector.fromArray(S, ws, wt + 2 * B), w3 = FloatVector.fromArray(S, ws, wm);
+        FloatVector w4 = FloatVector.fromArray(S, ws, wm + B), w5 = FloatVector.fromArray(S, ws, wm + 2 * B);
+        FloatVector w6 = FloatVector.fromArray(S, ws, wb), w7 = FloatVector.fromArray(S, ws, wb + B);
+        FloatVector w8 = FloatVector.fromArray(S, ws, wb + 2 * B);
+        FloatVector bv = FloatVector.fromArray(S, bias, block * B);
+        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
+        // right border first: without one, the left border's store below overwrites it
+        FloatVector up = FloatVector.fromArray(S, xs, t + last).fma(w0, bv.add(FloatVector.fromArray(S, st, rRight)));
+        FloatVector level = FloatVector.fromArray(S, xs, m + last).mul(w3);
+        FloatVector down = FloatVector.fromArray(S, xs, b + last).mul(w6);
+        up = FloatVector.fromArray(S, xs, t + last + B).fma(w1, up);
+        level = FloatVector.fromArray(S, xs, m + last + B).fma(w4, level);
+        down = FloatVector.fromArray(S, xs, b + last + B).fma(w7, down);
+        up.add(level).add(down).max(low).min(high).intoArray(os, oRight);
+        // left border
+        up = FloatVector.fromArray(S, xs, t).fma(w1, bv.add(FloatVector.fromArray(S, st, r)));
+        level = FloatVector.fromArray(S, xs, m).mul(w4);
+        down = FloatVector.fromArray(S, xs, b).mul(w7);
+        up = FloatVector.fromArray(S, xs, t + B).fma(w2, up);
+        level = FloatVector.fromArray(S, xs, m + B).fma(w5, level);
+        down = FloatVector.fromArray(S, xs, b + B).fma(w8, down);
+        up.add(level).add(down).max(low).min(high).intoArray(os, o);
+        // inner pixels: pixel k reads input columns (k + 1) * sw - 1 and the two after it
+        int step = sw * B, rStep = startStride * B;
+        int i = (sw - 1) * B;
+        o += B;
+        r += rStep;
+        for (int k = 0; k < count; k++, i += step, o += B, r += rStep) {
+            up = FloatVector.fromArray(S, xs, t + i).fma(w0, bv.add(FloatVector.fromArray(S, st, r)));
+            level = FloatVector.fromArray(S, xs, m + i).mul(w3);
+            down = FloatVector.fromArray(S, xs, b + i).mul(w6);
+            up = FloatVector.fromArray(S, xs, t + i + B).fma(w1, up);
+            level = FloatVector.fromArray(S, xs, m + i + B).fma(w4, level);
+            down = FloatVector.fromArray(S, xs, b + i + B).fma(w7, down);
+            up = FloatVector.fromArray(S, xs, t + i + 2 * B).fma(w2, up);
+            level = FloatVector.fromArray(S, xs, m + i + 2 * B).fma(w5, level);
+            down = FloatVector.fromArray(S, xs, b + i + 2 * B).fma(w8, down);
+            up.add(level).add(down).max(low).min(high).intoArray(os, o);
         }
     }
 
