@@ -13,8 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li><b>pointwise</b> (1×1, stride 1, blocked input): for each tile of 6 pixels and pair of output blocks,
  *       12 vector accumulators, each input channel a broadcast multiplied into two weight vectors;</li>
  *   <li><b>depthwise 3×3</b> (stride 1 or 2, blocked input): 9 vector taps per output pixel, every lane a
- *       channel, so plane size and stride cost nothing extra; a border pixel's missing taps read a zero weight
- *       block, so borders take no branches either;</li>
+ *       channel, so plane size and stride cost nothing extra; with padding 1 each output row is one call, its
+ *       border pixels' outer taps dropped, and otherwise a border pixel's missing taps read a zero weight block,
+ *       so borders take no branches either;</li>
  *   <li><b>direct</b> (any other kernel with groups 1, NCHW or blocked input): the stem conv of a 3-channel
  *       image (NCHW, which the blocked layout would pad to a whole block) and SegNet's 3×3 convs. The input is
  *       copied into a zero-bordered per-thread scratch once per run, and the tiles run as the pointwise ones with
@@ -37,7 +38,7 @@ public final class BlockedConv implements Parallel.RangeBody {
     private final ConvSpec s;
     private final int n, inH, inW, outH, outW, inHW, outHW;
     private final int inBlocks, outBlocks;
-    private final float[] x, out, residual;
+    private final float[] x, out;
     /** Weights packed per kind (see the constructor), padded to an even number of output blocks. */
     private final float[] w;
     private final float[] bias;
@@ -86,10 +87,9 @@ public final class BlockedConv implements Parallel.RangeBody {
         this.outBlocks = ChannelBlocks.blocks(s.outChannels());
         this.x = x;
         this.out = out;
-        this.residual = residual == null ? null : residual.data();
         this.lo = act.lo;
         this.hi = act.hi;
-        this.start = residual == null ? zeros : this.residual;
+        this.start = residual == null ? zeros : residual.data();
         this.startOrZeros = new float[][] {zeros, start};
         this.startStride = residual == null ? 0 : 1;
         int pairs = (outBlocks + 1) / 2;
@@ -116,9 +116,8 @@ public final class BlockedConv implements Parallel.RangeBody {
                 groups = Math.min(pairs, (4 * threads + n * chunks - 1) / (n * chunks));
             }
             int perGroup = (pairs + groups - 1) / groups;
-            int units = n * chunks;
-            if (units * ((pairs + perGroup - 1) / perGroup) % threads != 0
-                    && units * ((pairs + perGroup - 1) / perGroup) < 8 * threads) {
+            int units = n * chunks, fewTasks = units * ((pairs + perGroup - 1) / perGroup);
+            if (fewTasks % threads != 0 && fewTasks < 8 * threads) {
                 // Whole rounds of equal tasks: 9 tasks on 2 threads leave one idle for a ninth of the step
                 // (MobileNetV2 224, batch 1: 1.5-3% faster, in one JVM, alternating).
                 for (int smaller = perGroup - 1; smaller >= 1; smaller--) {
@@ -130,7 +129,7 @@ public final class BlockedConv implements Parallel.RangeBody {
             }
             pairsPerGroup = perGroup;
             pairGroups = (pairs + pairsPerGroup - 1) / pairsPerGroup;
-            tasks = n * chunks * pairGroups;
+            tasks = units * pairGroups;
             grain = 1;
             rowChunks = rowsPerChunk = 1;
             padH = padW = taps = unit = 0;
@@ -555,12 +554,12 @@ public final class BlockedConv implements Parallel.RangeBody {
         int oxHi = lastStart < 0 ? oxLo : Math.max(oxLo, Math.min(outW, lastStart / sw + 1));
         if (pw == 1 && inW >= 3) {
             // The usual padding: one left border pixel, at most one right one, done in the same call as the row.
-            int right = outW - oxHi, zeroRow = outBlocks * 9 * B, wo = block * 9 * B;
+            int right = outW - oxHi, zeroRow = outBlocks * 9 * B, wo = block * 9 * B, rowStride = inW * B;
             for (int oy = oy0; oy < oy1; oy++) {
                 int iy0 = oy * sh - ph;
                 // A kernel row outside the input reads a valid row with zero weights: arithmetic, not branches.
-                int top = ~iy0 >>> 31, middle = ~(iy0 + 1) >>> 31 & (iy0 + 1 - inH) >>> 31, bottom = (iy0 + 2 - inH) >>> 31;
-                int rowStride = inW * B;
+                int top = ~iy0 >>> 31, middle = ~(iy0 + 1) >>> 31 & (iy0 + 1 - inH) >>> 31;
+                int bottom = (iy0 + 2 - inH) >>> 31;
                 int t = in0 + Math.min(Math.max(iy0, 0), inH - 1) * rowStride;
                 int m = in0 + Math.min(Math.max(iy0 + 1, 0), inH - 1) * rowStride;
                 int b = in0 + Math.min(Math.max(iy0 + 2, 0), inH - 1) * rowStride;

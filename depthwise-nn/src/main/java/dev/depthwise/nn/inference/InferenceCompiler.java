@@ -461,8 +461,9 @@ final class InferenceCompiler {
      * in about 2 of 12 fresh JDK 17 JVMs running SegNet-DSC at 16x16, C2 left some blocked kernel un-intrinsified,
      * and every forward pass then allocated ~330 KB of boxed vectors (it happened once in CI, to the allocation
      * test). Not seen in 18 MobileNetV2 runs on JDK 17, nor in 12 SegNet-DSC runs on JDK 25. Still seen (1 of 6
-     * JVMs) after the blocked tiles lost the branch that deoptimised them, after which MobileNetV2 did not box in 66
-     * JVMs (see {@code BlockedConv.hasSecond}). Until the cause is found, the default plan stays on the path never seen to box.
+     * JVMs) after the blocked tiles lost the branch that deoptimised them, after which MobileNetV2 did not box in
+     * 66 JVMs (see {@code BlockedConv.hasSecond}). Until the cause is found, the default plan stays on the path
+     * never seen to box.
      */
     static final String BLOCKED_PROPERTY = "depthwise.inference.blocked";
 
