@@ -2,6 +2,7 @@ package dev.depthwise.bench;
 
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.models.Models;
+import dev.depthwise.nn.inference.CompileOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -43,6 +44,14 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--only", paramLabel = "MODEL", description = "only this model (models and train)")
     String only;
 
+    @Option(names = "--layout", description = "bench models: activation layout of the compiled plans, "
+            + "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); NCHW to compare")
+    CompileOptions.Layout layout = CompileOptions.Layout.CHANNEL_BLOCKED;
+
+    @Option(names = "--no-fuse-separable", description = "bench models: keep each depthwise conv and the pointwise "
+            + "conv after it as two steps, to compare")
+    boolean noFuseSeparable;
+
     @Spec
     CommandSpec spec;
 
@@ -80,7 +89,8 @@ public final class BenchMain implements Callable<Integer> {
         System.out.println();
         boolean ok = true;
         if (what == What.models || what == What.all) {
-            ok &= new ModelBench(threads, warmup, runs, only, System.out).run();
+            CompileOptions options = CompileOptions.defaults().withLayout(layout).withFuseSeparable(!noFuseSeparable);
+            ok &= new ModelBench(threads, warmup, runs, only, options, System.out).run();
         }
         if (what == What.train || what == What.all) {
             new TrainBench(threads, warmup, runs, trainBatches, only, System.out).run();

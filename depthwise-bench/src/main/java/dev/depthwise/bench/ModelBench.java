@@ -5,6 +5,7 @@ import dev.depthwise.engine.Tensor;
 import dev.depthwise.io.onnx.OnnxExporter;
 import dev.depthwise.models.Models;
 import dev.depthwise.nn.Module;
+import dev.depthwise.nn.inference.CompileOptions;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -33,10 +34,12 @@ final class ModelBench {
     private final int warmup;
     private final int runs;
     private final String only;
+    private final CompileOptions options;
     private final PrintStream out;
 
-    ModelBench(int threads, int warmup, int runs, String only, PrintStream out) {
+    ModelBench(int threads, int warmup, int runs, String only, CompileOptions options, PrintStream out) {
         this.only = only;
+        this.options = options;
         this.threads = threads;
         this.warmup = warmup;
         this.runs = runs;
@@ -46,7 +49,7 @@ final class ModelBench {
     /** Runs every case; false when some output differed by more than {@link #MAX_DIFF}. */
     boolean run() throws Exception {
         out.printf("inference: median of %d runs after at least %d warm-up runs and 2 s; ours = eval-mode Module.forward, ours-planned ="
-                + " InferenceModel (BatchNorm folded, fused activations, planned buffers); ORT = ONNX Runtime on our"
+                + " InferenceModel (BatchNorm folded, fused activations, planned buffers; " + options + "); ORT = ONNX Runtime on our"
                 + " export; the engines take turns in blocks of back-to-back runs, each after a 100 ms pause and 0.2 s of untimed runs%nallocation = Java heap bytes per call on the calling thread + depthwise-* pool workers"
                 + " (ONNX Runtime's native memory not included); peak heap = sum of the heap pools' peaks%n", runs, warmup);
         out.printf("%-13s %-9s %5s %-12s | %9s %9s %8s | %9s %9s | %11s %11s | %9s%n", "model", "input", "batch",
@@ -59,7 +62,7 @@ final class ModelBench {
             Module model = Models.create(c.model());
             Calibration.batchNormStatistics(model, BenchTensors.randomInput(2, 3, c.size(), c.size(), 1));
             byte[] onnx = OnnxExporter.toBytes(model, c.model(), 3, c.size(), c.size());
-            try (InferenceRunner module = new ModuleRunner(model); InferenceRunner planned = new PlannedRunner(model);
+            try (InferenceRunner module = new ModuleRunner(model); InferenceRunner planned = new PlannedRunner(model, options);
                  InferenceRunner ort = new OrtRunner(onnx, threads);
                  InferenceRunner unoptimised = new OrtRunner(onnx, threads, OrtSession.SessionOptions.OptLevel.NO_OPT)) {
                 for (int batch : c.batches()) {

@@ -10,7 +10,7 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #forRange} to split an outer loop across it. Kernels never create threads themselves.
  *
  * <p>The thread count defaults to the number of available processors and can be set with
- * {@link #setThreads(int)} or the system property {@code depthwise.threads}.
+ * {@link #setThreads(int)} (the commands' {@code --threads}).
  *
  * <p>Why not a {@code ForkJoinPool}: it allocates task objects on every call, and a planned inference pass
  * must allocate nothing. Here {@code threads - 1} persistent workers and the calling thread share one job at a
@@ -23,29 +23,10 @@ public final class Parallel {
     /** Spin this long before parking: a forward pass issues jobs back to back, microseconds apart. */
     private static final long SPIN_NANOS = 50_000;
 
-    /**
-     * Created on first use rather than in a static initializer: a bad {@code depthwise.threads} is then an
-     * IllegalArgumentException naming it, not an ExceptionInInitializerError that breaks the class for good.
-     */
+    /** Created on first use, so a program that sets its own count never starts the default team. */
     private static volatile Team team;
 
     private Parallel() {
-    }
-
-    private static int defaultThreads() {
-        String prop = System.getProperty("depthwise.threads");
-        if (prop != null && !prop.isBlank()) {
-            try {
-                int t = Integer.parseInt(prop.trim());
-                if (t >= 1) {
-                    return t;
-                }
-            } catch (NumberFormatException ignored) {
-                // fall through to the error
-            }
-            throw new IllegalArgumentException("depthwise.threads must be a positive integer, got '" + prop + "'");
-        }
-        return Runtime.getRuntime().availableProcessors();
     }
 
     private static Team team() {
@@ -55,7 +36,7 @@ public final class Parallel {
 
     private static synchronized Team defaultTeam() {
         if (team == null) {
-            team = new Team(defaultThreads());
+            team = new Team(Runtime.getRuntime().availableProcessors());
         }
         return team;
     }

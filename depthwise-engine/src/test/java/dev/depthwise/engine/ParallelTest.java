@@ -58,26 +58,6 @@ class ParallelTest {
     }
 
     @Test
-    void aBadThreadsPropertyIsAClearErrorAndDoesNotBreakTheClass() throws Exception {
-        java.lang.reflect.Field team = Parallel.class.getDeclaredField("team");
-        team.setAccessible(true);
-        Object before = team.get(null);
-        System.setProperty("depthwise.threads", "abc");
-        try {
-            team.set(null, null); // as in a fresh JVM, before first use
-            var e = assertThrows(IllegalArgumentException.class, Parallel::threads);
-            assertEquals("depthwise.threads must be a positive integer, got 'abc'", e.getMessage());
-            Parallel.setThreads(2); // an explicit count (--threads) still works
-            assertEquals(2, Parallel.threads());
-        } finally {
-            System.clearProperty("depthwise.threads");
-            Parallel.setThreads(1);
-            team.set(null, before);
-        }
-        assertEquals(before, team.get(null));
-    }
-
-    @Test
     void nestedCallsRunInline() {
         Parallel.setThreads(2);
         AtomicInteger total = new AtomicInteger();

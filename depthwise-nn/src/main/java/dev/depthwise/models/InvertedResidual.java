@@ -1,5 +1,6 @@
 package dev.depthwise.models;
 
+import dev.depthwise.nn.Lowering;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.ElementwiseOp;
 import dev.depthwise.nn.BatchNorm2d;
@@ -44,6 +45,12 @@ public final class InvertedResidual extends Module {
 
     public int outChannels() {
         return outChannels;
+    }
+
+    @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        Lowering.Value y = g.lower("conv", conv, x);
+        return useResidual ? g.add(x, y) : y;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.depthwise.models;
 
+import dev.depthwise.nn.Lowering;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.nn.AdaptiveAvgPool2d;
 import dev.depthwise.nn.BatchNorm2d;
@@ -137,6 +138,13 @@ public final class MobileNetV2 extends Module {
 
     public int classes() {
         return classes;
+    }
+
+    @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        // torchvision pools and flattens functionally: not children, but named here for the plan printout.
+        Lowering.Value f = g.lower("features", features, x);
+        return g.lower("classifier", classifier, g.lower("flatten", flatten, g.lower("avgpool", pool, f)));
     }
 
     @Override

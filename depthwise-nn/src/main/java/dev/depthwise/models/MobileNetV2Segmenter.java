@@ -1,5 +1,6 @@
 package dev.depthwise.models;
 
+import dev.depthwise.nn.Lowering;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.ElementwiseOp;
 import dev.depthwise.nn.Conv2d;
@@ -30,6 +31,8 @@ import java.util.SplittableRandom;
 public final class MobileNetV2Segmenter extends Module {
     /** Encoder blocks whose outputs feed the decoder, strides 2, 4, 8, 16. */
     static final int[] SKIP_BLOCKS = {1, 3, 6, 13};
+    /** The decoder steps, by the stride they restore: each joins the skip of that stride. */
+    private static final String[] UP_NAMES = {"up16", "up8", "up4", "up2"};
 
     private final Sequential features;
     private final UpBlock[] ups;
@@ -49,10 +52,10 @@ public final class MobileNetV2Segmenter extends Module {
         int bottleneck = ((InvertedResidual) features.get(features.size() - 1)).outChannels();
         // Each decoder step ends with as many channels as its skip: the decoder mirrors the encoder.
         this.ups = new UpBlock[] {
-                addModule("up16", new UpBlock(bottleneck, skipChannels[3], skipChannels[3])),
-                addModule("up8", new UpBlock(skipChannels[3], skipChannels[2], skipChannels[2])),
-                addModule("up4", new UpBlock(skipChannels[2], skipChannels[1], skipChannels[1])),
-                addModule("up2", new UpBlock(skipChannels[1], skipChannels[0], skipChannels[0])),
+                addModule(UP_NAMES[0], new UpBlock(bottleneck, skipChannels[3], skipChannels[3])),
+                addModule(UP_NAMES[1], new UpBlock(skipChannels[3], skipChannels[2], skipChannels[2])),
+                addModule(UP_NAMES[2], new UpBlock(skipChannels[2], skipChannels[1], skipChannels[1])),
+                addModule(UP_NAMES[3], new UpBlock(skipChannels[1], skipChannels[0], skipChannels[0])),
         };
         int c = skipChannels[0];
         this.head = addModule("head", new Sequential(
@@ -94,6 +97,28 @@ public final class MobileNetV2Segmenter extends Module {
             }
         });
         features.loadStateDict(encoder, true);
+    }
+
+    @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        int[] s = x.shape();
+        if (s.length != 4 || s[1] != 3 || s[2] % 32 != 0 || s[3] % 32 != 0) {
+            throw g.error("expected [N, 3, H, W] with H and W multiples of 32, got " + Tensor.shapeString(s));
+        }
+        Lowering.Value[] taps = new Lowering.Value[SKIP_BLOCKS.length];
+        Lowering.Value y = x;
+        for (int i = 0, tap = 0; i < features.size(); i++) {
+            y = g.lower("features." + i, features.get(i), y);
+            if (tap < SKIP_BLOCKS.length && i == SKIP_BLOCKS[tap]) {
+                taps[tap++] = y;
+            }
+        }
+        for (int i = 0; i < ups.length; i++) {
+            UpBlock up = ups[i];
+            Lowering.Value in = y, skip = taps[SKIP_BLOCKS.length - 1 - i];
+            y = g.within(UP_NAMES[i], up, () -> up.lower(g, in, skip));
+        }
+        return g.lower("head", head, y);
     }
 
     @Override

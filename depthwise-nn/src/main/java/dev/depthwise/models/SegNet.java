@@ -1,5 +1,6 @@
 package dev.depthwise.models;
 
+import dev.depthwise.nn.Lowering;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.nn.BatchNorm2d;
 import dev.depthwise.nn.Conv2d;
@@ -72,6 +73,22 @@ public final class SegNet extends Module {
     }
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        int[] s = x.shape();
+        if (s.length != 4 || s[1] != 3) {
+            throw g.error("expected an [N, 3, H, W] image batch, got " + Tensor.shapeString(s));
+        }
+        Lowering.Value y = g.lower("bn_input", bnInput, x);
+        for (int i = 0; i < down.length; i++) {
+            y = g.lower("dc" + (i + 1), down[i], y);
+        }
+        for (int i = 0; i < up.length; i++) {
+            y = g.lower("uc" + (up.length - i), up[i], y);
+        }
+        return y;
+    }
+
+    @Override
     protected Tensor computeForward(Tensor x) {
         if (x.rank() != 4 || x.c() != 3) {
             throw new IllegalArgumentException(typeName() + ": expected an [N, 3, H, W] image batch, got "
@@ -131,6 +148,11 @@ public final class SegNet extends Module {
         }
 
         @Override
+        public Lowering.Value lower(Lowering g, Lowering.Value x) {
+            return g.lower("mp", mp, g.lower("seq", seq, x));
+        }
+
+        @Override
         protected Tensor computeForward(Tensor x) {
             return mp.forward(seq.forward(x));
         }
@@ -168,6 +190,11 @@ public final class SegNet extends Module {
         @Override
         public String typeName() {
             return "UpConv" + convs;
+        }
+
+        @Override
+        public Lowering.Value lower(Lowering g, Lowering.Value x) {
+            return g.lower("seq", seq, g.lower("mup", mup, x));
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.depthwise.models;
 
+import dev.depthwise.nn.Lowering;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.ElementwiseOp;
 import dev.depthwise.nn.Conv2dNormActivation;
@@ -37,6 +38,16 @@ final class UpBlock extends Module {
     Tensor forward(Tensor x, Tensor skip) {
         this.skip = skip;
         return forward(x);
+    }
+
+    /** The lowering of {@link #forward(Tensor, Tensor)}: upsample {@code x}, join {@code skip}, convolve. */
+    Lowering.Value lower(Lowering g, Lowering.Value x, Lowering.Value skip) {
+        Lowering.Value u = g.lower("upsample", upsample, x);
+        int[] us = u.shape(), ss = skip.shape();
+        if (us[0] != ss[0] || us[2] != ss[2] || us[3] != ss[3]) {
+            throw g.error("upsampled " + Tensor.shapeString(us) + " does not match skip " + Tensor.shapeString(ss));
+        }
+        return g.lower("conv", conv, g.concat(u, skip));
     }
 
     @Override

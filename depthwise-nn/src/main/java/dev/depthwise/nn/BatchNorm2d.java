@@ -74,6 +74,11 @@ public final class BatchNorm2d extends Module {
     }
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        return g.batchNorm(this, x);
+    }
+
+    @Override
     protected Tensor computeForward(Tensor x) {
         requireRank(x, 4);
         if (x.c() != channels) {

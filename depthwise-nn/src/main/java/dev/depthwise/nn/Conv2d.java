@@ -44,6 +44,11 @@ public final class Conv2d extends Module {
     }
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        return g.conv(this, x);
+    }
+
+    @Override
     protected Tensor computeForward(Tensor x) {
         int[] outShape = spec.outputShape(x.shape());
         out = reuse(out, outShape);

@@ -32,6 +32,11 @@ public final class DepthwiseSeparableConv2d extends Module {
     }
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        return g.lower("pointwise", pointwise, g.lower("depthwise", depthwise, x));
+    }
+
+    @Override
     protected Tensor computeForward(Tensor x) {
         return pointwise.forward(depthwise.forward(x));
     }

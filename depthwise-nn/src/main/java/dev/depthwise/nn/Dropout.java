@@ -33,6 +33,11 @@ public final class Dropout extends Module {
     }
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        return x; // the identity in eval mode
+    }
+
+    @Override
     protected Tensor computeForward(Tensor x) {
         masked = isTraining() && p > 0f;
         if (!masked) {

@@ -7,6 +7,16 @@ public final class Flatten extends Module {
     private int[] inputShape;
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        int[] s = x.shape();
+        int rest = 1;
+        for (int i = 1; i < s.length; i++) {
+            rest *= s[i];
+        }
+        return g.reshape(x, s[0], rest);
+    }
+
+    @Override
     protected Tensor computeForward(Tensor x) {
         inputShape = x.shape();
         return x.reshape(x.dim(0), x.size() / Math.max(1, x.dim(0)));

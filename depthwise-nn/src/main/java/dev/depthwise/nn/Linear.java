@@ -35,6 +35,11 @@ public final class Linear extends Module {
     }
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        return g.linear(this, x);
+    }
+
+    @Override
     protected Tensor computeForward(Tensor x) {
         if (x.rank() != 2 || x.dim(1) != inFeatures) {
             throw new IllegalArgumentException("Linear(" + inFeatures + " -> " + outFeatures

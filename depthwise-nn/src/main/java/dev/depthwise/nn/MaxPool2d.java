@@ -38,6 +38,11 @@ public final class MaxPool2d extends Module {
     }
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        return g.maxPool(this, x);
+    }
+
+    @Override
     protected Tensor computeForward(Tensor x) {
         requireRank(x, 4);
         out = reuse(out, PoolOp.maxPoolOutputShape(x.shape(), kernel, stride));

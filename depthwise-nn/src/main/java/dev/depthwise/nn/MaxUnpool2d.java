@@ -23,6 +23,11 @@ public final class MaxUnpool2d extends Module {
     }
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        return g.maxUnpool(pool, x);
+    }
+
+    @Override
     protected Tensor computeForward(Tensor x) {
         requireRank(x, 4);
         int[] target = pool.inputShape();

@@ -77,6 +77,16 @@ public abstract class Module {
         return 0;
     }
 
+    /**
+     * Describes this module's eval-mode forward pass as nodes of the inference compiler's graph: a layer calls the
+     * node it is, a composite lowers its children ({@link Lowering#lower(String, Module, Lowering.Value)}) and
+     * joins their values as its forward does. Without an override, compiling a model that holds this module fails
+     * naming it and its path.
+     */
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        throw g.cannotLower(this);
+    }
+
     public void setForwardHook(ForwardHook hook) {
         this.forwardHook = hook;
     }
@@ -351,13 +361,25 @@ public abstract class Module {
         }
     }
 
+    /** Set while {@link #buildWithoutSharedBuffers} runs, on its thread only. */
+    private static final ThreadLocal<Boolean> BUILDING_UNSHARED = ThreadLocal.withInitial(() -> false);
+
     /**
-     * False when the system property {@code depthwise.noSharedBuffers} is true: modules built then keep
-     * every buffer to themselves. Results are bitwise the same either way (a test checks it); the switch is
-     * for ruling out aliasing when debugging a new layer.
+     * Builds a model whose modules keep every buffer to themselves (no {@link #chain} shares). Results are bitwise
+     * the same either way (a test checks it); this is for ruling out aliasing when debugging a new layer.
      */
+    public static <M extends Module> M buildWithoutSharedBuffers(java.util.function.Supplier<M> build) {
+        BUILDING_UNSHARED.set(true);
+        try {
+            return build.get();
+        } finally {
+            BUILDING_UNSHARED.set(false);
+        }
+    }
+
+    /** False while a model is built by {@link #buildWithoutSharedBuffers}. */
     public static boolean sharesBuffers() {
-        return !Boolean.getBoolean("depthwise.noSharedBuffers");
+        return !BUILDING_UNSHARED.get();
     }
 
     // ---- helpers for layers ----

@@ -38,6 +38,11 @@ public class ReLU extends Module {
     }
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        return g.relu(x);
+    }
+
+    @Override
     protected Tensor computeForward(Tensor x) {
         Tensor y = overwriteInput ? x : (out = reuse(out, x.shape()));
         activate(x, y);

@@ -14,6 +14,11 @@ public final class ReLU6 extends ReLU {
     }
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        return g.relu6(x);
+    }
+
+    @Override
     void activate(Tensor x, Tensor y) {
         ActivationOp.relu6(x, y);
     }

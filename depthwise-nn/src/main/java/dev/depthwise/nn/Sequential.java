@@ -57,6 +57,14 @@ public class Sequential extends Module {
     }
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        for (int i = 0; i < layers.size(); i++) {
+            x = g.lower(Integer.toString(i), layers.get(i), x);
+        }
+        return x;
+    }
+
+    @Override
     protected Tensor computeForward(Tensor x) {
         for (Module m : layers) {
             x = m.forward(x);

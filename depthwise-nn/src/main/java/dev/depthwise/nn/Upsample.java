@@ -31,6 +31,11 @@ public final class Upsample extends Module {
     }
 
     @Override
+    public Lowering.Value lower(Lowering g, Lowering.Value x) {
+        return g.upsample(mode, scale, x);
+    }
+
+    @Override
     protected Tensor computeForward(Tensor x) {
         requireRank(x, 4);
         out = reuse(out, x.n(), x.c(), x.h() * scale, x.w() * scale);

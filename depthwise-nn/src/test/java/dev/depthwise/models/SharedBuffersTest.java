@@ -15,20 +15,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * The buffers neighbouring layers share in training (activation in place after BatchNorm, gradients
  * written over dead buffers) change no number: every model gives bitwise the same output, input gradient
- * and parameter gradients as the same model built with {@code depthwise.noSharedBuffers}. Finite
+ * and parameter gradients as the same model built by {@code Module.buildWithoutSharedBuffers}. Finite
  * differences cannot check whole SegNets (max-unpooling is discontinuous where an argmax switches), so this
  * equivalence and the layer-level check in {@link GradientCheckTest} together cover the models.
  */
 class SharedBuffersTest {
     private static List<float[]> trainingStep(ModelSpec spec, int size, boolean shared) {
-        String key = "depthwise.noSharedBuffers";
-        Module m;
-        try {
-            System.setProperty(key, Boolean.toString(!shared));
-            m = Models.create(spec);
-        } finally {
-            System.clearProperty(key);
-        }
+        Module m = shared ? Models.create(spec) : Module.buildWithoutSharedBuffers(() -> Models.create(spec));
         Tensor x = ModelsTest.input(2, size, size);
         List<float[]> results = new ArrayList<>();
         for (int step = 0; step < 2; step++) { // twice: buffers are reused on the second call

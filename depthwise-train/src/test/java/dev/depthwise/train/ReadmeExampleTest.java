@@ -8,6 +8,7 @@ import dev.depthwise.io.WeightFiles;
 import dev.depthwise.models.ModelSpec;
 import dev.depthwise.models.Models;
 import dev.depthwise.nn.Module;
+import dev.depthwise.nn.inference.CompileOptions;
 import dev.depthwise.nn.inference.InferenceModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,8 +60,14 @@ class ReadmeExampleTest {
 
         Module net = Models.create(ModelSpec.of(Models.MOBILENET_V2).withWidth(0.35).withClasses(10));
         net.loadStateDict(WeightFiles.readStateDict(weights), true);
-        InferenceModel plan = InferenceModel.compile(net, 1, 3, 64, 64);
-        Tensor logits = plan.run(Tensor.zeros(1, 3, 64, 64));
+        InferenceModel plan = InferenceModel.compile(net, CompileOptions.defaults(), 1, 3, 64, 64);
+        Tensor image = Tensor.zeros(1, 3, 64, 64);
+        Tensor logits = plan.run(image);
+        Tensor scratch = plan.runReusingOutput(image);
+
+        assertArrayEquals(logits.data(), scratch.data());
+        assertTrue(scratch == plan.runReusingOutput(image) && logits != plan.run(image),
+                "runReusingOutput returns the plan's tensor, run a new one");
 
         assertArrayEquals(new int[] {1, 10}, logits.shape());
         source.eval();

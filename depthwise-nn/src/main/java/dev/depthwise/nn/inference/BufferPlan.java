@@ -61,7 +61,7 @@ final class BufferPlan {
         for (Graph.Value v : values) {
             int slot = slotOf[v.storage.id];
             if (slot >= 0) { // -1: a value whose node was fused away
-                tensors[v.id] = Tensor.view(arrays[slot], v.shape);
+                tensors[v.id] = Tensor.view(arrays[slot], v.storedShape());
             }
         }
         return new BufferPlan(tensors, bytes);

@@ -2,23 +2,22 @@ package dev.depthwise.nn.inference;
 
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.nn.BatchNorm2d;
-import dev.depthwise.nn.Conv2d;
 
 /**
- * A conv's weights with the eval-mode BatchNorm after it folded in: BN(conv(x)) = conv'(x) with
- * {@code W'[o] = W[o]·s[o]} and {@code b'[o] = (b[o] − mean[o])·s[o] + beta[o]}, {@code s = gamma / sqrt(var + eps)}.
- * New tensors: the model's own parameters are never touched.
+ * A conv with the eval-mode BatchNorm after it folded in: BN(conv(x)) = conv'(x) with {@code W'[o] = W[o]·s[o]} and
+ * {@code b'[o] = (b[o] − mean[o])·s[o] + beta[o]}, {@code s = gamma / sqrt(var + eps)}. New tensors: the model's own
+ * parameters are never touched.
  */
-record FoldedConv(Tensor weight, Tensor bias) {
-    static FoldedConv of(Conv2d conv, BatchNorm2d bn) {
-        Tensor w = conv.weight().value().copy();
+final class FoldedConv {
+    private FoldedConv() {
+    }
+
+    static Op.Conv of(Op.Conv conv, BatchNorm2d bn) {
+        Tensor w = conv.weight().copy();
         int out = conv.spec().outChannels();
         float[] b = new float[out];
         if (conv.bias() != null) {
-            System.arraycopy(conv.bias().value().data(), 0, b, 0, out);
-        }
-        if (bn == null) {
-            return new FoldedConv(w, conv.bias() == null ? null : new Tensor(b, out));
+            System.arraycopy(conv.bias().data(), 0, b, 0, out);
         }
         float[] gamma = bn.weight().value().data();
         float[] beta = bn.bias().value().data();
@@ -33,6 +32,6 @@ record FoldedConv(Tensor weight, Tensor bias) {
             }
             b[o] = (float) ((b[o] - mean[o]) * scale + beta[o]);
         }
-        return new FoldedConv(w, new Tensor(b, out));
+        return new Op.Conv(conv.spec(), w, new Tensor(b, out), true, conv.act(), conv.residual());
     }
 }

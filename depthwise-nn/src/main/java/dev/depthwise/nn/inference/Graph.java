@@ -1,32 +1,46 @@
 package dev.depthwise.nn.inference;
 
-import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.ChannelBlocks;
+import dev.depthwise.nn.Lowering;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The compiled model before buffers exist: values (activations with a shape) and nodes (one step each, in
- * execution order), each node reading values made earlier. Buffers are given to values afterwards by
- * {@link BufferPlan}, and only then does each node become an executable {@link Step}.
+ * The compiler's graph: values (activations) and nodes (one {@link Op} each, in execution order, each reading values
+ * made earlier). Modules build it through {@link GraphBuilder}; the passes rewrite its node list; {@link BufferPlan}
+ * gives its values arrays, and each node then becomes a {@link Step}.
  */
 final class Graph {
-    /** An activation. A view (flatten, eval dropout) shares its storage value's buffer under another shape. */
-    static final class Value {
+    /** An activation. Its shape is logical (NCHW); {@link #blocked} says how it is stored, set by the layout pass. */
+    static final class Value implements Lowering.Value {
         final int id;
         final int[] shape;
-        final Value storage;
+        boolean blocked;
+        /** The value whose buffer this one uses: itself, or for a reshape the value it views. */
+        Value storage = this;
 
-        Value(int id, int[] shape, Value viewOf) {
+        Value(int id, int[] shape) {
             this.id = id;
             this.shape = shape.clone();
-            this.storage = viewOf == null ? this : viewOf.storage;
+        }
+
+        @Override
+        public int[] shape() {
+            return shape.clone();
+        }
+
+        /** The shape of its buffer: {@link ChannelBlocks#shape} of {@link #shape} when blocked. */
+        int[] storedShape() {
+            return blocked ? ChannelBlocks.shape(shape) : shape;
         }
 
         int size() {
             int s = 1;
-            for (int d : shape) {
+            for (int d : storedShape()) {
                 s *= d;
             }
             return s;
@@ -34,53 +48,66 @@ final class Graph {
 
         @Override
         public String toString() {
-            return "%" + id + Arrays.toString(shape);
+            return "%" + id + Arrays.toString(shape) + (blocked ? "b" : "");
         }
     }
 
-    /** Makes a node's step once its values have tensors. */
-    @FunctionalInterface
-    interface StepFactory {
-        Step bind(Tensor[] inputs, Tensor output);
-    }
+    /** One step: {@code path} is the module it comes from. */
+    record Node(String path, Op op, Value[] inputs, Value output) {
+        Node {
+            inputs = inputs.clone();
+        }
 
-    /** One step of the plan: {@code path} is the module it comes from, {@code what} says what it computes. */
-    record Node(String path, String what, Value[] inputs, Value output, StepFactory factory) {
+        Value input() {
+            return inputs[0];
+        }
     }
 
     final Value input;
-    /** The model's result, set by the compiler. */
+    /** The model's result, set once lowering ends. */
     Value output;
     final List<Node> nodes = new ArrayList<>();
     private final List<Value> values = new ArrayList<>();
 
     Graph(int[] inputShape) {
-        this.input = newValue(inputShape, null);
+        this.input = newValue(inputShape);
     }
 
-    private Value newValue(int[] shape, Value viewOf) {
-        Value v = new Value(values.size(), shape, viewOf);
+    Value newValue(int[] shape) {
+        Value v = new Value(values.size(), shape);
         values.add(v);
         return v;
     }
 
     /** Appends a node computing a new value of {@code shape} from {@code inputs}. */
-    Value add(String path, String what, int[] shape, StepFactory factory, Value... inputs) {
-        Value out = newValue(shape, null);
-        nodes.add(new Node(path, what, inputs.clone(), out, factory));
+    Value add(String path, Op op, int[] shape, Value... inputs) {
+        Value out = newValue(shape);
+        nodes.add(new Node(path, op, inputs, out));
         return out;
-    }
-
-    /** The same data under another shape of the same size; no step. */
-    Value view(Value v, int[] shape, String path) {
-        Value view = newValue(shape, v);
-        if (view.size() != v.size()) {
-            throw new IllegalStateException(path + ": view " + Arrays.toString(shape) + " of " + v);
-        }
-        return view;
     }
 
     List<Value> values() {
         return values;
+    }
+
+    /** How many nodes read each value (the graph's output counts as read once more). */
+    Map<Value, Integer> readers() {
+        Map<Value, Integer> readers = new IdentityHashMap<>();
+        for (Node node : nodes) {
+            for (Value v : node.inputs()) {
+                readers.merge(v, 1, Integer::sum);
+            }
+        }
+        readers.merge(output, 1, Integer::sum);
+        return readers;
+    }
+
+    /** The node that computes each value. */
+    Map<Value, Node> producers() {
+        Map<Value, Node> producers = new IdentityHashMap<>();
+        for (Node node : nodes) {
+            producers.put(node.output(), node);
+        }
+        return producers;
     }
 }

@@ -1,5 +1,6 @@
 package dev.depthwise.nn.inference;
 
+import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.nn.Module;
 
@@ -8,15 +9,15 @@ import java.util.Arrays;
 /**
  * A model compiled for fast inference at one input shape: the eval-mode forward pass as a flat list of
  * steps, with BatchNorm folded into the preceding convs, ReLU/ReLU6 fused into them, and every activation
- * buffer planned once and reused, so that {@link #run} allocates nothing at steady state. Between input and
- * output (both NCHW), MobileNetV2's features keep their activations channel-blocked
- * ({@link dev.depthwise.engine.op.ChannelBlocks}), which is why some steps print 5-D shapes. The system property
- * {@code depthwise.inference.blocked}, read when compiling, changes that: {@code false} keeps every step NCHW,
- * {@code all} blocks SegNet and SegNet-DSC too (faster, but see {@code InferenceCompiler.BLOCKED_PROPERTY}).
+ * buffer planned once and reused, so that {@link #runReusingOutput} allocates nothing at steady state. Any model
+ * whose modules lower ({@link Module#lower}) compiles. Between input and output (both NCHW), activations are
+ * channel-blocked ({@link dev.depthwise.engine.op.ChannelBlocks}) wherever a blocked kernel exists, which is why
+ * some steps print 5-D shapes; {@link CompileOptions} changes that.
  *
  * <pre>{@code
  * InferenceModel fast = InferenceModel.compile(model, 1, 3, 224, 224);
- * Tensor logits = fast.run(image);          // owned by the plan, overwritten by the next run
+ * Tensor logits = fast.runReusingOutput(image);   // the plan's own tensor: valid until the next run
+ * Tensor kept = fast.run(image);                  // a new tensor of the caller's
  * }</pre>
  *
  * <p>The plan copies (and folds) the weights when compiled: later changes to the model do not reach it; compile
@@ -31,8 +32,10 @@ public final class InferenceModel {
     private final Step[] steps;
     private final String[] descriptions;
     private final long activationBytes;
+    private final int threads;
 
-    private InferenceModel(Graph graph, BufferPlan buffers) {
+    private InferenceModel(Graph graph, BufferPlan buffers, int threads) {
+        this.threads = threads;
         this.inputShape = graph.input.shape.clone();
         this.outputShape = graph.output.shape.clone();
         this.input = buffers.tensor(graph.input);
@@ -45,22 +48,27 @@ public final class InferenceModel {
             for (int j = 0; j < ins.length; j++) {
                 ins[j] = buffers.tensor(node.inputs()[j]);
             }
-            steps[i] = node.factory().bind(ins, buffers.tensor(node.output()));
+            steps[i] = node.op().bind(ins, buffers.tensor(node.output()));
             descriptions[i] = String.format("%-28s %-40s %s", node.path().isEmpty() ? "(model)" : node.path(),
-                    node.what(), Tensor.shapeString(node.output().shape));
+                    node.op().describe(), Tensor.shapeString(node.output().storedShape()));
         }
         this.activationBytes = buffers.bytes();
+    }
+
+    /** {@link #compile(Module, CompileOptions, int...)} with {@link CompileOptions#defaults()}. */
+    public static InferenceModel compile(Module model, int... inputShape) {
+        return compile(model, CompileOptions.defaults(), inputShape);
     }
 
     /**
      * Compiles {@code model} (as in eval mode, whatever its current mode) for inputs of exactly
      * {@code inputShape}, such as {@code 1, 3, 224, 224}.
      *
-     * @throws IllegalArgumentException naming the layer's path and type when a layer cannot be compiled or does
+     * @throws IllegalArgumentException naming the layer's path and type when a layer cannot be lowered or does
      *                                  not fit the shape
      */
-    public static InferenceModel compile(Module model, int... inputShape) {
-        if (model == null || inputShape == null || inputShape.length == 0) {
+    public static InferenceModel compile(Module model, CompileOptions options, int... inputShape) {
+        if (model == null || options == null || inputShape == null || inputShape.length == 0) {
             throw new IllegalArgumentException("InferenceModel.compile: a model and an input shape are required");
         }
         for (int d : inputShape) {
@@ -69,25 +77,34 @@ public final class InferenceModel {
                         + Arrays.toString(inputShape));
             }
         }
-        Graph graph = InferenceCompiler.compile(model, inputShape);
-        return new InferenceModel(graph, BufferPlan.plan(graph, graph.output));
+        Graph graph = InferenceCompiler.compile(model, inputShape, options);
+        return new InferenceModel(graph, BufferPlan.plan(graph, graph.output), options.threads());
     }
 
     /**
-     * Runs the forward pass. The result is the plan's own output tensor, overwritten by the next run: copy it
-     * (or use {@link #run(Tensor, Tensor)}) to keep it.
+     * Runs the forward pass into the plan's own output tensor and returns it: no allocation, but the tensor is
+     * valid only until the next run of this plan, which overwrites it. Copy it, or use {@link #run(Tensor)} or
+     * {@link #run(Tensor, Tensor)}, to keep a result.
      */
-    public Tensor run(Tensor x) {
+    public Tensor runReusingOutput(Tensor x) {
         if (x == null || !x.hasShape(inputShape)) {
             throw new IllegalArgumentException("InferenceModel: compiled for input " + Tensor.shapeString(inputShape)
                     + ", got " + (x == null ? "null" : x.shapeString()));
         }
         // A copy into the planned input buffer lets every step be bound once, whatever tensor the caller passes.
         input.copyFrom(x);
+        if (threads > 0 && Parallel.threads() != threads) {
+            Parallel.setThreads(threads);
+        }
         for (Step s : steps) {
             s.run();
         }
         return output;
+    }
+
+    /** Runs the forward pass and returns the result in a new tensor, the caller's to keep. */
+    public Tensor run(Tensor x) {
+        return runReusingOutput(x).copy();
     }
 
     /** Runs the forward pass and copies the result into {@code out}, which must have {@link #outputShape()}. */
@@ -96,7 +113,7 @@ public final class InferenceModel {
             throw new IllegalArgumentException("InferenceModel: output must be " + Tensor.shapeString(outputShape)
                     + ", got " + (out == null ? "null" : out.shapeString()));
         }
-        out.copyFrom(run(x));
+        out.copyFrom(runReusingOutput(x));
         return out;
     }
 
@@ -108,7 +125,7 @@ public final class InferenceModel {
         if (runs < 1) {
             throw new IllegalArgumentException("InferenceModel.profile: runs must be positive, got " + runs);
         }
-        run(x);
+        runReusingOutput(x);
         long[][] nanos = new long[steps.length][runs];
         for (int r = 0; r < runs; r++) {
             input.copyFrom(x);

@@ -9,9 +9,10 @@ import java.util.Map;
 
 /**
  * A model's eval-mode forward pass for callers that see inputs of a few shapes (a batch size and a last, smaller
- * batch; one image size): each shape is compiled once into an {@link InferenceModel}, and a model the compiler has
- * no lowering for (a user's own module) runs through {@link Module#forward} instead. This is what segmenting,
- * evaluating and classifying use; the results match {@code Module.forward} within float rounding.
+ * batch; one image size): each shape is compiled once into an {@link InferenceModel}, and a model holding a module
+ * that cannot be lowered (a user's own layer without {@link Module#lower}) runs through {@link Module#forward}
+ * instead, which it says once on standard error, naming the module. This is what segmenting, evaluating and
+ * classifying use; the results match {@code Module.forward} within float rounding.
  *
  * <p>Plans copy the weights when compiled: make a new predictor after the weights change. Not thread-safe.
  */
@@ -20,6 +21,7 @@ public final class Predictor {
     private static final int MAX_PLANS = 3;
 
     private final Module model;
+    private final CompileOptions options;
     private final Map<String, InferenceModel> plans = new LinkedHashMap<>(4, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, InferenceModel> eldest) {
@@ -28,12 +30,18 @@ public final class Predictor {
     };
     private boolean compiles = true;
 
-    /** Puts {@code model} in eval mode. */
+    /** Puts {@code model} in eval mode; plans use {@link CompileOptions#defaults()}. */
     public Predictor(Module model) {
-        if (model == null) {
-            throw new IllegalArgumentException("Predictor: model must not be null");
+        this(model, CompileOptions.defaults());
+    }
+
+    /** Puts {@code model} in eval mode; plans are compiled with {@code options}. */
+    public Predictor(Module model, CompileOptions options) {
+        if (model == null || options == null) {
+            throw new IllegalArgumentException("Predictor: model and options must not be null");
         }
         this.model = model;
+        this.options = options;
         model.eval();
     }
 
@@ -47,14 +55,16 @@ public final class Predictor {
             InferenceModel plan = plans.get(key);
             if (plan == null) {
                 try {
-                    plan = InferenceModel.compile(model, x.shape());
+                    plan = InferenceModel.compile(model, options, x.shape());
                 } catch (NoLoweringException e) {
-                    compiles = false; // a module the compiler does not know: the model's own forward pass
+                    compiles = false;
+                    System.err.println("depthwise: " + model.typeName() + " runs uncompiled, through Module.forward: "
+                            + e.getMessage());
                     return model.forward(x);
                 }
                 plans.put(key, plan);
             }
-            return plan.run(x);
+            return plan.runReusingOutput(x);
         }
         return model.forward(x);
     }

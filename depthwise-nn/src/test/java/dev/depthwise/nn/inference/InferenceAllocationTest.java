@@ -24,8 +24,7 @@ class InferenceAllocationTest {
     /**
      * Windows go on until this long has passed too, since C2 compiles in the background and 80 windows of a small
      * model take only about a second on a loaded machine. (A CI run once failed here with hundreds of KB per run;
-     * that turned out not to be timing but C2 leaving a blocked SegNet kernel boxing for the JVM's lifetime, see
-     * {@code InferenceCompiler.BLOCKED_PROPERTY}.)
+     * that turned out not to be timing but C2 leaving a blocked SegNet kernel boxing for the JVM's lifetime.)
      */
     private static final long MIN_NANOS = 30_000_000_000L;
     /** Per window, beyond what reading the counters costs: less than one object per call can hide in it. */
@@ -65,7 +64,7 @@ class InferenceAllocationTest {
         for (int w = 0; w < MIN_WINDOWS || System.nanoTime() - start < MIN_NANOS; w++, windows++) {
             long before = measure(mx, ids);
             for (int i = 0; i < WINDOW; i++) {
-                plan.run(x);
+                plan.runReusingOutput(x);
             }
             long allocated = measure(mx, ids) - before;
             best = Math.min(best, allocated);

@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The compiled plan computes what the module's own eval-mode forward computes. */
 class InferenceModelTest {
     private static final float TOLERANCE = 1e-4f;
+    private static final CompileOptions NCHW = CompileOptions.defaults().withLayout(CompileOptions.Layout.NCHW);
 
     @Test
     void mobileNetV2MatchesModuleForward() {
@@ -45,9 +46,8 @@ class InferenceModelTest {
         randomiseBatchNorms(model, 15);
         model.eval();
         Tensor x = randomInput(16, 1, 3, 40, 40);
-        Tensor blocked = InferenceModel.compile(model, 1, 3, 40, 40).run(x).copy();
-        InferenceModel plain = withProperty(InferenceCompiler.BLOCKED_PROPERTY, "false",
-                () -> InferenceModel.compile(model, 1, 3, 40, 40));
+        Tensor blocked = InferenceModel.compile(model, 1, 3, 40, 40).run(x);
+        InferenceModel plain = InferenceModel.compile(model, NCHW, 1, 3, 40, 40);
         assertTrue(plain.toString().contains("[1, 10]") && !plain.toString().matches("(?s).*\\[1, \\d+, \\d+, \\d+, \\d+\\].*"),
                 "every activation NCHW:\n" + plain);
         Tensor nchw = plain.run(x);
@@ -63,14 +63,11 @@ class InferenceModelTest {
         model.eval();
         Tensor x = randomInput(26, 2, 3, 36, 44);
         InferenceModel fused = InferenceModel.compile(model, 2, 3, 36, 44);
-        InferenceModel unfused = withProperty(InferenceCompiler.FUSE_PROPERTY, "false",
-                () -> InferenceModel.compile(model, 2, 3, 36, 44));
-        var e = assertThrows(IllegalArgumentException.class, () -> withProperty(InferenceCompiler.FUSE_PROPERTY,
-                "maybe", () -> InferenceModel.compile(model, 1, 3, 32, 32)));
-        assertTrue(e.getMessage().contains(InferenceCompiler.FUSE_PROPERTY + "=maybe"), e.getMessage());
+        InferenceModel unfused = InferenceModel.compile(model, CompileOptions.defaults().withFuseSeparable(false),
+                2, 3, 36, 44);
         // One pair in each of the 17 inverted residual blocks; a block with a residual keeps it in the pair.
         assertEquals(unfused.stepCount() - 17, fused.stepCount(), fused.toString());
-        assertTrue(fused.toString().contains("features.3.conv ") && fused.toString().contains("-> 1x1")
+        assertTrue(fused.toString().contains("features.3 ") && fused.toString().contains("-> 1x1")
                 && fused.toString().contains("+ residual"), fused.toString());
         // The same kernels summing in the same order.
         assertArrayEquals(unfused.run(x).data(), fused.run(x).data());
@@ -89,41 +86,26 @@ class InferenceModelTest {
     }
 
     @Test
-    void segNetsRunBlockedOnRequestAndMatchAtOddSizes() {
+    void segNetsRunBlockedAndMatchAtOddSizesInBothLayouts() {
         // 40x36 pools to 20x18, 10x9, 5x4 and 2x2: odd rows and columns that no window covers unpool to zero.
         for (SegNet.ConvKind kind : SegNet.ConvKind.values()) {
             Module model = new SegNet(kind, 3, false, 17);
-            assertTrue(!InferenceModel.compile(model, 1, 3, 40, 36).toString().contains(", " + ChannelBlocks.SIZE + "]"),
-                    kind + ": NCHW by default");
-            withProperty(InferenceCompiler.BLOCKED_PROPERTY, "all", () -> {
-                InferenceModel compiled = InferenceModel.compile(model, 1, 3, 40, 36);
-                assertTrue(compiled.toString().contains("max unpool")
-                        && compiled.toString().contains(", " + ChannelBlocks.SIZE + "]"),
-                        kind + ": pools and convs in the blocked layout:\n" + compiled);
-                assertCompiledMatches(model, 1, 3, 40, 36);
-                return compiled;
-            });
+            InferenceModel compiled = InferenceModel.compile(model, 1, 3, 40, 36);
+            assertTrue(compiled.toString().contains("max unpool")
+                    && compiled.toString().contains(", " + ChannelBlocks.SIZE + "]"),
+                    kind + ": pools and convs in the blocked layout:\n" + compiled);
+            assertCompiledMatches(model, CompileOptions.defaults(), 1, 3, 40, 36);
+            assertCompiledMatches(model, NCHW, 1, 3, 40, 36);
         }
     }
 
     @Test
-    void aBadLayoutSettingIsNamed() {
-        withProperty(InferenceCompiler.BLOCKED_PROPERTY, "sometimes", () -> {
-            var e = assertThrows(IllegalArgumentException.class,
-                    () -> InferenceModel.compile(new MobileNetV2(10, 0.35, 0.2f, 1), 1, 3, 32, 32));
-            assertTrue(e.getMessage().contains(InferenceCompiler.BLOCKED_PROPERTY + "=sometimes"), e.getMessage());
-            return e;
-        });
-    }
-
-    /** Runs {@code body} with a system property set, and clears it after. */
-    private static <T> T withProperty(String name, String value, java.util.function.Supplier<T> body) {
-        System.setProperty(name, value);
-        try {
-            return body.get();
-        } finally {
-            System.clearProperty(name);
-        }
+    void badOptionsAreNamed() {
+        var layout = assertThrows(IllegalArgumentException.class, () -> CompileOptions.defaults().withLayout(null));
+        assertTrue(layout.getMessage().contains("layout"), layout.getMessage());
+        var threads = assertThrows(IllegalArgumentException.class, () -> CompileOptions.defaults().withThreads(-1));
+        assertTrue(threads.getMessage().contains("threads") && threads.getMessage().contains("-1"),
+                threads.getMessage());
     }
 
     @Test
@@ -163,7 +145,7 @@ class InferenceModelTest {
         };
         Sequential model = new Sequential(new Conv2d(3, 4, 3, 1, 1, 1, false), new Sequential(new ReLU(), odd));
         var e = assertThrows(IllegalArgumentException.class, () -> InferenceModel.compile(model, 1, 3, 8, 8));
-        assertTrue(e.getMessage().contains("1.1 (Odd)"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("1.1: Odd cannot be lowered"), e.getMessage());
     }
 
     @Test
@@ -190,7 +172,7 @@ class InferenceModelTest {
         InferenceModel m = InferenceModel.compile(model, 1, 3, 32, 32);
         // Every step's output in its own array would need the sum of all activation sizes.
         long unshared = 0;
-        Graph g = InferenceCompiler.compile(model, new int[] {1, 3, 32, 32});
+        Graph g = InferenceCompiler.compile(model, new int[] {1, 3, 32, 32}, CompileOptions.defaults());
         for (Graph.Node n : g.nodes) {
             unshared += 4L * n.output().size();
         }
@@ -202,20 +184,25 @@ class InferenceModelTest {
         Module model = new MobileNetV2(10, 0.5, 0.2f, 3);
         InferenceModel m = InferenceModel.compile(model, 1, 3, 64, 64);
         // Sharing only between equal sizes needs at least one array per distinct size.
-        Graph g = InferenceCompiler.compile(model, new int[] {1, 3, 64, 64});
+        Graph g = InferenceCompiler.compile(model, new int[] {1, 3, 64, 64}, CompileOptions.defaults());
         long oneArrayPerSize = g.nodes.stream().mapToLong(n -> n.output().size()).distinct().sum() * 4;
         assertTrue(m.activationBytes() < oneArrayPerSize, m.activationBytes() + " vs " + oneArrayPerSize);
         assertCompiledMatches(model, 1, 3, 64, 64);
     }
 
     static void assertCompiledMatches(Module model, int... shape) {
+        assertCompiledMatches(model, CompileOptions.defaults(), shape);
+    }
+
+    /** Compiles {@code model} with {@code options} and checks the plan against its eval-mode forward; returns it. */
+    static InferenceModel assertCompiledMatches(Module model, CompileOptions options, int... shape) {
         randomiseBatchNorms(model, 11);
         model.eval();
         Tensor x = randomInput(12, shape);
-        InferenceModel compiled = InferenceModel.compile(model, shape);
+        InferenceModel compiled = InferenceModel.compile(model, options, shape);
         Tensor expected = model.forward(x).copy();
         for (int round = 0; round < 2; round++) { // the second run reuses every buffer
-            Tensor actual = compiled.run(x);
+            Tensor actual = compiled.runReusingOutput(x);
             assertArrayEquals(expected.shape(), actual.shape());
             float scale = 1f;
             for (float v : expected.data()) {
@@ -232,6 +219,7 @@ class InferenceModelTest {
         Tensor out = Tensor.zeros(compiled.outputShape());
         compiled.run(x, out);
         assertEquals(expected.data()[0], out.data()[0], TOLERANCE * Math.max(1, Math.abs(expected.data()[0])));
+        return compiled;
     }
 
     /** Running statistics and affine parameters away from identity, so folding is really tested. */
