@@ -8,7 +8,6 @@ import dev.depthwise.models.SegNet;
 import dev.depthwise.nn.BatchNorm2d;
 import dev.depthwise.nn.Conv2d;
 import dev.depthwise.nn.Module;
-import dev.depthwise.nn.ReLU;
 import dev.depthwise.nn.Sequential;
 import org.junit.jupiter.api.Test;
 
@@ -123,29 +122,6 @@ class InferenceModelTest {
         for (int i = 0; i < before.size(); i++) {
             assertArrayEquals(before.get(i).data(), after.get(i).data());
         }
-    }
-
-    @Test
-    void unknownLayerIsNamedWithItsPath() {
-        Module odd = new Module() {
-            @Override
-            protected Tensor computeForward(Tensor x) {
-                return x;
-            }
-
-            @Override
-            protected Tensor computeBackward(Tensor g) {
-                return g;
-            }
-
-            @Override
-            public String typeName() {
-                return "Odd";
-            }
-        };
-        Sequential model = new Sequential(new Conv2d(3, 4, 3, 1, 1, 1, false), new Sequential(new ReLU(), odd));
-        var e = assertThrows(IllegalArgumentException.class, () -> InferenceModel.compile(model, 1, 3, 8, 8));
-        assertTrue(e.getMessage().startsWith("1.1: Odd cannot be lowered"), e.getMessage());
     }
 
     @Test
