@@ -1,6 +1,5 @@
 package dev.depthwise.models;
 
-import dev.depthwise.nn.Lowering;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.nn.AdaptiveAvgPool2d;
 import dev.depthwise.nn.BatchNorm2d;
@@ -10,6 +9,7 @@ import dev.depthwise.nn.Dropout;
 import dev.depthwise.nn.Flatten;
 import dev.depthwise.nn.Init;
 import dev.depthwise.nn.Linear;
+import dev.depthwise.nn.Lowering;
 import dev.depthwise.nn.Module;
 import dev.depthwise.nn.ReLU6;
 import dev.depthwise.nn.Sequential;

@@ -1,10 +1,10 @@
 package dev.depthwise.models;
 
-import dev.depthwise.nn.Lowering;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.nn.BatchNorm2d;
 import dev.depthwise.nn.Conv2d;
 import dev.depthwise.nn.DepthwiseSeparableConv2d;
+import dev.depthwise.nn.Lowering;
 import dev.depthwise.nn.MaxPool2d;
 import dev.depthwise.nn.MaxUnpool2d;
 import dev.depthwise.nn.Module;

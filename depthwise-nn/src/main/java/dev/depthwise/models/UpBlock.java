@@ -1,9 +1,9 @@
 package dev.depthwise.models;
 
-import dev.depthwise.nn.Lowering;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.ElementwiseOp;
 import dev.depthwise.nn.Conv2dNormActivation;
+import dev.depthwise.nn.Lowering;
 import dev.depthwise.nn.Module;
 import dev.depthwise.nn.ReLU;
 import dev.depthwise.nn.ReLU6;
