@@ -1,5 +1,6 @@
 package dev.depthwise.nn.inference;
 
+import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.models.MobileNetV2;
@@ -95,6 +96,20 @@ class InferenceModelTest {
                     kind + ": pools and convs in the blocked layout:\n" + compiled);
             assertCompiledMatches(model, CompileOptions.defaults(), 1, 3, 40, 36);
             assertCompiledMatches(model, NCHW, 1, 3, 40, 36);
+        }
+    }
+
+    @Test
+    void aPlanWithAThreadCountRunsWithIt() {
+        int before = Parallel.threads();
+        try {
+            InferenceModel plan = InferenceModel.compile(new MobileNetV2(10, 0.35, 0.2f, 1),
+                    CompileOptions.defaults().withThreads(1), 1, 3, 32, 32);
+            Parallel.setThreads(2);
+            plan.runReusingOutput(randomInput(2, 1, 3, 32, 32));
+            assertEquals(1, Parallel.threads());
+        } finally {
+            Parallel.setThreads(before);
         }
     }
 
