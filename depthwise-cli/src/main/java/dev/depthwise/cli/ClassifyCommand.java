@@ -2,19 +2,13 @@ package dev.depthwise.cli;
 
 import dev.depthwise.data.BadFileException;
 import dev.depthwise.data.ImageDecoder;
-import dev.depthwise.data.ImageNetPreprocessing;
-import dev.depthwise.engine.Tensor;
-import dev.depthwise.io.WeightFiles;
+import dev.depthwise.data.RgbImage;
 import dev.depthwise.models.Classification;
-import dev.depthwise.models.ImageNetClasses;
-import dev.depthwise.models.MobileNetV2;
-import dev.depthwise.nn.StateDictException;
-import dev.depthwise.nn.inference.Predictor;
+import dev.depthwise.train.Classifier;
 import dev.depthwise.train.Segmenter;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,22 +55,19 @@ final class ClassifyCommand implements Callable<Integer> {
         if (images.isEmpty()) {
             throw new IllegalArgumentException("no image files (.jpg, .jpeg, .png, .gif, .bmp) in " + inputs);
         }
-        MobileNetV2 model = load();
-        Predictor predictor = new Predictor(model);
-        int classes = model.classes();
-        List<String> labels = classes == ImageNetClasses.COUNT ? ImageNetClasses.names() : null;
+        Classifier classifier = Classifier.fromWeights(weights, width);
         int failed = 0;
         for (Path image : images) {
-            Tensor input;
+            RgbImage input;
             try {
-                input = ImageNetPreprocessing.apply(ImageDecoder.readRgb(image));
+                input = ImageDecoder.readRgb(image);
             } catch (BadFileException e) {
                 err.println("warning: skipping " + e.getMessage()); // as segment and the data loaders say it
                 failed++;
                 continue;
             }
             out.println(image);
-            for (Classification.Score s : Classification.top(predictor.forward(input), top, labels)) {
+            for (Classification.Score s : classifier.classify(input, top)) {
                 out.printf("  %7.4f  %s (%d)%n", s.probability(), s.label(), s.index());
             }
         }
@@ -85,28 +76,5 @@ final class ClassifyCommand implements Callable<Integer> {
             err.printf("%d of %d images could not be read%n", failed, images.size());
         }
         return failed == 0 ? 0 : 1;
-    }
-
-    /** A MobileNetV2 of the checkpoint's class count, with the checkpoint's weights, in eval mode. */
-    private MobileNetV2 load() throws Exception {
-        Map<String, Tensor> state = WeightFiles.readStateDict(weights);
-        Tensor classifier = state.get("classifier.1.weight");
-        if (classifier == null || classifier.rank() != 2) {
-            throw new IllegalArgumentException(weights + ": not a MobileNetV2 state dict (no 2-D classifier.1.weight)");
-        }
-        MobileNetV2 model = new MobileNetV2(classifier.dim(0), width, 0.2f, 0);
-        try {
-            model.loadStateDict(state, true);
-        } catch (StateDictException e) {
-            if (e.missingKeys().isEmpty() && e.unexpectedKeys().isEmpty()) {
-                // Every key is there but the channel counts differ: the width, not a foreign model. One line will do.
-                throw new IllegalArgumentException(weights + ": " + e.mismatchedKeys().size() + " tensors do not fit "
-                        + "MobileNetV2 with width " + width + ", the first " + e.mismatchedKeys().get(0)
-                        + "; pass the width the weights were trained with (--width)", e);
-            }
-            throw new IllegalArgumentException(weights + ": not MobileNetV2 weights: " + e.getMessage(), e);
-        }
-        model.eval();
-        return model;
     }
 }

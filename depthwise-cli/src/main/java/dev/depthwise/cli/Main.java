@@ -70,7 +70,7 @@ public final class Main implements Runnable {
      * One line for an error. The JDK's file-system exceptions carry only the path as their message
      * ("depthwise: /data/x" says nothing), so their kind is spelled out.
      */
-    static String describe(Throwable ex) {
+    public static String describe(Throwable ex) {
         if (ex instanceof FileSystemException fs && fs.getReason() == null) {
             String what = ex instanceof NoSuchFileException ? "no such file or directory"
                     : ex instanceof AccessDeniedException ? "permission denied"

@@ -5,6 +5,7 @@ import dev.depthwise.models.ModelSpec;
 import dev.depthwise.train.Progress;
 import dev.depthwise.train.RunConfig;
 import dev.depthwise.train.Trainer;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,7 +24,7 @@ import java.util.concurrent.Callable;
                         + "batch 16, 128x128, 20 epochs.",
                 "After each epoch: test metrics, OUT/epochs/epoch-NN.png and OUT/last.safetensors "
                         + "(+ best.safetensors); at the end OUT/report.html."})
-final class TrainCommand implements Callable<Integer> {
+public final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
@@ -97,12 +98,7 @@ final class TrainCommand implements Callable<Integer> {
         if (resume) {
             config = Trainer.resumedConfig(dir, epochs);
         } else {
-            if (data == null) {
-                throw new IllegalArgumentException("--data DIR is required (or --resume to continue a run)");
-            }
-            ModelSpec spec = ModelSpec.of(model).withPlainHead(plainHead).withSeed(seed);
-            config = new RunConfig(spec.toMap(), data.toString(), epochs != null ? epochs : 20, batchSize, imageSize,
-                    optimizer, lr, weightDecay, momentum, nesterov, scheduler, stepSize, gamma, loss, seed);
+            config = newRunConfig();
         }
         System.err.printf(Locale.ROOT, "training %s on %s: %d epochs, batch %d, %dx%d, %s lr %s, %s, loss %s, %d threads -> %s%n",
                 config.model().get("name"), config.dataDir(), config.epochs(), config.batchSize(), config.imageSize(),
@@ -115,5 +111,26 @@ final class TrainCommand implements Callable<Integer> {
         stdout.println("checkpoint:  " + result.lastCheckpoint()
                 + (result.bestCheckpoint() != null ? " (best: " + result.bestCheckpoint() + ")" : ""));
         return 0;
+    }
+
+    /**
+     * The new run that {@code train} options describe (the run directory, threads and --resume aside): what the
+     * Spark job's {@code train} takes, so both read the same options the same way.
+     *
+     * @throws picocli.CommandLine.ParameterException naming an unknown or malformed option
+     */
+    public static RunConfig parseRunConfig(String... args) {
+        TrainCommand command = new TrainCommand();
+        new CommandLine(command).parseArgs(args);
+        return command.newRunConfig();
+    }
+
+    private RunConfig newRunConfig() {
+        if (data == null) {
+            throw new IllegalArgumentException("--data DIR is required (or --resume to continue a run)");
+        }
+        ModelSpec spec = ModelSpec.of(model).withPlainHead(plainHead).withSeed(seed);
+        return new RunConfig(spec.toMap(), data.toString(), epochs != null ? epochs : 20, batchSize, imageSize,
+                optimizer, lr, weightDecay, momentum, nesterov, scheduler, stepSize, gamma, loss, seed);
     }
 }

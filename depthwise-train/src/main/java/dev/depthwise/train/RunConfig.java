@@ -2,6 +2,7 @@ package dev.depthwise.train;
 
 import dev.depthwise.models.Models;
 
+import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -10,7 +11,8 @@ import java.util.Map;
 
 /**
  * Everything that defines a training run, saved in every checkpoint so that {@code --resume} rebuilds the
- * same run. Defaults are the article's recipe ({@link #article}).
+ * same run, and sent to the workers of a data-parallel run (hence serialisable). Defaults are the article's
+ * recipe ({@link #article}).
  *
  * @param model        model registry name and options, as {@code ModelSpec.toMap()}
  * @param dataDir      the Oxford-IIIT Pet layout directory
@@ -30,7 +32,7 @@ import java.util.Map;
  */
 public record RunConfig(Map<String, String> model, String dataDir, int epochs, int batchSize, int imageSize,
                         String optimizer, double lr, Double weightDecay, double momentum, boolean nesterov,
-                        String scheduler, int stepSize, double gamma, String loss, long seed) {
+                        String scheduler, int stepSize, double gamma, String loss, long seed) implements Serializable {
     public RunConfig {
         model = Collections.unmodifiableMap(new LinkedHashMap<>(model)); // keeps ModelSpec's key order in JSON
         if (Models.MOBILENET_V2.equals(model.get("name"))) {

@@ -66,13 +66,29 @@ public final class Segmenter {
     }
 
     public Segmentation segment(RgbImage image) {
-        RgbImage small = Transforms.resize(image, size, size, Interpolation.NEAREST);
-        Tensor x = Tensor.zeros(1, 3, size, size);
-        Transforms.toChw(small, x.data(), 0);
+        return segmentAll(List.of(image)).get(0);
+    }
+
+    /** Segments the images as one batch (one forward pass), each at its own size; the same as one by one. */
+    public List<Segmentation> segmentAll(List<RgbImage> images) {
+        int n = images.size();
+        int plane = size * size;
+        Tensor x = Tensor.zeros(n, 3, size, size);
+        for (int i = 0; i < n; i++) {
+            Transforms.toChw(Transforms.resize(images.get(i), size, size, Interpolation.NEAREST), x.data(), i * 3 * plane);
+        }
         Tensor logits = predictor.forward(x);
-        Tensor full = Tensor.zeros(1, logits.c(), image.height(), image.width());
-        UpsampleOp.bilinear(logits, full);
-        return new Segmentation(image.width(), image.height(), SegmentationMetrics.argmax(full));
+        int classes = logits.c();
+        List<Segmentation> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            RgbImage image = images.get(i);
+            Tensor one = Tensor.zeros(1, classes, size, size);
+            System.arraycopy(logits.data(), i * classes * plane, one.data(), 0, classes * plane);
+            Tensor full = Tensor.zeros(1, classes, image.height(), image.width());
+            UpsampleOp.bilinear(one, full);
+            out.add(new Segmentation(image.width(), image.height(), SegmentationMetrics.argmax(full)));
+        }
+        return out;
     }
 
     /**

@@ -38,6 +38,7 @@ public final class Trainer {
     private final Path outDir;
     private final Progress progress;
     private final int loaderThreads;
+    private final WorkerGroup workers;
 
     /** What a finished run leaves behind. */
     public record Result(List<EpochRecord> history, Path lastCheckpoint, Path bestCheckpoint, Path report,
@@ -48,10 +49,19 @@ public final class Trainer {
     }
 
     public Trainer(RunConfig config, Path outDir, Progress progress, int loaderThreads) {
+        this(config, outDir, progress, loaderThreads, WorkerGroup.SINGLE);
+    }
+
+    /**
+     * One worker of a data-parallel run ({@link WorkerGroup}): it trains on its shard; only the writing worker
+     * evaluates and fills {@code outDir}, and only its {@link Result} has a history.
+     */
+    public Trainer(RunConfig config, Path outDir, Progress progress, int loaderThreads, WorkerGroup workers) {
         this.config = config;
         this.outDir = outDir;
         this.progress = progress;
         this.loaderThreads = Math.max(1, loaderThreads);
+        this.workers = workers;
     }
 
     /**
@@ -76,8 +86,8 @@ public final class Trainer {
         Files.createDirectories(outDir);
         OxfordPets data = OxfordPets.open(Path.of(config.dataDir()));
         SkippedFiles skipped = new SkippedFiles(System.err);
-        LoaderOptions trainOptions = LoaderOptions.of(config.imageSize(), config.batchSize(), config.seed())
-                .withThreads(loaderThreads);
+        LoaderOptions trainOptions = LoaderOptions.of(config.imageSize(),
+                workers.localBatchSize(config.batchSize()), config.seed()).withThreads(loaderThreads);
         LoaderOptions testOptions = trainOptions.withAugmentation(Augmentation.NONE);
         Loss loss = Loss.of(config.loss());
 
@@ -96,7 +106,7 @@ public final class Trainer {
         }
         double bestIoU = history.stream().mapToDouble(EpochRecord::iou).max().orElse(Double.NEGATIVE_INFINITY);
 
-        try (PetLoader train = new PetLoader(data.trainval(), trainOptions, skipped);
+        try (PetLoader train = new PetLoader(workers.shard(data.trainval()), trainOptions, skipped);
              PetLoader test = new PetLoader(data.test(), testOptions, skipped)) {
             if (train.size() == 0 || test.size() == 0) {
                 throw new IOException(config.dataDir() + ": need both trainval and test samples, found "
@@ -104,6 +114,9 @@ public final class Trainer {
             }
             for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
                 EpochRecord record = trainAndEvaluate(model, optimizer, loss, train, test, epoch);
+                if (!workers.writes()) {
+                    continue;
+                }
                 history.add(record);
                 CheckpointInfo info = new CheckpointInfo(CheckpointInfo.FORMAT, config, epoch + 1, optimizer.steps(),
                         history);
@@ -117,6 +130,9 @@ public final class Trainer {
                         record.epoch(), config.epochs(), record.trainLoss(), record.testLoss(), record.pixelAccuracy(),
                         record.iou(), record.imagesPerSecond(), Progress.clock(record.seconds())));
             }
+        }
+        if (!workers.writes()) {
+            return new Result(history, null, null, null, skipped.count());
         }
         if (history.isEmpty()) {
             throw new IllegalStateException("no epoch to train: the run has " + config.epochs() + " epochs");
@@ -136,7 +152,10 @@ public final class Trainer {
         return String.format(Locale.ROOT, "epochs/epoch-%02d.png", epoch);
     }
 
-    /** One epoch (0-based): the scheduled rate, training, then the test metrics and the prediction grid. */
+    /**
+     * One epoch (0-based): the scheduled rate, training, then the test metrics and the prediction grid; null on a
+     * worker that does not write.
+     */
     private EpochRecord trainAndEvaluate(Module model, Optimizer optimizer, Loss loss, PetLoader train, PetLoader test,
                                         int epoch) throws IOException {
         double lr = config.lrScheduler().lr(epoch);
@@ -146,6 +165,10 @@ public final class Trainer {
         double seconds = progress.seconds();
         double imagesPerSecond = progress.imagesPerSecond();
         double trainLoss = progress.meanLoss();
+        workers.averageBuffers(model);
+        if (!workers.writes()) {
+            return null;
+        }
 
         Evaluator.Result eval = Evaluator.evaluate(model, test, loss, PredictionGrid.SAMPLES);
         PredictionGrid.write(outDir.resolve(gridFile(epoch + 1)), eval.samples());
@@ -160,6 +183,12 @@ public final class Trainer {
         int step = 0;
         for (Batch batch : train.epoch(epoch)) {
             if (batch.size() == 0) {
+                if (workers.size() > 1) { // the exchange needs every worker; the others' step is this one's too
+                    optimizer.zeroGrad();
+                    if (workers.averageGradients(model, 0) > 0) {
+                        optimizer.step();
+                    }
+                }
                 continue;
             }
             optimizer.zeroGrad();
@@ -173,6 +202,7 @@ public final class Trainer {
                         "loss is %s at epoch %d step %d; try a lower learning rate", value, epoch + 1, step + 1));
             }
             model.backward(grad);
+            workers.averageGradients(model, batch.size());
             optimizer.step();
             progress.step(++step, value, batch.size());
         }
