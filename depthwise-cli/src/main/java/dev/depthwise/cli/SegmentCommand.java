@@ -1,5 +1,6 @@
 package dev.depthwise.cli;
 
+import dev.depthwise.train.AlphaMatte;
 import dev.depthwise.train.Segmenter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,7 +18,7 @@ import java.util.concurrent.Callable;
 @Command(name = "segment", mixinStandardHelpOptions = true,
         description = {"Segment images with a trained checkpoint. Per image, at its original resolution:",
                 "NAME.mask.png (orange pet, blue background, white border), NAME.overlay.png,",
-                "and with --cutout NAME.cutout.png (the pet on a transparent background)."})
+                "and with --cutout NAME.cutout.png (the pet on a transparent background, soft-edged)."})
 final class SegmentCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -34,6 +35,11 @@ final class SegmentCommand implements Callable<Integer> {
     @Option(names = "--cutout", description = "Also write the pet on a transparent background.")
     boolean cutout;
 
+    @Option(names = "--alpha", paramLabel = "soft|hard", defaultValue = "soft", converter = AlphaModeConverter.class,
+            description = {"The cut-out's edges: soft (default) mats the border band with the guided filter at the "
+                    + "photo's resolution; hard is the class map (border half-transparent)."})
+    AlphaMatte.Mode alpha;
+
     @Mixin
     ThreadsOption threads;
 
@@ -41,7 +47,7 @@ final class SegmentCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
         threads.apply();
-        Segmenter.Summary s = Segmenter.fromCheckpoint(checkpoint).segmentFiles(inputs, out, cutout, System.err);
+        Segmenter.Summary s = Segmenter.fromCheckpoint(checkpoint).segmentFiles(inputs, out, cutout ? alpha : null, System.err);
         if (s.written().isEmpty() && s.skipped().isEmpty()) {
             throw new IllegalArgumentException("no image files (.jpg, .jpeg, .png, .gif, .bmp) in " + inputs);
         }
@@ -49,5 +55,13 @@ final class SegmentCommand implements Callable<Integer> {
                 s.skipped().isEmpty() ? "" : "; skipped " + s.skipped().size() + " unreadable image(s)");
         // As classify: the readable images are done, but a skipped one makes the exit status say so.
         return s.skipped().isEmpty() ? 0 : 1;
+    }
+
+    /** picocli's enum conversion is case-sensitive on the constant names; users type soft and hard. */
+    static final class AlphaModeConverter implements picocli.CommandLine.ITypeConverter<AlphaMatte.Mode> {
+        @Override
+        public AlphaMatte.Mode convert(String value) {
+            return AlphaMatte.Mode.parse(value);
+        }
     }
 }

@@ -46,6 +46,36 @@ class TrainingCommandsTest {
             assertEquals(24, files.count(), segment.out()); // 12 images x (mask + overlay)
         }
 
+        // Cut-outs at the photo's size: hard has the class map's three alpha levels (the soft matte's quality is
+        // measured in AlphaMatteTest; a one-epoch model's classes are too uniform to show it).
+        Path first;
+        try (var images = Files.list(data.resolve("images"))) {
+            first = images.sorted().findFirst().orElseThrow();
+        }
+        java.awt.image.BufferedImage photo = javax.imageio.ImageIO.read(first.toFile());
+        for (String mode : new String[] {"hard", "soft"}) {
+            java.awt.image.BufferedImage cutout = cutout(checkpoint, first, dir.resolve(mode), mode);
+            assertEquals(photo.getWidth(), cutout.getWidth());
+            assertEquals(photo.getHeight(), cutout.getHeight());
+            assertTrue(cutout.getColorModel().hasAlpha());
+            if (mode.equals("hard")) {
+                for (int y = 0; y < cutout.getHeight(); y++) {
+                    for (int x = 0; x < cutout.getWidth(); x++) {
+                        int alpha = cutout.getRGB(x, y) >>> 24;
+                        assertTrue(alpha == 0 || alpha == 128 || alpha == 255, "hard alpha " + alpha);
+                    }
+                }
+            }
+        }
+        CliRun fuzzy = CliRun.of("segment", "--checkpoint", checkpoint.toString(), "--out", dir.resolve("x").toString(),
+                "--cutout", "--alpha", "fuzzy", first.toString());
+        assertEquals(2, fuzzy.exit());
+        assertTrue(fuzzy.err().contains("expected soft or hard"), fuzzy.err());
+
+        CliRun badServe = CliRun.of("serve", "--checkpoint", checkpoint.toString(), "--workers", "0");
+        assertEquals(1, badServe.exit());
+        assertTrue(badServe.err().startsWith("depthwise: --workers must be at least 1"), badServe.err());
+
         // Bad input mixed with good: the good image is segmented, the bad one named, the exit status is 1.
         Path mixed = Files.createDirectories(dir.resolve("mixed"));
         try (var images = Files.list(data.resolve("images"))) {
@@ -85,5 +115,15 @@ class TrainingCommandsTest {
         CliRun r = CliRun.of("train", "--out", dir.toString());
         assertEquals(1, r.exit());
         assertTrue(r.err().contains("--data DIR is required"), r.err());
+    }
+
+    /** The cut-out {@code segment --cutout --alpha MODE} writes for {@code image}. */
+    private static java.awt.image.BufferedImage cutout(Path checkpoint, Path image, Path out, String mode)
+            throws Exception {
+        CliRun run = CliRun.of("segment", "--checkpoint", checkpoint.toString(), "--out", out.toString(), "--cutout",
+                "--alpha", mode, image.toString());
+        assertEquals(0, run.exit(), run.err());
+        String stem = image.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+        return javax.imageio.ImageIO.read(out.resolve(stem + ".cutout.png").toFile());
     }
 }

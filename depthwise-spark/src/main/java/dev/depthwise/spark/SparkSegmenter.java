@@ -2,6 +2,7 @@ package dev.depthwise.spark;
 
 import dev.depthwise.data.RgbImage;
 import dev.depthwise.models.ModelSpec;
+import dev.depthwise.train.AlphaMatte;
 import dev.depthwise.train.Checkpoint;
 import dev.depthwise.train.Segmenter;
 import org.apache.spark.sql.Dataset;
@@ -123,7 +124,7 @@ public final class SparkSegmenter {
             String error = null;
             if (pngs != null) {
                 try {
-                    pngs.write(path, maskPng, pngs.cutout() ? png(Segmenter.cutout(image, s)) : null);
+                    pngs.write(path, maskPng, pngs.cutout() ? png(Segmenter.cutout(image, s, AlphaMatte.Mode.SOFT)) : null);
                 } catch (IOException e) {
                     error = "cannot write its PNGs: " + e.getMessage();
                 }

@@ -3,7 +3,6 @@ package dev.depthwise.train;
 import dev.depthwise.data.BadFileException;
 import dev.depthwise.data.ImageDecoder;
 import dev.depthwise.data.Interpolation;
-import dev.depthwise.data.Mask;
 import dev.depthwise.data.RgbImage;
 import dev.depthwise.data.Transforms;
 import dev.depthwise.engine.Tensor;
@@ -34,14 +33,14 @@ import java.util.stream.Stream;
  *
  * <p>Outputs per image {@code NAME.mask.png} (colour-coded classes, {@link TrimapColors}),
  * {@code NAME.overlay.png} (the photo with the classes blended over it) and, on request,
- * {@code NAME.cutout.png}: the pet on a transparent background (pet opaque, the border band
- * half-transparent, background fully transparent).
+ * {@code NAME.cutout.png}: the pet on a transparent background, its edges soft-matted ({@link AlphaMatte}).
  */
 public final class Segmenter {
     /** Extensions looked at when a directory is given; explicit files are decoded whatever their name. */
     private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "gif", "bmp");
     private static final float OVERLAY_ALPHA = 0.45f;
 
+    private final Module model;
     private final Predictor predictor;
     private final int size;
 
@@ -55,6 +54,7 @@ public final class Segmenter {
 
     /** @param size the square input size the model was trained at */
     public Segmenter(Module model, int size) {
+        this.model = model;
         this.predictor = new Predictor(model); // the compiled inference plan: BatchNorm folded, fused kernels
         this.size = size;
     }
@@ -63,6 +63,11 @@ public final class Segmenter {
     public static Segmenter fromCheckpoint(Path checkpoint) throws IOException {
         Checkpoint.Contents c = Checkpoint.read(checkpoint);
         return new Segmenter(c.model(), c.info().config().imageSize());
+    }
+
+    /** A segmenter sharing this one's model (weights), with plans of its own: for another thread. */
+    public Segmenter copy() {
+        return new Segmenter(model, size);
     }
 
     public Segmentation segment(RgbImage image) {
@@ -97,6 +102,12 @@ public final class Segmenter {
      * {@code log} and listed in the summary; the others go on.
      */
     public Summary segmentFiles(List<Path> inputs, Path outDir, boolean cutout, PrintStream log) throws IOException {
+        return segmentFiles(inputs, outDir, cutout ? AlphaMatte.Mode.SOFT : null, log);
+    }
+
+    /** As above; {@code cutoutAlpha} null writes no cut-outs, else how their alpha is made. */
+    public Summary segmentFiles(List<Path> inputs, Path outDir, AlphaMatte.Mode cutoutAlpha, PrintStream log)
+            throws IOException {
         Files.createDirectories(outDir);
         List<Path> written = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
@@ -122,8 +133,8 @@ public final class Segmenter {
             String stem = stem(file);
             written.add(writePng(maskImage(s), outDir.resolve(stem + ".mask.png")));
             written.add(writePng(overlay(image, s), outDir.resolve(stem + ".overlay.png")));
-            if (cutout) {
-                written.add(writePng(cutout(image, s), outDir.resolve(stem + ".cutout.png")));
+            if (cutoutAlpha != null) {
+                written.add(writePng(cutout(image, s, cutoutAlpha), outDir.resolve(stem + ".cutout.png")));
             }
         }
         return new Summary(written, skipped);
@@ -197,18 +208,15 @@ public final class Segmenter {
         return img;
     }
 
-    /** The pet on a transparent background: pet opaque, border half-transparent, background transparent. */
-    public static BufferedImage cutout(RgbImage image, Segmentation s) {
+    /** The pet on a transparent background, its alpha made as {@code mode} says ({@link AlphaMatte}). */
+    public static BufferedImage cutout(RgbImage image, Segmentation s, AlphaMatte.Mode mode) {
+        float[] alpha = AlphaMatte.alpha(image, s, mode);
         BufferedImage img = new BufferedImage(s.width(), s.height(), BufferedImage.TYPE_INT_ARGB);
         for (int y = 0; y < s.height(); y++) {
             for (int x = 0; x < s.width(); x++) {
-                int alpha = switch (s.classes()[y * s.width() + x]) {
-                    case Mask.PET -> 255;
-                    case Mask.BORDER -> 128;
-                    default -> 0;
-                };
+                int a = Math.round(alpha[y * s.width() + x] * 255);
                 int rgb = (image.get(x, y, 0) << 16) | (image.get(x, y, 1) << 8) | image.get(x, y, 2);
-                img.setRGB(x, y, alpha == 0 ? 0 : (alpha << 24) | rgb);
+                img.setRGB(x, y, a == 0 ? 0 : (a << 24) | rgb);
             }
         }
         return img;
