@@ -10,6 +10,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -23,9 +25,9 @@ import java.util.concurrent.Callable;
 @Command(name = "depthwise bench", mixinStandardHelpOptions = true, version = "depthwise bench 0.1.0",
         description = "Benchmarks: inference against ONNX Runtime, training against PyTorch, kernels.")
 public final class BenchMain implements Callable<Integer> {
-    enum What { models, train, kernels, all }
+    enum What { models, train, kernels, serve, all }
 
-    @Parameters(arity = "0..1", defaultValue = "models", description = "models, train, kernels or all (default: ${DEFAULT-VALUE})")
+    @Parameters(arity = "0..1", defaultValue = "models", description = "models, train, kernels, serve or all (all: the first three; default: ${DEFAULT-VALUE})")
     What what;
 
     @Option(names = "--threads", description = "threads for every engine (default: the available processors; "
@@ -51,6 +53,24 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--no-fuse-separable", description = "bench models: keep each depthwise conv and the pointwise "
             + "conv after it as two steps, to compare")
     boolean noFuseSeparable;
+
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "serve: the checkpoint the server runs")
+    Path checkpoint;
+
+    @Option(names = "--photo", paramLabel = "FILE", description = "serve: the photo every request posts")
+    Path photo;
+
+    @Option(names = "--requests", description = "serve: requests per step (default: ${DEFAULT-VALUE})")
+    int requests = 200;
+
+    @Option(names = "--step-seconds", description = "serve: time limit of a step (default: ${DEFAULT-VALUE})")
+    int stepSeconds = 30;
+
+    @Option(names = "--max-batch", description = "serve: the batched server's --max-batch (default: ${DEFAULT-VALUE})")
+    int maxBatch = 8;
+
+    @Option(names = "--queue", description = "serve: requests admitted at once, 429 beyond (default: ${DEFAULT-VALUE})")
+    int queue = 32;
 
     @Spec
     CommandSpec spec;
@@ -84,6 +104,13 @@ public final class BenchMain implements Callable<Integer> {
         if (trainBatches.stream().anyMatch(b -> b < 1)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--train-batches must all be at least 1");
         }
+        if (what == What.serve && (checkpoint == null || photo == null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "bench serve needs --checkpoint FILE and --photo FILE");
+        }
+        if (requests < 1 || stepSeconds < 1 || maxBatch < 2 || queue < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--requests, --step-seconds and --queue must be at least 1, --max-batch at least 2");
+        }
         Parallel.setThreads(threads);
         System.out.println(Machine.header(threads, command));
         System.out.println();
@@ -100,6 +127,10 @@ public final class BenchMain implements Callable<Integer> {
             KernelBench.main(threadsOption == null
                     ? new String[] {"--runs", Integer.toString(runs)}
                     : new String[] {"--threads", Integer.toString(threads), "--runs", Integer.toString(runs)});
+        }
+        if (what == What.serve) {
+            new ServeBench(checkpoint, photo, requests, Duration.ofSeconds(stepSeconds), maxBatch, queue,
+                    System.out).run();
         }
         return ok ? 0 : 1;
     }

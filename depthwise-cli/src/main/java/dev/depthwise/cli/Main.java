@@ -23,6 +23,7 @@ import java.nio.file.NotDirectoryException;
                 ExportCommand.class,
                 GenerateCommand.class,
                 SegmentCommand.class,
+                ServeCommand.class,
                 SummaryCommand.class,
                 TrainCommand.class,
         })

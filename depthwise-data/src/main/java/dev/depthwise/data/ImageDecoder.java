@@ -170,8 +170,8 @@ public final class ImageDecoder {
         }
     }
 
-    /** Converts any decoded image to 8-bit RGB. */
-    static RgbImage toRgb(Path file, BufferedImage image) throws BadFileException {
+    /** Converts any decoded image to 8-bit RGB ({@code file} names it in errors). */
+    public static RgbImage toRgb(Path file, BufferedImage image) throws BadFileException {
         int w = image.getWidth();
         int h = image.getHeight();
         if ((long) w * h * 3 > Integer.MAX_VALUE - 8) {

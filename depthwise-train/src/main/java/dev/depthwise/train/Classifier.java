@@ -19,7 +19,7 @@ import java.util.Map;
 /**
  * Classifies images with MobileNetV2 and a state dict of torchvision's keys (ImageNet labels when it has 1000
  * classes), preprocessed as torchvision does: shorter side to 256, centre crop 224, ImageNet mean and std.
- * What {@code classify} and the Spark job share. Not thread-safe.
+ * What {@code classify}, the server and the Spark job share. Not thread-safe.
  */
 public final class Classifier {
     private final Predictor predictor;

@@ -1,0 +1,173 @@
+package dev.depthwise.bench;
+
+import dev.depthwise.data.BadFileException;
+import dev.depthwise.data.ImageDecoder;
+import dev.depthwise.data.RgbImage;
+import dev.depthwise.serve.SegmentServer;
+import dev.depthwise.serve.ServeOptions;
+import dev.depthwise.train.AlphaMatte;
+import dev.depthwise.train.Segmenter;
+
+import javax.imageio.ImageIO;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code bench serve}: a load generator against an in-process server on 127.0.0.1 (nothing else is ever
+ * addressed), bounded in requests and time per step. For 1, 4, 16 and 64 concurrent clients it reports throughput
+ * and p50/p95/p99 latency with dynamic batching off ({@code --max-batch 1}) and on, beside the time {@code segment}
+ * takes for one image in-process. Clients and server share the machine's cores, as on a one-box deployment.
+ */
+final class ServeBench {
+    static final int[] CLIENTS = {1, 4, 16, 64};
+
+    private final Path checkpoint;
+    private final Path photo;
+    private final int requestsPerStep;
+    private final Duration stepLimit;
+    private final int maxBatch;
+    private final int queue;
+    private final PrintStream out;
+
+    ServeBench(Path checkpoint, Path photo, int requestsPerStep, Duration stepLimit, int maxBatch, int queue,
+               PrintStream out) {
+        this.checkpoint = checkpoint;
+        this.photo = photo;
+        this.requestsPerStep = requestsPerStep;
+        this.stepLimit = stepLimit;
+        this.maxBatch = maxBatch;
+        this.queue = queue;
+        this.out = out;
+    }
+
+    /** One step's outcome: latencies of the answered requests, the statuses seen, the wall time. */
+    record Step(int clients, double[] latenciesMs, Map<Integer, Integer> statuses, double seconds) {
+        double throughput() {
+            return latenciesMs.length / seconds;
+        }
+
+        double percentile(double p) {
+            if (latenciesMs.length == 0) {
+                return Double.NaN;
+            }
+            int i = (int) Math.ceil(p / 100 * latenciesMs.length) - 1;
+            return latenciesMs[Math.max(0, Math.min(latenciesMs.length - 1, i))];
+        }
+    }
+
+    void run() throws IOException, InterruptedException {
+        byte[] body = Files.readAllBytes(photo);
+        RgbImage image;
+        try {
+            image = ImageDecoder.readRgb(photo);
+        } catch (BadFileException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        Segmenter segmenter = Segmenter.fromCheckpoint(checkpoint);
+        double single = singleImageMs(segmenter, image);
+        out.printf(Locale.ROOT, "photo %s (%dx%d); segment, one image in-process (decoded; segment, soft cut-out, PNG): "
+                + "%.1f ms median%n", photo.getFileName(), image.width(), image.height(), single);
+        out.printf(Locale.ROOT, "%d requests or %d s per step, whichever comes first; POST /v1/segment?output=cutout; "
+                + "queue %d%n%n", requestsPerStep, stepLimit.toSeconds(), queue);
+        out.println("| batching | clients | req/s | p50 ms | p95 ms | p99 ms | p99 / one request | statuses |");
+        out.println("|---|---:|---:|---:|---:|---:|---:|---|");
+        for (int batch : new int[] {1, maxBatch}) {
+            ServeOptions options = new ServeOptions("127.0.0.1", 0, 1, batch, Duration.ofMillis(batch == 1 ? 0 : 5),
+                    queue, 64L << 20, ServeOptions.DEFAULT_MAX_PIXELS, Duration.ofSeconds(60));
+            try (SegmentServer server = SegmentServer.start(segmenter.copy(), null, options)) {
+                URI url = server.url().resolve("/v1/segment?output=cutout");
+                step(url, body, 1, 10); // warm-up: plans compiled, JIT, connections
+                double oneRequest = Double.NaN;
+                for (int clients : CLIENTS) {
+                    step(url, body, clients, Math.max(clients, 8)); // this concurrency's batch plans
+                    Step s = step(url, body, clients, Math.max(requestsPerStep, 2 * clients));
+                    if (clients == 1) {
+                        oneRequest = s.percentile(50);
+                    }
+                    out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %s |%n",
+                            batch == 1 ? "off" : "up to " + batch, clients, s.throughput(), s.percentile(50),
+                            s.percentile(95), s.percentile(99), s.percentile(99) / oneRequest, s.statuses());
+                    out.flush();
+                }
+            }
+        }
+    }
+
+    private static double singleImageMs(Segmenter segmenter, RgbImage image) throws IOException {
+        double[] times = new double[12];
+        for (int i = -3; i < times.length; i++) {
+            long start = System.nanoTime();
+            Segmenter.Segmentation s = segmenter.segment(image);
+            ImageIO.write(Segmenter.cutout(image, s, AlphaMatte.Mode.SOFT), "png", OutputStream.nullOutputStream());
+            if (i >= 0) {
+                times[i] = (System.nanoTime() - start) / 1e6;
+            }
+        }
+        Arrays.sort(times);
+        return times[times.length / 2];
+    }
+
+    /** {@code total} requests from {@code clients} threads, each sending its next one when answered. */
+    private Step step(URI url, byte[] body, int clients, int total) throws InterruptedException {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        AtomicInteger issued = new AtomicInteger();
+        long deadline = System.nanoTime() + stepLimit.toNanos();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        List<Future<List<long[]>>> results = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int c = 0; c < clients; c++) {
+            results.add(pool.submit(() -> {
+                List<long[]> mine = new ArrayList<>(); // {status, nanos}
+                while (issued.getAndIncrement() < total && System.nanoTime() < deadline) {
+                    HttpRequest request = HttpRequest.newBuilder(url).header("Content-Type", "image/jpeg")
+                            .timeout(Duration.ofSeconds(120)).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+                    long t = System.nanoTime();
+                    int status;
+                    try {
+                        status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+                    } catch (IOException e) {
+                        status = -1; // connection error: counted, never hidden
+                    }
+                    mine.add(new long[] {status, System.nanoTime() - t});
+                }
+                return mine;
+            }));
+        }
+        Map<Integer, Integer> statuses = new TreeMap<>();
+        List<Double> latencies = new ArrayList<>();
+        for (Future<List<long[]>> f : results) {
+            try {
+                for (long[] r : f.get()) {
+                    statuses.merge((int) r[0], 1, Integer::sum);
+                    if (r[0] == 200) {
+                        latencies.add(r[1] / 1e6);
+                    }
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException("load client failed: " + e.getCause(), e.getCause());
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        pool.shutdown();
+        double[] sorted = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return new Step(clients, sorted, statuses, seconds);
+    }
+}
