@@ -74,11 +74,14 @@ public final class Segmenter {
         return segmentAll(List.of(image)).get(0);
     }
 
-    /** Segments the images as one batch (one forward pass), each at its own size; the same as one by one. */
+    /**
+     * Segments the images as one batch (one forward pass, padded to {@link #paddedBatch}), each at its own size; the
+     * same as one by one.
+     */
     public List<Segmentation> segmentAll(List<RgbImage> images) {
         int n = images.size();
         int plane = size * size;
-        Tensor x = Tensor.zeros(n, 3, size, size);
+        Tensor x = Tensor.zeros(paddedBatch(n), 3, size, size);
         for (int i = 0; i < n; i++) {
             Transforms.toChw(Transforms.resize(images.get(i), size, size, Interpolation.NEAREST), x.data(), i * 3 * plane);
         }
@@ -94,6 +97,15 @@ public final class Segmenter {
             out.add(new Segmentation(image.width(), image.height(), SegmentationMetrics.argmax(full)));
         }
         return out;
+    }
+
+    /**
+     * The batch {@code n} images run as, the rest zeros: 1, 4 or the next power of two, so that batches of up to 8
+     * (a server's dynamic batches, a Spark partition's last) need only three compiled plans (what {@link Predictor}
+     * keeps) instead of one per size.
+     */
+    static int paddedBatch(int n) {
+        return n == 1 ? 1 : n <= 4 ? 4 : Integer.highestOneBit(n - 1) << 1;
     }
 
     /**

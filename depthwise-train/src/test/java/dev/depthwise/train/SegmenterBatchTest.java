@@ -1,0 +1,41 @@
+package dev.depthwise.train;
+
+import dev.depthwise.data.RgbImage;
+import dev.depthwise.models.SegNet;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SegmenterBatchTest {
+    @Test
+    void aBatchSegmentsAsImagesOneByOne() {
+        Segmenter segmenter = new Segmenter(new SegNet(SegNet.ConvKind.DEPTHWISE_SEPARABLE, 3, true, 5), 32);
+        Random random = new Random(9);
+        List<RgbImage> images = List.of(noise(random, 40, 30), noise(random, 17, 23), noise(random, 64, 64));
+        List<Segmenter.Segmentation> batch = segmenter.segmentAll(images); // 3 images run padded to a batch of 4
+        for (int i = 0; i < images.size(); i++) {
+            Segmenter.Segmentation one = segmenter.segment(images.get(i));
+            assertEquals(one.width(), batch.get(i).width());
+            assertEquals(one.height(), batch.get(i).height());
+            int differ = 0;
+            for (int p = 0; p < one.classes().length; p++) {
+                differ += one.classes()[p] != batch.get(i).classes()[p] ? 1 : 0;
+            }
+            // Plans for different batch sizes may sum in another order: a rare near-tie may flip.
+            assertTrue(differ <= one.classes().length / 1000, "image " + i + ": " + differ + " pixels differ");
+        }
+        assertEquals(List.of(1, 4, 4, 4, 8, 8, 16), List.of(Segmenter.paddedBatch(1), Segmenter.paddedBatch(2),
+                Segmenter.paddedBatch(3), Segmenter.paddedBatch(4), Segmenter.paddedBatch(5), Segmenter.paddedBatch(8),
+                Segmenter.paddedBatch(9)));
+    }
+
+    private static RgbImage noise(Random random, int w, int h) {
+        byte[] rgb = new byte[w * h * 3];
+        random.nextBytes(rgb);
+        return new RgbImage(w, h, rgb);
+    }
+}
