@@ -43,6 +43,10 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--train-batches", split = ",", description = "batch sizes for bench train (default: 16,64)")
     List<Integer> trainBatches = List.of(16, 64);
 
+    @Option(names = "--isolated", description = "models: also time ours-planned and ONNX Runtime each alone, in a JVM"
+            + " of its own per case, and give ratios against ONNX Runtime's better figure")
+    boolean isolated;
+
     @Option(names = "--only", paramLabel = "MODEL", description = "only this model (models and train)")
     String only;
 
@@ -117,7 +121,7 @@ public final class BenchMain implements Callable<Integer> {
         boolean ok = true;
         if (what == What.models || what == What.all) {
             CompileOptions options = CompileOptions.defaults().withLayout(layout).withFuseSeparable(!noFuseSeparable);
-            ok &= new ModelBench(threads, warmup, runs, only, options, System.out).run();
+            ok &= new ModelBench(threads, warmup, runs, only, options, isolated, System.out).run();
         }
         if (what == What.train || what == What.all) {
             new TrainBench(threads, warmup, runs, trainBatches, only, System.out).run();

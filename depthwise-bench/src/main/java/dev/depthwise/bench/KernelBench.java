@@ -8,6 +8,7 @@ import dev.depthwise.engine.op.ConvOp;
 import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.FusedConv;
 import dev.depthwise.engine.op.Gemm;
+import dev.depthwise.engine.op.WinogradConv;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -116,6 +117,10 @@ public final class KernelBench {
         conv(cases, random, "depthwise 56x56x144 s1", ConvSpec.of(144, 144, 3, 1, 1, 144), 56);
         conv(cases, random, "depthwise 14x14x576 s2", ConvSpec.of(576, 576, 3, 2, 1, 576), 14);
         conv(cases, random, "dense 3x3 128x128x64->64", ConvSpec.of(64, 64, 3, 1, 1, 1), 128);
+        conv(cases, random, "dense 3x3 64x64x128->128", ConvSpec.of(128, 128, 3, 1, 1, 1), 64);
+        conv(cases, random, "dense 3x3 32x32x256->256", ConvSpec.of(256, 256, 3, 1, 1, 1), 32);
+        conv(cases, random, "dense 3x3 16x16x512->512", ConvSpec.of(512, 512, 3, 1, 1, 1), 16);
+        conv(cases, random, "dense 3x3 8x8x512->512", ConvSpec.of(512, 512, 3, 1, 1, 1), 8);
         gemm(cases, random, 512);
         gemm(cases, random, 2048);
         return cases;
@@ -142,6 +147,13 @@ public final class KernelBench {
             BlockedConv blocked = BlockedConv.prepare(s, xBlocked, w, b, null,
                     Tensor.zeros(ChannelBlocks.shape(outShape)), FusedConv.Activation.RELU6);
             cases.add(new Case(name + " blocked", flops, blocked::run));
+        }
+        if (WinogradConv.supports(s)) {
+            // Winograd's figures count the direct convolution's FLOPs, so they compare with the rows above as speed.
+            for (WinogradConv.Tile tile : WinogradConv.Tile.values()) {
+                WinogradConv winograd = WinogradConv.prepare(s, tile, x, w, b, out, FusedConv.Activation.NONE);
+                cases.add(new Case(name + " winograd " + tile, flops, winograd::run));
+            }
         }
     }
 

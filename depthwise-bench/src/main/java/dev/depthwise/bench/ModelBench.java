@@ -6,6 +6,7 @@ import dev.depthwise.io.onnx.OnnxExporter;
 import dev.depthwise.models.Models;
 import dev.depthwise.nn.Module;
 import dev.depthwise.nn.inference.CompileOptions;
+import dev.depthwise.nn.Summary;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -35,38 +36,60 @@ final class ModelBench {
     private final int runs;
     private final String only;
     private final CompileOptions options;
+    private final boolean isolated;
     private final PrintStream out;
 
-    ModelBench(int threads, int warmup, int runs, String only, CompileOptions options, PrintStream out) {
+    ModelBench(int threads, int warmup, int runs, String only, CompileOptions options, boolean isolated,
+               PrintStream out) {
         this.only = only;
         this.options = options;
         this.threads = threads;
         this.warmup = warmup;
         this.runs = runs;
+        this.isolated = isolated;
         this.out = out;
+    }
+
+    /** The model as every run of the bench builds it: seeded initialisation, BatchNorm calibrated, eval mode. */
+    static Module calibratedModel(String name, int size) {
+        Module model = Models.create(name);
+        Calibration.batchNormStatistics(model, BenchTensors.randomInput(2, 3, size, size, 1));
+        return model;
+    }
+
+    static byte[] export(Module model, String name, int size) {
+        return OnnxExporter.toBytes(model, name, 3, size, size);
     }
 
     /** Runs every case; false when some output differed by more than {@link #MAX_DIFF}. */
     boolean run() throws Exception {
+        double peak = GemmPeak.measureGflops();
+        out.printf("GEMM peak: %.1f GFLOP/s (our GEMM, %d^3, %d threads, best call); GFLOP/s below are a model's"
+                + " direct-convolution multiply-adds x 2 per second, and %%peak their share of this%n", peak,
+                GemmPeak.SIZE, threads);
         out.printf("inference: median of %d runs after at least %d warm-up runs and 2 s; ours = eval-mode Module.forward, ours-planned ="
                 + " InferenceModel (BatchNorm folded, fused activations, planned buffers; " + options + "); ORT = ONNX Runtime on our"
-                + " export; the engines take turns in blocks of back-to-back runs, each after a 100 ms pause and 0.2 s of untimed runs%nallocation = Java heap bytes per call on the calling thread + depthwise-* pool workers"
-                + " (ONNX Runtime's native memory not included); peak heap = sum of the heap pools' peaks%n", runs, warmup);
-        out.printf("%-13s %-9s %5s %-12s | %9s %9s %8s | %9s %9s | %11s %11s | %9s%n", "model", "input", "batch",
-                "engine", "ms", "ORT ms", "ratio", "max |diff|", "max |out|", "B/call", "ORT B/call", "peak heap");
+                + " export (one direct input tensor reused, output pinned to a direct buffer); the engines take turns in blocks of back-to-back runs, each after a 100 ms pause and 0.2 s of untimed runs%n"
+                + "%sallocation = Java heap bytes per call on the calling thread + depthwise-* pool workers"
+                + " (ONNX Runtime's native memory not included); peak heap = sum of the heap pools' peaks%n", runs, warmup,
+                isolated ? "alone = the same measurement in a JVM of its own per engine (--isolated); ratio = ours / ORT's"
+                        + " better figure (in the bench or alone)\n" : "ratio = ours / ORT (add --isolated to time each engine alone too)\n");
+        out.printf("%-13s %-9s %5s %-12s | %8s %8s %8s %8s %6s %6s | %7s %7s %5s | %9s %9s | %10s %10s | %9s%n",
+                "model", "input", "batch", "engine", "ms", "alone ms", "ORT ms", "ORT alone", "ratio", "alone",
+                "GFLOP/s", "ORT GF/s", "%peak", "max |diff|", "max |out|", "B/call", "ORT B/call", "peak heap");
         boolean ok = true;
         for (Case c : CASES) {
             if (only != null && !only.equals(c.model())) {
                 continue;
             }
-            Module model = Models.create(c.model());
-            Calibration.batchNormStatistics(model, BenchTensors.randomInput(2, 3, c.size(), c.size(), 1));
-            byte[] onnx = OnnxExporter.toBytes(model, c.model(), 3, c.size(), c.size());
+            Module model = calibratedModel(c.model(), c.size());
+            byte[] onnx = export(model, c.model(), c.size());
+            double flopsPerImage = 2.0 * Summary.of(model, 3, c.size(), c.size()).totalMacs();
             try (InferenceRunner module = new ModuleRunner(model); InferenceRunner planned = new PlannedRunner(model, options);
                  InferenceRunner ort = new OrtRunner(onnx, threads);
                  InferenceRunner unoptimised = new OrtRunner(onnx, threads, OrtSession.SessionOptions.OptLevel.NO_OPT)) {
                 for (int batch : c.batches()) {
-                    ok &= runCase(c, batch, List.of(module, planned), ort, unoptimised);
+                    ok &= runCase(c, batch, flopsPerImage * batch, peak, List.of(module, planned), ort, unoptimised);
                 }
             }
         }
@@ -75,19 +98,21 @@ final class ModelBench {
         return ok;
     }
 
-    private boolean runCase(Case c, int batch, List<InferenceRunner> ours, InferenceRunner ort,
-                            InferenceRunner unoptimised) throws Exception {
+    private boolean runCase(Case c, int batch, double flops, double peak, List<InferenceRunner> ours,
+                            InferenceRunner ort, InferenceRunner unoptimised) throws Exception {
         Tensor input = BenchTensors.randomInput(batch, 3, c.size(), c.size());
         float[] reference = ort.run(input).data().clone();
         List<float[]> outputs = new ArrayList<>();
         List<Measurement.Work> works = new ArrayList<>();
         for (InferenceRunner runner : ours) {
             outputs.add(runner.run(input).data().clone());
-            works.add(() -> runner.run(input));
+            works.add(() -> runner.infer(input));
         }
-        works.add(() -> ort.run(input));
+        works.add(() -> ort.infer(input));
         List<Measurement.Result> results = Measurement.measureInterleaved(works, warmup, runs);
         Measurement.Result r = results.get(ours.size());
+        double ortAlone = isolated ? alone(c, batch, IsolatedRun.ORT) : Double.NaN;
+        double ortBest = isolated ? Math.min(r.medianMillis(), ortAlone) : r.medianMillis();
         long ortSelf = -1;
         boolean ok = true;
         for (int i = 0; i < ours.size(); i++) {
@@ -95,10 +120,15 @@ final class ModelBench {
             float[] expected = outputs.get(i);
             Measurement.Result o = results.get(i);
             double diff = BenchTensors.maxAbsDiff(expected, reference);
-            out.printf("%-13s %-9s %5d %-12s | %9.1f %9.1f %8.2f | %9.2e %9.2e | %11s %11s | %9s%n", c.model(),
-                    "3x" + c.size() + "x" + c.size(), batch, runner.name(), o.medianMillis(), r.medianMillis(),
-                    o.medianMillis() / r.medianMillis(), diff, maxAbs(expected), bytes(o.allocatedBytesPerCall()),
-                    bytes(r.allocatedBytesPerCall()), bytes(o.peakHeapBytes()));
+            double oursAlone = isolated && runner.name().equals(IsolatedRun.PLANNED)
+                    ? alone(c, batch, IsolatedRun.PLANNED) : Double.NaN;
+            out.printf("%-13s %-9s %5d %-12s | %8.1f %8s %8.1f %8s %6.2f %6s | %7.1f %7.1f %5.0f | %9.2e %9.2e | %10s %10s | %9s%n",
+                    c.model(), "3x" + c.size() + "x" + c.size(), batch, runner.name(), o.medianMillis(),
+                    millis(oursAlone), r.medianMillis(), millis(ortAlone), o.medianMillis() / ortBest,
+                    Double.isNaN(oursAlone) ? "-" : String.format("%.2f", oursAlone / ortBest),
+                    flops / o.medianNanos(), flops / r.medianNanos(), 100 * flops / o.medianNanos() / peak, diff,
+                    maxAbs(expected), bytes(o.allocatedBytesPerCall()), bytes(r.allocatedBytesPerCall()),
+                    bytes(o.peakHeapBytes()));
             if (diff <= MAX_DIFF) {
                 continue;
             }
@@ -127,6 +157,14 @@ final class ModelBench {
             ok &= accepted;
         }
         return ok;
+    }
+
+    private double alone(Case c, int batch, String engine) throws Exception {
+        return IsolatedRun.medianMillis(c.model(), c.size(), batch, engine, threads, warmup, runs, options);
+    }
+
+    private static String millis(double ms) {
+        return Double.isNaN(ms) ? "-" : String.format("%.1f", ms);
     }
 
     /** The input with each value scaled by 1 + 1e-6 * N(0, 1), seeded: a change of the size of float rounding. */

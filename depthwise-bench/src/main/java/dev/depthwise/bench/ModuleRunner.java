@@ -3,9 +3,10 @@ package dev.depthwise.bench;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.nn.Module;
 
-/** Our engine's inference path today: the model in eval mode, then {@code forward}. */
+/** Our engine's plain inference path: the model in eval mode, then {@code forward}. */
 final class ModuleRunner implements InferenceRunner {
     private final Module model;
+    private Tensor output;
 
     ModuleRunner(Module model) {
         this.model = model;
@@ -18,7 +19,12 @@ final class ModuleRunner implements InferenceRunner {
     }
 
     @Override
-    public Tensor run(Tensor input) {
-        return model.forward(input);
+    public void infer(Tensor input) {
+        output = model.forward(input);
+    }
+
+    @Override
+    public Tensor output() {
+        return output;
     }
 }

@@ -15,6 +15,7 @@ final class PlannedRunner implements InferenceRunner {
     private final CompileOptions options;
     private InferenceModel plan;
     private int[] planShape;
+    private Tensor output;
 
     PlannedRunner(Module model, CompileOptions options) {
         this.model = model;
@@ -28,11 +29,16 @@ final class PlannedRunner implements InferenceRunner {
 
     /** Compiles again only when the shape changes; the check allocates nothing, so a steady-state call measures the plan alone. */
     @Override
-    public Tensor run(Tensor input) {
+    public void infer(Tensor input) {
         if (plan == null || !input.hasShape(planShape)) {
             planShape = input.shape();
             plan = InferenceModel.compile(model, options, planShape);
         }
-        return plan.runReusingOutput(input);
+        output = plan.runReusingOutput(input);
+    }
+
+    @Override
+    public Tensor output() {
+        return output;
     }
 }

@@ -4,6 +4,7 @@ import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.LossOp;
 import dev.depthwise.models.Models;
 import dev.depthwise.nn.Module;
+import dev.depthwise.nn.Summary;
 import dev.depthwise.train.Adam;
 
 import java.io.PrintStream;
@@ -39,6 +40,7 @@ final class TrainBench {
 
     void run() throws Exception {
         TorchTrainStep torch = TorchTrainStep.find(out);
+        double peak = GemmPeak.measureGflops();
         // Training steps are long: fewer warm-ups and runs than inference keep the whole run short. But at least
         // two warm-up steps: the first allocates every buffer (GiBs) and the second still meets code C2 has not
         // compiled yet; from the third on a step allocates almost nothing (measured with a per-step counter).
@@ -46,12 +48,17 @@ final class TrainBench {
         int trainRuns = Math.max(1, Math.min(runs, 3));
         out.printf("%ntraining at %dx%d, Adam lr 1e-3, cross-entropy, random data: median step of %d runs after at "
                 + "least %d warm-up steps and 2 s; epoch = %d images%n", SIZE, SIZE, trainRuns, trainWarmup, EPOCH_IMAGES);
-        out.printf("%-13s %5s | %10s %9s %9s | %10s %9s | %9s | %12s %9s%n", "model", "batch", "ours s/step",
-                "ours img/s", "epoch", "torch s/step", "torch img/s", "ours/torch", "ours B/step", "peak heap");
+        out.printf("GEMM peak: %.1f GFLOP/s (our GEMM, %d^3, %d threads, best call); GFLOP/s = 3 x the forward pass's"
+                + " direct-convolution multiply-adds x 2 per image (forward, input and weight gradients), %%peak = ours"
+                + " against the GEMM peak%n", peak, GemmPeak.SIZE, threads);
+        out.printf("%-13s %5s | %10s %9s %9s | %10s %9s | %9s | %8s %8s %5s | %12s %9s%n", "model", "batch",
+                "ours s/step", "ours img/s", "epoch", "torch s/step", "torch img/s", "ours/torch", "GFLOP/s",
+                "torch GF/s", "%peak", "ours B/step", "peak heap");
         for (String name : MODELS) {
             if (only != null && !only.equals(name)) {
                 continue;
             }
+            double flopsPerImage = 3 * 2.0 * Summary.of(Models.create(name), 3, SIZE, SIZE).totalMacs();
             for (int batch : batches) {
                 Measurement.Result r;
                 try {
@@ -66,12 +73,14 @@ final class TrainBench {
                 double seconds = r.medianNanos() / 1e9;
                 double imagesPerSecond = batch / seconds;
                 TorchTrainStep.Result t = torch == null ? null : torch.run(name, batch, SIZE, threads, trainWarmup, trainRuns);
-                out.printf("%-13s %5d | %10.3f %9.1f %9s | %10s %9s | %9s | %12s %9s%n", name, batch, seconds,
-                        imagesPerSecond, duration(EPOCH_IMAGES / imagesPerSecond),
+                double gflops = flopsPerImage * imagesPerSecond / 1e9;
+                out.printf("%-13s %5d | %10.3f %9.1f %9s | %10s %9s | %9s | %8.1f %8s %5.0f | %12s %9s%n", name, batch,
+                        seconds, imagesPerSecond, duration(EPOCH_IMAGES / imagesPerSecond),
                         t == null ? "-" : String.format("%.3f", t.medianStepSeconds()),
                         t == null ? "-" : String.format("%.1f", t.imagesPerSecond()),
-                        t == null ? "-" : String.format("%.2f", seconds / t.medianStepSeconds()),
-                        ModelBench.bytes(r.allocatedBytesPerCall()), ModelBench.bytes(r.peakHeapBytes()));
+                        t == null ? "-" : String.format("%.2f", seconds / t.medianStepSeconds()), gflops,
+                        t == null ? "-" : String.format("%.1f", flopsPerImage * t.imagesPerSecond() / 1e9),
+                        100 * gflops / peak, ModelBench.bytes(r.allocatedBytesPerCall()), ModelBench.bytes(r.peakHeapBytes()));
             }
         }
     }
