@@ -3,6 +3,7 @@ package dev.depthwise.bench;
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.BlockedConv;
+import dev.depthwise.engine.op.BlockedWinogradConv;
 import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.engine.op.ConvOp;
 import dev.depthwise.engine.op.ConvSpec;
@@ -34,6 +35,12 @@ public final class KernelBench {
     private record Case(String name, double flops, Runnable call) {
     }
 
+    /** A Winograd case and what the cost model predicted for it, as a fraction of the blocked direct conv's time. */
+    private record Prediction(String winograd, String blocked, double relativeCost) {
+    }
+
+    private static final List<Prediction> PREDICTIONS = new ArrayList<>();
+
     public static void main(String[] args) {
         int[] threads = {1, 2};
         int runs = 7;
@@ -62,14 +69,23 @@ public final class KernelBench {
                 "best GF/s");
         for (int t : threads) {
             Parallel.setThreads(t);
+            java.util.Map<String, Double> medians = new java.util.HashMap<>();
             for (Case c : cases) {
                 if (only != null && !c.name.contains(only)) {
                     continue;
                 }
                 double[] times = times(c.call, runs);
                 double median = times[runs / 2];
+                medians.put(c.name, median);
                 System.out.printf(Locale.ROOT, "%-40s %8d %10.3f %10.1f %10.1f%n", c.name, t, median * 1e3,
                         c.flops / median / 1e9, c.flops / times[0] / 1e9);
+            }
+            for (Prediction p : PREDICTIONS) {
+                if (medians.containsKey(p.winograd) && medians.containsKey(p.blocked)) {
+                    System.out.printf(Locale.ROOT, "  cost model: %s at %.2f of the blocked direct conv's time, measured"
+                            + " %.2f (%d threads)%n", p.winograd, p.relativeCost,
+                            medians.get(p.winograd) / medians.get(p.blocked), t);
+                }
             }
         }
     }
@@ -144,15 +160,20 @@ public final class KernelBench {
             // Planned inference's kernel for the same conv, in the channel-blocked layout (bias and ReLU6 included).
             Tensor xBlocked = Tensor.zeros(ChannelBlocks.shape(xShape));
             ChannelBlocks.toBlocked(x, xBlocked).run();
-            BlockedConv blocked = BlockedConv.prepare(s, xBlocked, w, b, null,
-                    Tensor.zeros(ChannelBlocks.shape(outShape)), FusedConv.Activation.RELU6);
+            Tensor outBlocked = Tensor.zeros(ChannelBlocks.shape(outShape));
+            BlockedConv blocked = BlockedConv.prepare(s, xBlocked, w, b, null, outBlocked, FusedConv.Activation.RELU6);
             cases.add(new Case(name + " blocked", flops, blocked::run));
-        }
-        if (WinogradConv.supports(s)) {
-            // Winograd's figures count the direct convolution's FLOPs, so they compare with the rows above as speed.
-            for (WinogradConv.Tile tile : WinogradConv.Tile.values()) {
-                WinogradConv winograd = WinogradConv.prepare(s, tile, x, w, b, out, FusedConv.Activation.NONE);
-                cases.add(new Case(name + " winograd " + tile, flops, winograd::run));
+            if (WinogradConv.supports(s)) {
+                // Winograd's figures count the direct convolution's FLOPs, so they compare with the rows above as
+                // speed; the cost model's prediction is printed beside the measured ratio.
+                for (WinogradConv.Tile tile : WinogradConv.Tile.values()) {
+                    String label = name + " winograd " + tile;
+                    BlockedWinogradConv winograd = BlockedWinogradConv.prepare(s, tile, xBlocked, w, b, outBlocked,
+                            FusedConv.Activation.RELU6);
+                    cases.add(new Case(label, flops, winograd::run));
+                    PREDICTIONS.add(new Prediction(label, name + " blocked",
+                            BlockedWinogradConv.relativeCost(s, tile, 1, size, size)));
+                }
             }
         }
     }

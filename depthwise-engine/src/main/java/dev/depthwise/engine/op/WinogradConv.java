@@ -25,8 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
  * lanes' results are never written out.
  */
 public final class WinogradConv extends PreparedLoop {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    private static final FloatVector ZERO = FloatVector.zero(S);
     /** Tiles aimed for per chunk: enough columns for the GEMMs' register tiles, few enough to keep V and M near L2. */
     private static final int CHUNK_TILES = 96;
 
@@ -151,8 +152,8 @@ public final class WinogradConv extends PreparedLoop {
     }
 
     private WinogradConv(ConvSpec spec, Tile tile, Tensor x, Tensor out, float[] u, float[] bias,
-                         FusedConv.Activation activation, int tilesH, int rowsPerChunk, int chunks) {
-        super(x.n() * chunks, 1);
+                         FusedConv.Activation activation, Tiling tiling) {
+        super(x.n() * tiling.chunks, 1);
         this.spec = spec;
         this.tile = tile;
         this.x = x;
@@ -167,12 +168,27 @@ public final class WinogradConv extends PreparedLoop {
         this.inW = x.w();
         this.outH = out.h();
         this.outW = out.w();
-        this.tilesH = tilesH;
-        this.tilesW = (outW + tile.m - 1) / tile.m;
+        this.tilesH = tiling.tilesH;
+        this.tilesW = tiling.tilesW;
         this.stride = tilesW + 1;
-        this.rowsPerChunk = rowsPerChunk;
-        this.chunksPerImage = chunks;
+        this.rowsPerChunk = tiling.rowsPerChunk;
+        this.chunksPerImage = tiling.chunks;
         this.columns = roundUp(rowsPerChunk * stride, L);
+    }
+
+    /** How an output plane is cut: tiles, tile rows per chunk (a task), chunks per image. */
+    private record Tiling(int tilesH, int tilesW, int rowsPerChunk, int chunks) {
+        static Tiling of(Tile tile, int outH, int outW) {
+            int tilesH = (outH + tile.m - 1) / tile.m;
+            int tilesW = (outW + tile.m - 1) / tile.m;
+            int rowsPerChunk = Math.max(1, Math.min(tilesH, Math.round((float) CHUNK_TILES / (tilesW + 1))));
+            return new Tiling(tilesH, tilesW, rowsPerChunk, (tilesH + rowsPerChunk - 1) / rowsPerChunk);
+        }
+
+        /** GEMM columns of a full chunk: its tiles and one spare lane per tile row. */
+        int lanesPerChunk() {
+            return rowsPerChunk * (tilesW + 1);
+        }
     }
 
     /** Dense (one group), 3×3, stride 1, no dilation: the convs this op computes. Any padding. */
@@ -197,13 +213,71 @@ public final class WinogradConv extends PreparedLoop {
         }
         int[] outShape = spec.outputShape(OpChecks.present("winograd conv", "input", x).shape());
         requireShape("output", out, outShape);
-        int tilesH = (outShape[2] + tile.m - 1) / tile.m;
-        int tilesW = (outShape[3] + tile.m - 1) / tile.m;
-        int rowsPerChunk = Math.max(1, Math.min(tilesH, Math.round((float) CHUNK_TILES / (tilesW + 1))));
-        int chunks = (tilesH + rowsPerChunk - 1) / rowsPerChunk;
         return new WinogradConv(spec, tile, x, out, transformWeights(tile, weight, spec),
-                bias == null ? new float[spec.outChannels()] : java.util.Arrays.copyOf(bias.data(), spec.outChannels()), activation, tilesH, rowsPerChunk,
-                chunks);
+                bias == null ? new float[spec.outChannels()] : java.util.Arrays.copyOf(bias.data(), spec.outChannels()),
+                activation, Tiling.of(tile, outShape[2], outShape[3]));
+    }
+
+    /**
+     * Multiply-add equivalents of the transforms per transformed point, channel and tile, against the GEMM's one per
+     * multiply-add: fitted to thread CPU times of F(2×2) and F(4×4) at 64–256 channels (transforms at 0.4–1.4 of the
+     * GEMMs' time), one thread, on a loaded 2-core AVX-512 machine; {@code bench kernels} prints the model's
+     * predictions beside the measured times, to re-fit it on a quiet machine.
+     */
+    static final double TRANSFORM_COST = 35;
+    /**
+     * Multiply-add equivalents per transformed weight each time a chunk's GEMM packs and streams it: with few tiles per
+     * chunk (16×16 and 8×8 planes at 512 channels, 1 MB of weights per point) this, not the arithmetic, bounds the
+     * GEMMs. Fitted to the same measurements (F(4×4) at 16×16×512 as slow as F(2×2), at 8×8×512 twice as slow).
+     */
+    static final double WEIGHT_PASS_COST = 20;
+
+    /**
+     * The cost model for choosing per layer: predicted time of this op with {@code tile} on an {@code n×C×h×w} input,
+     * as a fraction of a direct convolution's running at the same GEMM efficiency (below 1: Winograd should win).
+     * GEMM work is (m+2)² multiply-adds per tile lane, input and output channel, slowed when a chunk has fewer lanes
+     * than fill the GEMM's register tiles, plus each chunk's pass over the transformed weights; the transforms cost
+     * {@link #TRANSFORM_COST} per point, lane and channel.
+     */
+    public static double relativeCost(ConvSpec spec, Tile tile, int n, int h, int w) {
+        int outH = spec.outputHeight(h);
+        int outW = spec.outputWidth(w);
+        Tiling tiling = Tiling.of(tile, outH, outW);
+        double lanes = (double) n * tiling.tilesH * (tiling.tilesW + 1);
+        int perChunk = tiling.lanesPerChunk();
+        double gemmEfficiency = (double) perChunk / roundUp(perChunk, Gemm.NR);
+        double c = spec.inChannels();
+        double k = spec.outChannels();
+        return estimate(tile, spec, lanes, gemmEfficiency, (double) n * tiling.chunks) / (9.0 * c * k * n * outH * outW);
+    }
+
+    /**
+     * The model's cost, in multiply-adds at GEMM speed, of {@code lanes} tiles in {@code chunks} chunks, the GEMMs at
+     * this efficiency.
+     */
+    static double estimate(Tile tile, ConvSpec spec, double lanes, double gemmEfficiency, double chunks) {
+        double points = tile.a * tile.a;
+        double c = spec.inChannels();
+        double k = spec.outChannels();
+        return points * c * k * (lanes / gemmEfficiency + WEIGHT_PASS_COST * chunks)
+                + TRANSFORM_COST * points * (c + k) * lanes;
+    }
+
+    /** The tile the cost model expects fastest for this conv, or null when a direct convolution is (or is the only way). */
+    public static Tile choose(ConvSpec spec, int n, int h, int w) {
+        if (!supports(spec)) {
+            return null;
+        }
+        Tile best = null;
+        double bestCost = 1;
+        for (Tile tile : Tile.values()) {
+            double cost = relativeCost(spec, tile, n, h, w);
+            if (cost < bestCost) {
+                best = tile;
+                bestCost = cost;
+            }
+        }
+        return best;
     }
 
     /** {@code U[ξ][k][c] = (G g Gᵀ)[ξ]} for each output channel k and input channel c. */
@@ -308,12 +382,12 @@ public final class WinogradConv extends PreparedLoop {
             // Columns first: tmp[p][j] = Σ_i Bᵀ[p][i] d[i][j], where d[i][j] is phase (j mod m) of row i, lane + j/m.
             for (int j = 0; j < a; j++) {
                 combine(a, tile.bt, a, s.phases, (j % m) * phaseLength + t + j / m, m * phaseLength, s.tmp, j * L,
-                        a * L, 0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+                        a * L, ZERO, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
             }
             // Then rows: V[p][q] = Σ_j tmp[p][j] Bᵀ[q][j].
             for (int p = 0; p < a; p++) {
                 combine(a, tile.bt, a, s.tmp, p * a * L, L, s.v, (p * a * c + ci) * columns + t, c * columns,
-                        0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+                        ZERO, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
             }
         }
     }
@@ -325,10 +399,11 @@ public final class WinogradConv extends PreparedLoop {
         for (int t = 0; t < columns; t += L) {
             for (int q = 0; q < a; q++) {
                 combine(a, tile.at, m, s.mm, (q * k + ko) * columns + t, a * k * columns, s.tmp, q * L, a * L,
-                        0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+                        ZERO, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
             }
             for (int p = 0; p < m; p++) {
-                combine(a, tile.at, m, s.tmp, p * a * L, L, s.y, p * m * columns + t, columns, bias[ko], lo, hi);
+                combine(a, tile.at, m, s.tmp, p * a * L, L, s.y, p * m * columns + t, columns,
+                        FloatVector.broadcast(S, bias[ko]), lo, hi);
             }
         }
     }
@@ -340,8 +415,8 @@ public final class WinogradConv extends PreparedLoop {
      * and 6 points, without loops over vectors: C2 on JDK 17 boxes a vector that a loop carries (see
      * docs/jvm-notes.md), and a first version with such loops ran below a third of the speed of its GEMMs.
      */
-    private static void combine(int a, float[][] coef, int rows, float[] src, int srcOff, int srcStride,
-                                float[] dst, int dstOff, int dstStride, float add, float lo, float hi) {
+    static void combine(int a, float[][] coef, int rows, float[] src, int srcOff, int srcStride,
+                        float[] dst, int dstOff, int dstStride, FloatVector add, float lo, float hi) {
         FloatVector v0 = FloatVector.fromArray(S, src, srcOff);
         FloatVector v1 = FloatVector.fromArray(S, src, srcOff + srcStride);
         FloatVector v2 = FloatVector.fromArray(S, src, srcOff + 2 * srcStride);
@@ -349,7 +424,7 @@ public final class WinogradConv extends PreparedLoop {
         if (a == 4) {
             for (int r = 0; r < rows; r++) {
                 float[] c = coef[r];
-                v0.fma(c[0], add).add(v1.mul(c[1])).add(v2.mul(c[2]).add(v3.mul(c[3]))).max(lo).min(hi)
+                v0.mul(c[0]).add(add).add(v1.mul(c[1])).add(v2.mul(c[2]).add(v3.mul(c[3]))).max(lo).min(hi)
                         .intoArray(dst, dstOff + r * dstStride);
             }
             return;
@@ -358,7 +433,7 @@ public final class WinogradConv extends PreparedLoop {
         FloatVector v5 = FloatVector.fromArray(S, src, srcOff + 5 * srcStride);
         for (int r = 0; r < rows; r++) {
             float[] c = coef[r];
-            v0.fma(c[0], add).add(v1.mul(c[1]).add(v2.mul(c[2]))).add(v3.mul(c[3]).add(v4.mul(c[4])).add(v5.mul(c[5])))
+            v0.mul(c[0]).add(add).add(v1.mul(c[1]).add(v2.mul(c[2]))).add(v3.mul(c[3]).add(v4.mul(c[4])).add(v5.mul(c[5])))
                     .max(lo).min(hi).intoArray(dst, dstOff + r * dstStride);
         }
     }
@@ -390,7 +465,7 @@ public final class WinogradConv extends PreparedLoop {
         }
     }
 
-    private static int roundUp(int v, int multiple) {
+    static int roundUp(int v, int multiple) {
         return (v + multiple - 1) / multiple * multiple;
     }
 }

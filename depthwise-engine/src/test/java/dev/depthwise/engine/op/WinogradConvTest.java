@@ -5,6 +5,7 @@ import dev.depthwise.engine.Tensor;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,6 +30,17 @@ class WinogradConvTest {
             for (int[] shape : SHAPES) {
                 check(tile, shape, FusedConv.Activation.NONE);
             }
+        }
+    }
+
+    @Test
+    void theChannelBlockedFormComputesTheSame() {
+        for (WinogradConv.Tile tile : WinogradConv.Tile.values()) {
+            for (int[] shape : SHAPES) {
+                checkBlocked(tile, shape, FusedConv.Activation.NONE);
+            }
+            checkBlocked(tile, new int[] {2, ChannelBlocks.SIZE + 3, 2 * ChannelBlocks.SIZE - 1, 11, 14, 1},
+                    FusedConv.Activation.RELU6);
         }
     }
 
@@ -70,6 +82,48 @@ class WinogradConvTest {
         assertTrue(weight.getMessage().contains("weight has shape [4, 4, 1, 1]"), weight.getMessage());
     }
 
+    @Test
+    void theCostModelChoosesPerLayer() {
+        assertEquals(null, WinogradConv.choose(ConvSpec.of(64, 64, 3, 2, 1, 1), 1, 128, 128), "stride 2");
+        assertEquals(null, WinogradConv.choose(ConvSpec.of(64, 64, 1, 1, 0, 1), 1, 128, 128), "1x1");
+        assertEquals(null, WinogradConv.choose(ConvSpec.of(64, 64, 3, 1, 1, 64), 1, 128, 128), "depthwise");
+        // Few channels: the transforms cost more than the multiplications they save.
+        assertEquals(null, WinogradConv.choose(ConvSpec.of(3, 8, 3, 1, 1, 1), 1, 128, 128));
+        // SegNet's encoder: 64 channels at 128x128 and 256 at 32x32 take the larger tile.
+        assertEquals(WinogradConv.Tile.F4, WinogradConv.choose(ConvSpec.of(64, 64, 3, 1, 1, 1), 1, 128, 128));
+        assertEquals(WinogradConv.Tile.F4, WinogradConv.choose(ConvSpec.of(256, 256, 3, 1, 1, 1), 1, 32, 32));
+        assertEquals(WinogradConv.Tile.F4, BlockedWinogradConv.choose(ConvSpec.of(64, 64, 3, 1, 1, 1), 1, 128, 128));
+        assertEquals(null, BlockedWinogradConv.choose(ConvSpec.of(64, 64, 3, 2, 1, 1), 1, 128, 128), "stride 2");
+        // 2x2 pixels: a 4x4 tile would be mostly padding.
+        assertTrue(WinogradConv.relativeCost(ConvSpec.of(512, 512, 3, 1, 1, 1), WinogradConv.Tile.F4, 1, 2, 2)
+                > WinogradConv.relativeCost(ConvSpec.of(512, 512, 3, 1, 1, 1), WinogradConv.Tile.F2, 1, 2, 2));
+    }
+
+    /** The blocked op on the blocked input, compared in NCHW: as {@link #check}, and padding channels stay zero. */
+    private static void checkBlocked(WinogradConv.Tile tile, int[] p, FusedConv.Activation activation) {
+        int n = p[0], c = p[1], k = p[2], h = p[3], w = p[4], pad = p[5];
+        ConvSpec spec = ConvSpec.of(c, k, 3, 1, pad, 1);
+        Tensor x = Tensors.gaussian(h * 31 + w, n, c, h, w);
+        Tensor xBlocked = Tensor.zeros(ChannelBlocks.shape(x.shape()));
+        ChannelBlocks.toBlocked(x, xBlocked).run();
+        Tensor weight = weights(spec, c + k);
+        Tensor bias = new Tensor(Tensors.gaussian(k, k, 0, 0.5f), k);
+        int[] outShape = spec.outputShape(x.shape());
+        Tensor outBlocked = Tensor.full(Float.NaN, ChannelBlocks.shape(outShape));
+        BlockedWinogradConv.prepare(spec, tile, xBlocked, weight, bias, outBlocked, activation).run();
+        Tensor out = Tensor.zeros(outShape);
+        ChannelBlocks.toNchw(outBlocked, out).run();
+        compare(tile + " blocked", p, activation, out, ConvReference.forward(spec, x.data(), x.shape(), weight.data(),
+                bias.data()));
+        int blocks = ChannelBlocks.blocks(k);
+        for (int img = 0; img < n; img++) {
+            for (int ch = k; ch < blocks * ChannelBlocks.SIZE; ch++) {
+                assertEquals(0f, outBlocked.get(img, blocks - 1, outShape[2] - 1, outShape[3] - 1,
+                        ch % ChannelBlocks.SIZE), "a padding channel");
+            }
+        }
+    }
+
     private static void check(WinogradConv.Tile tile, int[] p, FusedConv.Activation activation) {
         int n = p[0], c = p[1], k = p[2], h = p[3], w = p[4], pad = p[5];
         ConvSpec spec = ConvSpec.of(c, k, 3, 1, pad, 1);
@@ -79,7 +133,12 @@ class WinogradConvTest {
         int[] outShape = spec.outputShape(x.shape());
         Tensor out = Tensor.full(Float.NaN, outShape);
         WinogradConv.prepare(spec, tile, x, weight, bias, out, activation).run();
-        float[] expected = ConvReference.forward(spec, x.data(), x.shape(), weight.data(), bias.data());
+        compare(tile.toString(), p, activation, out, ConvReference.forward(spec, x.data(), x.shape(), weight.data(),
+                bias.data()));
+    }
+
+    /** Within the golden tolerance of the definition (activation applied), everywhere; NaN fails. */
+    private static void compare(String what, int[] p, FusedConv.Activation activation, Tensor out, float[] expected) {
         double worst = 0;
         int at = 0;
         for (int i = 0; i < expected.length; i++) {
@@ -94,7 +153,7 @@ class WinogradConvTest {
         int a = at;
         double w2 = worst;
         assertTrue(worst <= 1, () -> String.format("%s %s %s: output %d is %s, expected %s (%.2f of the tolerance)",
-                tile, java.util.Arrays.toString(p), activation, a, out.data()[a], expected[a], w2));
+                what, java.util.Arrays.toString(p), activation, a, out.data()[a], expected[a], w2));
     }
 
     private static Tensor weights(ConvSpec spec, long seed) {
