@@ -47,10 +47,6 @@ public final class BlockedWinogradConv extends PreparedLoop {
         float[] v = new float[0];
         float[] mm = new float[0];
         float[] edge = new float[0];
-
-        static float[] grow(float[] a, int n) {
-            return a.length >= n ? a : new float[n];
-        }
     }
 
     private BlockedWinogradConv(ConvSpec spec, WinogradConv.Tile tile, int n, int inH, int inW, int outH, int outW,
@@ -171,11 +167,11 @@ public final class BlockedWinogradConv extends PreparedLoop {
         int a = tile.a;
         int points = a * a;
         int maxTiles = rowsPerChunk * tilesW;
-        s.patch = Scratch.grow(s.patch, points * B);
-        s.tmp = Scratch.grow(s.tmp, points * B);
-        s.v = Scratch.grow(s.v, points * maxTiles * cp);
-        s.mm = Scratch.grow(s.mm, points * maxTiles * kp);
-        s.edge = Scratch.grow(s.edge, tile.m * tile.m * B);
+        s.patch = WinogradConv.grow(s.patch, points * B);
+        s.tmp = WinogradConv.grow(s.tmp, points * B);
+        s.v = WinogradConv.grow(s.v, points * maxTiles * cp);
+        s.mm = WinogradConv.grow(s.mm, points * maxTiles * kp);
+        s.edge = WinogradConv.grow(s.edge, tile.m * tile.m * B);
         for (int chunk = from; chunk < to; chunk++) {
             int n = chunk / chunksPerImage;
             int firstRow = chunk % chunksPerImage * rowsPerChunk;

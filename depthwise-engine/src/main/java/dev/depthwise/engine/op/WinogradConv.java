@@ -145,10 +145,11 @@ public final class WinogradConv extends PreparedLoop {
         float[] mm = new float[0];
         float[] tmp = new float[0];
         float[] y = new float[0];
+    }
 
-        float[] grow(float[] a, int n) {
-            return a.length >= n ? a : new float[n];
-        }
+    /** {@code a}, or a new array when {@code a} is shorter than {@code n}: per-thread scratch grows, then is reused. */
+    static float[] grow(float[] a, int n) {
+        return a.length >= n ? a : new float[n];
     }
 
     private WinogradConv(ConvSpec spec, Tile tile, Tensor x, Tensor out, float[] u, float[] bias,
@@ -320,11 +321,11 @@ public final class WinogradConv extends PreparedLoop {
         int a = tile.a;
         int m = tile.m;
         int phaseLength = columns + L; // a read at lane t + 1 of the last vector stays inside
-        s.phases = s.grow(s.phases, a * m * phaseLength);
-        s.v = s.grow(s.v, a * a * c * columns);
-        s.mm = s.grow(s.mm, a * a * k * columns);
-        s.tmp = s.grow(s.tmp, a * a * L);
-        s.y = s.grow(s.y, m * m * columns);
+        s.phases = grow(s.phases, a * m * phaseLength);
+        s.v = grow(s.v, a * a * c * columns);
+        s.mm = grow(s.mm, a * a * k * columns);
+        s.tmp = grow(s.tmp, a * a * L);
+        s.y = grow(s.y, m * m * columns);
         for (int chunk = from; chunk < to; chunk++) {
             int n = chunk / chunksPerImage;
             int firstRow = chunk % chunksPerImage * rowsPerChunk;
