@@ -76,6 +76,10 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--queue", description = "serve: requests admitted at once, 429 beyond (default: ${DEFAULT-VALUE})")
     int queue = 32;
 
+    @Option(names = "--winograd", description = "bench models: let the compiled plans run dense 3x3 convs as Winograd "
+            + "convolutions where the cost model expects it faster")
+    boolean winograd;
+
     @Spec
     CommandSpec spec;
 
@@ -120,7 +124,8 @@ public final class BenchMain implements Callable<Integer> {
         System.out.println();
         boolean ok = true;
         if (what == What.models || what == What.all) {
-            CompileOptions options = CompileOptions.defaults().withLayout(layout).withFuseSeparable(!noFuseSeparable);
+            CompileOptions options = CompileOptions.defaults().withLayout(layout).withFuseSeparable(!noFuseSeparable)
+                    .withWinograd(winograd);
             ok &= new ModelBench(threads, warmup, runs, only, options, isolated, System.out).run();
         }
         if (what == What.train || what == What.all) {

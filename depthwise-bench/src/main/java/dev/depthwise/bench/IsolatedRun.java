@@ -29,7 +29,7 @@ final class IsolatedRun {
     private IsolatedRun() {
     }
 
-    /** Child side: {@code MODEL SIZE BATCH ENGINE THREADS WARMUP RUNS LAYOUT FUSE-SEPARABLE}. */
+    /** Child side: {@code MODEL SIZE BATCH ENGINE THREADS WARMUP RUNS LAYOUT FUSE-SEPARABLE WINOGRAD}. */
     public static void main(String[] args) throws Exception {
         String model = args[0];
         int size = Integer.parseInt(args[1]);
@@ -39,7 +39,7 @@ final class IsolatedRun {
         int warmup = Integer.parseInt(args[5]);
         int runs = Integer.parseInt(args[6]);
         CompileOptions options = CompileOptions.defaults().withLayout(CompileOptions.Layout.valueOf(args[7]))
-                .withFuseSeparable(Boolean.parseBoolean(args[8]));
+                .withFuseSeparable(Boolean.parseBoolean(args[8])).withWinograd(Boolean.parseBoolean(args[9]));
         Parallel.setThreads(threads);
         Module m = ModelBench.calibratedModel(model, size);
         Tensor input = BenchTensors.randomInput(batch, 3, size, size);
@@ -64,7 +64,7 @@ final class IsolatedRun {
         command.add(System.getProperty("java.class.path"));
         command.add(IsolatedRun.class.getName());
         for (Object a : new Object[] {model, size, batch, engine, threads, warmup, runs, options.layout(),
-                options.fuseSeparable()}) {
+                options.fuseSeparable(), options.winograd()}) {
             command.add(String.valueOf(a));
         }
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -15,8 +15,11 @@ import dev.depthwise.engine.Parallel;
  *                      one step (on by default; off only to compare)
  * @param threads       the engine's thread count while the plan runs; 0 leaves it as it is ({@link Parallel} is
  *                      shared by the whole process, so a plan with a count sets it for everyone)
+ * @param winograd      whether blocked dense 3x3 convs at stride 1 may run as Winograd convolutions, each where the
+ *                      engine's cost model ({@code BlockedWinogradConv.choose}) expects it faster (off by default
+ *                      until the model is fitted on a quiet machine; docs/benchmarks/winograd.md)
  */
-public record CompileOptions(Layout layout, boolean fuseSeparable, int threads) {
+public record CompileOptions(Layout layout, boolean fuseSeparable, int threads, boolean winograd) {
     /** Activation layouts. */
     public enum Layout {
         /**
@@ -41,18 +44,22 @@ public record CompileOptions(Layout layout, boolean fuseSeparable, int threads) 
 
     /** Channel-blocked, depthwise and pointwise convs fused, the engine's thread count as it is. */
     public static CompileOptions defaults() {
-        return new CompileOptions(Layout.CHANNEL_BLOCKED, true, 0);
+        return new CompileOptions(Layout.CHANNEL_BLOCKED, true, 0, false);
     }
 
     public CompileOptions withLayout(Layout newLayout) {
-        return new CompileOptions(newLayout, fuseSeparable, threads);
+        return new CompileOptions(newLayout, fuseSeparable, threads, winograd);
     }
 
     public CompileOptions withFuseSeparable(boolean fuse) {
-        return new CompileOptions(layout, fuse, threads);
+        return new CompileOptions(layout, fuse, threads, winograd);
     }
 
     public CompileOptions withThreads(int newThreads) {
-        return new CompileOptions(layout, fuseSeparable, newThreads);
+        return new CompileOptions(layout, fuseSeparable, newThreads, winograd);
+    }
+
+    public CompileOptions withWinograd(boolean chosenByCost) {
+        return new CompileOptions(layout, fuseSeparable, threads, chosenByCost);
     }
 }

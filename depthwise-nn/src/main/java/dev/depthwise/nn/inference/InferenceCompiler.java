@@ -1,5 +1,7 @@
 package dev.depthwise.nn.inference;
 
+import dev.depthwise.engine.op.BlockedWinogradConv;
+import dev.depthwise.engine.op.WinogradConv;
 import dev.depthwise.nn.Module;
 
 /**
@@ -23,6 +25,9 @@ final class InferenceCompiler {
             if (options.fuseSeparable()) {
                 Fusion.apply(graph, Fusion.SEPARABLE_PAIR);
             }
+            if (options.winograd()) {
+                chooseWinograd(graph);
+            }
         }
         graph.nodes.removeIf(node -> {
             if (node.op() instanceof Op.Reshape) {
@@ -35,5 +40,20 @@ final class InferenceCompiler {
             graph.output = graph.add("", new Op.Copy(), graph.output.shape, graph.output);
         }
         return graph;
+    }
+
+    /** Each blocked dense 3x3 conv without a residual becomes a Winograd conv where the cost model expects it faster. */
+    private static void chooseWinograd(Graph graph) {
+        for (int i = 0; i < graph.nodes.size(); i++) {
+            Graph.Node node = graph.nodes.get(i);
+            if (node.op() instanceof Op.Conv conv && !conv.residual() && node.input().blocked && node.output().blocked) {
+                int[] in = node.input().shape;
+                WinogradConv.Tile tile = BlockedWinogradConv.choose(conv.spec(), in[0], in[2], in[3]);
+                if (tile != null) {
+                    graph.nodes.set(i, new Graph.Node(node.path(), new Op.Winograd(conv, tile), node.inputs(),
+                            node.output()));
+                }
+            }
+        }
     }
 }

@@ -3,11 +3,13 @@ package dev.depthwise.nn.inference;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.BlockedConv;
 import dev.depthwise.engine.op.BlockedPool;
+import dev.depthwise.engine.op.BlockedWinogradConv;
 import dev.depthwise.engine.op.BlockedSeparableConv;
 import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.FusedConv;
 import dev.depthwise.engine.op.PreparedOps;
+import dev.depthwise.engine.op.WinogradConv;
 import dev.depthwise.nn.BatchNorm2d;
 import dev.depthwise.nn.Upsample;
 
@@ -57,6 +59,20 @@ sealed interface Op {
             Tensor res = in.length > 1 ? in[1] : null;
             return blocked(out) ? BlockedConv.prepare(spec, in[0], weight, bias, res, out, act.fused())::run
                     : FusedConv.prepare(spec, in[0], weight, bias, res, out, act.fused())::run;
+        }
+    }
+
+    /** A blocked dense 3x3 conv at stride 1 computed by Winograd's algorithm with this output tile. */
+    record Winograd(Conv conv, WinogradConv.Tile tile) implements Op {
+        @Override
+        public String describe() {
+            return conv.describe() + " (winograd " + tile + ")";
+        }
+
+        @Override
+        public Step bind(Tensor[] in, Tensor out) {
+            return BlockedWinogradConv.prepare(conv.spec(), tile, in[0], conv.weight(), conv.bias(), out,
+                    conv.act().fused())::run;
         }
     }
 

@@ -1,0 +1,25 @@
+package dev.depthwise.nn.inference;
+
+import dev.depthwise.models.SegNet;
+import dev.depthwise.nn.Module;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * With {@code CompileOptions.withWinograd(true)} the compiler runs the dense 3x3 convs the engine's cost model picks
+ * as Winograd convolutions, and the plan still computes what the module does (within the plan tests' tolerance).
+ */
+class WinogradPassTest {
+    @Test
+    void segNetsLargeConvsRunAsWinogradAndMatchModuleForward() {
+        Module model = new SegNet(SegNet.ConvKind.REGULAR, 3, false, 5);
+        CompileOptions winograd = CompileOptions.defaults().withWinograd(true);
+        InferenceModel compiled = InferenceModelTest.assertCompiledMatches(model, winograd, 1, 3, 64, 64);
+        // 64 channels at 64x64: the model picks F(4x4); the 3-channel first conv stays direct.
+        assertTrue(compiled.toString().contains("(winograd F4)"), compiled.toString());
+        assertFalse(InferenceModel.compile(model, CompileOptions.defaults(), 1, 3, 64, 64).toString()
+                .contains("winograd"), "off by default");
+    }
+}
