@@ -2,12 +2,12 @@ package dev.depthwise.bench;
 
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.Activation;
 import dev.depthwise.engine.op.BlockedConv;
 import dev.depthwise.engine.op.BlockedWinogradConv;
 import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.engine.op.ConvOp;
 import dev.depthwise.engine.op.ConvSpec;
-import dev.depthwise.engine.op.FusedConv;
 import dev.depthwise.engine.op.Gemm;
 import dev.depthwise.engine.op.WinogradConv;
 import java.util.ArrayList;
@@ -161,7 +161,7 @@ public final class KernelBench {
             Tensor xBlocked = Tensor.zeros(ChannelBlocks.shape(xShape));
             ChannelBlocks.toBlocked(x, xBlocked).run();
             Tensor outBlocked = Tensor.zeros(ChannelBlocks.shape(outShape));
-            BlockedConv blocked = BlockedConv.prepare(s, xBlocked, w, b, null, outBlocked, FusedConv.Activation.RELU6);
+            BlockedConv blocked = BlockedConv.prepare(s, xBlocked, w, b, null, outBlocked, Activation.RELU6);
             cases.add(new Case(name + " blocked", flops, blocked::run));
             if (WinogradConv.supports(s)) {
                 // Winograd's figures count the direct convolution's FLOPs, so they compare with the rows above as
@@ -169,7 +169,7 @@ public final class KernelBench {
                 for (WinogradConv.Tile tile : WinogradConv.Tile.values()) {
                     String label = name + " winograd " + tile;
                     BlockedWinogradConv winograd = BlockedWinogradConv.prepare(s, tile, xBlocked, w, b, outBlocked,
-                            FusedConv.Activation.RELU6);
+                            Activation.RELU6);
                     cases.add(new Case(label, flops, winograd::run));
                     PREDICTIONS.add(new Prediction(label, name + " blocked",
                             BlockedWinogradConv.relativeCost(s, tile, 1, size, size)));

@@ -11,22 +11,22 @@ import jdk.incubator.vector.VectorSpecies;
  * nothing when run. Three kernels, chosen by the spec and the input's layout:
  * <ul>
  *   <li><b>pointwise</b> (1×1, stride 1, blocked input): for each tile of 6 pixels and pair of output blocks,
- *       12 vector accumulators, each input channel a broadcast multiplied into two weight vectors;</li>
+ *       12 vector accumulators, each input channel a broadcast multiplied into two weight vectors (the tiles are
+ *       generated at build time, see {@link #pixels});</li>
  *   <li><b>depthwise 3×3</b> (stride 1 or 2, blocked input): 9 vector taps per output pixel, every lane a
  *       channel, so plane size and stride cost nothing extra; with padding 1 each output row is one call, its
  *       border pixels' outer taps dropped, and otherwise a border pixel's missing taps read a zero weight block,
  *       so borders take no branches either;</li>
  *   <li><b>direct</b> (any other kernel with groups 1, NCHW or blocked input): the stem conv of a 3-channel
  *       image (NCHW, which the blocked layout would pad to a whole block) and SegNet's 3×3 convs. The input is
- *       copied into a zero-bordered per-thread scratch once per run, and the tiles run as the pointwise ones with
- *       each (channel, ky, kx) tap as a term: no im2col matrix.</li>
+ *       copied into a zero-bordered per-thread scratch once per run, and the same tiles run with each
+ *       (channel, ky, kx) tap as a term: no im2col matrix.</li>
  * </ul>
  * Output channels past {@code Cout} in the last block come out as zero (zero weights, bias and residual).
  */
 public final class BlockedConv implements Parallel.RangeBody {
     private static final VectorSpecies<Float> S = ChannelBlocks.S;
     private static final int B = ChannelBlocks.SIZE;
-    private static final int LOG_B = Integer.numberOfTrailingZeros(B);
     /** Pixels per register tile (with two output blocks: 12 accumulators, fitting 16 AVX2 registers too). */
     private static final int TILE = 6;
     /** Pixels per pointwise task: the input of a chunk stays in L2 while every output block pair reads it. */
@@ -45,8 +45,8 @@ public final class BlockedConv implements Parallel.RangeBody {
     private final float lo, hi;
     /**
      * Where the kernels' sums start besides the bias: the residual, or (without one) these zeros, read at a fixed
-     * offset. Choosing an array and an offset instead of branching keeps every vector out of control-flow merges,
-     * and a tile that recomputes pixels (the overlapping tail) stores the same final values again.
+     * offset: no branch where vectors are live (docs/jvm-notes.md), and a tile that recomputes pixels (the
+     * overlapping tail) stores the same final values again.
      */
     private final float[] start;
     private final int startStride;
@@ -73,7 +73,7 @@ public final class BlockedConv implements Parallel.RangeBody {
      * scratch band instead, and {@code out} is null in its depthwise half, which writes one.
      */
     BlockedConv(Kind kind, ConvSpec s, int[] xShape, float[] x, Tensor weight, Tensor bias, Tensor residual,
-                float[] out, FusedConv.Activation act) {
+                float[] out, Activation act) {
         this.kind = kind;
         this.s = s;
         this.n = xShape[0];
@@ -213,7 +213,7 @@ public final class BlockedConv implements Parallel.RangeBody {
      * @throws IllegalArgumentException naming the shapes when they do not fit the spec or no kernel fits it
      */
     public static BlockedConv prepare(ConvSpec spec, Tensor x, Tensor weight, Tensor bias, Tensor residual,
-                                      Tensor out, FusedConv.Activation act) {
+                                      Tensor out, Activation act) {
         String op = "BlockedConv";
         if (spec == null || x == null || weight == null || out == null || act == null) {
             throw new IllegalArgumentException(op + ": spec, x, weight, out and act must not be null");
@@ -307,227 +307,9 @@ public final class BlockedConv implements Parallel.RangeBody {
      * {@code p}'s channel block {@code k} at {@code xs[inBase + k * blockStride + p * B]}.
      */
     void pointwisePixels(float[] xs, int inBase, int blockStride, int img, int p0, int p1, int pair0, int pair1) {
-        int cin = s.inChannels();
         for (int pair = pair0; pair < pair1; pair++) {
-            int block = 2 * pair;
-            int wOff = block * cin * B;
-            int p = p0;
-            if (block + 1 == outBlocks) {
-                // A lone last block (or the only one): a tile of twice the pixels instead of a wasted second block.
-                for (; p + 2 * TILE <= p1; p += 2 * TILE) {
-                    pointwiseTileOneBlock(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
-                }
-            }
-            for (int fives = fivePixelTiles(p1 - p); fives > 0; fives--, p += TILE - 1) {
-                pointwiseTile5(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
-            }
-            for (; p + TILE <= p1; p += TILE) {
-                pointwiseTile(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
-            }
-            if (p < p1 && overlapTail(p1 - p0)) {
-                pointwiseTile(xs, blockStride, inBase + (p1 - TILE) * B, cin, wOff, img, block, p1 - TILE);
-                p = p1;
-            }
-            for (; p < p1; p++) {
-                pointwisePixel(xs, blockStride, inBase + p * B, cin, wOff, img, block, p);
-            }
+            pixels(xs, inBase + p0 * B, blockStride, B, img, 2 * pair, p0, p1);
         }
-    }
-
-    /** Output blocks {@code block, block + 1} of pixels {@code [p, p + 6)}: 12 accumulators over the input channels. */
-    private void pointwiseTile(float[] xs, int blockStride, int in0, int cin, int wOff, int img, int block, int p) {
-        float[] ws = w;
-        int next = cin * B;
-        // The sums start from bias + residual (zeros without one); the clamp is applied as they are stored.
-        int o = outOffset(img, block, p), o2 = o + outHW * B;
-        int second = hasSecond(block);
-        int ob = o + second * (o2 - o);
-        float[] sa = start, sb = startOrZeros[second];
-        int ra = startStride * o, rb = second * startStride * o2;
-        int ka = startStride * B, kb = second * ka;
-        FloatVector ba = FloatVector.fromArray(S, bias, block * B), bb = FloatVector.fromArray(S, bias, block * B + B);
-        FloatVector a0 = ba.add(FloatVector.fromArray(S, sa, ra)), a1 = ba.add(FloatVector.fromArray(S, sa, ra + ka));
-        FloatVector a2 = ba.add(FloatVector.fromArray(S, sa, ra + 2 * ka));
-        FloatVector a3 = ba.add(FloatVector.fromArray(S, sa, ra + 3 * ka));
-        FloatVector a4 = ba.add(FloatVector.fromArray(S, sa, ra + 4 * ka));
-        FloatVector a5 = ba.add(FloatVector.fromArray(S, sa, ra + 5 * ka));
-        FloatVector b0 = bb.add(FloatVector.fromArray(S, sb, rb)), b1 = bb.add(FloatVector.fromArray(S, sb, rb + kb));
-        FloatVector b2 = bb.add(FloatVector.fromArray(S, sb, rb + 2 * kb));
-        FloatVector b3 = bb.add(FloatVector.fromArray(S, sb, rb + 3 * kb));
-        FloatVector b4 = bb.add(FloatVector.fromArray(S, sb, rb + 4 * kb));
-        FloatVector b5 = bb.add(FloatVector.fromArray(S, sb, rb + 5 * kb));
-        for (int ci = 0; ci < cin; ci++) {
-            int i = in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1));
-            FloatVector wa = FloatVector.fromArray(S, ws, wOff + ci * B);
-            FloatVector wb = FloatVector.fromArray(S, ws, wOff + next + ci * B);
-            FloatVector v = FloatVector.broadcast(S, xs[i]);
-            a0 = wa.fma(v, a0);
-            b0 = wb.fma(v, b0);
-            v = FloatVector.broadcast(S, xs[i + B]);
-            a1 = wa.fma(v, a1);
-            b1 = wb.fma(v, b1);
-            v = FloatVector.broadcast(S, xs[i + 2 * B]);
-            a2 = wa.fma(v, a2);
-            b2 = wb.fma(v, b2);
-            v = FloatVector.broadcast(S, xs[i + 3 * B]);
-            a3 = wa.fma(v, a3);
-            b3 = wb.fma(v, b3);
-            v = FloatVector.broadcast(S, xs[i + 4 * B]);
-            a4 = wa.fma(v, a4);
-            b4 = wb.fma(v, b4);
-            v = FloatVector.broadcast(S, xs[i + 5 * B]);
-            a5 = wa.fma(v, a5);
-            b5 = wb.fma(v, b5);
-        }
-        float[] os = out;
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        // Without a second block, its stores land where the first block's then overwrite them: no branch (see
-        // hasSecond).
-        b0.max(low).min(high).intoArray(os, ob);
-        b1.max(low).min(high).intoArray(os, ob + B);
-        b2.max(low).min(high).intoArray(os, ob + 2 * B);
-        b3.max(low).min(high).intoArray(os, ob + 3 * B);
-        b4.max(low).min(high).intoArray(os, ob + 4 * B);
-        b5.max(low).min(high).intoArray(os, ob + 5 * B);
-        a0.max(low).min(high).intoArray(os, o);
-        a1.max(low).min(high).intoArray(os, o + B);
-        a2.max(low).min(high).intoArray(os, o + 2 * B);
-        a3.max(low).min(high).intoArray(os, o + 3 * B);
-        a4.max(low).min(high).intoArray(os, o + 4 * B);
-        a5.max(low).min(high).intoArray(os, o + 5 * B);
-    }
-
-    /**
-     * {@link #pointwiseTile} for 5 pixels. A run of pixels that is not a multiple of 6 ends in a few of these
-     * instead of an overlapping tile: MobileNetV2's 7x7 maps (49 = 4 x 6 + 5 x 5) would otherwise compute 54 pixels
-     * for 49. Not 7-pixel tiles: with 14 accumulators, JDK 17's C2 left the last stores of that tile un-inlined in
-     * 4 of 5 JVMs, boxing its vectors on every call.
-     */
-    private void pointwiseTile5(float[] xs, int blockStride, int in0, int cin, int wOff, int img, int block, int p) {
-        float[] ws = w;
-        int next = cin * B;
-        // The sums start from bias + residual (zeros without one); the clamp is applied as they are stored.
-        int o = outOffset(img, block, p), o2 = o + outHW * B;
-        int second = hasSecond(block);
-        int ob = o + second * (o2 - o);
-        float[] sa = start, sb = startOrZeros[second];
-        int ra = startStride * o, rb = second * startStride * o2;
-        int ka = startStride * B, kb = second * ka;
-        FloatVector ba = FloatVector.fromArray(S, bias, block * B), bb = FloatVector.fromArray(S, bias, block * B + B);
-        FloatVector a0 = ba.add(FloatVector.fromArray(S, sa, ra)), a1 = ba.add(FloatVector.fromArray(S, sa, ra + ka));
-        FloatVector a2 = ba.add(FloatVector.fromArray(S, sa, ra + 2 * ka));
-        FloatVector a3 = ba.add(FloatVector.fromArray(S, sa, ra + 3 * ka));
-        FloatVector a4 = ba.add(FloatVector.fromArray(S, sa, ra + 4 * ka));
-        FloatVector b0 = bb.add(FloatVector.fromArray(S, sb, rb)), b1 = bb.add(FloatVector.fromArray(S, sb, rb + kb));
-        FloatVector b2 = bb.add(FloatVector.fromArray(S, sb, rb + 2 * kb));
-        FloatVector b3 = bb.add(FloatVector.fromArray(S, sb, rb + 3 * kb));
-        FloatVector b4 = bb.add(FloatVector.fromArray(S, sb, rb + 4 * kb));
-        for (int ci = 0; ci < cin; ci++) {
-            int i = in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1));
-            FloatVector wa = FloatVector.fromArray(S, ws, wOff + ci * B);
-            FloatVector wb = FloatVector.fromArray(S, ws, wOff + next + ci * B);
-            FloatVector v = FloatVector.broadcast(S, xs[i]);
-            a0 = wa.fma(v, a0);
-            b0 = wb.fma(v, b0);
-            v = FloatVector.broadcast(S, xs[i + B]);
-            a1 = wa.fma(v, a1);
-            b1 = wb.fma(v, b1);
-            v = FloatVector.broadcast(S, xs[i + 2 * B]);
-            a2 = wa.fma(v, a2);
-            b2 = wb.fma(v, b2);
-            v = FloatVector.broadcast(S, xs[i + 3 * B]);
-            a3 = wa.fma(v, a3);
-            b3 = wb.fma(v, b3);
-            v = FloatVector.broadcast(S, xs[i + 4 * B]);
-            a4 = wa.fma(v, a4);
-            b4 = wb.fma(v, b4);
-        }
-        float[] os = out;
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        // The second block's stores first, over the first's when there is none (see pointwiseTile).
-        b0.max(low).min(high).intoArray(os, ob);
-        b1.max(low).min(high).intoArray(os, ob + B);
-        b2.max(low).min(high).intoArray(os, ob + 2 * B);
-        b3.max(low).min(high).intoArray(os, ob + 3 * B);
-        b4.max(low).min(high).intoArray(os, ob + 4 * B);
-        a0.max(low).min(high).intoArray(os, o);
-        a1.max(low).min(high).intoArray(os, o + B);
-        a2.max(low).min(high).intoArray(os, o + 2 * B);
-        a3.max(low).min(high).intoArray(os, o + 3 * B);
-        a4.max(low).min(high).intoArray(os, o + 4 * B);
-    }
-
-    /** Output block {@code block} of pixels {@code [p, p + 12)}: 12 accumulators over the input channels. */
-    private void pointwiseTileOneBlock(float[] xs, int blockStride, int in0, int cin, int wOff, int img, int block,
-                                       int p) {
-        float[] ws = w;
-        int o = outOffset(img, block, p);
-        float[] sa = start;
-        int ra = startStride * o, ka = startStride * B;
-        FloatVector ba = FloatVector.fromArray(S, bias, block * B);
-        FloatVector a0 = ba.add(FloatVector.fromArray(S, sa, ra)), a1 = ba.add(FloatVector.fromArray(S, sa, ra + ka));
-        FloatVector a2 = ba.add(FloatVector.fromArray(S, sa, ra + 2 * ka));
-        FloatVector a3 = ba.add(FloatVector.fromArray(S, sa, ra + 3 * ka));
-        FloatVector a4 = ba.add(FloatVector.fromArray(S, sa, ra + 4 * ka));
-        FloatVector a5 = ba.add(FloatVector.fromArray(S, sa, ra + 5 * ka));
-        FloatVector a6 = ba.add(FloatVector.fromArray(S, sa, ra + 6 * ka));
-        FloatVector a7 = ba.add(FloatVector.fromArray(S, sa, ra + 7 * ka));
-        FloatVector a8 = ba.add(FloatVector.fromArray(S, sa, ra + 8 * ka));
-        FloatVector a9 = ba.add(FloatVector.fromArray(S, sa, ra + 9 * ka));
-        FloatVector a10 = ba.add(FloatVector.fromArray(S, sa, ra + 10 * ka));
-        FloatVector a11 = ba.add(FloatVector.fromArray(S, sa, ra + 11 * ka));
-        for (int ci = 0; ci < cin; ci++) {
-            int i = in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1));
-            FloatVector wa = FloatVector.fromArray(S, ws, wOff + ci * B);
-            a0 = wa.fma(FloatVector.broadcast(S, xs[i]), a0);
-            a1 = wa.fma(FloatVector.broadcast(S, xs[i + B]), a1);
-            a2 = wa.fma(FloatVector.broadcast(S, xs[i + 2 * B]), a2);
-            a3 = wa.fma(FloatVector.broadcast(S, xs[i + 3 * B]), a3);
-            a4 = wa.fma(FloatVector.broadcast(S, xs[i + 4 * B]), a4);
-            a5 = wa.fma(FloatVector.broadcast(S, xs[i + 5 * B]), a5);
-            a6 = wa.fma(FloatVector.broadcast(S, xs[i + 6 * B]), a6);
-            a7 = wa.fma(FloatVector.broadcast(S, xs[i + 7 * B]), a7);
-            a8 = wa.fma(FloatVector.broadcast(S, xs[i + 8 * B]), a8);
-            a9 = wa.fma(FloatVector.broadcast(S, xs[i + 9 * B]), a9);
-            a10 = wa.fma(FloatVector.broadcast(S, xs[i + 10 * B]), a10);
-            a11 = wa.fma(FloatVector.broadcast(S, xs[i + 11 * B]), a11);
-        }
-        float[] os = out;
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        a0.max(low).min(high).intoArray(os, o);
-        a1.max(low).min(high).intoArray(os, o + B);
-        a2.max(low).min(high).intoArray(os, o + 2 * B);
-        a3.max(low).min(high).intoArray(os, o + 3 * B);
-        a4.max(low).min(high).intoArray(os, o + 4 * B);
-        a5.max(low).min(high).intoArray(os, o + 5 * B);
-        a6.max(low).min(high).intoArray(os, o + 6 * B);
-        a7.max(low).min(high).intoArray(os, o + 7 * B);
-        a8.max(low).min(high).intoArray(os, o + 8 * B);
-        a9.max(low).min(high).intoArray(os, o + 9 * B);
-        a10.max(low).min(high).intoArray(os, o + 10 * B);
-        a11.max(low).min(high).intoArray(os, o + 11 * B);
-    }
-
-    /** One pixel of output blocks {@code block, block + 1}: the tail of a chunk. */
-    private void pointwisePixel(float[] xs, int blockStride, int in0, int cin, int wOff, int img, int block, int p) {
-        float[] ws = w;
-        int next = cin * B;
-        int o = outOffset(img, block, p), o2 = o + outHW * B;
-        int second = hasSecond(block);
-        int ob = o + second * (o2 - o);
-        float[] sb = startOrZeros[second];
-        int rb = second * startStride * o2;
-        FloatVector a = FloatVector.fromArray(S, bias, block * B).add(FloatVector.fromArray(S, start, startStride * o));
-        FloatVector b = FloatVector.fromArray(S, bias, block * B + B).add(FloatVector.fromArray(S, sb, rb));
-        for (int ci = 0; ci < cin; ci++) {
-            FloatVector v = FloatVector.broadcast(S, xs[in0 + (ci >>> LOG_B) * blockStride + (ci & (B - 1))]);
-            a = FloatVector.fromArray(S, ws, wOff + ci * B).fma(v, a);
-            b = FloatVector.fromArray(S, ws, wOff + next + ci * B).fma(v, b);
-        }
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        // The second block's stores first, over the first's when there is none (see pointwiseTile).
-        b.max(low).min(high).intoArray(out, ob);
-        a.max(low).min(high).intoArray(out, o);
     }
 
     // ---- depthwise 3x3 ----
@@ -620,7 +402,7 @@ public final class BlockedConv implements Parallel.RangeBody {
         up.add(level).add(down).max(low).min(high).intoArray(os, o);
         // inner pixels: pixel k reads input columns (k + 1) * sw - 1 and the two after it. The loop is
         // depthwiseRow's again, on purpose: calling it instead (loading the weights twice per row) made the
-        // depthwise steps 10-20% slower at 7x7-14x14 (one thread's CPU time, 26 Nov).
+        // depthwise steps 10-20% slower at 7x7-14x14.
         int step = sw * B, rStep = startStride * B;
         int i = (sw - 1) * B;
         o += B;
@@ -724,113 +506,88 @@ public final class BlockedConv implements Parallel.RangeBody {
         int pairIndex = t / rowChunks; // image * pairs + pair
         int pairs = (outBlocks + 1) / 2;
         int img = pairIndex / pairs, block = 2 * (pairIndex % pairs);
-        int sh = s.strideH(), sw = s.strideW();
-        int wOff = block * taps * B;
         int plane0 = img * (unit == 1 ? s.inChannels() : inBlocks * B) * padH * padW;
-        int step = sw * unit;
         for (int oy = chunk * rowsPerChunk, end = Math.min(outH, oy + rowsPerChunk); oy < end; oy++) {
-            int row = plane0 + oy * sh * padW * unit;
-            int ox = 0;
-            for (; ox + TILE <= outW; ox += TILE) {
-                directTile(row + ox * step, step, wOff, img, block, oy * outW + ox);
+            pixels(padded, plane0 + oy * s.strideH() * padW * unit, 0, s.strideW() * unit, img, block, oy * outW,
+                    (oy + 1) * outW);
+        }
+    }
+
+    // ---- the tiles of both (generated: ConvTiles) ----
+
+    /**
+     * Output pixels {@code [p0, p1)} of blocks {@code block} and {@code block + 1} (if there is one) of image
+     * {@code img}, pixel {@code p0 + j}'s input at {@code xs[in0 + j * step]} (its terms from there: the channel
+     * blocks {@code blockStride} apart, or the direct conv's tap offsets). Runs of tiles: 12 pixels of a lone last
+     * block, then 5- and 6-pixel tiles of the pair that cover the run exactly, then (when it cannot be covered so)
+     * one tile ending at the run's end and recomputing a few pixels, then single pixels for a run shorter than a tile.
+     */
+    private void pixels(float[] xs, int in0, int blockStride, int step, int img, int block, int p0, int p1) {
+        int p = p0;
+        if (block + 1 == outBlocks) {
+            // A lone last block (or the only one): a tile of twice the pixels instead of a wasted second block.
+            for (; p + 2 * TILE <= p1; p += 2 * TILE) {
+                tile(2 * TILE, xs, in0 + (p - p0) * step, blockStride, step, img, block, p);
             }
-            if (ox < outW && overlapTail(outW)) {
-                directTile(row + (outW - TILE) * step, step, wOff, img, block, oy * outW + outW - TILE);
-                ox = outW;
-            }
-            for (; ox < outW; ox++) {
-                directPixel(row + ox * step, wOff, img, block, oy * outW + ox);
-            }
+        }
+        for (int fives = fivePixelTiles(p1 - p); fives > 0; fives--, p += TILE - 1) {
+            tile(TILE - 1, xs, in0 + (p - p0) * step, blockStride, step, img, block, p);
+        }
+        for (; p + TILE <= p1; p += TILE) {
+            tile(TILE, xs, in0 + (p - p0) * step, blockStride, step, img, block, p);
+        }
+        if (p < p1 && overlapTail(p1 - p0)) {
+            tile(TILE, xs, in0 + (p1 - TILE - p0) * step, blockStride, step, img, block, p1 - TILE);
+            p = p1;
+        }
+        for (; p < p1; p++) {
+            tile(1, xs, in0 + (p - p0) * step, blockStride, step, img, block, p);
         }
     }
 
     /**
-     * Output blocks {@code block, block + 1} of 6 pixels of a row, {@code step} input columns apart. The pointwise
-     * kernel's twin, with a table of term offsets: the pointwise tiles run through this one measured 7-45% slower
-     * (CPU time of one thread, 26 Nov), so the two stay apart.
+     * One tile of {@code pixels} (12: block {@code block} alone; 6, 5 or 1: the pair from {@code block}), through
+     * {@link ConvTiles}. The sums start from bias + residual (zeros without one); the clamp is applied as they are
+     * stored. Without a second block, its results are stored where the first block's then overwrite them: no
+     * branch (see {@link #hasSecond}).
      */
-    private void directTile(int in0, int step, int wOff, int img, int block, int p) {
-        float[] xs = padded, ws = w;
-        int[] offs = tapOffsets;
-        int next = taps * B;
-        // The sums start from bias + residual (zeros without one); the clamp is applied as they are stored.
+    private void tile(int pixels, float[] xs, int in0, int blockStride, int step, int img, int block, int p) {
+        int terms = tapOffsets == null ? s.inChannels() : taps;
+        int wOff = block * terms * B, bOff = block * B;
         int o = outOffset(img, block, p), o2 = o + outHW * B;
-        int second = hasSecond(block);
-        int ob = o + second * (o2 - o);
-        float[] sa = start, sb = startOrZeros[second];
-        int ra = startStride * o, rb = second * startStride * o2;
-        int ka = startStride * B, kb = second * ka;
-        FloatVector ba = FloatVector.fromArray(S, bias, block * B), bb = FloatVector.fromArray(S, bias, block * B + B);
-        FloatVector a0 = ba.add(FloatVector.fromArray(S, sa, ra)), a1 = ba.add(FloatVector.fromArray(S, sa, ra + ka));
-        FloatVector a2 = ba.add(FloatVector.fromArray(S, sa, ra + 2 * ka));
-        FloatVector a3 = ba.add(FloatVector.fromArray(S, sa, ra + 3 * ka));
-        FloatVector a4 = ba.add(FloatVector.fromArray(S, sa, ra + 4 * ka));
-        FloatVector a5 = ba.add(FloatVector.fromArray(S, sa, ra + 5 * ka));
-        FloatVector b0 = bb.add(FloatVector.fromArray(S, sb, rb)), b1 = bb.add(FloatVector.fromArray(S, sb, rb + kb));
-        FloatVector b2 = bb.add(FloatVector.fromArray(S, sb, rb + 2 * kb));
-        FloatVector b3 = bb.add(FloatVector.fromArray(S, sb, rb + 3 * kb));
-        FloatVector b4 = bb.add(FloatVector.fromArray(S, sb, rb + 4 * kb));
-        FloatVector b5 = bb.add(FloatVector.fromArray(S, sb, rb + 5 * kb));
-        for (int t = 0; t < taps; t++) {
-            int i = in0 + offs[t];
-            FloatVector wa = FloatVector.fromArray(S, ws, wOff + t * B);
-            FloatVector wb = FloatVector.fromArray(S, ws, wOff + next + t * B);
-            FloatVector v = FloatVector.broadcast(S, xs[i]);
-            a0 = wa.fma(v, a0);
-            b0 = wb.fma(v, b0);
-            v = FloatVector.broadcast(S, xs[i + step]);
-            a1 = wa.fma(v, a1);
-            b1 = wb.fma(v, b1);
-            v = FloatVector.broadcast(S, xs[i + 2 * step]);
-            a2 = wa.fma(v, a2);
-            b2 = wb.fma(v, b2);
-            v = FloatVector.broadcast(S, xs[i + 3 * step]);
-            a3 = wa.fma(v, a3);
-            b3 = wb.fma(v, b3);
-            v = FloatVector.broadcast(S, xs[i + 4 * step]);
-            a4 = wa.fma(v, a4);
-            b4 = wb.fma(v, b4);
-            v = FloatVector.broadcast(S, xs[i + 5 * step]);
-            a5 = wa.fma(v, a5);
-            b5 = wb.fma(v, b5);
+        int ra = startStride * o, ka = startStride * B;
+        float[] ws = w, sa = start, os = out;
+        if (pixels == 2 * TILE) {
+            if (tapOffsets == null) {
+                ConvTiles.channels12x1(xs, in0, blockStride, terms, ws, wOff, bias, bOff, sa, ra, ka, os, o, lo, hi);
+            } else {
+                ConvTiles.taps12x1(xs, in0, tapOffsets, step, terms, ws, wOff, bias, bOff, sa, ra, ka, os, o, lo, hi);
+            }
+            return;
         }
-        float[] os = out;
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        // The second block's stores first, over the first's when there is none (see pointwiseTile).
-        b0.max(low).min(high).intoArray(os, ob);
-        b1.max(low).min(high).intoArray(os, ob + B);
-        b2.max(low).min(high).intoArray(os, ob + 2 * B);
-        b3.max(low).min(high).intoArray(os, ob + 3 * B);
-        b4.max(low).min(high).intoArray(os, ob + 4 * B);
-        b5.max(low).min(high).intoArray(os, ob + 5 * B);
-        a0.max(low).min(high).intoArray(os, o);
-        a1.max(low).min(high).intoArray(os, o + B);
-        a2.max(low).min(high).intoArray(os, o + 2 * B);
-        a3.max(low).min(high).intoArray(os, o + 3 * B);
-        a4.max(low).min(high).intoArray(os, o + 4 * B);
-        a5.max(low).min(high).intoArray(os, o + 5 * B);
-    }
-
-    private void directPixel(int in0, int wOff, int img, int block, int p) {
-        float[] xs = padded, ws = w;
-        int[] offs = tapOffsets;
-        int next = taps * B;
-        int o = outOffset(img, block, p), o2 = o + outHW * B;
         int second = hasSecond(block);
         int ob = o + second * (o2 - o);
         float[] sb = startOrZeros[second];
-        int rb = second * startStride * o2;
-        FloatVector a = FloatVector.fromArray(S, bias, block * B).add(FloatVector.fromArray(S, start, startStride * o));
-        FloatVector b = FloatVector.fromArray(S, bias, block * B + B).add(FloatVector.fromArray(S, sb, rb));
-        for (int t = 0; t < taps; t++) {
-            FloatVector v = FloatVector.broadcast(S, xs[in0 + offs[t]]);
-            a = FloatVector.fromArray(S, ws, wOff + t * B).fma(v, a);
-            b = FloatVector.fromArray(S, ws, wOff + next + t * B).fma(v, b);
+        int rb = second * startStride * o2, kb = second * ka;
+        if (tapOffsets == null) {
+            switch (pixels) {
+                case TILE -> ConvTiles.channels6x2(xs, in0, blockStride, terms, ws, wOff, bias, bOff, sa, ra, ka,
+                        sb, rb, kb, os, o, ob, lo, hi);
+                case TILE - 1 -> ConvTiles.channels5x2(xs, in0, blockStride, terms, ws, wOff, bias, bOff, sa, ra, ka,
+                        sb, rb, kb, os, o, ob, lo, hi);
+                default -> ConvTiles.channels1x2(xs, in0, blockStride, terms, ws, wOff, bias, bOff, sa, ra, ka,
+                        sb, rb, kb, os, o, ob, lo, hi);
+            }
+        } else {
+            switch (pixels) {
+                case TILE -> ConvTiles.taps6x2(xs, in0, tapOffsets, step, terms, ws, wOff, bias, bOff, sa, ra, ka,
+                        sb, rb, kb, os, o, ob, lo, hi);
+                case TILE - 1 -> ConvTiles.taps5x2(xs, in0, tapOffsets, step, terms, ws, wOff, bias, bOff, sa, ra, ka,
+                        sb, rb, kb, os, o, ob, lo, hi);
+                default -> ConvTiles.taps1x2(xs, in0, tapOffsets, step, terms, ws, wOff, bias, bOff, sa, ra, ka,
+                        sb, rb, kb, os, o, ob, lo, hi);
+            }
         }
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        // The second block's stores first, over the first's when there is none (see pointwiseTile).
-        b.max(low).min(high).intoArray(out, ob);
-        a.max(low).min(high).intoArray(out, o);
     }
 
     // ---- shared ----
@@ -856,10 +613,7 @@ public final class BlockedConv implements Parallel.RangeBody {
 
     /**
      * 1 if output block {@code block} has a second block after it (the tiles' pairs), 0 for a lone last block:
-     * arithmetic, not a branch. C2 compiles a branch it has not yet seen taken as a trap, so a lone last block met
-     * late deoptimised the tiles and had them recompiled, in every JVM (JFR, 26 Nov). In about 1 of 20 JDK 17
-     * JVMs, a tile then boxed every vector it stored (24 MB per MobileNetV2 pass); with the branch gone one
-     * suspect is gone, though that JFR alone does not prove it the cause.
+     * arithmetic, not a branch, which deoptimised the tiles when first met (docs/jvm-notes.md).
      */
     private int hasSecond(int block) {
         return (block + 1 - outBlocks) >>> 31;

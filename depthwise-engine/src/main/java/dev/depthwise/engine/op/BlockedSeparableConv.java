@@ -53,9 +53,9 @@ public final class BlockedSeparableConv implements Parallel.RangeBody {
      * @throws IllegalArgumentException naming the shapes when they do not fit the specs
      */
     public static BlockedSeparableConv prepare(ConvSpec dw, Tensor x, Tensor dwWeight, Tensor dwBias,
-                                               FusedConv.Activation dwAct, ConvSpec pw, Tensor pwWeight,
+                                               Activation dwAct, ConvSpec pw, Tensor pwWeight,
                                                Tensor pwBias, Tensor residual, Tensor out,
-                                               FusedConv.Activation pwAct) {
+                                               Activation pwAct) {
         String op = "BlockedSeparableConv";
         if (dw == null || pw == null || x == null || dwWeight == null || pwWeight == null || out == null
                 || dwAct == null || pwAct == null) {

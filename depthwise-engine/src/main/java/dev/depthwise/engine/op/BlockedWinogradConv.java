@@ -50,7 +50,7 @@ public final class BlockedWinogradConv extends PreparedLoop {
     }
 
     private BlockedWinogradConv(ConvSpec spec, WinogradConv.Tile tile, int n, int inH, int inW, int outH, int outW,
-                                float[] x, float[] out, float[] u, float[] bias, FusedConv.Activation activation,
+                                float[] x, float[] out, float[] u, float[] bias, Activation activation,
                                 int rowsPerChunk) {
         super(n * (((outH + tile.m - 1) / tile.m + rowsPerChunk - 1) / rowsPerChunk), 1);
         this.tile = tile;
@@ -79,7 +79,7 @@ public final class BlockedWinogradConv extends PreparedLoop {
      * may be null. Each {@link #run} writes {@code activation(conv(x) + bias)} into {@code out}.
      */
     public static BlockedWinogradConv prepare(ConvSpec spec, WinogradConv.Tile tile, Tensor x, Tensor weight,
-                                              Tensor bias, Tensor out, FusedConv.Activation activation) {
+                                              Tensor bias, Tensor out, Activation activation) {
         String op = "BlockedWinogradConv";
         if (spec == null || tile == null || x == null || weight == null || out == null || activation == null) {
             throw new IllegalArgumentException(op + ": spec, tile, x, weight, out and activation must not be null");

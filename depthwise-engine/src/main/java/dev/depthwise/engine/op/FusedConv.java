@@ -18,19 +18,6 @@ import jdk.incubator.vector.VectorSpecies;
  * own: pointwise convs with at most {@link #FEW_OUTPUTS} outputs skip the GEMM (see {@link #fewOutputsTask}).
  */
 public final class FusedConv implements Parallel.RangeBody {
-    /** The activation applied in the epilogue. */
-    public enum Activation {
-        NONE(Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY), RELU(0f, Float.POSITIVE_INFINITY), RELU6(0f, 6f);
-
-        final float lo;
-        final float hi;
-
-        Activation(float lo, float hi) {
-            this.lo = lo;
-            this.hi = hi;
-        }
-    }
-
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /** Pointwise convs with at most this many output channels (less than one GEMM tile) skip the GEMM. */

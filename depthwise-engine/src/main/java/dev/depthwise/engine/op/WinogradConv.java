@@ -153,7 +153,7 @@ public final class WinogradConv extends PreparedLoop {
     }
 
     private WinogradConv(ConvSpec spec, Tile tile, Tensor x, Tensor out, float[] u, float[] bias,
-                         FusedConv.Activation activation, Tiling tiling) {
+                         Activation activation, Tiling tiling) {
         super(x.n() * tiling.chunks, 1);
         this.spec = spec;
         this.tile = tile;
@@ -203,7 +203,7 @@ public final class WinogradConv extends PreparedLoop {
      * null. Each {@link #run} then writes {@code activation(conv(x) + bias)} into {@code out}.
      */
     public static WinogradConv prepare(ConvSpec spec, Tile tile, Tensor x, Tensor weight, Tensor bias, Tensor out,
-                                       FusedConv.Activation activation) {
+                                       Activation activation) {
         if (!supports(spec)) {
             throw new IllegalArgumentException("winograd conv: needs a dense 3x3 conv at stride 1 without dilation, got "
                     + spec);

@@ -64,20 +64,20 @@ class BlockedConvTest {
     void pointwiseMatchesTheNchwConv() {
         // channels not multiples of the block, odd block counts, pixel counts not multiples of the 6-pixel tile,
         // more pixels than one task's chunk
-        check(ConvSpec.of(B + 4, 3 * B + 5, 1, 1, 0, 1), 2, 5, 7, FusedConv.Activation.RELU6, true);
-        check(ConvSpec.of(3, 2 * B, 1, 1, 0, 1), 1, 13, 11, FusedConv.Activation.NONE, false);
-        check(ConvSpec.of(2 * B, 9 * B, 1, 1, 0, 1), 1, 7, 7, FusedConv.Activation.RELU6, false);
-        check(ConvSpec.of(40, 5, 1, 1, 0, 1), 3, 1, 1, FusedConv.Activation.RELU, true);
+        check(ConvSpec.of(B + 4, 3 * B + 5, 1, 1, 0, 1), 2, 5, 7, Activation.RELU6, true);
+        check(ConvSpec.of(3, 2 * B, 1, 1, 0, 1), 1, 13, 11, Activation.NONE, false);
+        check(ConvSpec.of(2 * B, 9 * B, 1, 1, 0, 1), 1, 7, 7, Activation.RELU6, false);
+        check(ConvSpec.of(40, 5, 1, 1, 0, 1), 3, 1, 1, Activation.RELU, true);
     }
 
     @Test
     void pointwiseWithManyInputChannelsMatchesTheNchwConv() {
         // input channels by the hundred, not multiples of the block; overlapping tail tiles (63 and 25 pixels), a
         // lone output block (12-pixel tiles), a residual
-        check(ConvSpec.of(300, 2 * B + 3, 1, 1, 0, 1), 1, 7, 9, FusedConv.Activation.RELU6, true);
-        check(ConvSpec.of(300, 2 * B, 1, 1, 0, 1), 2, 5, 5, FusedConv.Activation.NONE, false);
-        check(ConvSpec.of(17 * B + 5, B - 3, 1, 1, 0, 1), 1, 5, 5, FusedConv.Activation.RELU, true);
-        check(ConvSpec.of(17 * B, 5 * B, 1, 1, 0, 1), 1, 2, 2, FusedConv.Activation.RELU6, false);
+        check(ConvSpec.of(300, 2 * B + 3, 1, 1, 0, 1), 1, 7, 9, Activation.RELU6, true);
+        check(ConvSpec.of(300, 2 * B, 1, 1, 0, 1), 2, 5, 5, Activation.NONE, false);
+        check(ConvSpec.of(17 * B + 5, B - 3, 1, 1, 0, 1), 1, 5, 5, Activation.RELU, true);
+        check(ConvSpec.of(17 * B, 5 * B, 1, 1, 0, 1), 1, 2, 2, Activation.RELU6, false);
     }
 
     @Test
@@ -86,12 +86,12 @@ class BlockedConvTest {
             for (int pad = 0; pad <= 1; pad++) {
                 int c = B + 5;
                 ConvSpec s = ConvSpec.of(c, c, 3, stride, pad, c);
-                check(s, 2, 9, 8, FusedConv.Activation.RELU6, stride == 1);
-                check(s, 1, 7, 7, FusedConv.Activation.NONE, false);
-                check(s, 1, 3, 4, FusedConv.Activation.RELU, false);
+                check(s, 2, 9, 8, Activation.RELU6, stride == 1);
+                check(s, 1, 7, 7, Activation.NONE, false);
+                check(s, 1, 3, 4, Activation.RELU, false);
                 if (pad == 1) {
-                    check(s, 1, 1, 1, FusedConv.Activation.NONE, false); // every tap but the centre is outside
-                    check(s, 1, 2, 2, FusedConv.Activation.RELU6, false);
+                    check(s, 1, 1, 1, Activation.NONE, false); // every tap but the centre is outside
+                    check(s, 1, 2, 2, Activation.RELU6, false);
                 }
             }
         }
@@ -100,11 +100,13 @@ class BlockedConvTest {
     @Test
     void directConvReadsNchwOrBlocksAndWritesBlocks() {
         for (boolean blockedInput : new boolean[] {false, true}) {
-            check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 17, 15, FusedConv.Activation.RELU6, false, blockedInput);
-            check(ConvSpec.of(3, 5, 3, 2, 1, 1), 2, 8, 9, FusedConv.Activation.NONE, true, blockedInput);
-            check(ConvSpec.of(2, B + 1, 5, 1, 2, 1), 1, 6, 13, FusedConv.Activation.RELU, false, blockedInput);
-            check(ConvSpec.of(B + 3, 2 * B, 3, 1, 1, 1), 2, 9, 10, FusedConv.Activation.RELU, false, blockedInput);
-            check(ConvSpec.of(2 * B, 3, 3, 1, 1, 1), 1, 13, 7, FusedConv.Activation.NONE, false, blockedInput);
+            check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 17, 15, Activation.RELU6, false, blockedInput);
+            check(ConvSpec.of(3, 5, 3, 2, 1, 1), 2, 8, 9, Activation.NONE, true, blockedInput);
+            check(ConvSpec.of(2, B + 1, 5, 1, 2, 1), 1, 6, 13, Activation.RELU, false, blockedInput);
+            check(ConvSpec.of(B + 3, 2 * B, 3, 1, 1, 1), 2, 9, 10, Activation.RELU, false, blockedInput);
+            check(ConvSpec.of(2 * B, 3, 3, 1, 1, 1), 1, 13, 7, Activation.NONE, false, blockedInput);
+            // a lone output block on rows of 27 pixels: two 12-pixel tiles, then an overlapping tail tile
+            check(ConvSpec.of(B + 3, 3, 3, 1, 1, 1), 1, 5, 27, Activation.RELU, true, blockedInput);
         }
     }
 
@@ -114,10 +116,10 @@ class BlockedConvTest {
         try {
             for (int threads = 1; threads <= 3; threads++) {
                 Parallel.setThreads(threads);
-                check(ConvSpec.of(2 * B, 3 * B, 1, 1, 0, 1), 1, 14, 14, FusedConv.Activation.RELU6, true);
-                check(ConvSpec.of(3 * B, 3 * B, 3, 2, 1, 3 * B), 1, 14, 14, FusedConv.Activation.RELU6, false);
-                check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 20, 20, FusedConv.Activation.RELU6, false, false);
-                check(ConvSpec.of(B, 2 * B, 3, 1, 1, 1), 1, 16, 16, FusedConv.Activation.RELU, false, true);
+                check(ConvSpec.of(2 * B, 3 * B, 1, 1, 0, 1), 1, 14, 14, Activation.RELU6, true);
+                check(ConvSpec.of(3 * B, 3 * B, 3, 2, 1, 3 * B), 1, 14, 14, Activation.RELU6, false);
+                check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 20, 20, Activation.RELU6, false, false);
+                check(ConvSpec.of(B, 2 * B, 3, 1, 1, 1), 1, 16, 16, Activation.RELU, false, true);
             }
         } finally {
             Parallel.setThreads(before);
@@ -131,24 +133,24 @@ class BlockedConvTest {
         ConvSpec grouped = ConvSpec.of(2 * B, 2 * B, 3, 1, 1, 2);
         Tensor twoBlocks = Tensor.zeros(ChannelBlocks.shape(new int[] {1, 2 * B, 8, 8}));
         var e = assertThrows(IllegalArgumentException.class, () -> BlockedConv.prepare(grouped, twoBlocks,
-                Tensor.zeros(grouped.weightShape()), null, null, twoBlocks, FusedConv.Activation.NONE));
+                Tensor.zeros(grouped.weightShape()), null, null, twoBlocks, Activation.NONE));
         assertTrue(e.getMessage().contains("no blocked kernel"), e.getMessage());
 
         ConvSpec pointwise = ConvSpec.of(c, 4, 1, 1, 0, 1);
         Tensor wrongOut = Tensor.zeros(1, 1, 8, 7, B);
         e = assertThrows(IllegalArgumentException.class, () -> BlockedConv.prepare(pointwise, blocked,
-                Tensor.zeros(pointwise.weightShape()), null, null, wrongOut, FusedConv.Activation.NONE));
+                Tensor.zeros(pointwise.weightShape()), null, null, wrongOut, Activation.NONE));
         assertTrue(e.getMessage().contains("[1, 1, 8, 7, " + B + "]") && e.getMessage().contains("[1, 4, 8, 8]"),
                 e.getMessage());
     }
 
     /** Blocked conv (with the NCHW input blocked first, unless it is the direct kernel) against ConvOp + epilogue. */
-    private static void check(ConvSpec s, int n, int h, int w, FusedConv.Activation act, boolean withResidual) {
+    private static void check(ConvSpec s, int n, int h, int w, Activation act, boolean withResidual) {
         check(s, n, h, w, act, withResidual, true);
     }
 
     /** The conv from a blocked input or (direct kernel) from the NCHW input, against ConvOp + epilogue. */
-    private static void check(ConvSpec s, int n, int h, int w, FusedConv.Activation act, boolean withResidual,
+    private static void check(ConvSpec s, int n, int h, int w, Activation act, boolean withResidual,
                               boolean blockedInput) {
         long seed = s.hashCode() * 31L + n * 7L + h;
         Tensor x = Tensors.gaussian(seed, n, s.inChannels(), h, w);

@@ -37,8 +37,8 @@ class BlockedSeparableConvTest {
         ConvSpec pw = ConvSpec.of(2 * B, B, 1, 1, 0, 1);
         Tensor x = Tensor.zeros(ChannelBlocks.shape(new int[] {1, B, 4, 4}));
         var e = assertThrows(IllegalArgumentException.class, () -> BlockedSeparableConv.prepare(dw, x,
-                Tensor.zeros(dw.weightShape()), null, FusedConv.Activation.RELU6, pw, Tensor.zeros(pw.weightShape()),
-                null, null, Tensor.zeros(ChannelBlocks.shape(new int[] {1, B, 4, 4})), FusedConv.Activation.NONE));
+                Tensor.zeros(dw.weightShape()), null, Activation.RELU6, pw, Tensor.zeros(pw.weightShape()),
+                null, null, Tensor.zeros(ChannelBlocks.shape(new int[] {1, B, 4, 4})), Activation.NONE));
         assertTrue(e.getMessage().contains(pw.toString()), e.getMessage());
     }
 
@@ -62,12 +62,12 @@ class BlockedSeparableConvTest {
         }
         Tensor mid = Tensor.zeros(ChannelBlocks.shape(midShape));
         Tensor expected = Tensor.zeros(ChannelBlocks.shape(outShape));
-        BlockedConv.prepare(dw, x, dwWeight, dwBias, null, mid, FusedConv.Activation.RELU6).run();
-        BlockedConv.prepare(pw, mid, pwWeight, pwBias, residual, expected, FusedConv.Activation.NONE).run();
+        BlockedConv.prepare(dw, x, dwWeight, dwBias, null, mid, Activation.RELU6).run();
+        BlockedConv.prepare(pw, mid, pwWeight, pwBias, residual, expected, Activation.NONE).run();
 
         Tensor actual = Tensor.full(Float.NaN, ChannelBlocks.shape(outShape));
-        BlockedSeparableConv pair = BlockedSeparableConv.prepare(dw, x, dwWeight, dwBias, FusedConv.Activation.RELU6,
-                pw, pwWeight, pwBias, residual, actual, FusedConv.Activation.NONE);
+        BlockedSeparableConv pair = BlockedSeparableConv.prepare(dw, x, dwWeight, dwBias, Activation.RELU6,
+                pw, pwWeight, pwBias, residual, actual, Activation.NONE);
         for (int round = 0; round < 2; round++) {
             pair.run();
             // The same kernels summing in the same order: equal to the last bit, padding lanes included.

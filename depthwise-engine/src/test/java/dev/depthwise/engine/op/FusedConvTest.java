@@ -17,14 +17,14 @@ class FusedConvTest {
     @Test
     void everyPathMatchesConvThenEpilogue() {
         // pointwise (many and few pixels: the latter splits output channels), 3x3 dense, depthwise s1/s2, grouped
-        check(ConvSpec.of(16, 40, 1, 1, 0, 1), 2, 20, 20, FusedConv.Activation.RELU6, true);
-        check(ConvSpec.of(64, 200, 1, 1, 0, 1), 1, 7, 7, FusedConv.Activation.NONE, true);
-        check(ConvSpec.of(3, 16, 3, 2, 1, 1), 1, 33, 31, FusedConv.Activation.RELU6, false);
-        check(ConvSpec.of(8, 8, 3, 1, 1, 1), 2, 17, 19, FusedConv.Activation.RELU, true);
-        check(ConvSpec.of(24, 24, 3, 1, 1, 24), 1, 21, 37, FusedConv.Activation.RELU6, false);
-        check(ConvSpec.of(24, 24, 3, 2, 1, 24), 2, 22, 23, FusedConv.Activation.RELU, true);
-        check(ConvSpec.of(16, 16, 3, 2, 1, 16), 1, 35, 70, FusedConv.Activation.RELU6, false); // 2 vectors + tail
-        check(ConvSpec.of(8, 12, 3, 1, 1, 4), 1, 9, 9, FusedConv.Activation.NONE, true);
+        check(ConvSpec.of(16, 40, 1, 1, 0, 1), 2, 20, 20, Activation.RELU6, true);
+        check(ConvSpec.of(64, 200, 1, 1, 0, 1), 1, 7, 7, Activation.NONE, true);
+        check(ConvSpec.of(3, 16, 3, 2, 1, 1), 1, 33, 31, Activation.RELU6, false);
+        check(ConvSpec.of(8, 8, 3, 1, 1, 1), 2, 17, 19, Activation.RELU, true);
+        check(ConvSpec.of(24, 24, 3, 1, 1, 24), 1, 21, 37, Activation.RELU6, false);
+        check(ConvSpec.of(24, 24, 3, 2, 1, 24), 2, 22, 23, Activation.RELU, true);
+        check(ConvSpec.of(16, 16, 3, 2, 1, 16), 1, 35, 70, Activation.RELU6, false); // 2 vectors + tail
+        check(ConvSpec.of(8, 12, 3, 1, 1, 4), 1, 9, 9, Activation.NONE, true);
     }
 
     @Test
@@ -37,14 +37,14 @@ class FusedConvTest {
             for (int threads = 1; threads <= 2; threads++) {
                 Parallel.setThreads(threads);
                 for (int cout : new int[] {1, 2, 3, 5}) {
-                    check(ConvSpec.of(64, cout, 1, 1, 0, 1), 1, 16, 16, FusedConv.Activation.RELU6, true);
-                    check(ConvSpec.of(64, cout, 1, 1, 0, 1), 2, 37, 41, FusedConv.Activation.RELU6, true);
-                    check(ConvSpec.of(7, cout, 1, 1, 0, 1), 1, 3, 5, FusedConv.Activation.RELU6, true);
-                    check(ConvSpec.of(300, cout, 1, 1, 0, 1), 1, 9, 9, FusedConv.Activation.RELU6, true);
+                    check(ConvSpec.of(64, cout, 1, 1, 0, 1), 1, 16, 16, Activation.RELU6, true);
+                    check(ConvSpec.of(64, cout, 1, 1, 0, 1), 2, 37, 41, Activation.RELU6, true);
+                    check(ConvSpec.of(7, cout, 1, 1, 0, 1), 1, 3, 5, Activation.RELU6, true);
+                    check(ConvSpec.of(300, cout, 1, 1, 0, 1), 1, 9, 9, Activation.RELU6, true);
                 }
             }
-            check(ConvSpec.of(64, 3, 1, 1, 0, 1), 1, 128, 128, FusedConv.Activation.NONE, false);
-            check(ConvSpec.of(16, FusedConv.FEW_OUTPUTS, 1, 1, 0, 1), 1, 20, 20, FusedConv.Activation.RELU, true);
+            check(ConvSpec.of(64, 3, 1, 1, 0, 1), 1, 128, 128, Activation.NONE, false);
+            check(ConvSpec.of(16, FusedConv.FEW_OUTPUTS, 1, 1, 0, 1), 1, 20, 20, Activation.RELU, true);
         } finally {
             Parallel.setThreads(before);
         }
@@ -59,18 +59,18 @@ class FusedConvTest {
         try {
             for (int threads = 1; threads <= 3; threads++) {
                 Parallel.setThreads(threads);
-                check(ConvSpec.of(300, 150, 1, 1, 0, 1), 1, 7, 7, FusedConv.Activation.RELU6, true);
-                check(ConvSpec.of(300, 150, 1, 1, 0, 1), 2, 1, 1, FusedConv.Activation.NONE, false);
-                check(ConvSpec.of(40, 13, 1, 1, 0, 1), 1, 5, 13, FusedConv.Activation.RELU, true);
-                check(ConvSpec.of(32, 20, 3, 1, 1, 1), 1, 9, 11, FusedConv.Activation.RELU6, false);
-                check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 29, 35, FusedConv.Activation.RELU6, false);
+                check(ConvSpec.of(300, 150, 1, 1, 0, 1), 1, 7, 7, Activation.RELU6, true);
+                check(ConvSpec.of(300, 150, 1, 1, 0, 1), 2, 1, 1, Activation.NONE, false);
+                check(ConvSpec.of(40, 13, 1, 1, 0, 1), 1, 5, 13, Activation.RELU, true);
+                check(ConvSpec.of(32, 20, 3, 1, 1, 1), 1, 9, 11, Activation.RELU6, false);
+                check(ConvSpec.of(3, 32, 3, 2, 1, 1), 1, 29, 35, Activation.RELU6, false);
             }
         } finally {
             Parallel.setThreads(before);
         }
     }
 
-    private static void check(ConvSpec s, int n, int h, int w, FusedConv.Activation act, boolean withResidual) {
+    private static void check(ConvSpec s, int n, int h, int w, Activation act, boolean withResidual) {
         SplittableRandom rng = new SplittableRandom(s.hashCode() + n);
         Tensor x = random(rng, n, s.inChannels(), h, w);
         Tensor weight = random(rng, s.weightShape());
@@ -82,9 +82,9 @@ class FusedConvTest {
         if (residual != null) {
             ElementwiseOp.add(expected, residual, expected);
         }
-        if (act == FusedConv.Activation.RELU) {
+        if (act == Activation.RELU) {
             ActivationOp.reluInPlace(expected);
-        } else if (act == FusedConv.Activation.RELU6) {
+        } else if (act == Activation.RELU6) {
             ActivationOp.relu6InPlace(expected);
         }
         Tensor out = Tensor.full(Float.NaN, outShape);
@@ -103,10 +103,10 @@ class FusedConvTest {
         ConvSpec s = ConvSpec.of(4, 8, 3, 1, 1, 1);
         Tensor x = Tensor.zeros(1, 4, 8, 8);
         var e = assertThrows(IllegalArgumentException.class, () -> FusedConv.prepare(s, x,
-                Tensor.zeros(s.weightShape()), null, null, Tensor.zeros(1, 8, 8, 7), FusedConv.Activation.NONE));
+                Tensor.zeros(s.weightShape()), null, null, Tensor.zeros(1, 8, 8, 7), Activation.NONE));
         assertTrue(e.getMessage().contains("[1, 8, 8, 7]") && e.getMessage().contains("[1, 8, 8, 8]"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> FusedConv.prepare(s, x, Tensor.zeros(8, 4, 1, 1), null,
-                null, Tensor.zeros(1, 8, 8, 8), FusedConv.Activation.NONE));
+                null, Tensor.zeros(1, 8, 8, 8), Activation.NONE));
     }
 
     @Test

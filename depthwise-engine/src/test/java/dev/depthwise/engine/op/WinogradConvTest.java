@@ -28,7 +28,7 @@ class WinogradConvTest {
     void bothTilesMatchTheDefinitionWithinTheGoldenTolerance() {
         for (WinogradConv.Tile tile : WinogradConv.Tile.values()) {
             for (int[] shape : SHAPES) {
-                check(tile, shape, FusedConv.Activation.NONE);
+                check(tile, shape, Activation.NONE);
             }
         }
     }
@@ -37,17 +37,17 @@ class WinogradConvTest {
     void theChannelBlockedFormComputesTheSame() {
         for (WinogradConv.Tile tile : WinogradConv.Tile.values()) {
             for (int[] shape : SHAPES) {
-                checkBlocked(tile, shape, FusedConv.Activation.NONE);
+                checkBlocked(tile, shape, Activation.NONE);
             }
             checkBlocked(tile, new int[] {2, ChannelBlocks.SIZE + 3, 2 * ChannelBlocks.SIZE - 1, 11, 14, 1},
-                    FusedConv.Activation.RELU6);
+                    Activation.RELU6);
         }
     }
 
     @Test
     void biasAndActivationAreApplied() {
-        check(WinogradConv.Tile.F4, new int[] {1, 8, 8, 12, 12, 1}, FusedConv.Activation.RELU);
-        check(WinogradConv.Tile.F2, new int[] {1, 8, 8, 12, 12, 1}, FusedConv.Activation.RELU6);
+        check(WinogradConv.Tile.F4, new int[] {1, 8, 8, 12, 12, 1}, Activation.RELU);
+        check(WinogradConv.Tile.F2, new int[] {1, 8, 8, 12, 12, 1}, Activation.RELU6);
     }
 
     @Test
@@ -60,9 +60,9 @@ class WinogradConvTest {
         int before = Parallel.threads();
         try {
             Parallel.setThreads(1);
-            WinogradConv.prepare(spec, WinogradConv.Tile.F4, x, w, null, one, FusedConv.Activation.NONE).run();
+            WinogradConv.prepare(spec, WinogradConv.Tile.F4, x, w, null, one, Activation.NONE).run();
             Parallel.setThreads(2);
-            WinogradConv.prepare(spec, WinogradConv.Tile.F4, x, w, null, two, FusedConv.Activation.NONE).run();
+            WinogradConv.prepare(spec, WinogradConv.Tile.F4, x, w, null, two, Activation.NONE).run();
         } finally {
             Parallel.setThreads(before);
         }
@@ -74,11 +74,11 @@ class WinogradConvTest {
         Tensor x = Tensor.zeros(1, 4, 8, 8);
         IllegalArgumentException strided = assertThrows(IllegalArgumentException.class, () -> WinogradConv.prepare(
                 ConvSpec.of(4, 4, 3, 2, 1, 1), WinogradConv.Tile.F4, x, Tensor.zeros(4, 4, 3, 3), null,
-                Tensor.zeros(1, 4, 4, 4), FusedConv.Activation.NONE));
+                Tensor.zeros(1, 4, 4, 4), Activation.NONE));
         assertTrue(strided.getMessage().contains("stride 1"), strided.getMessage());
         IllegalArgumentException weight = assertThrows(IllegalArgumentException.class, () -> WinogradConv.prepare(
                 ConvSpec.of(4, 4, 3, 1, 1, 1), WinogradConv.Tile.F4, x, Tensor.zeros(4, 4, 1, 1), null,
-                Tensor.zeros(1, 4, 8, 8), FusedConv.Activation.NONE));
+                Tensor.zeros(1, 4, 8, 8), Activation.NONE));
         assertTrue(weight.getMessage().contains("weight has shape [4, 4, 1, 1]"), weight.getMessage());
     }
 
@@ -100,7 +100,7 @@ class WinogradConvTest {
     }
 
     /** The blocked op on the blocked input, compared in NCHW: as {@link #check}, and padding channels stay zero. */
-    private static void checkBlocked(WinogradConv.Tile tile, int[] p, FusedConv.Activation activation) {
+    private static void checkBlocked(WinogradConv.Tile tile, int[] p, Activation activation) {
         int n = p[0], c = p[1], k = p[2], h = p[3], w = p[4], pad = p[5];
         ConvSpec spec = ConvSpec.of(c, k, 3, 1, pad, 1);
         Tensor x = Tensors.gaussian(h * 31 + w, n, c, h, w);
@@ -124,7 +124,7 @@ class WinogradConvTest {
         }
     }
 
-    private static void check(WinogradConv.Tile tile, int[] p, FusedConv.Activation activation) {
+    private static void check(WinogradConv.Tile tile, int[] p, Activation activation) {
         int n = p[0], c = p[1], k = p[2], h = p[3], w = p[4], pad = p[5];
         ConvSpec spec = ConvSpec.of(c, k, 3, 1, pad, 1);
         Tensor x = Tensors.gaussian(h * 31 + w, n, c, h, w);
@@ -138,7 +138,7 @@ class WinogradConvTest {
     }
 
     /** Within the golden tolerance of the definition (activation applied), everywhere; NaN fails. */
-    private static void compare(String what, int[] p, FusedConv.Activation activation, Tensor out, float[] expected) {
+    private static void compare(String what, int[] p, Activation activation, Tensor out, float[] expected) {
         double worst = 0;
         int at = 0;
         for (int i = 0; i < expected.length; i++) {

@@ -1,5 +1,6 @@
 package dev.depthwise.nn.inference;
 
+import dev.depthwise.engine.op.Activation;
 import dev.depthwise.engine.op.BlockedSeparableConv;
 
 import java.util.ArrayList;

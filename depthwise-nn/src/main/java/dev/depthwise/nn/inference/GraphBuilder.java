@@ -1,6 +1,7 @@
 package dev.depthwise.nn.inference;
 
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.Activation;
 import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.PoolOp;
 import dev.depthwise.nn.BatchNorm2d;

@@ -1,6 +1,7 @@
 package dev.depthwise.nn.inference;
 
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.Activation;
 import dev.depthwise.engine.op.BlockedConv;
 import dev.depthwise.engine.op.BlockedPool;
 import dev.depthwise.engine.op.BlockedWinogradConv;
@@ -57,8 +58,8 @@ sealed interface Op {
         @Override
         public Step bind(Tensor[] in, Tensor out) {
             Tensor res = in.length > 1 ? in[1] : null;
-            return blocked(out) ? BlockedConv.prepare(spec, in[0], weight, bias, res, out, act.fused())::run
-                    : FusedConv.prepare(spec, in[0], weight, bias, res, out, act.fused())::run;
+            return blocked(out) ? BlockedConv.prepare(spec, in[0], weight, bias, res, out, act)::run
+                    : FusedConv.prepare(spec, in[0], weight, bias, res, out, act)::run;
         }
     }
 
@@ -72,7 +73,7 @@ sealed interface Op {
         @Override
         public Step bind(Tensor[] in, Tensor out) {
             return BlockedWinogradConv.prepare(conv.spec(), tile, in[0], conv.weight(), conv.bias(), out,
-                    conv.act().fused())::run;
+                    conv.act())::run;
         }
     }
 
@@ -86,8 +87,8 @@ sealed interface Op {
         @Override
         public Step bind(Tensor[] in, Tensor out) {
             return BlockedSeparableConv.prepare(depthwise.spec(), in[0], depthwise.weight(), depthwise.bias(),
-                    depthwise.act().fused(), pointwise.spec(), pointwise.weight(), pointwise.bias(),
-                    in.length > 1 ? in[1] : null, out, pointwise.act().fused())::run;
+                    depthwise.act(), pointwise.spec(), pointwise.weight(), pointwise.bias(),
+                    in.length > 1 ? in[1] : null, out, pointwise.act())::run;
         }
     }
 
