@@ -47,15 +47,15 @@ public final class BlockedPool {
                     for (int ox = 0; ox < outW; ox++, o += B) {
                         FloatVector m = FloatVector.fromArray(S, src, top + 2 * ox * B);
                         FloatVector v = FloatVector.fromArray(S, src, top + (2 * ox + 1) * B);
-                        VectorMask<Float> wins = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
+                        VectorMask<Float> wins = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
                         m = m.blend(v, wins);
                         FloatVector w = zero.blend(one, wins);
                         v = FloatVector.fromArray(S, src, bottom + 2 * ox * B);
-                        wins = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
+                        wins = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
                         m = m.blend(v, wins);
                         w = w.blend(two, wins);
                         v = FloatVector.fromArray(S, src, bottom + (2 * ox + 1) * B);
-                        wins = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
+                        wins = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
                         m.blend(v, wins).intoArray(dst, o);
                         w.blend(three, wins).intoArray(which, o);
                     }

@@ -30,9 +30,7 @@ public final class PoolOp {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Lane k takes lane 2k of the pair (first, second) of vectors; ODD takes 2k + 1. */
-    // Even/odd lanes of two vectors, gathered as two one-vector rearranges and a blend: JDK 17 compiles those to
-    // permutes, while the two-vector rearrange(shuffle, v) stays in Java code that allocates shuffles on every call
-    // (seen with JFR: megabytes per SegNet forward pass).
+    // Even/odd lanes of two vectors, gathered as two one-vector rearranges and a blend (docs/jvm-notes.md).
     private static final int HALF = F.length() / 2;
     private static final VectorShuffle<Float> EVEN_LOW = VectorShuffle.fromOp(F, k -> k < HALF ? 2 * k : 0);
     private static final VectorShuffle<Float> EVEN_HIGH = VectorShuffle.fromOp(F, k -> k < HALF ? 0 : 2 * k - 2 * HALF);
@@ -143,11 +141,11 @@ public final class PoolOp {
                 FloatVector d = b0.rearrange(ODD_LOW).blend(b1.rearrange(ODD_HIGH), HIGH_HALF);
                 // the best of each row, then of the two rows: '>' keeps the first on ties, and a NaN wins as
                 // in the sequential scan (a later NaN beats an earlier one, and bottom comes after top)
-                VectorMask<Float> bWins = b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN));
-                VectorMask<Float> dWins = d.compare(VectorOperators.GT, c).or(d.test(VectorOperators.IS_NAN));
+                VectorMask<Float> bWins = b.compare(VectorOperators.GT, a).or(b.compare(VectorOperators.NE, b));
+                VectorMask<Float> dWins = d.compare(VectorOperators.GT, c).or(d.compare(VectorOperators.NE, d));
                 FloatVector ab = a.blend(b, bWins);
                 FloatVector cd = c.blend(d, dWins);
-                VectorMask<Float> bottomWins = cd.compare(VectorOperators.GT, ab).or(cd.test(VectorOperators.IS_NAN));
+                VectorMask<Float> bottomWins = cd.compare(VectorOperators.GT, ab).or(cd.compare(VectorOperators.NE, cd));
                 ab.blend(cd, bottomWins).intoArray(os, o + ow);
                 if (indices != null) {
                     IntVector first = EVEN_OFFSETS.add(i);
