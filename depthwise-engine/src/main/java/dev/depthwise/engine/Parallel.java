@@ -64,6 +64,19 @@ public final class Parallel {
         return team().workers.clone();
     }
 
+    /**
+     * Bytes allocated so far by the calling thread and the workers, from HotSpot's per-thread counters: what a
+     * run allocated is the difference of two readings (a reading itself allocates a little, the same each time).
+     */
+    public static long allocatedBytes() {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = Math.max(0, mx.getThreadAllocatedBytes(Thread.currentThread().getId()));
+        for (Thread worker : team().workers) {
+            sum += Math.max(0, mx.getThreadAllocatedBytes(worker.getId()));
+        }
+        return sum;
+    }
+
     /** A loop body over a half-open range {@code [from, to)}. */
     @FunctionalInterface
     public interface RangeBody {

@@ -8,8 +8,6 @@ import dev.depthwise.models.SegNet;
 import dev.depthwise.nn.Module;
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.ManagementFactory;
-
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -23,8 +21,7 @@ class InferenceAllocationTest {
     private static final int MIN_WINDOWS = 80;
     /**
      * Windows go on until this long has passed too, since C2 compiles in the background and 80 windows of a small
-     * model take only about a second on a loaded machine. (A CI run once failed here with hundreds of KB per run;
-     * that turned out not to be timing but C2 leaving a blocked SegNet kernel boxing for the JVM's lifetime.)
+     * model take only about a second on a loaded machine (the rarely run kernels reach C2 last, docs/jvm-notes.md).
      */
     private static final long MIN_NANOS = 30_000_000_000L;
     /** Per window, beyond what reading the counters costs: less than one object per call can hide in it. */
@@ -38,10 +35,7 @@ class InferenceAllocationTest {
 
     @Test
     void segNetDscRunAllocatesNothing() {
-        // Input BatchNorm, depthwise and pointwise convs, pools with indices, unpools. 16x16 keeps every pooled row
-        // narrower than one AVX-512 vector, so the pool runs its scalar loop: in some runs JDK 17's C2 leaves the
-        // vectorised 2x2 pool's shuffles non-intrinsified, and they then allocate on every call (up to ~100 KB
-        // per forward at 32x32), which would make this test depend on the JIT's luck rather than on the plan.
+        // Input BatchNorm, depthwise and pointwise convs, pools with indices, unpools.
         assertSteadyStateAllocatesNothing(new SegNet(SegNet.ConvKind.DEPTHWISE_SEPARABLE, 3, false, 2), 1, 3, 16, 16);
     }
 
@@ -54,19 +48,17 @@ class InferenceAllocationTest {
     private static void assertSteadyStateAllocatesNothing(Module model, int... shape) {
         InferenceModel plan = InferenceModel.compile(model, shape);
         Tensor x = InferenceModelTest.randomInput(3, shape);
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long[] ids = threadIds();
-        long first = measure(mx, ids);
-        long overhead = measure(mx, ids) - first; // what one reading of the counters allocates
+        long first = Parallel.allocatedBytes();
+        long overhead = Parallel.allocatedBytes() - first; // what one reading of the counters allocates
         long best = Long.MAX_VALUE;
         long start = System.nanoTime();
         int windows = 0;
         for (int w = 0; w < MIN_WINDOWS || System.nanoTime() - start < MIN_NANOS; w++, windows++) {
-            long before = measure(mx, ids);
+            long before = Parallel.allocatedBytes();
             for (int i = 0; i < WINDOW; i++) {
                 plan.runReusingOutput(x);
             }
-            long allocated = measure(mx, ids) - before;
+            long allocated = Parallel.allocatedBytes() - before;
             best = Math.min(best, allocated);
             if (allocated <= overhead + SLACK_BYTES) {
                 return;
@@ -76,24 +68,5 @@ class InferenceAllocationTest {
                 + (System.nanoTime() - start) / 1_000_000 + " ms) allocated less than " + (overhead + SLACK_BYTES)
                 + " bytes on the caller and the workers; the best allocated " + best + " (" + best / WINDOW
                 + " per run)");
-    }
-
-    private static long[] threadIds() {
-        Thread[] workers = Parallel.workerThreads();
-        long[] ids = new long[workers.length + 1];
-        ids[0] = Thread.currentThread().getId();
-        for (int i = 0; i < workers.length; i++) {
-            ids[i + 1] = workers[i].getId();
-        }
-        return ids;
-    }
-
-    /** Bytes allocated so far by the threads, summed. */
-    private static long measure(com.sun.management.ThreadMXBean mx, long[] ids) {
-        long sum = 0;
-        for (long id : ids) {
-            sum += Math.max(0, mx.getThreadAllocatedBytes(id));
-        }
-        return sum;
     }
 }

@@ -1,0 +1,139 @@
+package dev.depthwise.bench;
+
+import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.Tensor;
+import dev.depthwise.models.Models;
+import dev.depthwise.nn.inference.InferenceModel;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Whether the JIT compiles the planned kernels without boxing, over many fresh JVMs: C2's choices depend on the
+ * timing of profiles and compiles, so one JVM that allocates nothing proves little (see docs/jvm-notes.md). Starts
+ * {@code --jvms} JVMs with plain {@code java --add-modules jdk.incubator.vector} (plus any {@code --jvm-flag}), each
+ * running one model's plan for {@code --seconds}, and prints the bytes each allocated per call in its last window.
+ *
+ * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp depthwise-bench.jar dev.depthwise.bench.FreshJvmAllocation
+ * [--jvms 12] [--parallel 2] [--model segnet_dsc] [--input 1,3,16,16] [--seconds 20] [--threads 2]
+ * [--jvm-flag -XX:...]...}. Exits 1 when any JVM allocated.
+ */
+public final class FreshJvmAllocation {
+    private static final int WINDOW = 50;
+    private static final String RESULT = "bytes-per-call ";
+
+    private FreshJvmAllocation() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int jvms = 12, parallel = 2, seconds = 20, threads = 2;
+        String model = Models.SEGNET_DSC, input = "1,3,16,16";
+        boolean child = false;
+        List<String> flags = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--jvms" -> jvms = Integer.parseInt(args[++i]);
+                case "--parallel" -> parallel = Integer.parseInt(args[++i]);
+                case "--model" -> model = args[++i];
+                case "--input" -> input = args[++i];
+                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                case "--threads" -> threads = Integer.parseInt(args[++i]);
+                case "--jvm-flag" -> flags.add(args[++i]);
+                case "--child" -> child = true;
+                default -> throw new IllegalArgumentException("FreshJvmAllocation: unknown argument " + args[i]);
+            }
+        }
+        int[] shape = Arrays.stream(input.split(",")).mapToInt(Integer::parseInt).toArray();
+        if (child) {
+            System.out.println(RESULT + runChild(model, shape, seconds, threads));
+            return;
+        }
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--add-modules", "jdk.incubator.vector"));
+        command.addAll(flags);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), FreshJvmAllocation.class.getName(),
+                "--child", "--model", model, "--input", input, "--seconds", Integer.toString(seconds),
+                "--threads", Integer.toString(threads)));
+        KernelBench.printMachine();
+        System.out.println("command per JVM: " + String.join(" ", command.subList(0, command.size() - 12))
+                + " ... " + model + " " + input + ", " + seconds + " s, " + threads + " threads");
+        ExecutorService pool = Executors.newFixedThreadPool(parallel);
+        List<Future<String>> results = new ArrayList<>();
+        for (int j = 0; j < jvms; j++) {
+            results.add(pool.submit(() -> runJvm(command)));
+        }
+        int allocating = 0;
+        for (int j = 0; j < jvms; j++) {
+            String bytes = results.get(j).get();
+            System.out.printf(Locale.ROOT, "JVM %2d: %s%n", j + 1, bytes);
+            if (!bytes.startsWith("0 ")) {
+                allocating++;
+            }
+        }
+        pool.shutdown();
+        System.out.printf(Locale.ROOT, "%d of %d JVMs allocated at steady state%n", allocating, jvms);
+        System.exit(allocating == 0 ? 0 : 1);
+    }
+
+    private static String runJvm(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String result = "no result";
+        StringBuilder output = new StringBuilder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                output.append(line).append('\n');
+                if (line.startsWith(RESULT)) {
+                    result = line.substring(RESULT.length());
+                }
+            }
+        }
+        int exit = p.waitFor();
+        if (exit != 0) {
+            return "failed (exit " + exit + "): " + output.toString().strip();
+        }
+        String history = output.toString().lines().filter(l -> l.startsWith("history")).findFirst().orElse("");
+        return result + " (" + history + ")";
+    }
+
+    /**
+     * Runs the plan in windows for {@code seconds}; returns the last window's bytes per call (0: nothing), and prints
+     * them every 5 s: a JVM still compiling allocates less and less, one whose kernel C2 left boxing does not.
+     */
+    private static long runChild(String model, int[] shape, int seconds, int threads) {
+        Parallel.setThreads(threads);
+        InferenceModel plan = InferenceModel.compile(Models.create(model), shape);
+        Tensor x = Tensor.zeros(shape);
+        Random random = new Random(1);
+        for (int i = 0; i < x.size(); i++) {
+            x.data()[i] = (float) random.nextGaussian();
+        }
+        long overhead = -Parallel.allocatedBytes() + Parallel.allocatedBytes();
+        long start = System.nanoTime(), end = start + seconds * 1_000_000_000L, last = 0;
+        long nextReport = start;
+        StringBuilder history = new StringBuilder();
+        while (System.nanoTime() < end) {
+            long before = Parallel.allocatedBytes();
+            for (int i = 0; i < WINDOW; i++) {
+                plan.runReusingOutput(x);
+            }
+            last = Math.max(0, Parallel.allocatedBytes() - before - overhead) / WINDOW;
+            if (System.nanoTime() >= nextReport) {
+                history.append(history.length() == 0 ? "" : ", ").append((System.nanoTime() - start) / 1_000_000_000L)
+                        .append(" s: ").append(last);
+                nextReport += 5_000_000_000L;
+            }
+        }
+        System.out.println("history (bytes per call): " + history);
+        return last;
+    }
+}
