@@ -203,9 +203,7 @@ final class DepthwiseConv3x3 {
         }
     }
 
-    // De-interleaving two vectors as one-vector rearranges and a blend, which JDK 17 compiles to permutes (the
-    // two-vector rearrange is not intrinsified there; PoolOp does the same). Narrowing longs to ints
-    // (convertShape L2I) measured faster alone, but in a whole model C2 stopped inlining it and boxed every vector.
+    // De-interleaving two vectors as one-vector rearranges and a blend, as PoolOp does (docs/jvm-notes.md).
     private static final int HALF = L / 2;
     private static final VectorShuffle<Float> EVEN_LOW = VectorShuffle.fromOp(S, k -> k < HALF ? 2 * k : 0);
     private static final VectorShuffle<Float> EVEN_HIGH = VectorShuffle.fromOp(S, k -> k < HALF ? 0 : 2 * k - L);
