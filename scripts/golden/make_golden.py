@@ -17,7 +17,8 @@ Outputs, all small:
       a small conv network (conv-BN-ReLU, maxpool with indices, conv-BN-ReLU, residual add, unpool,
       conv to 3 classes, cross-entropy): parameters, every intermediate, loss, every parameter gradient,
       running statistics before and after the training step; then eval-mode outputs and loss.
-  depthwise-nn/src/test/resources/golden/mobilenet_v2_w035.pth, mobilenet_v2_w035_logits.safetensors
+  depthwise-nn/src/test/resources/golden/mobilenet_v2_w035.pth, mobilenet_v2_w035_logits.safetensors,
+  mobilenet_v2_w035_features.safetensors (features[0..17] of a seeded 64x64 input: the segmenter's encoder)
       a seeded torchvision mobilenet_v2(width_mult=0.35, num_classes=10) state dict (torch.save, zip format)
       with its BatchNorm statistics and affine parameters randomised (so a BatchNorm mix-up cannot hide),
       and its eval-mode logits for a seeded input; mobilenet_v2_w035_train.safetensors: one training-mode step of
@@ -53,6 +54,7 @@ from PIL import Image
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DATA_RESOURCES = os.path.join(ROOT, "depthwise-data", "src", "test", "resources", "imagenet")
 CLI_RESOURCES = os.path.join(ROOT, "depthwise-cli", "src", "test", "resources", "classify")
+TRAIN_RESOURCES = os.path.join(ROOT, "depthwise-train", "src", "test", "resources", "golden")
 RESOURCES = os.path.join(ROOT, "depthwise-nn", "src", "test", "resources")
 GOLDEN = os.path.join(RESOURCES, "golden")
 OPS = os.path.join(GOLDEN, "ops")
@@ -303,10 +305,80 @@ def loss_cases():
     save_case("soft_iou", collections.OrderedDict(logits=logits, target=target, loss=loss.reshape(1),
                                                   grad_logits=logits.grad, probs=probs))
 
+    # Five classes with 255s (VOC's boundary label): both losses and the metrics, ignored pixels left out.
+    five_class_ignore_case()
 
-def soft_iou_loss(logits, target):
+
+def dice_loss(logits, target, ignore_index):
+    """segmentation_models_pytorch's multiclass DiceLoss (smooth 0, eps 1e-7, classes absent from the targets
+    masked out), with the ignored pixels removed from both sums."""
     p = F.softmax(logits, dim=1)
-    onehot = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2).to(p.dtype)
+    keep = (target != ignore_index).unsqueeze(1).to(p.dtype)
+    onehot = F.one_hot(torch.where(target != ignore_index, target, 0), logits.shape[1]).permute(0, 3, 1, 2).to(p.dtype)
+    p, onehot = p * keep, onehot * keep
+    dice = 2 * (p * onehot).sum(dim=(0, 2, 3)) / (p + onehot).sum(dim=(0, 2, 3)).clamp_min(1e-7)
+    present = onehot.sum(dim=(0, 2, 3)) > 0
+    return (1 - dice)[present].mean()
+
+
+def five_class_ignore_case():
+    """The 5-class case with ignore_index 255: cross-entropy and soft IoU (value and gradient) into ops/, and
+    the metrics into depthwise-train's resources. torchmetrics is not packaged in Debian, so the metrics are
+    computed here in torch by torchmetrics 1.x's definitions: MulticlassAccuracy(average='micro'),
+    MulticlassJaccardIndex(average='none' / 'macro' over classes present / 'micro' with ignore_index=0),
+    MulticlassConfusionMatrix, each with the pixels whose target is 255 removed first."""
+    g = seeded(811)
+    classes = 5
+    logits = leaf(randn(g, 2, classes, 6, 7, scale=2.0))
+    target = torch.randint(0, classes - 1, (2, 6, 7), generator=g)  # class 4 only ever predicted
+    target[torch.rand(2, 6, 7, generator=g) < 0.2] = 255
+    ce = F.cross_entropy(logits, target, ignore_index=255)
+    ce.backward()
+    save_case("cross_entropy_5class_ignore", collections.OrderedDict(
+        logits=logits, target=target, loss=ce.reshape(1), grad_logits=logits.grad), dict(ignore_index=255))
+    logits.grad = None
+    iou = soft_iou_loss(logits, target, ignore_index=255)
+    iou.backward()
+    save_case("soft_iou_5class_ignore", collections.OrderedDict(
+        logits=logits, target=target, loss=iou.reshape(1), grad_logits=logits.grad), dict(ignore_index=255))
+
+    logits.grad = None
+    dice = dice_loss(logits, target, ignore_index=255)
+    dice.backward()
+    save_case("dice_5class_ignore", collections.OrderedDict(
+        logits=logits, target=target, loss=dice.reshape(1), grad_logits=logits.grad), dict(ignore_index=255))
+
+    x = logits.detach()
+    preds = x.argmax(dim=1)
+    keep = target != 255
+    t, p = target[keep], preds[keep]
+    confmat = torch.bincount(t * classes + p, minlength=classes * classes).reshape(classes, classes).to(torch.float64)
+    tp = confmat.diag()
+    union = confmat.sum(0) + confmat.sum(1) - tp
+    per_class = torch.where(union > 0, tp / union.clamp(min=1), torch.zeros_like(tp))
+    present = union > 0
+    kept_rows = confmat.clone()
+    kept_rows[0, :] = 0  # micro IoU with ignore_index=0: target-0 pixels dropped, class 0 left out of the sums
+    micro_union = kept_rows.sum(0) + kept_rows.sum(1) - kept_rows.diag()
+    micro = kept_rows.diag()[1:].sum() / micro_union[1:].sum()
+    probs = F.softmax(x.to(torch.float64), dim=1)
+    onehot = F.one_hot(torch.where(keep, target, 0), classes).permute(0, 3, 1, 2).to(torch.float64)
+    k = keep.unsqueeze(1).to(torch.float64)
+    inter = (onehot * probs * k).sum(dim=(1, 2, 3))
+    soft = ((inter + 0.001) / ((onehot * k + probs * k - onehot * probs * k).sum(dim=(1, 2, 3)) + 0.001)).mean()
+    write_safetensors(os.path.join(TRAIN_RESOURCES, "metrics_5class_ignore.safetensors"), collections.OrderedDict(
+        logits=x, target=target, confusion=confmat, pixel_accuracy=(tp.sum() / confmat.sum()).reshape(1),
+        per_class_iou=per_class, mean_iou=(per_class[present].mean()).reshape(1), iou_ignore_0=micro.reshape(1),
+        soft_iou=soft.reshape(1)), dict(ignore_index=255, iou_ignored_class=0))
+
+
+def soft_iou_loss(logits, target, ignore_index=None):
+    p = F.softmax(logits, dim=1)
+    keep = torch.ones_like(target, dtype=torch.bool) if ignore_index is None else target != ignore_index
+    onehot = F.one_hot(torch.where(keep, target, 0), logits.shape[1]).permute(0, 3, 1, 2).to(p.dtype)
+    # an ignored pixel is cut out of both sums
+    keep = keep.unsqueeze(1).to(p.dtype)
+    onehot, p = onehot * keep, p * keep
     intersection = (onehot * p).sum(dim=(1, 2, 3))
     union = (onehot + p - onehot * p).sum(dim=(1, 2, 3))
     iou = (intersection + 0.001) / (union + 0.001)
@@ -411,6 +483,13 @@ def mobilenet_case():
                       collections.OrderedDict(input=x, logits=logits),
                       dict(model="torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10)",
                            torchvision=torchvision.__version__))
+    # The encoder a segmenter takes from these weights (--encoder-weights): features[0..17], eval mode.
+    x = torch.randn(1, 3, 64, 64, generator=seeded(1010))
+    with torch.no_grad():
+        encoded = model.features[:18](x)
+    write_safetensors(os.path.join(GOLDEN, "mobilenet_v2_w035_features.safetensors"),
+                      collections.OrderedDict(input=x, features=encoded),
+                      dict(model="torchvision.models.mobilenet_v2(width_mult=0.35).features[:18]"))
 
 
 MOBILENET_TRAIN_GRADS = ("features.0.0.weight", "features.0.1.weight", "features.0.1.bias",
@@ -502,7 +581,7 @@ def preprocessing_cases():
 
 
 def main():
-    for d in (OPS, IO, DATA_RESOURCES, CLI_RESOURCES):
+    for d in (OPS, IO, DATA_RESOURCES, CLI_RESOURCES, TRAIN_RESOURCES):
         os.makedirs(d, exist_ok=True)
     conv_cases()
     batchnorm_cases()

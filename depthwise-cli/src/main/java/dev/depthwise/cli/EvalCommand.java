@@ -15,8 +15,8 @@ import java.util.concurrent.Callable;
 
 /** {@code depthwise eval}: a checkpoint's metrics on a split of a dataset. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Evaluate a training checkpoint: pixel accuracy, IoU (background ignored, as the article), "
-                + "per-class and mean IoU, soft IoU, confusion matrix.")
+        description = "Evaluate a training checkpoint: pixel accuracy, IoU (background left out, as the article), "
+                + "per-class and mean IoU, soft IoU, confusion matrix, named by the run's classes.")
 final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -27,7 +27,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", description = "Dataset directory (default: the one the checkpoint was trained on).")
     Path data;
 
-    @Option(names = "--split", defaultValue = "test", description = "test or trainval (default ${DEFAULT-VALUE}).")
+    @Option(names = "--split", defaultValue = "test", description = "test (the held-out split: test.txt for the pets,"
+            + " the validation split otherwise; also 'val') or trainval (also 'train') (default ${DEFAULT-VALUE}).")
     String split;
 
     @Option(names = "--batch-size", defaultValue = "16", description = "Batch size (default ${DEFAULT-VALUE}).")
@@ -44,9 +45,9 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         threads.apply();
         Split which = switch (split.toLowerCase(Locale.ROOT)) {
-            case "test" -> Split.TEST;
+            case "test", "val" -> Split.TEST;
             case "trainval", "train" -> Split.TRAINVAL;
-            default -> throw new IllegalArgumentException("unknown split '" + split + "' (test, trainval)");
+            default -> throw new IllegalArgumentException("unknown split '" + split + "' (test or val, trainval or train)");
         };
         Evaluation e = Evaluation.run(checkpoint, data, which, batchSize, 2);
         stdout.print(json ? e.json() + System.lineSeparator() : e.table());

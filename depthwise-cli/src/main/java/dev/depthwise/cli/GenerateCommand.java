@@ -9,7 +9,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code depthwise generate DIR}: a synthetic pet dataset in the Oxford-IIIT Pet layout. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Write synthetic pets (JPEG images, PNG trimaps, trainval/test lists) in the Oxford-IIIT Pet layout.")
+        description = {"Write synthetic pets (JPEG images, PNG trimaps, trainval/test lists) in the Oxford-IIIT Pet layout,",
+                "or with --classes K a K-class set in the plain-folders layout (background and K-1 kinds of animal)."})
 final class GenerateCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "Output directory (new, empty, or made by generate before).")
     Path dir;
@@ -23,15 +24,19 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Random seed; the same seed gives the same files (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--classes", description = "A multi-class set: the background and K-1 kinds of animal, 2 to 7"
+            + " (images/, masks/, classes.txt, train.txt, val.txt); default: the pet layout.")
+    Integer classes;
+
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
-        SyntheticPets.Result result = SyntheticPets.generate(dir, count, size, seed);
+        SyntheticPets.Result result = SyntheticPets.generate(dir, count, size, seed, classes == null ? 0 : classes);
         if (result.alreadyThere()) {
             System.out.printf("%s already holds these %d synthetic pets (size %d, seed %d); nothing to do%n", dir, count, size, seed);
         } else {
-            System.out.printf("generated %d synthetic pets (%dx%d, seed %d) in %s in %.1f s%n", result.count(), size, size, seed,
-                    dir, (System.nanoTime() - start) / 1e9);
+            System.out.printf("generated %d synthetic pets (%dx%d, seed %d%s) in %s in %.1f s%n", result.count(), size, size,
+                    seed, classes == null ? "" : ", " + classes + " classes", dir, (System.nanoTime() - start) / 1e9);
         }
         return 0;
     }

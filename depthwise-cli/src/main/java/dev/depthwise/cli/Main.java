@@ -17,6 +17,7 @@ import java.nio.file.NotDirectoryException;
                 // One line per command; keep sorted.
                 CommandLine.HelpCommand.class,
                 ClassifyCommand.class,
+                DatasetCommand.class,
                 DemoCommand.class,
                 DownloadCommand.class,
                 EvalCommand.class,

@@ -17,8 +17,9 @@ import java.util.concurrent.Callable;
 /** {@code depthwise segment}: masks, overlays and cut-outs for images at their original resolution. */
 @Command(name = "segment", mixinStandardHelpOptions = true,
         description = {"Segment images with a trained checkpoint. Per image, at its original resolution:",
-                "NAME.mask.png (orange pet, blue background, white border), NAME.overlay.png,",
-                "and with --cutout NAME.cutout.png (the pet on a transparent background, soft-edged)."})
+                "NAME.mask.png (a palette PNG: its indices are the classes), NAME.overlay.png,",
+                "and with --cutout NAME.cutout.png (the kept classes on a transparent background, the pets soft-edged);",
+                "legend.png names the colours."})
 final class SegmentCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -32,13 +33,17 @@ final class SegmentCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
 
-    @Option(names = "--cutout", description = "Also write the pet on a transparent background.")
+    @Option(names = "--cutout", description = "Also write the kept classes on a transparent background.")
     boolean cutout;
 
     @Option(names = "--alpha", paramLabel = "soft|hard", defaultValue = "soft", converter = AlphaModeConverter.class,
             description = {"The cut-out's edges: soft (default) mats the border band with the guided filter at the "
                     + "photo's resolution; hard is the class map (border half-transparent)."})
     AlphaMatte.Mode alpha;
+
+    @Option(names = "--keep", split = ",", paramLabel = "CLASS",
+            description = "Classes the cut-out keeps, by name, e.g. cat,dog (default: every class but the background).")
+    List<String> keep;
 
     @Mixin
     ThreadsOption threads;
@@ -47,7 +52,11 @@ final class SegmentCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
         threads.apply();
-        Segmenter.Summary s = Segmenter.fromCheckpoint(checkpoint).segmentFiles(inputs, out, cutout ? alpha : null, System.err);
+        Segmenter segmenter = Segmenter.fromCheckpoint(checkpoint);
+        if (keep != null) {
+            segmenter = segmenter.keeping(keep);
+        }
+        Segmenter.Summary s = segmenter.segmentFiles(inputs, out, cutout || keep != null ? alpha : null, System.err);
         if (s.written().isEmpty() && s.skipped().isEmpty()) {
             throw new IllegalArgumentException("no image files (.jpg, .jpeg, .png, .gif, .bmp) in " + inputs);
         }

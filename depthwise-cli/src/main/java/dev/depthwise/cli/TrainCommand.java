@@ -3,7 +3,12 @@ package dev.depthwise.cli;
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.models.ModelSpec;
 import dev.depthwise.train.Progress;
+import dev.depthwise.data.Dataset;
+import dev.depthwise.data.Datasets;
+import dev.depthwise.data.Layout;
+import dev.depthwise.train.DatasetConfig;
 import dev.depthwise.train.RunConfig;
+import dev.depthwise.train.TransferConfig;
 import dev.depthwise.train.Trainer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,9 +24,10 @@ import java.util.concurrent.Callable;
 
 /** {@code depthwise train}: trains a segmentation model on an Oxford-IIIT Pet layout directory. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Train a segmentation model on a directory in the Oxford-IIIT Pet layout.",
+        description = {"Train a segmentation model on a dataset folder: Oxford-IIIT Pet, plain images/ + masks/,"
+                        + " Pascal VOC or colour masks (detected; --layout forces one). The model gets one output per class.",
                 "Defaults are the article's recipe: SegNet-DSC, Adam lr 1e-3, StepLR(7, 0.7), cross-entropy, "
-                        + "batch 16, 128x128, 20 epochs.",
+                        + "batch 16, 128x128, 20 epochs; --recipe small-data for tens or hundreds of images.",
                 "After each epoch: test metrics, OUT/epochs/epoch-NN.png and OUT/last.safetensors "
                         + "(+ best.safetensors); at the end OUT/report.html."})
 public final class TrainCommand implements Callable<Integer> {
@@ -32,14 +38,24 @@ public final class TrainCommand implements Callable<Integer> {
             description = "segnet_dsc, segnet or mobilenet_v2_seg (default ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--data", description = "Dataset directory (images/, annotations/); required unless --resume.")
+    @Option(names = "--data", description = "Dataset directory; required unless --resume.")
     Path data;
+
+    @Option(names = "--layout", description = "pets, folders, voc or colors (default: detected from the folder).")
+    String layout;
+
+    @Option(names = "--colors", description = "Colour map of RGB masks, 'R,G,B name' per line (the colors layout).")
+    Path colors;
+
+    @Option(names = "--iou-ignore", description = "The class the headline IoU leaves out, by name, or none "
+            + "(default: the background: 'background' for the pets, class 0 otherwise).")
+    String iouIgnore;
 
     @Option(names = "--epochs", description = "Epochs (default 20; with --resume, extends the run if given).")
     Integer epochs;
 
-    @Option(names = "--batch-size", defaultValue = "16", description = "Batch size (default ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Option(names = "--batch-size", description = "Batch size (default: the recipe's, 16 or 8).")
+    Integer batchSize;
 
     @Option(names = "--image-size", defaultValue = "128", description = "Square input size (default ${DEFAULT-VALUE}).")
     int imageSize;
@@ -59,7 +75,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--nesterov", description = "SGD with Nesterov momentum.")
     boolean nesterov;
 
-    @Option(names = "--scheduler", defaultValue = "step", description = "step, cosine or none (default ${DEFAULT-VALUE}).")
+    @Option(names = "--scheduler", description = "step, cosine, warmup-cosine or none (default: the recipe's, step or warmup-cosine).")
     String scheduler;
 
     @Option(names = "--step-size", defaultValue = "7", description = "StepLR step in epochs (default ${DEFAULT-VALUE}).")
@@ -68,8 +84,25 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--gamma", defaultValue = "0.7", description = "StepLR factor (default ${DEFAULT-VALUE}).")
     double gamma;
 
-    @Option(names = "--loss", defaultValue = "ce", description = "ce (cross-entropy) or iou (soft IoU) (default ${DEFAULT-VALUE}).")
+    @Option(names = "--loss", description = "ce (cross-entropy), iou (soft IoU) or ce+dice (default: the recipe's, ce or ce+dice).")
     String loss;
+
+    @Option(names = "--recipe", defaultValue = RunConfig.ARTICLE, description = "article (the default) or small-data:"
+            + " for tens or hundreds of images, stronger augmentation (zoom-crops, rotations, colour jitter), warm-up"
+            + " and cosine, CE + Dice, 30 epochs at batch 8, the best epoch chosen on a fifth of the training data,"
+            + " flip test-time augmentation in eval and segment.")
+    String recipe;
+
+    @Option(names = "--encoder-weights", description = "mobilenet_v2_seg: start the encoder from torchvision's ImageNet "
+            + "MobileNetV2 weights (mobilenet_v2-b0353104.pth, or safetensors).")
+    Path encoderWeights;
+
+    @Option(names = "--freeze-encoder-epochs", defaultValue = "0",
+            description = "mobilenet_v2_seg: leave the encoder's weights as they are for the first K epochs (default ${DEFAULT-VALUE}).")
+    int freezeEncoderEpochs;
+
+    @Option(names = "--init", description = "Start from a training checkpoint (the head starts afresh if its class count differs).")
+    Path init;
 
     @Option(names = "--plain-head", description = "SegNet: end on a plain conv instead of the article's conv-BN-ReLU.")
     boolean plainHead;
@@ -89,6 +122,18 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint, with its saved settings.")
     boolean resume;
 
+    /** The dataset options as given; the class left out of the IoU is looked up among the dataset's classes. */
+    private DatasetConfig datasetConfig() {
+        DatasetConfig asked = new DatasetConfig(layout == null ? null : Layout.of(layout).cliName(),
+                colors == null ? null : colors.toString(), null, null);
+        if (iouIgnore == null) {
+            return asked;
+        }
+        Dataset found = Datasets.open(data, asked.openOptions(seed, null));
+        return new DatasetConfig(asked.layout(), asked.colors(), null,
+                DatasetConfig.classIndex(found.classNames(), iouIgnore));
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
@@ -107,6 +152,10 @@ public final class TrainCommand implements Callable<Integer> {
         Trainer.Result result = new Trainer(config, dir, Progress.toStderr(), loaderThreads).run(resume);
         stdout.printf(Locale.ROOT, "test pixel accuracy %.4f, IoU %.4f after %d epochs%n",
                 result.last().pixelAccuracy(), result.last().iou(), result.last().epoch());
+        if (result.chosen() != result.last()) {
+            stdout.printf(Locale.ROOT, "best epoch by validation IoU: %d (best.safetensors), test pixel accuracy %.4f, IoU %.4f%n",
+                    result.chosen().epoch(), result.chosen().pixelAccuracy(), result.chosen().iou());
+        }
         stdout.println("report:      " + result.report());
         stdout.println("checkpoint:  " + result.lastCheckpoint()
                 + (result.bestCheckpoint() != null ? " (best: " + result.bestCheckpoint() + ")" : ""));
@@ -130,7 +179,16 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--data DIR is required (or --resume to continue a run)");
         }
         ModelSpec spec = ModelSpec.of(model).withPlainHead(plainHead).withSeed(seed);
-        return new RunConfig(spec.toMap(), data.toString(), epochs != null ? epochs : 20, batchSize, imageSize,
-                optimizer, lr, weightDecay, momentum, nesterov, scheduler, stepSize, gamma, loss, seed);
+        RunConfig base = switch (recipe) {
+            case RunConfig.ARTICLE -> RunConfig.article(spec.toMap(), data, seed);
+            case RunConfig.SMALL_DATA -> RunConfig.smallData(spec.toMap(), data, seed);
+            default -> throw new IllegalArgumentException("unknown --recipe '" + recipe + "' (article, small-data)");
+        };
+        return new RunConfig(spec.toMap(), data.toString(), epochs != null ? epochs : base.epochs(),
+                batchSize != null ? batchSize : base.batchSize(), imageSize, optimizer, lr, weightDecay, momentum,
+                nesterov, scheduler != null ? scheduler : base.scheduler(), stepSize, gamma,
+                loss != null ? loss : base.loss(), seed, datasetConfig(),
+                new TransferConfig(encoderWeights == null ? null : encoderWeights.toString(), freezeEncoderEpochs,
+                        init == null ? null : init.toString()), base.recipe());
     }
 }

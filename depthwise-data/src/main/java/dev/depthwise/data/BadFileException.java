@@ -3,7 +3,7 @@ package dev.depthwise.data;
 import java.nio.file.Path;
 
 /** A file that cannot be used as a sample (unreadable, corrupt, inconsistent); the run skips it and goes on. */
-public final class BadFileException extends Exception {
+public class BadFileException extends Exception {
     private final Path file;
 
     public BadFileException(Path file, String reason) {

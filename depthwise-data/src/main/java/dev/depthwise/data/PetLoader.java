@@ -28,7 +28,8 @@ import java.util.function.ToIntFunction;
  * for the pool's queue with the training step's kernels. Close the loader to stop them.
  */
 public final class PetLoader implements AutoCloseable {
-    private final List<PetEntry> entries;
+    private final List<SampleFiles> entries;
+    private final MaskReader masks;
     private final LoaderOptions options;
     private final SkippedFiles skipped;
     private final ExecutorService executor;
@@ -37,8 +38,16 @@ public final class PetLoader implements AutoCloseable {
 
     private static final Prepared BAD = new Prepared(null, null, 0, 0);
 
+    /** A loader of Oxford-IIIT Pet entries (trimap masks). */
     public PetLoader(List<PetEntry> entries, LoaderOptions options, SkippedFiles skipped) {
+        this(entries.stream().map(e -> new SampleFiles(e.name(), e.image(), e.trimap())).toList(),
+                ImageDecoder::readTrimap, options, skipped);
+    }
+
+    /** A loader of any layout's samples, masks read by {@code masks} ({@link Dataset#loader} gives one). */
+    public PetLoader(List<SampleFiles> entries, MaskReader masks, LoaderOptions options, SkippedFiles skipped) {
         this.entries = List.copyOf(entries);
+        this.masks = masks;
         this.options = options;
         this.skipped = skipped;
         this.prepared = new AtomicReferenceArray<>(this.entries.size());
@@ -136,19 +145,30 @@ public final class PetLoader implements AutoCloseable {
             Prepared p = samples.get(k);
             RgbImage image = p.image();
             Mask mask = p.mask();
-            float contrast = 1f;
+            Augmentation.Choice choice = null;
             if (augment) {
-                Augmentation.Choice choice = options.augmentation()
-                        .draw(new SplittableRandom(mix(options.seed(), epoch, kept.get(k))));
+                choice = options.augmentation().draw(new SplittableRandom(mix(options.seed(), epoch, kept.get(k))));
                 if (choice.flip()) {
                     image = Transforms.flipHorizontal(image);
                     mask = Transforms.flipHorizontal(mask);
                 }
-                contrast = choice.contrastFactor();
+                if (choice.affine()) {
+                    image = Transforms.affine(image, choice);
+                    mask = Transforms.affine(mask, choice);
+                }
             }
-            Transforms.toChw(image, images, k * 3 * plane);
-            if (contrast != 1f) {
-                Transforms.adjustContrast(images, k * 3 * plane, plane, contrast);
+            int at = k * 3 * plane;
+            Transforms.toChw(image, images, at);
+            if (choice != null) {
+                if (choice.brightnessFactor() != 1f) {
+                    Transforms.adjustBrightness(images, at, plane, choice.brightnessFactor());
+                }
+                if (choice.contrastFactor() != 1f) {
+                    Transforms.adjustContrast(images, at, plane, choice.contrastFactor());
+                }
+                if (choice.saturationFactor() != 1f) {
+                    Transforms.adjustSaturation(images, at, plane, choice.saturationFactor());
+                }
             }
             Transforms.toClasses(mask, masks, k * plane);
             names.add(entries.get(kept.get(k)).name());
@@ -165,7 +185,7 @@ public final class PetLoader implements AutoCloseable {
         }
         Prepared p;
         try {
-            PetSample sample = PetSample.load(entries.get(index), skipped);
+            PetSample sample = PetSample.load(entries.get(index), masks, skipped);
             int s = options.size();
             p = new Prepared(Transforms.resize(sample.image(), s, s, options.interpolation()),
                     Transforms.resize(sample.mask(), s, s), sample.image().width(), sample.image().height());

@@ -1,6 +1,6 @@
 package dev.depthwise.data;
 
-/** A decoded image and its mask, both at the image's original size. */
+/** A decoded image and its mask, both at the image's original size (any layout, not only the pets). */
 public record PetSample(String name, RgbImage image, Mask mask) {
 
     /** Decodes an entry's image and trimap; a bad image, bad trimap or a size mismatch is a {@link BadFileException}. */
@@ -10,12 +10,17 @@ public record PetSample(String name, RgbImage image, Mask mask) {
 
     /** As {@link #load(PetEntry)}, noting in {@code report} an image whose content is not what its name says. */
     public static PetSample load(PetEntry entry, SkippedFiles report) throws BadFileException {
-        RgbImage image = ImageDecoder.readRgb(entry.image(), report);
-        Mask mask = ImageDecoder.readTrimap(entry.trimap());
+        return load(new SampleFiles(entry.name(), entry.image(), entry.trimap()), ImageDecoder::readTrimap, report);
+    }
+
+    /** Decodes any layout's sample, its mask read by {@code masks}; a size mismatch names the mask. */
+    public static PetSample load(SampleFiles files, MaskReader masks, SkippedFiles report) throws BadFileException {
+        RgbImage image = ImageDecoder.readRgb(files.image(), report);
+        Mask mask = masks.read(files.mask());
         if (mask.width() != image.width() || mask.height() != image.height()) {
-            throw new BadFileException(entry.trimap(), "mask is " + mask.width() + "x" + mask.height()
-                    + " but its image " + entry.image().getFileName() + " is " + image.width() + "x" + image.height());
+            throw new BadFileException(files.mask(), "mask is " + mask.width() + "x" + mask.height()
+                    + " but its image " + files.image().getFileName() + " is " + image.width() + "x" + image.height());
         }
-        return new PetSample(entry.name(), image, mask);
+        return new PetSample(files.name(), image, mask);
     }
 }

@@ -28,6 +28,11 @@ import javax.imageio.stream.ImageOutputStream;
  * position, with fur-like noise, stripes or spots, on a cluttered background (gradient, rectangles, circles,
  * noise) whose colours overlap the pets': colour alone does not tell pet from background, shape and texture do.
  * Image {@code i} depends only on (seed, i), so the same seed gives the same files whatever the thread count.
+ *
+ * <p>With a class count K, the set is in the plain-folders layout instead ({@code images/}, {@code masks/},
+ * {@code classes.txt}, {@code train.txt}, {@code val.txt}): class 0 is the background and classes 1..K-1 are
+ * kinds of animal ({@link #KINDS}), each image showing one; the band around the outline is 255 (ignored), as
+ * VOC marks its object boundaries.
  */
 public final class SyntheticPets {
     /** Six breeds: three cats (capitalised, as in Oxford) and three dogs, with their markings. */
@@ -36,6 +41,15 @@ public final class SyntheticPets {
             new Breed("Plain", 1, 3, Marking.PLAIN), new Breed("striped_hound", 2, 1, Marking.STRIPES),
             new Breed("spotted_terrier", 2, 2, Marking.SPOTS), new Breed("plain_retriever", 2, 3, Marking.PLAIN),
     };
+
+    /** The kinds of a multi-class set in class order (1, 2, ...): shape (cat or dog ears) and markings differ. */
+    private static final Breed[] KINDS = {
+            new Breed("tabby_cat", 1, 1, Marking.STRIPES), new Breed("spotted_dog", 2, 2, Marking.SPOTS),
+            new Breed("plain_cat", 1, 3, Marking.PLAIN), new Breed("striped_dog", 2, 1, Marking.STRIPES),
+            new Breed("spotted_cat", 1, 2, Marking.SPOTS), new Breed("plain_dog", 2, 3, Marking.PLAIN),
+    };
+    /** The most classes {@code generate --classes} makes: the background and every kind. */
+    public static final int MAX_CLASSES = KINDS.length + 1;
 
     private SyntheticPets() {
     }
@@ -53,11 +67,25 @@ public final class SyntheticPets {
      * that was not generated here (real data, say) is refused rather than overwritten.
      */
     public static Result generate(Path dir, int count, int size, long seed) throws IOException {
+        return generate(dir, count, size, seed, 0);
+    }
+
+    /**
+     * As {@link #generate(Path, int, int, long)}; with {@code classes} from 2 to {@link #MAX_CLASSES}, a
+     * multi-class set in the plain-folders layout (0 for the pet layout).
+     */
+    public static Result generate(Path dir, int count, int size, long seed, int classes) throws IOException {
         if (count < 2 || size < 16) {
             throw new IllegalArgumentException("generate: need count >= 2 (one per split) and size >= 16, got count "
                     + count + ", size " + size);
         }
-        String parameters = "synthetic pets: count " + count + ", size " + size + ", seed " + seed + "\n";
+        if (classes != 0 && (classes < 2 || classes > MAX_CLASSES)) {
+            throw new IllegalArgumentException("generate: --classes " + classes + " must be 2 to " + MAX_CLASSES
+                    + " (the background and up to " + KINDS.length + " kinds of animal)");
+        }
+        boolean multi = classes > 0;
+        String parameters = "synthetic pets: count " + count + ", size " + size + ", seed " + seed
+                + (multi ? ", classes " + classes : "") + "\n";
         Path marker = dir.resolve(MARKER);
         if (Files.isRegularFile(marker)) {
             if (Files.readString(marker, StandardCharsets.UTF_8).equals(parameters)) {
@@ -73,17 +101,20 @@ public final class SyntheticPets {
             }
         }
         Path images = dir.resolve(OxfordPets.IMAGES);
-        Path trimaps = dir.resolve(OxfordPets.TRIMAPS);
+        Path masks = dir.resolve(multi ? "masks" : OxfordPets.TRIMAPS);
         Files.createDirectories(images);
-        Files.createDirectories(trimaps);
+        Files.createDirectories(masks);
         // Names first, in order (they number pets within a breed); then images in parallel, each from (seed, i).
-        int[] perBreed = new int[BREEDS.length];
+        Breed[] breeds = multi ? KINDS : BREEDS;
+        int kinds = multi ? classes - 1 : BREEDS.length;
+        int[] perBreed = new int[breeds.length];
         String[] names = new String[count];
         String[] lines = new String[count];
         for (int i = 0; i < count; i++) {
-            Breed breed = BREEDS[breedOf(seed, i)];
-            names[i] = breed.name() + "_" + (++perBreed[breedOf(seed, i)]);
-            lines[i] = names[i] + " " + (breedOf(seed, i) + 1) + " " + breed.species() + " " + breed.breedId();
+            int b = breedOf(seed, i, kinds);
+            Breed breed = breeds[b];
+            names[i] = breed.name() + "_" + (++perBreed[b]);
+            lines[i] = multi ? names[i] : names[i] + " " + (b + 1) + " " + breed.species() + " " + breed.breedId();
         }
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
         try {
@@ -92,9 +123,11 @@ public final class SyntheticPets {
                 int index = i;
                 done.add(pool.submit(() -> {
                     SplittableRandom rng = imageRandom(seed, index);
-                    Rendered r = render(BREEDS[rng.nextInt(BREEDS.length)], size, rng);
+                    int kind = rng.nextInt(kinds);
+                    Rendered r = render(breeds[kind], size, rng);
                     writeJpeg(r.rgb(), size, images.resolve(names[index] + ".jpg"));
-                    writeTrimap(r.trimap(), size, trimaps.resolve(names[index] + ".png"));
+                    byte[] mask = multi ? classMask(r.trimap(), kind + 1) : r.trimap();
+                    writeTrimap(mask, size, masks.resolve(names[index] + ".png"));
                     return null;
                 }));
             }
@@ -109,7 +142,14 @@ public final class SyntheticPets {
         } finally {
             pool.shutdownNow();
         }
-        writeLists(dir, List.of(lines), seed);
+        writeLists(dir, List.of(lines), seed, multi);
+        if (multi) {
+            StringBuilder names0 = new StringBuilder("background\n");
+            for (int k = 0; k < kinds; k++) {
+                names0.append(KINDS[k].name()).append('\n');
+            }
+            Files.writeString(dir.resolve("classes.txt"), names0, StandardCharsets.UTF_8);
+        }
         Files.writeString(marker, parameters, StandardCharsets.UTF_8); // last: its presence means the set is whole
         return new Result(count, false);
     }
@@ -118,14 +158,26 @@ public final class SyntheticPets {
         return new SplittableRandom(PetLoader.mix(seed, 0x5e1f, index));
     }
 
-    /** The breed is the first draw of the image's own random stream. */
-    private static int breedOf(long seed, int index) {
-        return imageRandom(seed, index).nextInt(BREEDS.length);
+    /** The breed (or kind) is the first draw of the image's own random stream. */
+    private static int breedOf(long seed, int index, int kinds) {
+        return imageRandom(seed, index).nextInt(kinds);
+    }
+
+    /** Trimap values to classes: the animal's class, background 0, the outline band ignored (255). */
+    private static byte[] classMask(byte[] trimap, int cls) {
+        byte[] out = new byte[trimap.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (byte) (trimap[i] == 1 ? cls : trimap[i] == 2 ? 0 : Mask.IGNORE);
+        }
+        return out;
     }
 
     private static void deleteGenerated(Path dir) throws IOException {
         Files.delete(dir.resolve(MARKER));
-        for (Path sub : List.of(dir.resolve(OxfordPets.IMAGES), dir.resolve(OxfordPets.TRIMAPS))) {
+        for (String list : List.of("classes.txt", "train.txt", "val.txt")) {
+            Files.deleteIfExists(dir.resolve(list));
+        }
+        for (Path sub : List.of(dir.resolve(OxfordPets.IMAGES), dir.resolve(OxfordPets.TRIMAPS), dir.resolve("masks"))) {
             if (Files.isDirectory(sub)) {
                 try (Stream<Path> files = Files.list(sub)) {
                     for (Path f : (Iterable<Path>) files::iterator) {
@@ -136,7 +188,7 @@ public final class SyntheticPets {
         }
     }
 
-    private static void writeLists(Path dir, List<String> lines, long seed) throws IOException {
+    private static void writeLists(Path dir, List<String> lines, long seed, boolean multi) throws IOException {
         int[] order = new int[lines.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
@@ -158,6 +210,11 @@ public final class SyntheticPets {
         StringBuilder test = new StringBuilder();
         for (int i = 0; i < lines.size(); i++) {
             (inTrain[i] ? train : test).append(lines.get(i)).append('\n');
+        }
+        if (multi) {
+            Files.writeString(dir.resolve("train.txt"), train, StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve("val.txt"), test, StandardCharsets.UTF_8);
+            return;
         }
         Path annotations = dir.resolve("annotations");
         Files.writeString(annotations.resolve(Split.TRAINVAL.listFile()), train, StandardCharsets.UTF_8);

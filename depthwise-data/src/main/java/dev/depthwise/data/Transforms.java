@@ -108,6 +108,90 @@ public final class Transforms {
         return out;
     }
 
+    /**
+     * The affine view of {@link Augmentation.Choice} (zoom about the centre, rotation, shift): each output pixel
+     * samples the source at the inverse-mapped point, bilinearly; points outside the image are black.
+     */
+    public static RgbImage affine(RgbImage image, Augmentation.Choice view) {
+        int w = image.width();
+        int h = image.height();
+        byte[] src = image.rgb();
+        byte[] out = new byte[src.length];
+        double[] at = new double[2];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                inverse(view, w, h, x, y, at);
+                double sx = at[0];
+                double sy = at[1];
+                if (sx < -0.5 || sy < -0.5 || sx > w - 0.5 || sy > h - 0.5) {
+                    continue;
+                }
+                int x0 = (int) Math.floor(Math.max(0, Math.min(w - 1, sx)));
+                int y0 = (int) Math.floor(Math.max(0, Math.min(h - 1, sy)));
+                int x1 = Math.min(x0 + 1, w - 1);
+                int y1 = Math.min(y0 + 1, h - 1);
+                double fx = Math.max(0, Math.min(1, sx - x0));
+                double fy = Math.max(0, Math.min(1, sy - y0));
+                for (int c = 0; c < 3; c++) {
+                    double top = (src[(y0 * w + x0) * 3 + c] & 0xff) * (1 - fx) + (src[(y0 * w + x1) * 3 + c] & 0xff) * fx;
+                    double bottom = (src[(y1 * w + x0) * 3 + c] & 0xff) * (1 - fx) + (src[(y1 * w + x1) * 3 + c] & 0xff) * fx;
+                    out[(y * w + x) * 3 + c] = (byte) Math.min(255, (int) Math.round(top * (1 - fy) + bottom * fy));
+                }
+            }
+        }
+        return new RgbImage(w, h, out);
+    }
+
+    /** The same view of a mask: nearest source pixel; pixels from outside the image are {@link Mask#IGNORE}. */
+    public static Mask affine(Mask mask, Augmentation.Choice view) {
+        int w = mask.width();
+        int h = mask.height();
+        byte[] out = new byte[w * h];
+        double[] at = new double[2];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                inverse(view, w, h, x, y, at);
+                int sx = (int) Math.round(at[0]);
+                int sy = (int) Math.round(at[1]);
+                out[y * w + x] = sx < 0 || sy < 0 || sx >= w || sy >= h ? (byte) Mask.IGNORE : mask.classes()[sy * w + sx];
+            }
+        }
+        return new Mask(w, h, out);
+    }
+
+    /** The source point of output pixel (x, y): src = centre + R(-angle) (out - centre - shift) / zoom. */
+    private static void inverse(Augmentation.Choice view, int w, int h, int x, int y, double[] at) {
+        double cx = (w - 1) / 2.0;
+        double cy = (h - 1) / 2.0;
+        double dx = (x - cx - view.shiftX() * w) / view.zoom();
+        double dy = (y - cy - view.shiftY() * h) / view.zoom();
+        double cos = Math.cos(view.angle());
+        double sin = Math.sin(view.angle());
+        at[0] = cx + cos * dx + sin * dy;
+        at[1] = cy - sin * dx + cos * dy;
+    }
+
+    /** torchvision's {@code adjust_brightness} on float CHW in place: scale, clamped to [0, 1]. */
+    public static void adjustBrightness(float[] chw, int offset, int plane, float factor) {
+        for (int i = offset, end = offset + 3 * plane; i < end; i++) {
+            chw[i] = Math.min(1f, Math.max(0f, factor * chw[i]));
+        }
+    }
+
+    /** torchvision's {@code adjust_saturation} on float CHW in place: blend each pixel with its grey (ITU-R 601-2 luma). */
+    public static void adjustSaturation(float[] chw, int offset, int plane, float factor) {
+        for (int i = 0; i < plane; i++) {
+            int r = offset + i;
+            int g = r + plane;
+            int b = g + plane;
+            float grey = 0.2989f * chw[r] + 0.587f * chw[g] + 0.114f * chw[b];
+            float bias = (1 - factor) * grey;
+            chw[r] = Math.min(1f, Math.max(0f, factor * chw[r] + bias));
+            chw[g] = Math.min(1f, Math.max(0f, factor * chw[g] + bias));
+            chw[b] = Math.min(1f, Math.max(0f, factor * chw[b] + bias));
+        }
+    }
+
     /** Writes the image as float CHW in [0, 1] into {@code dst} at {@code offset} (3*H*W floats). */
     public static void toChw(RgbImage image, float[] dst, int offset) {
         int plane = image.width() * image.height();
@@ -135,11 +219,11 @@ public final class Transforms {
         }
     }
 
-    /** Writes mask classes as ints into {@code dst} at {@code offset}. */
+    /** Writes mask classes as ints (0..254, or {@link Mask#IGNORE}) into {@code dst} at {@code offset}. */
     public static void toClasses(Mask mask, int[] dst, int offset) {
         byte[] classes = mask.classes();
         for (int i = 0; i < classes.length; i++) {
-            dst[offset + i] = classes[i];
+            dst[offset + i] = classes[i] & 0xff;
         }
     }
 }

@@ -3,11 +3,15 @@
  *
  * <h2>The path of a sample</h2>
  * <ol>
- *   <li>{@link dev.depthwise.data.OxfordPets} opens a directory in the Oxford-IIIT Pet layout and parses the
- *       split lists into {@link dev.depthwise.data.PetEntry}s (no decoding yet).</li>
+ *   <li>{@link dev.depthwise.data.Datasets#open} opens a dataset folder in any {@link dev.depthwise.data.Layout}
+ *       (the Oxford-IIIT Pet layout through {@link dev.depthwise.data.OxfordPets}, plain folders, Pascal VOC,
+ *       colour masks) into a {@link dev.depthwise.data.Dataset}: class names, two splits of
+ *       {@link dev.depthwise.data.SampleFiles} (no decoding yet) and a {@link dev.depthwise.data.MaskReader}.
+ *       {@link dev.depthwise.data.DatasetCheck} decodes it all once and reports what is wrong.</li>
  *   <li>{@link dev.depthwise.data.ImageDecoder} decodes by content (JDK ImageIO plus TwelveMonkeys' JPEG reader),
- *       to 8-bit {@link dev.depthwise.data.RgbImage}; trimaps to a {@link dev.depthwise.data.Mask} of classes
- *       PET 0, BACKGROUND 1, BORDER 2 (trimap values 1, 2, 3).</li>
+ *       to 8-bit {@link dev.depthwise.data.RgbImage}; masks to a {@link dev.depthwise.data.Mask} of class
+ *       indices (trimaps: PET 0, BACKGROUND 1, BORDER 2 from values 1, 2, 3; {@link dev.depthwise.data.Masks}
+ *       for index and colour masks; 255 ignored).</li>
  *   <li>{@link dev.depthwise.data.Transforms}: resize (nearest for masks; nearest or bilinear for images),
  *       horizontal flip on both, contrast jitter on the image, float CHW in [0, 1]; the random choices come
  *       from {@link dev.depthwise.data.Augmentation}.</li>

@@ -78,6 +78,53 @@ class TransformsTest {
         assertEquals(1f, none.contrastFactor());
     }
 
+    @Test
+    void theAffineViewMovesImageAndMaskTogetherAndMarksPixelsFromOutsideIgnored() {
+        int s = 9;
+        byte[] rgb = new byte[s * s * 3];
+        byte[] classes = new byte[s * s];
+        for (int i = 0; i < s * s; i++) {
+            rgb[i * 3] = (byte) (i * 3); // red codes the position, so moved pixels can be traced
+            classes[i] = (byte) (i % 5);
+        }
+        RgbImage image = new RgbImage(s, s, rgb);
+        Mask mask = new Mask(s, s, classes);
+        Augmentation.Choice identity = new Augmentation.Choice(false, 1f, 1f, 1f, 1, 0, 0, 0);
+        assertArrayEquals(rgb, Transforms.affine(image, identity).rgb());
+        assertArrayEquals(classes, Transforms.affine(mask, identity).classes());
+
+        // A quarter turn about the centre: output (x, y) comes from (y, s-1-x) for a rotation by +90 degrees.
+        Augmentation.Choice turn = new Augmentation.Choice(false, 1f, 1f, 1f, 1, Math.PI / 2, 0, 0);
+        RgbImage turned = Transforms.affine(image, turn);
+        Mask turnedMask = Transforms.affine(mask, turn);
+        for (int y = 0; y < s; y++) {
+            for (int x = 0; x < s; x++) {
+                int from = (s - 1 - x) * s + y;
+                assertEquals(rgb[from * 3] & 0xff, turned.get(x, y, 0), "pixel " + x + "," + y);
+                assertEquals(classes[from], turnedMask.get(x, y), "mask pixel " + x + "," + y);
+            }
+        }
+        // Zoomed out, the border shows what lies outside: black, and ignored in the mask.
+        Augmentation.Choice small = new Augmentation.Choice(false, 1f, 1f, 1f, 0.5, 0, 0, 0);
+        assertEquals(0, Transforms.affine(image, small).get(0, 0, 0));
+        assertEquals(Mask.IGNORE, Transforms.affine(mask, small).get(0, 0));
+        assertEquals(classes[4 * s + 4], Transforms.affine(mask, small).get(4, 4));
+    }
+
+    @Test
+    void theSmallDataAugmentationDrawsWithinItsRangesAndLeavesTheArticlesDrawsAlone() {
+        for (int i = 0; i < 200; i++) {
+            Augmentation.Choice small = Augmentation.SMALL_DATA.draw(new SplittableRandom(i));
+            Augmentation.Choice article = Augmentation.ARTICLE.draw(new SplittableRandom(i));
+            assertEquals(article.flip(), small.flip());
+            assertEquals(article.contrastFactor(), small.contrastFactor());
+            assertTrue(small.zoom() >= 0.9 && small.zoom() <= 1.3, "zoom " + small.zoom());
+            assertTrue(Math.abs(small.angle()) <= Math.toRadians(15) + 1e-12, "angle " + small.angle());
+            assertTrue(small.brightnessFactor() >= 0.7f && small.brightnessFactor() <= 1.3f);
+            assertTrue(Math.abs(small.shiftX()) <= Math.max(0, 1 - 1 / small.zoom()) / 2 + 1e-12);
+        }
+    }
+
     /**
      * Against torch 1.13's F.interpolate (resources/data/make_resize_golden.py): nearest exactly; bilinear within
      * one level, since PyTorch's vectorised loop rounds its float sums a little differently on ties.

@@ -6,11 +6,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** Cross-entropy (plain, weighted with an ignored label, [N, C]), soft-IoU and softmax against PyTorch. */
+/** Cross-entropy (plain, weighted with an ignored label, [N, C], 5 classes with 255s), soft-IoU and Dice (with 255s) and softmax against PyTorch. */
 class LossGoldenTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"cross_entropy", "cross_entropy_weighted_ignore", "cross_entropy_2d"})
+    @ValueSource(strings = {"cross_entropy", "cross_entropy_weighted_ignore", "cross_entropy_2d",
+            "cross_entropy_5class_ignore"})
     void crossEntropy(String name) {
         Golden g = Golden.load("ops/" + name);
         float[] classWeights = name.contains("weighted") ? g.array("class_weights") : null;
@@ -30,6 +31,24 @@ class LossGoldenTest {
         Golden g = Golden.load("ops/soft_iou");
         Tensor grad = g.nanLike("grad_logits");
         float loss = LossOp.softIoU(g.tensor("logits"), g.ints("target"), grad);
+        g.assertClose("loss", loss);
+        g.assertClose("grad_logits", grad);
+    }
+
+    @Test
+    void softIoUWithIgnoredPixels() {
+        Golden g = Golden.load("ops/soft_iou_5class_ignore");
+        Tensor grad = g.nanLike("grad_logits");
+        float loss = LossOp.softIoU(g.tensor("logits"), g.ints("target"), g.intMeta("ignore_index"), grad);
+        g.assertClose("loss", loss);
+        g.assertClose("grad_logits", grad);
+    }
+
+    @Test
+    void diceWithIgnoredPixels() {
+        Golden g = Golden.load("ops/dice_5class_ignore");
+        Tensor grad = g.nanLike("grad_logits");
+        float loss = LossOp.dice(g.tensor("logits"), g.ints("target"), g.intMeta("ignore_index"), grad);
         g.assertClose("loss", loss);
         g.assertClose("grad_logits", grad);
     }

@@ -4,6 +4,7 @@ import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.LossOp;
 import dev.depthwise.io.PyTorchWeights;
 import dev.depthwise.models.MobileNetV2;
+import dev.depthwise.models.MobileNetV2Segmenter;
 import dev.depthwise.nn.Parameter;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -63,6 +64,20 @@ class MobileNetV2GoldenTest {
                 g.assertClose(key, state.get(key.substring("after.".length())));
             }
         }
+    }
+
+    /**
+     * Transfer learning's starting point: the same torchvision weights loaded into the segmenter's encoder
+     * ({@code train --encoder-weights}) give torchvision's {@code features[:18]} output.
+     */
+    @Test
+    void segmenterEncoderLoadedFromTorchvisionWeightsGivesTorchvisionsFeatures() throws IOException, URISyntaxException {
+        Path pth = Path.of(Objects.requireNonNull(getClass().getResource("/golden/mobilenet_v2_w035.pth")).toURI());
+        MobileNetV2Segmenter segmenter = new MobileNetV2Segmenter(5, 0.35, 0);
+        segmenter.loadEncoderWeights(PyTorchWeights.read(pth));
+        segmenter.eval();
+        Golden g = Golden.load("mobilenet_v2_w035_features");
+        g.assertClose("features", segmenter.features().forward(g.tensor("input")));
     }
 
     private MobileNetV2 torchvisionModel(float dropout) throws IOException, URISyntaxException {

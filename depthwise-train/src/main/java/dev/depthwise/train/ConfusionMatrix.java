@@ -1,11 +1,14 @@
 package dev.depthwise.train;
 
+import dev.depthwise.data.Mask;
+
 import java.util.Arrays;
 
 /**
  * A multiclass confusion matrix accumulated over a dataset: {@code count(t, p)} is the number of
  * pixels whose target class is {@code t} and whose predicted class is {@code p} (rows = targets,
- * columns = predictions, as torchmetrics' {@code MulticlassConfusionMatrix}).
+ * columns = predictions, as torchmetrics' {@code MulticlassConfusionMatrix}). A pixel whose target is
+ * {@link Mask#IGNORE} is not counted ({@code ignore_index=255}).
  */
 public final class ConfusionMatrix {
     private final int numClasses;
@@ -23,7 +26,7 @@ public final class ConfusionMatrix {
         return numClasses;
     }
 
-    /** Adds one pixel (or sample) per index: {@code target[i]} against {@code predicted[i]}. */
+    /** Adds one pixel (or sample) per index: {@code target[i]} against {@code predicted[i]}; ignored targets are left out. */
     public void update(int[] predicted, int[] target) {
         if (predicted.length != target.length) {
             throw new IllegalArgumentException("confusion matrix: " + predicted.length + " predictions for "
@@ -32,6 +35,9 @@ public final class ConfusionMatrix {
         for (int i = 0; i < target.length; i++) {
             int t = target[i];
             int p = predicted[i];
+            if (t == Mask.IGNORE) {
+                continue;
+            }
             if (t < 0 || t >= numClasses || p < 0 || p >= numClasses) {
                 throw new IllegalArgumentException("confusion matrix: class outside [0, " + numClasses
                         + ") at index " + i + " (target " + t + ", prediction " + p + ")");

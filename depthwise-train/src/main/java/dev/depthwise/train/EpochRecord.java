@@ -13,9 +13,21 @@ import java.util.Map;
  * @param confusion  test confusion matrix, rows = targets
  * @param seconds    wall time of the training part of the epoch
  * @param imagesPerSecond training throughput
+ * @param validation metrics on the validation split carved from the training data (the small-data recipe's
+ *                   choice of the best epoch), or null
  */
 public record EpochRecord(int epoch, double lr, double trainLoss, double testLoss, Map<String, Double> test,
-                          long[][] confusion, double seconds, double imagesPerSecond) {
+                          long[][] confusion, double seconds, double imagesPerSecond, Map<String, Double> validation) {
+    public EpochRecord(int epoch, double lr, double trainLoss, double testLoss, Map<String, Double> test,
+                       long[][] confusion, double seconds, double imagesPerSecond) {
+        this(epoch, lr, trainLoss, testLoss, test, confusion, seconds, imagesPerSecond, null);
+    }
+
+    /** The IoU that chooses the best epoch: the validation split's when there is one, else the test split's. */
+    public double selectionIoU() {
+        return validation != null ? validation.getOrDefault("iou", 0.0) : iou();
+    }
+
     public double pixelAccuracy() {
         return test.getOrDefault("pixel_accuracy", 0.0);
     }

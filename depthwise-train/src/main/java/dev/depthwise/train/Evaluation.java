@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.depthwise.data.Augmentation;
 import dev.depthwise.data.LoaderOptions;
-import dev.depthwise.data.OxfordPets;
+import dev.depthwise.data.Dataset;
+import dev.depthwise.data.Datasets;
 import dev.depthwise.data.PetLoader;
 import dev.depthwise.data.SkippedFiles;
 import dev.depthwise.data.Split;
@@ -12,6 +13,7 @@ import dev.depthwise.data.Split;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -20,7 +22,7 @@ import java.util.Map;
  * JSON. The images are prepared as in training (the checkpoint's image size, nearest resize, no
  * augmentation) and the loss is the run's training loss.
  */
-public record Evaluation(Path checkpoint, CheckpointInfo info, Path dataDir, Split split, Evaluator.Result result,
+public record Evaluation(Path checkpoint, CheckpointInfo info, Path dataDir, String splitName, Evaluator.Result result,
                          int skippedFiles) {
 
     /** @param dataDir null for the data directory the checkpoint was trained on */
@@ -34,16 +36,22 @@ public record Evaluation(Path checkpoint, CheckpointInfo info, Path dataDir, Spl
             throw new IOException(checkpoint + " was trained on " + dir + ", which is not a directory here; "
                     + "give the data directory (eval --data DIR)");
         }
-        OxfordPets data = OxfordPets.open(dir);
+        // The checkpoint's layout and classes, and the split its run drew and saved beside it (if it drew one).
+        Dataset data = Datasets.open(dir, config.dataset().openOptions(config.seed(), checkpoint.toAbsolutePath().getParent()));
+        if (data.numClasses() != config.classNames().size()) {
+            throw new IOException(checkpoint + " was trained on " + config.classNames().size() + " classes but " + dir
+                    + " has " + data.numClasses() + " " + data.classNames());
+        }
         SkippedFiles skipped = new SkippedFiles(System.err);
         LoaderOptions options = LoaderOptions.of(config.imageSize(), batchSize, config.seed())
                 .withAugmentation(Augmentation.NONE).withThreads(Math.max(1, loaderThreads));
-        try (PetLoader loader = new PetLoader(data.entries(split), options, skipped)) {
+        try (PetLoader loader = data.loader(split, options, skipped)) {
             if (loader.size() == 0) {
-                throw new IOException(dir + ": the " + split.listFile() + " list is empty");
+                throw new IOException(dir + ": the " + data.splitName(split) + " split is empty");
             }
-            Evaluator.Result result = Evaluator.evaluate(contents.model(), loader, Loss.of(config.loss()), 0);
-            return new Evaluation(checkpoint, contents.info(), dir, split, result, skipped.count());
+            Evaluator.Result result = Evaluator.evaluate(contents.model(), loader, Loss.of(config.loss()),
+                    config.newMetrics(), config.flipTta(), 0);
+            return new Evaluation(checkpoint, contents.info(), dir, data.splitName(split), result, skipped.count());
         }
     }
 
@@ -51,23 +59,30 @@ public record Evaluation(Path checkpoint, CheckpointInfo info, Path dataDir, Spl
     public String table() {
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "%s (%s, epoch %d) on %s, %s split: %d images%s%n", checkpoint,
-                info.config().model().getOrDefault("name", "?"), info.epoch(), dataDir, splitName(),
+                info.config().model().getOrDefault("name", "?"), info.epoch(), dataDir, splitName,
                 result.images(), skippedFiles == 0 ? "" : ", " + skippedFiles + " files skipped"));
-        s.append(String.format(Locale.ROOT, "%-16s %8s%n", "metric", "value"));
+        List<String> names = result.metrics().classNames();
+        int ignored = result.metrics().ignoreClass();
+        s.append("IoU: ").append(ignored < 0 ? "every class" : "'" + names.get(ignored) + "' left out")
+                .append(System.lineSeparator());
+        int keyWidth = Math.max(16, result.metrics().summary().keySet().stream().mapToInt(String::length).max().orElse(0) + 1);
+        s.append(String.format(Locale.ROOT, "%-" + keyWidth + "s %8s%n", "metric", "value"));
         for (Map.Entry<String, Double> e : result.metrics().summary().entrySet()) {
-            s.append(String.format(Locale.ROOT, "%-16s %8.4f%n", e.getKey(), e.getValue()));
+            s.append(String.format(Locale.ROOT, "%-" + keyWidth + "s %8.4f%n", e.getKey(), e.getValue()));
         }
-        s.append(String.format(Locale.ROOT, "%-16s %8.4f%n", "loss (" + info.config().loss() + ")", result.loss()));
-        s.append(String.format(Locale.ROOT, "%nconfusion matrix (rows: target, columns: prediction)%n%-12s", ""));
-        for (String name : SegmentationMetrics.CLASS_NAMES) {
-            s.append(String.format(Locale.ROOT, "%12s", name));
+        s.append(String.format(Locale.ROOT, "%-" + keyWidth + "s %8.4f%n", "loss (" + info.config().loss() + ")",
+                result.loss()));
+        int cell = Math.max(12, names.stream().mapToInt(String::length).max().orElse(0) + 2);
+        s.append(String.format(Locale.ROOT, "%nconfusion matrix (rows: target, columns: prediction)%n%-" + cell + "s", ""));
+        for (String name : names) {
+            s.append(String.format(Locale.ROOT, "%" + cell + "s", name));
         }
         s.append(System.lineSeparator());
         long[][] m = result.metrics().confusion().toArray();
         for (int t = 0; t < m.length; t++) {
-            s.append(String.format(Locale.ROOT, "%-12s", SegmentationMetrics.CLASS_NAMES[t]));
+            s.append(String.format(Locale.ROOT, "%-" + cell + "s", names.get(t)));
             for (long v : m[t]) {
-                s.append(String.format(Locale.ROOT, "%12d", v));
+                s.append(String.format(Locale.ROOT, "%" + cell + "d", v));
             }
             s.append(System.lineSeparator());
         }
@@ -81,8 +96,14 @@ public record Evaluation(Path checkpoint, CheckpointInfo info, Path dataDir, Spl
         root.put("model", info.config().model().getOrDefault("name", "?"));
         root.put("epoch", info.epoch());
         root.put("data", dataDir.toString());
-        root.put("split", splitName());
+        root.put("split", splitName);
         root.put("images", result.images());
+        ArrayNode classes = root.putArray("classes");
+        result.metrics().classNames().forEach(classes::add);
+        int ignored = result.metrics().ignoreClass();
+        if (ignored >= 0) {
+            root.put("iou_left_out", result.metrics().classNames().get(ignored));
+        }
         root.put("skipped_files", skippedFiles);
         root.put("loss", result.loss());
         ObjectNode metrics = root.putObject("metrics");
@@ -97,7 +118,4 @@ public record Evaluation(Path checkpoint, CheckpointInfo info, Path dataDir, Spl
         return Checkpoint.toJson(root);
     }
 
-    private String splitName() {
-        return split.name().toLowerCase(Locale.ROOT);
-    }
 }

@@ -25,19 +25,20 @@ public final class Evaluator {
     }
 
     /**
-     * Evaluates {@code model} on every batch of {@code loader} (not augmented), keeping the first
-     * {@code keepSamples} images for the prediction grid. The model is left in evaluation mode.
+     * Evaluates {@code model} on every batch of {@code loader} (not augmented) into {@code metrics} (fresh),
+     * keeping the first {@code keepSamples} images for the prediction grid; with {@code flipTta}, each batch's
+     * logits are averaged with those of its mirror image. The model is left in evaluation mode.
      */
-    public static Result evaluate(Module model, PetLoader loader, Loss loss, int keepSamples) {
+    public static Result evaluate(Module model, PetLoader loader, Loss loss, SegmentationMetrics metrics,
+                                  boolean flipTta, int keepSamples) {
         // Compiled for the current weights (they change between epochs): eval-mode forward, fused kernels.
         Predictor predictor = new Predictor(model);
-        SegmentationMetrics metrics = SegmentationMetrics.forTrimaps();
         List<Sample> samples = new ArrayList<>();
         double lossSum = 0;
         int images = 0;
         for (EvalBatch eb : loader.evaluation()) {
             Batch batch = eb.batch();
-            Tensor logits = predictor.forward(batch.images());
+            Tensor logits = FlipTta.logits(predictor, batch.images(), flipTta);
             metrics.update(logits, batch.masks());
             lossSum += loss.value(logits, batch.masks(), null) * batch.size();
             images += batch.size();

@@ -68,4 +68,28 @@ public interface LrScheduler {
             }
         };
     }
+
+    /**
+     * The small-data recipe's: a linear warm-up over {@code warmup} epochs (base·(e+1)/(warmup+1)), then a cosine
+     * from the base rate to 0 over the remaining epochs.
+     */
+    static LrScheduler warmupCosine(double baseLr, int warmup, int epochs) {
+        if (warmup < 0 || warmup >= epochs) {
+            throw new IllegalArgumentException("warm-up of " + warmup + " epochs must be shorter than the run's " + epochs);
+        }
+        return new LrScheduler() {
+            @Override
+            public double lr(int epoch) {
+                if (epoch < warmup) {
+                    return baseLr * (epoch + 1) / (warmup + 1);
+                }
+                return baseLr * (1 + Math.cos(Math.PI * (epoch - warmup) / (epochs - warmup))) / 2;
+            }
+
+            @Override
+            public String describe() {
+                return String.format(Locale.ROOT, "warmup-cosine(warmup=%d, T_max=%d)", warmup, epochs - warmup);
+            }
+        };
+    }
 }

@@ -17,7 +17,8 @@ import java.util.Map;
  * {@code slot.parameterName} so a checkpoint can save and restore it exactly.
  *
  * <p>Frozen parameters ({@code requiresGrad() == false}) are skipped, as PyTorch skips parameters
- * without a gradient.
+ * without a gradient: those frozen when the optimiser is made are left out altogether; those frozen later
+ * (an encoder frozen for the first epochs of fine-tuning) keep their slots and are not updated while frozen.
  */
 public abstract class Optimizer {
     /** Arrays longer than this are split across threads; shorter ones are not worth the hand-off. */
@@ -73,6 +74,9 @@ public abstract class Optimizer {
         steps++;
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
+            if (!p.requiresGrad()) {
+                continue;
+            }
             float[] w = p.value().data();
             float[] g = p.grad().data();
             float[][] state = new float[slots.length][];

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * The article's picture of progress: for each test image its input, ground truth and prediction, as rows
  * of seven images — an input row, the ground-truth row under it, the prediction row under that — with
- * trimaps colour-coded ({@link TrimapColors}) and a thin gap between images.
+ * masks in the run's {@link Palette} and a thin gap between images.
  */
 public final class PredictionGrid {
     public static final int SAMPLES = 21;
@@ -21,7 +21,7 @@ public final class PredictionGrid {
     private PredictionGrid() {
     }
 
-    public static BufferedImage render(List<Evaluator.Sample> samples) {
+    public static BufferedImage render(List<Evaluator.Sample> samples, Palette palette) {
         if (samples.isEmpty()) {
             throw new IllegalArgumentException("prediction grid: no samples");
         }
@@ -40,14 +40,14 @@ public final class PredictionGrid {
             int x0 = GAP + (i % PER_ROW) * cell;
             int y0 = GAP + (i / PER_ROW) * 3 * cell;
             drawImage(img, s, x0, y0);
-            drawMask(img, s.target(), size, x0, y0 + cell);
-            drawMask(img, s.predicted(), size, x0, y0 + 2 * cell);
+            drawMask(img, s.target(), size, x0, y0 + cell, palette);
+            drawMask(img, s.predicted(), size, x0, y0 + 2 * cell, palette);
         }
         return img;
     }
 
-    public static void write(Path file, List<Evaluator.Sample> samples) throws IOException {
-        BufferedImage img = render(samples);
+    public static void write(Path file, List<Evaluator.Sample> samples, Palette palette) throws IOException {
+        BufferedImage img = render(samples, palette);
         AtomicFiles.write(file, out -> ImageIO.write(img, "png", out));
     }
 
@@ -63,10 +63,10 @@ public final class PredictionGrid {
         }
     }
 
-    private static void drawMask(BufferedImage img, int[] classes, int size, int x0, int y0) {
+    private static void drawMask(BufferedImage img, int[] classes, int size, int x0, int y0, Palette palette) {
         for (int y = 0; y < size; y++) {
             for (int x = 0; x < size; x++) {
-                img.setRGB(x0 + x, y0 + y, TrimapColors.rgb(classes[y * size + x]));
+                img.setRGB(x0 + x, y0 + y, palette.color(classes[y * size + x]));
             }
         }
     }

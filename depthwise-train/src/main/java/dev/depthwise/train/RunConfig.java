@@ -1,11 +1,13 @@
 package dev.depthwise.train;
 
+import dev.depthwise.data.Mask;
 import dev.depthwise.models.Models;
 
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -15,7 +17,7 @@ import java.util.Map;
  * recipe ({@link #article}).
  *
  * @param model        model registry name and options, as {@code ModelSpec.toMap()}
- * @param dataDir      the Oxford-IIIT Pet layout directory
+ * @param dataDir      the dataset directory (any {@link dev.depthwise.data.Layout})
  * @param epochs       total epochs of the run
  * @param batchSize    samples per training step
  * @param imageSize    images and masks are resized to imageSize × imageSize
@@ -29,11 +31,43 @@ import java.util.Map;
  * @param gamma        StepLR factor
  * @param loss         ce (cross-entropy) or iou (the article's soft-IoU loss)
  * @param seed         seeds the model initialisation, data order and augmentation (per epoch)
+ * @param dataset      layout, classes and the class the headline IoU leaves out ({@link DatasetConfig#DETECT}
+ *                     before training; null in checkpoints from before layouts, read as DETECT)
+ * @param transfer     starting weights other than the seed's ({@link TransferConfig#NONE}; null read as NONE)
+ * @param recipe       {@link #ARTICLE} or {@link #SMALL_DATA}: the augmentation, whether the best epoch is chosen on a
+ *                     validation split carved from the training data, and flip test-time augmentation (null read
+ *                     as the article's)
  */
 public record RunConfig(Map<String, String> model, String dataDir, int epochs, int batchSize, int imageSize,
                         String optimizer, double lr, Double weightDecay, double momentum, boolean nesterov,
-                        String scheduler, int stepSize, double gamma, String loss, long seed) implements Serializable {
+                        String scheduler, int stepSize, double gamma, String loss, long seed, DatasetConfig dataset,
+                        TransferConfig transfer, String recipe) implements Serializable {
+    public static final String ARTICLE = "article";
+    public static final String SMALL_DATA = "small-data";
+    /** The share of the training data the small-data recipe holds out to choose its best epoch. */
+    public static final double VALIDATION_SHARE = 0.2;
+    private static final int WARMUP_EPOCHS = 2;
+
+    /** A run on a dataset whose layout and classes are detected when training starts. */
+    public RunConfig(Map<String, String> model, String dataDir, int epochs, int batchSize, int imageSize,
+                     String optimizer, double lr, Double weightDecay, double momentum, boolean nesterov,
+                     String scheduler, int stepSize, double gamma, String loss, long seed) {
+        this(model, dataDir, epochs, batchSize, imageSize, optimizer, lr, weightDecay, momentum, nesterov, scheduler,
+                stepSize, gamma, loss, seed, DatasetConfig.DETECT, TransferConfig.NONE, ARTICLE);
+    }
+
     public RunConfig {
+        dataset = dataset == null ? DatasetConfig.DETECT : dataset;
+        transfer = transfer == null ? TransferConfig.NONE : transfer;
+        recipe = recipe == null ? ARTICLE : recipe;
+        if (!recipe.equals(ARTICLE) && !recipe.equals(SMALL_DATA)) {
+            throw new IllegalArgumentException("unknown recipe '" + recipe + "' (" + ARTICLE + ", " + SMALL_DATA + ")");
+        }
+        if ((transfer.encoderWeights() != null || transfer.freezeEncoderEpochs() > 0)
+                && !Models.MOBILENET_V2_SEG.equals(model.get("name"))) {
+            throw new IllegalArgumentException("--encoder-weights and --freeze-encoder-epochs act on a MobileNetV2"
+                    + " encoder: train --model " + Models.MOBILENET_V2_SEG + " (not " + model.get("name") + ")");
+        }
         model = Collections.unmodifiableMap(new LinkedHashMap<>(model)); // keeps ModelSpec's key order in JSON
         if (Models.MOBILENET_V2.equals(model.get("name"))) {
             throw new IllegalArgumentException("mobilenet_v2 is an image classifier; segmentation trains "
@@ -46,8 +80,8 @@ public record RunConfig(Map<String, String> model, String dataDir, int epochs, i
         optimizer = optimizer.toLowerCase(Locale.ROOT);
         scheduler = scheduler.toLowerCase(Locale.ROOT);
         loss = Loss.of(loss).cliName();
-        if (!scheduler.equals("step") && !scheduler.equals("cosine") && !scheduler.equals("none")) {
-            throw new IllegalArgumentException("unknown scheduler '" + scheduler + "' (step, cosine, none)");
+        if (!List.of("step", "cosine", "warmup-cosine", "none").contains(scheduler)) {
+            throw new IllegalArgumentException("unknown scheduler '" + scheduler + "' (step, cosine, warmup-cosine, none)");
         }
     }
 
@@ -57,9 +91,57 @@ public record RunConfig(Map<String, String> model, String dataDir, int epochs, i
                 "step", 7, 0.7, "ce", seed);
     }
 
+    /**
+     * The recipe for tens or hundreds of images: augmentation that pays on small sets (flips, colour jitter,
+     * random zoom-crops and small rotations), a warm-up and cosine schedule, cross-entropy plus Dice, the best
+     * epoch chosen on a fifth of the training data held out, and flip test-time augmentation; 30 epochs, batch 8.
+     */
+    public static RunConfig smallData(Map<String, String> model, Path dataDir, long seed) {
+        return new RunConfig(model, dataDir.toString(), 30, 8, 128, "adam", 1e-3, null, 0.9, false,
+                "warmup-cosine", 7, 0.7, "ce+dice", seed, DatasetConfig.DETECT, TransferConfig.NONE, SMALL_DATA);
+    }
+
+    /** True for the small-data recipe: flip test-time augmentation in evaluation and segmentation. */
+    public boolean flipTta() {
+        return SMALL_DATA.equals(recipe);
+    }
+
     public RunConfig withEpochs(int value) {
         return new RunConfig(model, dataDir, value, batchSize, imageSize, optimizer, lr, weightDecay, momentum,
-                nesterov, scheduler, stepSize, gamma, loss, seed);
+                nesterov, scheduler, stepSize, gamma, loss, seed, dataset, transfer, recipe);
+    }
+
+    public RunConfig withDataset(DatasetConfig value) {
+        return new RunConfig(model, dataDir, epochs, batchSize, imageSize, optimizer, lr, weightDecay, momentum,
+                nesterov, scheduler, stepSize, gamma, loss, seed, value, transfer, recipe);
+    }
+
+    public RunConfig withTransfer(TransferConfig value) {
+        return new RunConfig(model, dataDir, epochs, batchSize, imageSize, optimizer, lr, weightDecay, momentum,
+                nesterov, scheduler, stepSize, gamma, loss, seed, dataset, value, recipe);
+    }
+
+    public RunConfig withModel(Map<String, String> value) {
+        return new RunConfig(value, dataDir, epochs, batchSize, imageSize, optimizer, lr, weightDecay, momentum,
+                nesterov, scheduler, stepSize, gamma, loss, seed, dataset, transfer, recipe);
+    }
+
+    /** The class names: the resolved dataset's, or for an older checkpoint the model's class count's defaults. */
+    public List<String> classNames() {
+        if (dataset.classNames() != null) {
+            return dataset.classNames();
+        }
+        return SegmentationMetrics.defaultNames(Integer.parseInt(model.getOrDefault("classes", "3")));
+    }
+
+    /** The class the headline IoU leaves out (-1 for none); background, as the article, for an older checkpoint. */
+    public int iouIgnoredClass() {
+        return dataset.iouIgnoredClass() != null ? dataset.iouIgnoredClass() : Mask.BACKGROUND;
+    }
+
+    /** Fresh metrics for this run's classes. */
+    public SegmentationMetrics newMetrics() {
+        return new SegmentationMetrics(classNames(), iouIgnoredClass());
     }
 
     /** The learning-rate schedule of this run. */
@@ -67,6 +149,7 @@ public record RunConfig(Map<String, String> model, String dataDir, int epochs, i
         return switch (scheduler) {
             case "step" -> LrScheduler.step(lr, stepSize, gamma);
             case "cosine" -> LrScheduler.cosine(lr, epochs, 0);
+            case "warmup-cosine" -> LrScheduler.warmupCosine(lr, Math.min(WARMUP_EPOCHS, epochs - 1), epochs);
             default -> LrScheduler.constant(lr);
         };
     }

@@ -3,22 +3,26 @@ package dev.depthwise.train;
 import dev.depthwise.data.Mask;
 import dev.depthwise.engine.Tensor;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Segmentation metrics accumulated over a dataset, batch by batch, with the definitions of the article
  * ("Efficient Image Segmentation Using PyTorch") and of torchmetrics (version 1.x), so that our numbers
- * can be compared with theirs. With {@code M} the confusion matrix (rows = targets, columns = predictions)
- * over every pixel seen:
+ * can be compared with theirs. Pixels whose target is {@link Mask#IGNORE} (255) count nowhere, as
+ * torchmetrics' {@code ignore_index=255}. With {@code M} the confusion matrix (rows = targets, columns =
+ * predictions) over every other pixel:
  *
  * <ul>
  *   <li><b>pixel accuracy</b> = trace(M) / sum(M): the fraction of pixels whose argmax class equals the
  *       target (torchmetrics {@code MulticlassAccuracy(average='micro')}; the article's
  *       {@code (pred == target).sum() / numel}).
  *   <li><b>IoU</b>, the article's headline number: torchmetrics
- *       {@code MulticlassJaccardIndex(num_classes, average='micro', ignore_index=ignoreClass)}. Pixels whose
- *       <em>target</em> is the ignored class (background) are dropped first; over the remaining pixels
+ *       {@code MulticlassJaccardIndex(num_classes, average='micro', ignore_index=ignoreClass)}, where the
+ *       ignored class is a run's choice (background for the pet layout, as the article). Pixels whose
+ *       <em>target</em> is the ignored class are dropped first; over the remaining pixels
  *       IoU = sum_{c != ignored} TP_c / sum_{c != ignored} (TP_c + FP_c + FN_c). A pixel of another class
  *       predicted as the ignored class is therefore a false negative of its true class but not a false
  *       positive of the ignored one (torchmetrics 1.x; versions before 1.0 also added the ignored class's
@@ -30,7 +34,8 @@ import java.util.Map;
  *   <li><b>soft IoU</b>, the article's "custom IoU" on probabilities rather than labels: per image,
  *       with p = softmax(logits) over classes and g = one-hot(target),
  *       (sum(g·p) + 0.001) / (sum(g + p − g·p) + 0.001) summed over classes and pixels; the metric is the
- *       mean over images (the article averages per batch, which is the same when batches are equal).
+ *       mean over images (the article averages per batch, which is the same when batches are equal);
+ *       ignored pixels are left out of both sums.
  * </ul>
  */
 public final class SegmentationMetrics {
@@ -40,6 +45,7 @@ public final class SegmentationMetrics {
     private static final double SOFT_IOU_SMOOTH = 0.001;
 
     private final ConfusionMatrix confusion;
+    private final List<String> classNames;
     private final int ignoreClass;
     private double softIoUSum;
     private long images;
@@ -49,13 +55,39 @@ public final class SegmentationMetrics {
         return new SegmentationMetrics(Mask.NUM_CLASSES, Mask.BACKGROUND);
     }
 
-    /** @param ignoreClass the class left out of {@link #iou()}, or -1 for none */
+    /** Classes named {@code class0}, {@code class1}, ...; for the trimaps' three, their names. */
     public SegmentationMetrics(int numClasses, int ignoreClass) {
-        this.confusion = new ConfusionMatrix(numClasses);
-        if (ignoreClass >= numClasses) {
-            throw new IllegalArgumentException("ignored class " + ignoreClass + " outside [0, " + numClasses + ")");
+        this(defaultNames(numClasses), ignoreClass);
+    }
+
+    /** @param ignoreClass the class left out of {@link #iou()}, or -1 for none */
+    public SegmentationMetrics(List<String> classNames, int ignoreClass) {
+        this.confusion = new ConfusionMatrix(classNames.size());
+        this.classNames = List.copyOf(classNames);
+        if (ignoreClass >= classNames.size()) {
+            throw new IllegalArgumentException("ignored class " + ignoreClass + " outside [0, " + classNames.size() + ")");
         }
         this.ignoreClass = ignoreClass;
+    }
+
+    static List<String> defaultNames(int numClasses) {
+        if (numClasses == Mask.NUM_CLASSES) {
+            return List.of(CLASS_NAMES);
+        }
+        List<String> names = new ArrayList<>(numClasses);
+        for (int c = 0; c < numClasses; c++) {
+            names.add("class" + c);
+        }
+        return names;
+    }
+
+    public List<String> classNames() {
+        return classNames;
+    }
+
+    /** The class left out of {@link #iou()}, or -1. */
+    public int ignoreClass() {
+        return ignoreClass;
     }
 
     /**
@@ -123,6 +155,9 @@ public final class SegmentationMetrics {
         double union = 0;
         double[] probs = new double[c];
         for (int p = 0; p < plane; p++) {
+            if (target[img * plane + p] == Mask.IGNORE) {
+                continue;
+            }
             double max = Double.NEGATIVE_INFINITY;
             for (int k = 0; k < c; k++) {
                 max = Math.max(max, x[base + k * plane + p]);
@@ -214,8 +249,7 @@ public final class SegmentationMetrics {
         m.put("soft_iou", softIoU());
         double[] perClass = perClassIoU();
         for (int c = 0; c < perClass.length; c++) {
-            String name = perClass.length == Mask.NUM_CLASSES ? CLASS_NAMES[c] : "class" + c;
-            m.put("iou_" + name, perClass[c]);
+            m.put("iou_" + classNames.get(c), perClass[c]);
         }
         return m;
     }

@@ -3,6 +3,7 @@ package dev.depthwise.train;
 import dev.depthwise.data.BadFileException;
 import dev.depthwise.data.ImageDecoder;
 import dev.depthwise.data.Interpolation;
+import dev.depthwise.data.Datasets;
 import dev.depthwise.data.RgbImage;
 import dev.depthwise.data.Transforms;
 import dev.depthwise.engine.Tensor;
@@ -18,11 +19,10 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -31,18 +31,24 @@ import java.util.stream.Stream;
  * each pixel takes its most likely class. Upsampling the logits rather than the label map gives smooth
  * pet outlines on large photos.
  *
- * <p>Outputs per image {@code NAME.mask.png} (colour-coded classes, {@link TrimapColors}),
- * {@code NAME.overlay.png} (the photo with the classes blended over it) and, on request,
- * {@code NAME.cutout.png}: the pet on a transparent background, its edges soft-matted ({@link AlphaMatte}).
+ * <p>Outputs per image {@code NAME.mask.png} (a palette PNG: its indices are the classes, its colours the
+ * run's {@link Palette}), {@code NAME.overlay.png} (the photo with the classes blended over it) and, on
+ * request, {@code NAME.cutout.png}: the kept classes on a transparent background (by default every class but
+ * the background); for the pet trimaps the pet with its edges soft-matted ({@link AlphaMatte}); and one
+ * {@code legend.png} naming the colours.
  */
 public final class Segmenter {
-    /** Extensions looked at when a directory is given; explicit files are decoded whatever their name. */
-    private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "gif", "bmp");
     private static final float OVERLAY_ALPHA = 0.45f;
+
+    /** Cut-out opacity of the trimap classes by class alone: pet opaque, border band half, background clear. */
+    private static final int[] TRIMAP_ALPHA = {255, 0, 128};
 
     private final Module model;
     private final Predictor predictor;
     private final int size;
+    private final Palette palette;
+    private final int[] alphaByClass;
+    private final boolean flipTta;
 
     /** A segmentation of one image at its original resolution: classes row by row. */
     public record Segmentation(int width, int height, int[] classes) {
@@ -52,22 +58,71 @@ public final class Segmenter {
     public record Summary(List<Path> written, List<String> skipped) {
     }
 
-    /** @param size the square input size the model was trained at */
+    /** A segmenter of the pet trimap classes; @param size the square input size the model was trained at */
     public Segmenter(Module model, int size) {
-        this.model = model;
-        this.predictor = new Predictor(model); // the compiled inference plan: BatchNorm folded, fused kernels
-        this.size = size;
+        this(model, size, Datasets.PET_CLASSES);
     }
 
-    /** A segmenter for a training checkpoint (its model and image size). */
+    /** A segmenter of the named classes; the cut-out keeps every class but the background (class 0). */
+    public Segmenter(Module model, int size, List<String> classNames) {
+        this(model, new Predictor(model), size, Palette.of(classNames), defaultAlpha(classNames), false);
+    }
+
+    private Segmenter(Module model, Predictor predictor, int size, Palette palette, int[] alphaByClass,
+                      boolean flipTta) {
+        this.model = model;
+        this.predictor = predictor; // the compiled inference plan: BatchNorm folded, fused kernels
+        this.size = size;
+        this.palette = palette;
+        this.alphaByClass = alphaByClass;
+        this.flipTta = flipTta;
+    }
+
+    private static int[] defaultAlpha(List<String> names) {
+        if (names.equals(Datasets.PET_CLASSES)) {
+            return TRIMAP_ALPHA.clone();
+        }
+        int[] alpha = new int[names.size()];
+        Arrays.fill(alpha, 1, alpha.length, 255);
+        return alpha;
+    }
+
+    /**
+     * A segmenter for a training checkpoint: its model, image size and class names, and flip test-time
+     * augmentation when the run used the small-data recipe.
+     */
     public static Segmenter fromCheckpoint(Path checkpoint) throws IOException {
         Checkpoint.Contents c = Checkpoint.read(checkpoint);
-        return new Segmenter(c.model(), c.info().config().imageSize());
+        RunConfig config = c.info().config();
+        return new Segmenter(c.model(), config.imageSize(), config.classNames()).withFlipTta(config.flipTta());
+    }
+
+    /** The same segmenter, averaging each image's logits with its mirror image's when {@code flip}. */
+    public Segmenter withFlipTta(boolean flip) {
+        return new Segmenter(model, predictor, size, palette, alphaByClass, flip);
+    }
+
+    /** The same segmenter whose cut-outs keep only the named classes, opaque. */
+    public Segmenter keeping(List<String> classNames) {
+        int[] alpha = new int[palette.names().size()];
+        for (String name : classNames) {
+            int c = DatasetConfig.classIndex(palette.names(), name);
+            if (c < 0) {
+                throw new IllegalArgumentException("--keep: 'none' keeps nothing; name classes (" 
+                        + String.join(", ", palette.names()) + ")");
+            }
+            alpha[c] = 255;
+        }
+        return new Segmenter(model, predictor, size, palette, alpha, flipTta);
+    }
+
+    public Palette palette() {
+        return palette;
     }
 
     /** A segmenter sharing this one's model (weights), with plans of its own: for another thread. */
     public Segmenter copy() {
-        return new Segmenter(model, size);
+        return new Segmenter(model, new Predictor(model), size, palette, alphaByClass, flipTta);
     }
 
     public Segmentation segment(RgbImage image) {
@@ -85,7 +140,7 @@ public final class Segmenter {
         for (int i = 0; i < n; i++) {
             Transforms.toChw(Transforms.resize(images.get(i), size, size, Interpolation.NEAREST), x.data(), i * 3 * plane);
         }
-        Tensor logits = predictor.forward(x);
+        Tensor logits = FlipTta.logits(predictor, x, flipTta);
         int classes = logits.c();
         List<Segmentation> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -125,7 +180,7 @@ public final class Segmenter {
         List<String> skipped = new ArrayList<>();
         Map<String, Path> stems = new HashMap<>();
         for (Path file : expand(inputs)) {
-            Path first = stems.putIfAbsent(stem(file), file);
+            Path first = stems.putIfAbsent(Datasets.stem(file), file);
             if (first != null) {
                 // photos/cat.jpg and more/cat.png would both write cat.mask.png: keep the first one's outputs.
                 String problem = file + ": same name as " + first + ", whose outputs it would overwrite";
@@ -142,12 +197,18 @@ public final class Segmenter {
                 continue;
             }
             Segmentation s = segment(image);
-            String stem = stem(file);
-            written.add(writePng(maskImage(s), outDir.resolve(stem + ".mask.png")));
-            written.add(writePng(overlay(image, s), outDir.resolve(stem + ".overlay.png")));
+            String stem = Datasets.stem(file);
+            written.add(writePng(maskImage(s, palette), outDir.resolve(stem + ".mask.png")));
+            written.add(writePng(overlay(image, s, palette), outDir.resolve(stem + ".overlay.png")));
             if (cutoutAlpha != null) {
-                written.add(writePng(cutout(image, s, cutoutAlpha), outDir.resolve(stem + ".cutout.png")));
+                // The pets' own classes are matted at their border band; other classes are cut out by class.
+                BufferedImage cut = Arrays.equals(alphaByClass, TRIMAP_ALPHA) ? cutout(image, s, cutoutAlpha)
+                        : cutout(image, s, alphaByClass);
+                written.add(writePng(cut, outDir.resolve(stem + ".cutout.png")));
             }
+        }
+        if (!written.isEmpty()) {
+            written.add(writePng(palette.legend(), outDir.resolve("legend.png")));
         }
         return new Summary(written, skipped);
     }
@@ -163,7 +224,7 @@ public final class Segmenter {
         for (Path p : inputs) {
             if (Files.isDirectory(p)) {
                 try (Stream<Path> s = Files.list(p)) {
-                    s.filter(Files::isRegularFile).filter(Segmenter::looksLikeImage).sorted().forEach(files::add);
+                    s.filter(Files::isRegularFile).filter(Datasets::looksLikeImage).sorted().forEach(files::add);
                 }
             } else if (Files.exists(p)) {
                 files.add(p);
@@ -174,40 +235,32 @@ public final class Segmenter {
         return files;
     }
 
-    private static boolean looksLikeImage(Path p) {
-        String name = p.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return !name.startsWith(".") && dot > 0 && IMAGE_EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
-    }
-
-    private static String stem(Path file) {
-        String name = file.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return dot > 0 ? name.substring(0, dot) : name;
-    }
-
     private static Path writePng(BufferedImage img, Path file) throws IOException {
         AtomicFiles.write(file, out -> ImageIO.write(img, "png", out));
         return file;
     }
 
-    /** The classes as colours. */
+    /** The trimap classes as colours (a palette image whose indices are the classes). */
     public static BufferedImage maskImage(Segmentation s) {
-        BufferedImage img = new BufferedImage(s.width(), s.height(), BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < s.height(); y++) {
-            for (int x = 0; x < s.width(); x++) {
-                img.setRGB(x, y, TrimapColors.rgb(s.classes()[y * s.width() + x]));
-            }
-        }
-        return img;
+        return maskImage(s, Palette.of(Datasets.PET_CLASSES));
+    }
+
+    /** The classes as a palette image: indices are the classes, colours the palette's. */
+    public static BufferedImage maskImage(Segmentation s, Palette palette) {
+        return palette.indexedImage(s.classes(), s.width(), s.height());
+    }
+
+    /** The photo with each pixel's trimap class colour blended over it. */
+    public static BufferedImage overlay(RgbImage image, Segmentation s) {
+        return overlay(image, s, Palette.of(Datasets.PET_CLASSES));
     }
 
     /** The photo with each pixel's class colour blended over it. */
-    public static BufferedImage overlay(RgbImage image, Segmentation s) {
+    public static BufferedImage overlay(RgbImage image, Segmentation s, Palette palette) {
         BufferedImage img = new BufferedImage(s.width(), s.height(), BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < s.height(); y++) {
             for (int x = 0; x < s.width(); x++) {
-                int color = TrimapColors.rgb(s.classes()[y * s.width() + x]);
+                int color = palette.color(s.classes()[y * s.width() + x]);
                 int rgb = 0;
                 for (int c = 0; c < 3; c++) {
                     int photo = image.get(x, y, c);
@@ -223,10 +276,19 @@ public final class Segmenter {
     /** The pet on a transparent background, its alpha made as {@code mode} says ({@link AlphaMatte}). */
     public static BufferedImage cutout(RgbImage image, Segmentation s, AlphaMatte.Mode mode) {
         float[] alpha = AlphaMatte.alpha(image, s, mode);
+        return withAlpha(image, s, i -> Math.round(alpha[i] * 255));
+    }
+
+    /** The photo with each pixel's opacity given by its class ({@code alphaByClass}, 0..255). */
+    public static BufferedImage cutout(RgbImage image, Segmentation s, int[] alphaByClass) {
+        return withAlpha(image, s, i -> s.classes()[i] < alphaByClass.length ? alphaByClass[s.classes()[i]] : 0);
+    }
+
+    private static BufferedImage withAlpha(RgbImage image, Segmentation s, java.util.function.IntUnaryOperator alphaAt) {
         BufferedImage img = new BufferedImage(s.width(), s.height(), BufferedImage.TYPE_INT_ARGB);
         for (int y = 0; y < s.height(); y++) {
             for (int x = 0; x < s.width(); x++) {
-                int a = Math.round(alpha[y * s.width() + x] * 255);
+                int a = alphaAt.applyAsInt(y * s.width() + x);
                 int rgb = (image.get(x, y, 0) << 16) | (image.get(x, y, 1) << 8) | image.get(x, y, 2);
                 img.setRGB(x, y, a == 0 ? 0 : (a << 24) | rgb);
             }

@@ -3,21 +3,32 @@ package dev.depthwise.train;
 import dev.depthwise.data.Augmentation;
 import dev.depthwise.data.Batch;
 import dev.depthwise.data.LoaderOptions;
-import dev.depthwise.data.OxfordPets;
+import dev.depthwise.data.Dataset;
+import dev.depthwise.data.DatasetCheck;
+import dev.depthwise.data.Datasets;
 import dev.depthwise.data.PetLoader;
+import dev.depthwise.data.SampleFiles;
 import dev.depthwise.data.SkippedFiles;
+import dev.depthwise.data.Split;
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.io.WeightFiles;
+import dev.depthwise.models.MobileNetV2Segmenter;
 import dev.depthwise.models.ModelSpec;
 import dev.depthwise.models.Models;
 import dev.depthwise.nn.Dropout;
 import dev.depthwise.nn.Module;
+import dev.depthwise.nn.StateDictException;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -34,7 +45,8 @@ public final class Trainer {
     public static final String LAST = "last.safetensors";
     public static final String BEST = "best.safetensors";
 
-    private final RunConfig config;
+    /** The run as asked; {@link #run} completes it with what the dataset says (layout, classes). */
+    private final RunConfig requested;
     private final Path outDir;
     private final Progress progress;
     private final int loaderThreads;
@@ -45,6 +57,14 @@ public final class Trainer {
                          int skippedFiles) {
         public EpochRecord last() {
             return history.get(history.size() - 1);
+        }
+
+        /** The epoch the run would keep: the best by validation IoU when it has a validation split, else the last. */
+        public EpochRecord chosen() {
+            if (last().validation() == null) {
+                return last();
+            }
+            return history.stream().max(Comparator.comparingDouble(EpochRecord::selectionIoU)).orElseThrow();
         }
     }
 
@@ -57,7 +77,7 @@ public final class Trainer {
      * evaluates and fills {@code outDir}, and only its {@link Result} has a history.
      */
     public Trainer(RunConfig config, Path outDir, Progress progress, int loaderThreads, WorkerGroup workers) {
-        this.config = config;
+        this.requested = config;
         this.outDir = outDir;
         this.progress = progress;
         this.loaderThreads = Math.max(1, loaderThreads);
@@ -81,14 +101,42 @@ public final class Trainer {
         return epochs == null ? info.config() : info.config().withEpochs(epochs);
     }
 
-    /** Trains from scratch, or from {@code outDir/last.safetensors} when {@code resume} is set. */
+    /**
+     * Trains from scratch, or from {@code outDir/last.safetensors} when {@code resume} is set. The dataset's
+     * layout and classes are found first; the model gets one output per class.
+     */
     public Result run(boolean resume) throws IOException {
         Files.createDirectories(outDir);
-        OxfordPets data = OxfordPets.open(Path.of(config.dataDir()));
+        Dataset data = Datasets.open(Path.of(requested.dataDir()),
+                requested.dataset().openOptions(requested.seed(), outDir));
+        data.warnings().forEach(w -> progress.message("warning: " + w));
+        if (workers.writes()) {
+            // The checks of 'dataset check', in one line; a faulty file is skipped (and named) when it is loaded.
+            progress.message(DatasetCheck.run(data).summaryLine());
+        }
+        RunConfig config = requested.withDataset(requested.dataset().resolve(data));
+        ModelSpec spec = ModelSpec.fromMap(config.model());
+        if (spec.classes() != data.numClasses()) {
+            if (resume) {
+                throw new IllegalArgumentException(outDir + " was trained with " + spec.classes() + " classes but "
+                        + config.dataDir() + " has " + data.numClasses());
+            }
+            config = config.withModel(spec.withClasses(data.numClasses()).toMap());
+        }
+        if (data.seededSplit() && workers.writes()) {
+            data.writeSplit(outDir);
+        }
+        Palette palette = Palette.of(config.classNames());
         SkippedFiles skipped = new SkippedFiles(System.err);
+        boolean smallData = RunConfig.SMALL_DATA.equals(config.recipe());
         LoaderOptions trainOptions = LoaderOptions.of(config.imageSize(),
-                workers.localBatchSize(config.batchSize()), config.seed()).withThreads(loaderThreads);
+                workers.localBatchSize(config.batchSize()), config.seed()).withThreads(loaderThreads)
+                .withAugmentation(smallData ? Augmentation.SMALL_DATA : Augmentation.ARTICLE);
         LoaderOptions testOptions = trainOptions.withAugmentation(Augmentation.NONE);
+        // The small-data recipe chooses its best epoch on data it does not train on, and never on the test split.
+        List<List<SampleFiles>> trainAndValidation = smallData
+                ? carveValidation(data.entries(Split.TRAINVAL), config.seed())
+                : List.of(data.entries(Split.TRAINVAL), List.of());
         Loss loss = Loss.of(config.loss());
 
         Module model = Models.create(ModelSpec.fromMap(config.model()));
@@ -96,6 +144,9 @@ public final class Trainer {
                 config.weightDecay(), config.momentum(), config.nesterov());
         List<EpochRecord> history = new ArrayList<>();
         int startEpoch = 0;
+        if (!resume) {
+            loadStartingWeights(config, model);
+        }
         if (resume) {
             Checkpoint.Contents last = Checkpoint.read(outDir.resolve(LAST));
             last.loadWeightsInto(model);
@@ -104,16 +155,23 @@ public final class Trainer {
             startEpoch = last.info().epoch();
             progress.message("resuming " + outDir + " after epoch " + startEpoch + " of " + config.epochs());
         }
-        double bestIoU = history.stream().mapToDouble(EpochRecord::iou).max().orElse(Double.NEGATIVE_INFINITY);
+        double bestIoU = history.stream().mapToDouble(EpochRecord::selectionIoU).max()
+                .orElse(Double.NEGATIVE_INFINITY);
 
-        try (PetLoader train = new PetLoader(workers.shard(data.trainval()), trainOptions, skipped);
-             PetLoader test = new PetLoader(data.test(), testOptions, skipped)) {
-            if (train.size() == 0 || test.size() == 0) {
-                throw new IOException(config.dataDir() + ": need both trainval and test samples, found "
-                        + train.size() + " and " + test.size());
+        try (PetLoader train = new PetLoader(workers.shard(trainAndValidation.get(0)), data.masks(), trainOptions, skipped);
+             PetLoader validation = new PetLoader(trainAndValidation.get(1), data.masks(), testOptions, skipped);
+             PetLoader test = data.loader(Split.TEST, testOptions, skipped)) {
+            if (train.size() == 0 || test.size() == 0 || (smallData && validation.size() == 0)) {
+                throw new IOException(config.dataDir() + ": need both " + data.splitName(Split.TRAINVAL) + " and "
+                        + data.splitName(Split.TEST) + " samples, found " + train.size() + " and " + test.size());
+            }
+            if (smallData) {
+                progress.message("small-data recipe: training on " + train.size() + " pairs, choosing the best epoch on "
+                        + validation.size() + " held out from them");
             }
             for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
-                EpochRecord record = trainAndEvaluate(model, optimizer, loss, train, test, epoch);
+                EpochRecord record = trainAndEvaluate(config, palette, model, optimizer, loss, train,
+                        smallData ? validation : null, test, epoch);
                 if (!workers.writes()) {
                     continue;
                 }
@@ -121,8 +179,8 @@ public final class Trainer {
                 CheckpointInfo info = new CheckpointInfo(CheckpointInfo.FORMAT, config, epoch + 1, optimizer.steps(),
                         history);
                 Checkpoint.save(outDir.resolve(LAST), model, optimizer, info);
-                if (record.iou() > bestIoU) {
-                    bestIoU = record.iou();
+                if (record.selectionIoU() > bestIoU) {
+                    bestIoU = record.selectionIoU();
                     Checkpoint.save(outDir.resolve(BEST), model, optimizer, info);
                 }
                 progress.endEpoch(String.format(Locale.ROOT,
@@ -153,15 +211,17 @@ public final class Trainer {
     }
 
     /**
-     * One epoch (0-based): the scheduled rate, training, then the test metrics and the prediction grid; null on a
-     * worker that does not write.
+     * One epoch (0-based): the scheduled rate, training, then the validation metrics (if any), the test metrics
+     * and the prediction grid; null on a worker that does not write.
      */
-    private EpochRecord trainAndEvaluate(Module model, Optimizer optimizer, Loss loss, PetLoader train, PetLoader test,
-                                        int epoch) throws IOException {
+    private EpochRecord trainAndEvaluate(RunConfig config, Palette palette, Module model, Optimizer optimizer,
+                                         Loss loss, PetLoader train, PetLoader validation, PetLoader test, int epoch)
+            throws IOException {
         double lr = config.lrScheduler().lr(epoch);
         optimizer.setLearningRate(lr);
-        reseedDropout(model, epoch);
-        trainEpoch(model, optimizer, loss, train, epoch);
+        freezeEncoder(model, epoch < config.transfer().freezeEncoderEpochs());
+        reseedDropout(model, config.seed(), epoch);
+        trainEpoch(config, model, optimizer, loss, train, epoch);
         double seconds = progress.seconds();
         double imagesPerSecond = progress.imagesPerSecond();
         double trainLoss = progress.meanLoss();
@@ -170,13 +230,16 @@ public final class Trainer {
             return null;
         }
 
-        Evaluator.Result eval = Evaluator.evaluate(model, test, loss, PredictionGrid.SAMPLES);
-        PredictionGrid.write(outDir.resolve(gridFile(epoch + 1)), eval.samples());
+        Map<String, Double> validated = validation == null ? null
+                : Evaluator.evaluate(model, validation, loss, config.newMetrics(), config.flipTta(), 0).metrics().summary();
+        Evaluator.Result eval = Evaluator.evaluate(model, test, loss, config.newMetrics(), config.flipTta(),
+                PredictionGrid.SAMPLES);
+        PredictionGrid.write(outDir.resolve(gridFile(epoch + 1)), eval.samples(), palette);
         return new EpochRecord(epoch + 1, lr, trainLoss, eval.loss(), eval.metrics().summary(),
-                eval.metrics().confusion().toArray(), seconds, imagesPerSecond);
+                eval.metrics().confusion().toArray(), seconds, imagesPerSecond, validated);
     }
 
-    private void trainEpoch(Module model, Optimizer optimizer, Loss loss, PetLoader train, int epoch) {
+    private void trainEpoch(RunConfig config, Module model, Optimizer optimizer, Loss loss, PetLoader train, int epoch) {
         model.train(true);
         progress.startEpoch(epoch + 1, config.epochs(), train.batchesPerEpoch());
         Tensor grad = null;
@@ -212,9 +275,67 @@ public final class Trainer {
         }
     }
 
+    /** A seeded fifth of the training pairs held out (in list order): [train, validation]. */
+    static List<List<SampleFiles>> carveValidation(List<SampleFiles> entries, long seed) {
+        // Another seed than a drawn dataset split's, so the two hold-outs are not the same draw.
+        return Datasets.holdOut(entries, seed ^ 0x5A11DA7AL, RunConfig.VALIDATION_SHARE);
+    }
+
+    /** The starting weights the run asks for besides the seed's: an ImageNet encoder, or a trained checkpoint. */
+    private void loadStartingWeights(RunConfig config, Module model) throws IOException {
+        TransferConfig transfer = config.transfer();
+        if (transfer.encoderWeights() != null) {
+            Path file = Path.of(transfer.encoderWeights());
+            try {
+                ((MobileNetV2Segmenter) model).loadEncoderWeights(WeightFiles.readStateDict(file));
+            } catch (StateDictException e) {
+                throw new IllegalArgumentException(file + ": not a MobileNetV2 state dict of the model's width: "
+                        + e.getMessage(), e);
+            }
+            progress.message("encoder: MobileNetV2 weights from " + file);
+        }
+        if (transfer.init() != null) {
+            Path file = Path.of(transfer.init());
+            Checkpoint.Contents from = Checkpoint.read(file);
+            String name = from.info().config().model().get("name");
+            if (!name.equals(config.model().get("name"))) {
+                throw new IllegalArgumentException(file + " holds a " + name + ", not a " + config.model().get("name")
+                        + " (give --model " + name + ")");
+            }
+            Map<String, Tensor> own = model.stateDict();
+            Map<String, Tensor> fitting = new LinkedHashMap<>();
+            List<String> head = new ArrayList<>();
+            from.weights().forEach((key, t) -> {
+                Tensor mine = own.get(key);
+                if (mine != null && !Arrays.equals(mine.shape(), t.shape())) {
+                    head.add(key);
+                } else {
+                    fitting.put(key, t);
+                }
+            });
+            int fromClasses = from.info().config().classNames().size();
+            int classes = config.classNames().size();
+            if (fromClasses == classes) {
+                from.loadWeightsInto(model);
+                progress.message("starting from " + file);
+            } else {
+                model.loadStateDict(fitting, false);
+                progress.message("starting from " + file + "; its " + fromClasses + " classes are not the data's "
+                        + classes + ", so the head (" + String.join(", ", head) + ") starts from the seed");
+            }
+        }
+    }
+
+    /** While frozen, the encoder's parameters get no updates (a fine-tuning warm-up for a new head). */
+    private static void freezeEncoder(Module model, boolean frozen) {
+        if (model instanceof MobileNetV2Segmenter segmenter) {
+            segmenter.features().namedParameters().values().forEach(p -> p.setRequiresGrad(!frozen));
+        }
+    }
+
     /** Every dropout layer draws from (seed, epoch, layer), so a resumed epoch repeats exactly. */
-    private void reseedDropout(Module model, int epoch) {
-        long epochSeed = new SplittableRandom(config.seed() ^ (0x9E3779B97F4A7C15L * (epoch + 1))).nextLong();
+    private static void reseedDropout(Module model, long seed, int epoch) {
+        long epochSeed = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (epoch + 1))).nextLong();
         int layer = 0;
         for (Module m : model.namedModules().values()) {
             if (m instanceof Dropout dropout) {

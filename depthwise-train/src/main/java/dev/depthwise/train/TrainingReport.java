@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -41,15 +42,24 @@ public final class TrainingReport {
                 Styler.LegendPosition.InsideNE);
         byte[] accuracy = chart("Test pixel accuracy", "pixel accuracy", epochs,
                 Map.of("test", series(history, EpochRecord::pixelAccuracy)), Styler.LegendPosition.InsideSE);
+        List<String> names = config.classNames();
+        int ignored = config.iouIgnoredClass();
         byte[] iou = chart("Test IoU", "IoU", epochs,
-                Map.of("IoU (background ignored)", series(history, EpochRecord::iou),
+                Map.of(ignored < 0 ? "IoU" : "IoU (" + names.get(ignored) + " left out)", series(history, EpochRecord::iou),
                         "mean IoU", series(history, r -> r.test().getOrDefault("mean_iou", 0.0))),
                 Styler.LegendPosition.InsideSE);
+        Map<String, double[]> perClassLines = new LinkedHashMap<>();
+        for (String name : names) {
+            perClassLines.put(name, series(history, r -> r.test().getOrDefault("iou_" + name, 0.0)));
+        }
+        byte[] perClass = chart("Test IoU by class", "IoU", epochs, perClassLines, Styler.LegendPosition.OutsideE);
         AtomicFiles.write(dir.resolve("loss.png"), loss);
         AtomicFiles.write(dir.resolve("accuracy.png"), accuracy);
         AtomicFiles.write(dir.resolve("iou.png"), iou);
+        AtomicFiles.write(dir.resolve("iou_by_class.png"), perClass);
         Path page = dir.resolve(FILE);
-        AtomicFiles.write(page, html(config, history, gridFile, loss, accuracy, iou).getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(page, html(config, history, gridFile, loss, accuracy, iou, perClass)
+                .getBytes(StandardCharsets.UTF_8));
         return page;
     }
 
@@ -85,8 +95,10 @@ public final class TrainingReport {
                 .append("text-align:right}th{background:#f4f4f4}img{margin:4px}</style></head><body>\n")
                 .append("<h1>Training report: ").append(escape(c.model().getOrDefault("name", "?"))).append("</h1>\n")
                 .append("<p>").append(escape(String.format(Locale.ROOT,
-                        "data %s, %d epochs, batch %d, %dx%d, optimizer %s lr %s, scheduler %s, loss %s, seed %d",
-                        c.dataDir(), c.epochs(), c.batchSize(), c.imageSize(), c.imageSize(), c.optimizer(), c.lr(),
+                        "data %s (%s layout, %d classes), %d epochs, batch %d, %dx%d, optimizer %s lr %s, scheduler %s,"
+                                + " loss %s, seed %d",
+                        c.dataDir(), c.dataset().layout() == null ? "detected" : c.dataset().layout(),
+                        c.classNames().size(), c.epochs(), c.batchSize(), c.imageSize(), c.imageSize(), c.optimizer(), c.lr(),
                         c.lrScheduler().describe(), c.loss(), c.seed()))).append("</p>\n");
         h.append("<h2>Final test metrics (epoch ").append(last.epoch()).append(")</h2>\n<table>")
                 .append("<tr><th>metric</th><th>value</th></tr>\n");
@@ -94,13 +106,14 @@ public final class TrainingReport {
                 .append("</td><td>").append(String.format(Locale.ROOT, "%.4f", v)).append("</td></tr>\n"));
         h.append(String.format(Locale.ROOT, "<tr><td style=\"text-align:left\">test loss</td><td>%.4f</td></tr>\n",
                 last.testLoss()));
+        List<String> names = c.classNames();
         h.append("</table>\n<h3>Confusion matrix (rows: target, columns: prediction)</h3>\n<table><tr><th></th>");
-        for (String name : SegmentationMetrics.CLASS_NAMES) {
-            h.append("<th>").append(name).append("</th>");
+        for (String name : names) {
+            h.append("<th>").append(escape(name)).append("</th>");
         }
         h.append("</tr>\n");
         for (int t = 0; t < last.confusion().length; t++) {
-            h.append("<tr><th>").append(SegmentationMetrics.CLASS_NAMES[t]).append("</th>");
+            h.append("<tr><th>").append(escape(names.get(t))).append("</th>");
             for (long v : last.confusion()[t]) {
                 h.append("<td>").append(v).append("</td>");
             }
@@ -123,8 +136,8 @@ public final class TrainingReport {
         h.append("</table>\n");
         if (gridFile != null) {
             h.append("<h2>Test predictions after the last epoch</h2>\n<p>Rows of seven: input, ground truth, ")
-                    .append("prediction (orange pet, blue background, white border).</p>\n<img alt=\"predictions\" src=\"")
-                    .append(escape(gridFile)).append("\">\n");
+                    .append("prediction.</p>\n").append(Palette.of(names).legendHtml())
+                    .append("<img alt=\"predictions\" src=\"").append(escape(gridFile)).append("\">\n");
         }
         return h.append("</body></html>\n").toString();
     }

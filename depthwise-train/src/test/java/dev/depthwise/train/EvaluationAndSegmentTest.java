@@ -78,7 +78,7 @@ class EvaluationAndSegmentTest {
         Segmenter.Summary s = Segmenter.fromCheckpoint(checkpoint)
                 .segmentFiles(List.of(inputs), out, true, new PrintStream(log, true));
 
-        assertEquals(3, s.written().size(), s.written().toString());
+        assertEquals(4, s.written().size(), s.written().toString()); // three PNGs and the legend
         assertEquals(1, s.skipped().size());
         assertTrue(log.toString().contains("broken.jpg"), log.toString());
         for (String suffix : new String[] {".mask.png", ".overlay.png", ".cutout.png"}) {

@@ -29,6 +29,17 @@ class LrSchedulerTest {
     }
 
     @Test
+    void warmupThenCosineToZero() {
+        LrScheduler s = LrScheduler.warmupCosine(3e-3, 2, 10);
+        assertEquals(1e-3, s.lr(0), 1e-15);
+        assertEquals(2e-3, s.lr(1), 1e-15);
+        assertEquals(3e-3, s.lr(2), 1e-15);
+        assertEquals(1.5e-3, s.lr(6), 1e-15);
+        assertEquals(3e-3 * (1 + Math.cos(Math.PI * 7 / 8)) / 2, s.lr(9), 1e-15);
+        assertThrows(IllegalArgumentException.class, () -> LrScheduler.warmupCosine(1e-3, 5, 5));
+    }
+
+    @Test
     void constantNeverChanges() {
         assertEquals(0.01, LrScheduler.constant(0.01).lr(100));
     }

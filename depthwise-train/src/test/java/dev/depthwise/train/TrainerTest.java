@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -43,7 +44,9 @@ class TrainerTest {
         Path interrupted = root.resolve("interrupted");
         new Trainer(tiny(1), interrupted, Progress.silent(), 1).run(false);
         RunConfig resumed = Trainer.resumedConfig(interrupted, 2);
-        assertEquals(tiny(2), resumed);
+        // The saved run is the asked one with what training found in the data: its layout and classes.
+        assertEquals(tiny(2).withDataset(new DatasetConfig("pets", null, List.of("pet", "background", "border"), 1)),
+                resumed);
         IllegalArgumentException fewer = assertThrows(IllegalArgumentException.class,
                 () -> Trainer.resumedConfig(interrupted, 0));
         assertTrue(fewer.getMessage().contains("has done 1 already"), fewer.getMessage());

@@ -111,29 +111,45 @@ public final class LossOp {
         return (float) (total / norm);
     }
 
+    /** {@link #softIoU(Tensor, int[], int, Tensor)} with no ignored label. */
+    public static float softIoU(Tensor logits, int[] target, Tensor gradLogits) {
+        return softIoU(logits, target, Integer.MIN_VALUE, gradLogits);
+    }
+
     /**
      * The article's soft-IoU loss: with p = softmax(logits) and g = one_hot(target), per image
      * {@code iou = (sum(g*p) + 0.001) / (sum(g + p - g*p) + 0.001)}, and the loss is
-     * {@code -log(mean over images of iou)}. Every target must be a class in [0, C).
+     * {@code -log(mean over images of iou)}. Every target must be a class in [0, C) or {@code ignoreIndex};
+     * an ignored pixel adds to neither sum (as if cut out of the image) and gets a zero gradient.
      */
-    public static float softIoU(Tensor logits, int[] target, Tensor gradLogits) {
+    public static float softIoU(Tensor logits, int[] target, int ignoreIndex, Tensor gradLogits) {
         String op = "LossOp.softIoU";
         Pixels px = checkLoss(op, logits, target, gradLogits);
         for (int i = 0; i < target.length; i++) {
-            checkTarget(op, target, i, px.channels, Integer.MIN_VALUE);
+            checkTarget(op, target, i, px.channels, ignoreIndex);
         }
         float[] xs = logits.data();
         // with a gradient wanted, the probabilities are kept in gradLogits and turned into the gradient in place
         float[] probs = gradLogits == null ? null : gradLogits.data();
         double[] intersection = new double[px.blocks];
         double[] probSum = new double[px.blocks];
+        long[] counted = new long[px.blocks];
         Parallel.forRange(px.blocks, (from, to) -> {
             double[] p = new double[px.channels];
             for (int b = from; b < to; b++) {
                 double inter = 0;
                 double sumP = 0;
+                long kept = 0;
                 for (int pixel = px.start(b), end = px.end(b); pixel < end; pixel++) {
                     int base = px.base(pixel);
+                    if (target[pixel] == ignoreIndex) {
+                        if (probs != null) {
+                            for (int c = 0; c < px.channels; c++) {
+                                probs[base + c * px.plane] = 0f;
+                            }
+                        }
+                        continue;
+                    }
                     softmaxAt(xs, base, px.plane, px.channels, p);
                     for (int c = 0; c < px.channels; c++) {
                         sumP += p[c];
@@ -142,9 +158,11 @@ public final class LossOp {
                         }
                     }
                     inter += p[target[pixel]];
+                    kept++;
                 }
                 intersection[b] = inter;
                 probSum[b] = sumP;
+                counted[b] = kept;
             }
         });
         int images = px.images;
@@ -154,12 +172,14 @@ public final class LossOp {
         for (int n = 0; n < images; n++) {
             double inter = 0;
             double sumP = 0;
+            long kept = 0;
             for (int b = n * px.blocksPerImage; b < (n + 1) * px.blocksPerImage; b++) {
                 inter += intersection[b];
                 sumP += probSum[b];
+                kept += counted[b];
             }
-            // sum(g) is one per pixel
-            union[n] = px.plane + sumP - inter;
+            // sum(g) is one per counted pixel
+            union[n] = kept + sumP - inter;
             iou[n] = (inter + 0.001) / (union[n] + 0.001);
             meanIoU += iou[n] / images;
         }
@@ -172,8 +192,11 @@ public final class LossOp {
                     int n = b / px.blocksPerImage;
                     double coef = -(1 + iou[n]) / (images * mean * (union[n] + 0.001));
                     for (int pixel = px.start(b), end = px.end(b); pixel < end; pixel++) {
-                        int base = px.base(pixel);
                         int y = target[pixel];
+                        if (y == ignoreIndex) {
+                            continue;
+                        }
+                        int base = px.base(pixel);
                         double py = probs[base + y * px.plane];
                         for (int c = 0; c < px.channels; c++) {
                             int i = base + c * px.plane;
@@ -184,6 +207,102 @@ public final class LossOp {
             });
         }
         return (float) -Math.log(meanIoU);
+    }
+
+    /**
+     * Soft Dice loss over the batch, as segmentation_models_pytorch's multiclass {@code DiceLoss} (smooth 0,
+     * eps 1e-7): with p = softmax(logits) and g = one_hot(target) summed over every pixel that is not
+     * {@code ignoreIndex}, per class {@code dice_c = 2 sum(p_c g_c) / max(sum(p_c) + sum(g_c), 1e-7)}, and the
+     * loss is the mean of {@code 1 - dice_c} over the classes that occur in the targets (a class absent from
+     * the batch adds nothing). It weighs a thin class as much as a large one, which cross-entropy does not.
+     */
+    public static float dice(Tensor logits, int[] target, int ignoreIndex, Tensor gradLogits) {
+        String op = "LossOp.dice";
+        Pixels px = checkLoss(op, logits, target, gradLogits);
+        int channels = px.channels;
+        long[] targetCount = new long[channels];
+        for (int i = 0; i < target.length; i++) {
+            checkTarget(op, target, i, channels, ignoreIndex);
+            if (target[i] != ignoreIndex) {
+                targetCount[target[i]]++;
+            }
+        }
+        float[] xs = logits.data();
+        double[][] probSum = new double[px.blocks][channels];
+        double[][] interSum = new double[px.blocks][channels];
+        Parallel.forRange(px.blocks, (from, to) -> {
+            double[] p = new double[channels];
+            for (int b = from; b < to; b++) {
+                for (int pixel = px.start(b), end = px.end(b); pixel < end; pixel++) {
+                    int y = target[pixel];
+                    if (y == ignoreIndex) {
+                        continue;
+                    }
+                    softmaxAt(xs, px.base(pixel), px.plane, channels, p);
+                    for (int c = 0; c < channels; c++) {
+                        probSum[b][c] += p[c];
+                    }
+                    interSum[b][y] += p[y];
+                }
+            }
+        });
+        double[] sumP = new double[channels];
+        double[] inter = new double[channels];
+        for (int b = 0; b < px.blocks; b++) {
+            for (int c = 0; c < channels; c++) {
+                sumP[c] += probSum[b][c];
+                inter[c] += interSum[b][c];
+            }
+        }
+        int present = 0;
+        double loss = 0;
+        double[] denominator = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            denominator[c] = Math.max(sumP[c] + targetCount[c], 1e-7);
+            if (targetCount[c] > 0) {
+                present++;
+                loss += 1 - 2 * inter[c] / denominator[c];
+            }
+        }
+        if (present == 0) {
+            if (gradLogits != null) {
+                java.util.Arrays.fill(gradLogits.data(), 0f);
+            }
+            return 0f;
+        }
+        if (gradLogits != null) {
+            // dL/dp_c(i) = -(1/K) (2 g_c(i) D_c - 2 I_c) / D_c^2 for present classes c (K of them); then through
+            // the softmax: dL/dz_k = p_k (a_k - sum_c a_c p_c)
+            int k = present;
+            float[] gs = gradLogits.data();
+            Parallel.forRange(px.blocks, (from, to) -> {
+                double[] p = new double[channels];
+                double[] a = new double[channels];
+                for (int b = from; b < to; b++) {
+                    for (int pixel = px.start(b), end = px.end(b); pixel < end; pixel++) {
+                        int base = px.base(pixel);
+                        int y = target[pixel];
+                        if (y == ignoreIndex) {
+                            for (int c = 0; c < channels; c++) {
+                                gs[base + c * px.plane] = 0f;
+                            }
+                            continue;
+                        }
+                        softmaxAt(xs, base, px.plane, channels, p);
+                        double weighted = 0;
+                        for (int c = 0; c < channels; c++) {
+                            a[c] = targetCount[c] == 0 ? 0
+                                    : -((c == y ? 2 * denominator[c] : 0) - 2 * inter[c]) / (k * denominator[c] * denominator[c]);
+                            weighted += a[c] * p[c];
+                        }
+                        for (int c = 0; c < channels; c++) {
+                            gs[base + c * px.plane] = (float) (p[c] * (a[c] - weighted));
+                        }
+                    }
+                }
+            });
+        }
+        return (float) (loss / present);
     }
 
     private static Pixels checkLoss(String op, Tensor logits, int[] target, Tensor gradLogits) {

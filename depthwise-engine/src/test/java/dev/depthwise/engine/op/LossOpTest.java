@@ -101,6 +101,57 @@ class LossOpTest {
     }
 
     @Test
+    void ignoredPixelsChangeNeitherSoftIoUNorItsGradient() {
+        Tensor logits = Tensors.gaussian(16, 2, 5, 3, 4);
+        int[] target = Tensors.classes(17, 24, 5);
+        for (int i = 0; i < target.length; i += 3) {
+            target[i] = IGNORE;
+        }
+        Tensor grad = Tensor.zeros(logits.shape());
+        float loss = LossOp.softIoU(logits, target, IGNORE, grad);
+        GradCheck.check("softIoU ignore", logits.data(), grad.data(),
+                () -> LossOp.softIoU(logits, target, IGNORE, null), logits.size(), 8, 1e-2f, 1e-2, 2e-5);
+        // Other logits at the ignored pixels: the same loss and gradient, and a zero gradient there.
+        Tensor changed = logits.copy();
+        int plane = 12;
+        for (int i = 0; i < target.length; i += 3) {
+            int n = i / plane;
+            for (int c = 0; c < 5; c++) {
+                changed.data()[(n * 5 + c) * plane + i % plane] += 3f * (c + 1);
+            }
+        }
+        Tensor grad2 = Tensor.zeros(logits.shape());
+        assertEquals(loss, LossOp.softIoU(changed, target, IGNORE, grad2), 0f);
+        for (int i = 0; i < grad.size(); i++) {
+            assertEquals(grad.data()[i], grad2.data()[i], 0f, "gradient element " + i);
+            int pixel = (i / (5 * plane)) * plane + i % plane;
+            if (target[pixel] == IGNORE) {
+                assertEquals(0f, grad.data()[i], "gradient at an ignored pixel");
+            }
+        }
+    }
+
+    @Test
+    void diceGradientMatchesFiniteDifferencesAndIgnoresIgnoredPixels() {
+        Tensor logits = Tensors.gaussian(18, 2, 4, 3, 5);
+        int[] target = Tensors.classes(19, 30, 3); // class 3 never a target: it adds nothing to the mean
+        for (int i = 0; i < target.length; i += 4) {
+            target[i] = IGNORE;
+        }
+        Tensor grad = Tensor.zeros(logits.shape());
+        float loss = LossOp.dice(logits, target, IGNORE, grad);
+        assertTrue(loss > 0 && loss < 1, "dice loss " + loss);
+        GradCheck.check("dice", logits.data(), grad.data(),
+                () -> LossOp.dice(logits, target, IGNORE, null), logits.size(), 8, 1e-2f, 1e-2, 2e-5);
+        // A perfect, confident prediction has (nearly) no loss.
+        Tensor sure = Tensor.zeros(1, 2, 1, 3);
+        int[] t = {0, 1, IGNORE};
+        sure.data()[0] = 30f;
+        sure.data()[4] = 30f;
+        assertEquals(0.0, LossOp.dice(sure, t, IGNORE, null), 1e-6);
+    }
+
+    @Test
     void rejectsBadTargetsAndShapes() {
         Tensor logits = Tensor.zeros(2, 3, 2, 2);
         int[] target = new int[8];
