@@ -16,13 +16,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * but never a target, so "present" classes and false positives of a class with no pixels are exercised.
  */
 class MetricsGoldenTest {
-    @Test
-    void fiveClassesWithIgnoredPixelsMatchTorchmetricsDefinitions() throws Exception {
-        Map<String, Tensor> g = SafeTensors.read(resource("golden/metrics_5class_ignore.safetensors")).tensors();
-        Tensor logits = g.get("logits");
-        int[] target = ints(g.get("target"));
+    private static Map<String, Tensor> golden() throws Exception {
+        return SafeTensors.read(resource("golden/metrics_5class_ignore.safetensors")).tensors();
+    }
+
+    /** Five classes, the headline IoU leaving out class 0, as the golden file's. */
+    private static SegmentationMetrics metrics(Tensor logits, int[] target) {
         SegmentationMetrics m = new SegmentationMetrics(5, 0);
         m.update(logits, target);
+        return m;
+    }
+
+    @Test
+    void fiveClassesWithIgnoredPixelsMatchTorchmetricsDefinitions() throws Exception {
+        Map<String, Tensor> g = golden();
+        SegmentationMetrics m = metrics(g.get("logits"), ints(g.get("target")));
 
         float[] confusion = g.get("confusion").data();
         long[][] ours = m.confusion().toArray();
@@ -44,11 +52,10 @@ class MetricsGoldenTest {
 
     @Test
     void ignoredPixelsChangeNoMetric() throws Exception {
-        Map<String, Tensor> g = SafeTensors.read(resource("golden/metrics_5class_ignore.safetensors")).tensors();
+        Map<String, Tensor> g = golden();
         Tensor logits = g.get("logits");
         int[] target = ints(g.get("target"));
-        SegmentationMetrics m = new SegmentationMetrics(5, 0);
-        m.update(logits, target);
+        SegmentationMetrics m = metrics(logits, target);
         // Other logits under the ignored pixels: every metric stays exactly the same.
         Tensor changed = logits.copy();
         int plane = logits.h() * logits.w();
@@ -58,9 +65,7 @@ class MetricsGoldenTest {
                 changed.data()[(n * 5 + (i % 5)) * plane + i % plane] += 40f;
             }
         }
-        SegmentationMetrics m2 = new SegmentationMetrics(5, 0);
-        m2.update(changed, target);
-        assertEquals(m.summary(), m2.summary());
+        assertEquals(m.summary(), metrics(changed, target).summary());
     }
 
     private static int[] ints(Tensor t) {
