@@ -21,7 +21,7 @@ class DemoTest {
         assertTrue(Files.exists(r.data().resolve("annotations/test.txt")));
         assertTrue(Files.exists(r.training().report()));
         assertEquals(1, r.training().history().size());
-        assertEquals(9, r.segmentedFiles().size(), r.segmentedFiles().toString()); // 3 images x mask, overlay, cutout
+        assertEquals(10, r.segmentedFiles().size(), r.segmentedFiles().toString()); // 3 images x mask, overlay, cutout; legend
         assertTrue(r.segmentedFiles().stream().allMatch(Files::exists));
     }
 }

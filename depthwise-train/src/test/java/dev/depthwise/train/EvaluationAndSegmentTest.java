@@ -93,7 +93,7 @@ class EvaluationAndSegmentTest {
         ImageIO.write(new BufferedImage(9, 9, BufferedImage.TYPE_INT_RGB), "jpg", other.resolve("wide.jpg").toFile());
         Segmenter.Summary twice = Segmenter.fromCheckpoint(checkpoint)
                 .segmentFiles(List.of(inputs.resolve("wide.png"), other), out, false, new PrintStream(log, true));
-        assertEquals(2, twice.written().size(), twice.written().toString());
+        assertEquals(3, twice.written().size(), twice.written().toString()); // mask, overlay, legend
         assertEquals(1, twice.skipped().size());
         assertTrue(twice.skipped().get(0).contains("same name as"), twice.skipped().toString());
         assertEquals(57, ImageIO.read(out.resolve("wide.mask.png").toFile()).getWidth());
