@@ -43,7 +43,7 @@ class TrainingCommandsTest {
                 data.resolve("images").toString());
         assertEquals(0, segment.exit(), segment.err());
         try (var files = Files.list(out)) {
-            assertEquals(24, files.count(), segment.out()); // 12 images x (mask + overlay)
+            assertEquals(25, files.count(), segment.out()); // 12 images x (mask + overlay), and the legend
         }
 
         // Cut-outs at the photo's size: hard has the class map's three alpha levels (the soft matte's quality is
