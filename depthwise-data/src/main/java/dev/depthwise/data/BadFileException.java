@@ -2,21 +2,46 @@ package dev.depthwise.data;
 
 import java.nio.file.Path;
 
-/** A file that cannot be used as a sample (unreadable, corrupt, inconsistent); the run skips it and goes on. */
+/**
+ * A file that cannot be used as a sample (unreadable, corrupt, truncated, too large, inconsistent); the run
+ * skips it and goes on. The message is one line starting with the file's name.
+ */
 public class BadFileException extends Exception {
     private final Path file;
+    private final String name;
+    private final String reason;
 
     public BadFileException(Path file, String reason) {
-        super(file + ": " + reason);
-        this.file = file;
+        this(file, reason, null);
     }
 
     public BadFileException(Path file, String reason, Throwable cause) {
         super(file + ": " + reason, cause);
         this.file = file;
+        this.name = file.toString();
+        this.reason = reason;
     }
 
+    /** For bytes that never were a file here (an upload): {@code name} is what the sender called them. */
+    public BadFileException(String name, String reason) {
+        super(name + ": " + reason);
+        this.file = null;
+        this.name = name;
+        this.reason = reason;
+    }
+
+    /** The file at fault, or null for bytes that came without one. */
     public Path file() {
         return file;
+    }
+
+    /** The file's path, or the name the bytes came with. */
+    public String name() {
+        return name;
+    }
+
+    /** What is wrong, without the name. */
+    public String reason() {
+        return reason;
     }
 }

@@ -5,6 +5,7 @@ import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.color.ColorSpace;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,13 +15,18 @@ import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Reads images by their content, never their extension: the Oxford-IIIT Pet set has PNG and GIF bytes
  * behind {@code .jpg} names. The JDK's readers handle PNG, GIF, BMP and plain JPEG; TwelveMonkeys'
  * JPEG reader (on the class path, found by ImageIO's service lookup) handles CMYK/YCCK JPEGs and broken
  * ICC profiles that the JDK rejects. Every failure becomes a {@link BadFileException} naming the file.
+ *
+ * <p>Before any pixel is decoded, three checks: the bytes are JPEG, PNG, GIF or BMP (other formats are refused:
+ * nothing checks their structure); the header's width x height is within {@link DecodeLimits#maxPixels()}
+ * (a 1 MB PNG can declare 20000x20000); and the file is whole by its format's structure
+ * ({@link ImageStructure}: a JPEG cut inside a scan, a PNG whose IDAT stream stops short).
  */
 public final class ImageDecoder {
     static {
@@ -32,24 +38,49 @@ public final class ImageDecoder {
     private ImageDecoder() {
     }
 
-    /** Decodes any supported format to RGB. Alpha is dropped (as PIL's {@code convert("RGB")}); grey is replicated. */
+    /** Decodes any supported format to RGB within the default limits. Alpha is dropped (as PIL's {@code convert("RGB")}); grey is replicated. */
     public static RgbImage readRgb(Path file) throws BadFileException {
-        return toRgb(file, decode(file).image());
+        return readRgb(file, DecodeLimits.DEFAULT);
     }
 
-    /** As {@link #readRgb(Path)}, noting in {@code report} a file whose content is not what its extension says. */
-    public static RgbImage readRgb(Path file, SkippedFiles report) throws BadFileException {
-        Decoded decoded = decode(file);
+    /** As {@link #readRgb(Path)} within {@code limits}. */
+    public static RgbImage readRgb(Path file, DecodeLimits limits) throws BadFileException {
+        return toRgb(new Source(file, file.toString()), decode(file, limits).image());
+    }
+
+    /** As {@link #readRgb(Path, DecodeLimits)}, noting in {@code report} a file whose content is not what its extension says. */
+    public static RgbImage readRgb(Path file, DecodeLimits limits, SkippedFiles report) throws BadFileException {
+        Decoded decoded = decode(file, limits);
         String extension = extensionFormat(file);
         if (extension != null && !extension.equals(decoded.format())) {
             report.note(file, "holds " + decoded.format().toUpperCase(Locale.ROOT) + " data, not "
                     + extension.toUpperCase(Locale.ROOT) + " (read by its content)");
         }
-        return toRgb(file, decoded.image());
+        return toRgb(new Source(file, file.toString()), decoded.image());
     }
 
-    /** A decoded image and the format its bytes turned out to be ("jpeg", "png", "gif", ...). */
+    /**
+     * Decodes image bytes that came without a file (an upload); {@code name} (what the sender called them)
+     * names them in a {@link BadFileException}.
+     */
+    public static RgbImage readRgb(byte[] bytes, String name, DecodeLimits limits) throws BadFileException {
+        Source source = new Source(null, name);
+        return toRgb(source, decode(bytes, source, limits).image());
+    }
+
+    /** A decoded image and the format its bytes turned out to be ("jpeg", "png", "gif", "bmp"). */
     public record Decoded(BufferedImage image, String format) {
+    }
+
+    /** The format and size a file declares, read from its header without decoding its pixels. */
+    public static ImageHeader probe(Path file) throws BadFileException {
+        Source source = new Source(file, file.toString());
+        return probe(readBytes(file), source);
+    }
+
+    /** As {@link #probe(Path)} for bytes that came without a file. */
+    public static ImageHeader probe(byte[] bytes, String name) throws BadFileException {
+        return probe(bytes, new Source(null, name));
     }
 
     private static String extensionFormat(Path file) {
@@ -63,12 +94,17 @@ public final class ImageDecoder {
         };
     }
 
+    /** As {@link #readTrimap(Path, DecodeLimits)} within the default limits. */
+    public static Mask readTrimap(Path file) throws BadFileException {
+        return readTrimap(file, DecodeLimits.DEFAULT);
+    }
+
     /**
      * Reads an Oxford trimap (1 pet, 2 background, 3 border) as classes PET, BACKGROUND, BORDER.
      * The stored sample values are used as they are (for a palette PNG, the indices, as PIL does).
      */
-    public static Mask readTrimap(Path file) throws BadFileException {
-        BufferedImage image = decode(file).image();
+    public static Mask readTrimap(Path file, DecodeLimits limits) throws BadFileException {
+        BufferedImage image = decode(file, limits).image();
         Raster raster = image.getRaster();
         int w = raster.getWidth();
         int h = raster.getHeight();
@@ -89,16 +125,22 @@ public final class ImageDecoder {
         return new Mask(w, h, classes);
     }
 
+    /** As {@link #decode(Path, DecodeLimits)} within the default limits. */
+    public static Decoded decode(Path file) throws BadFileException {
+        return decode(file, DecodeLimits.DEFAULT);
+    }
+
     /**
-     * Decodes the first image in {@code file}, trying every reader that recognises its bytes.
+     * Decodes the first image in {@code file} after the format, pixel-limit and wholeness checks, trying every
+     * reader of its format.
      *
      * @throws java.util.concurrent.CancellationException when the thread was interrupted (a loader closing):
-     *         the reader's channel is closed under it and ImageIO then finds no reader, which says nothing
-     *         about the file, so no warning may call it bad
+     *         the file's channel is closed under the read, which says nothing about the file, so no warning
+     *         may call it bad
      */
-    public static Decoded decode(Path file) throws BadFileException {
+    public static Decoded decode(Path file, DecodeLimits limits) throws BadFileException {
         try {
-            return decodeUninterrupted(file);
+            return decode(readBytes(file), new Source(file, file.toString()), limits);
         } catch (BadFileException e) {
             if (Thread.currentThread().isInterrupted()) {
                 throw new java.util.concurrent.CancellationException(file + ": decoding interrupted");
@@ -107,46 +149,84 @@ public final class ImageDecoder {
         }
     }
 
-    private static Decoded decodeUninterrupted(Path file) throws BadFileException {
+    /** Where bytes came from: a file, or only a name. */
+    private record Source(Path file, String name) {
+        BadFileException bad(String reason) {
+            return file != null ? new BadFileException(file, reason) : new BadFileException(name, reason);
+        }
+    }
+
+    private static byte[] readBytes(Path file) throws BadFileException {
         if (!Files.isRegularFile(file)) {
             throw new BadFileException(file, Files.exists(file) ? "not a regular file" : "file not found");
         }
-        List<String> failures = new ArrayList<>();
-        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-            if (in == null) {
-                throw new BadFileException(file, "cannot open");
+        try {
+            if (Files.size(file) > Integer.MAX_VALUE - 8) {
+                throw new BadFileException(file, "file of " + Files.size(file) + " bytes is too large for an image");
             }
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new BadFileException(file, "not an image in a supported format (" + describeStart(file) + ")");
-            }
-            while (readers.hasNext()) {
-                ImageReader reader = readers.next();
-                in.seek(0);
-                try {
-                    return new Decoded(readWhole(reader, in), reader.getFormatName().toLowerCase(Locale.ROOT));
-                } catch (IOException | RuntimeException e) {
-                    failures.add(reader.getFormatName() + ": " + e.getMessage());
-                } finally {
-                    reader.dispose();
-                }
-            }
+            return Files.readAllBytes(file);
         } catch (IOException e) {
             throw new BadFileException(file, "cannot read: " + e.getMessage(), e);
         }
-        throw new BadFileException(file, "corrupt image (" + String.join("; ", failures) + ")");
     }
 
-    private static BufferedImage readWhole(ImageReader reader, ImageInputStream in) throws IOException {
+    private static ImageHeader probe(byte[] bytes, Source source) throws BadFileException {
+        String format = ImageStructure.sniff(bytes);
+        if (format == null) {
+            String other = ImageStructure.unacceptedFormat(bytes);
+            throw source.bad(other != null ? other + " data is not accepted (JPEG, PNG, GIF and BMP are)"
+                    : "not an image in a supported format (" + describeStart(bytes) + ")");
+        }
+        List<String> failures = new ArrayList<>();
+        for (Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format); readers.hasNext(); ) {
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)), true, true);
+                return new ImageHeader(format, reader.getWidth(0), reader.getHeight(0));
+            } catch (IOException | RuntimeException e) {
+                failures.add(reader.getOriginatingProvider().getDescription(Locale.ROOT) + ": " + e.getMessage());
+            } finally {
+                reader.dispose();
+            }
+        }
+        throw source.bad("corrupt " + format.toUpperCase(Locale.ROOT) + " header (" + String.join("; ", failures) + ")");
+    }
+
+    private static Decoded decode(byte[] bytes, Source source, DecodeLimits limits) throws BadFileException {
+        ImageHeader header = probe(bytes, source);
+        if (!limits.allows(header)) {
+            throw source.bad("declares " + header.width() + "x" + header.height() + " = " + header.pixels()
+                    + " pixels, more than the limit of " + limits.maxPixels());
+        }
+        try {
+            ImageStructure.checkWhole(header.format(), bytes);
+        } catch (ImageStructure.Defect e) {
+            throw source.bad(e.getMessage());
+        }
+        List<String> failures = new ArrayList<>();
+        for (Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(header.format()); readers.hasNext(); ) {
+            ImageReader reader = readers.next();
+            try {
+                return new Decoded(readWhole(reader, bytes), header.format());
+            } catch (IOException | RuntimeException e) {
+                failures.add(reader.getOriginatingProvider().getDescription(Locale.ROOT) + ": " + e.getMessage());
+            } finally {
+                reader.dispose();
+            }
+        }
+        throw source.bad("corrupt image (" + String.join("; ", failures) + ")");
+    }
+
+    private static BufferedImage readWhole(ImageReader reader, byte[] bytes) throws IOException {
         List<String> truncation = new ArrayList<>();
-        // libjpeg reports a cut-off file only as a warning and fills the rest grey; we want to skip such a file
-        // (PIL refuses it too), while the harmless warnings ("extraneous bytes before marker") are ignored.
+        // The structure check finds a file cut short; libjpeg's own warning also catches a scan whose data
+        // runs out before its last row (corrupt, not cut), which it would fill with grey.
         reader.addIIOReadWarningListener((source, warning) -> {
             if (warning.contains("Premature end")) {
                 truncation.add(warning);
             }
         });
-        reader.setInput(in, true, true);
+        reader.setInput(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)), true, true);
         BufferedImage image = reader.read(0);
         if (!truncation.isEmpty()) {
             throw new IOException("truncated: " + truncation.get(0));
@@ -154,28 +234,23 @@ public final class ImageDecoder {
         return image;
     }
 
-    private static String describeStart(Path file) {
-        try (var in = Files.newInputStream(file)) {
-            byte[] head = in.readNBytes(8);
-            if (head.length == 0) {
-                return "empty file";
-            }
-            StringBuilder sb = new StringBuilder("starts with");
-            for (byte b : head) {
-                sb.append(String.format(" %02x", b & 0xff));
-            }
-            return sb.toString();
-        } catch (IOException e) {
-            return "unreadable";
+    private static String describeStart(byte[] bytes) {
+        if (bytes.length == 0) {
+            return "empty file";
         }
+        StringBuilder sb = new StringBuilder("starts with");
+        for (int i = 0; i < Math.min(8, bytes.length); i++) {
+            sb.append(String.format(" %02x", bytes[i] & 0xff));
+        }
+        return sb.toString();
     }
 
-    /** Converts any decoded image to 8-bit RGB ({@code file} names it in errors). */
-    public static RgbImage toRgb(Path file, BufferedImage image) throws BadFileException {
+    /** Converts any decoded image to 8-bit RGB. */
+    private static RgbImage toRgb(Source source, BufferedImage image) throws BadFileException {
         int w = image.getWidth();
         int h = image.getHeight();
         if ((long) w * h * 3 > Integer.MAX_VALUE - 8) {
-            throw new BadFileException(file, "image " + w + "x" + h + " is too large");
+            throw source.bad("image " + w + "x" + h + " is too large for one array");
         }
         byte[] rgb = new byte[w * h * 3];
         ColorModel cm = image.getColorModel();

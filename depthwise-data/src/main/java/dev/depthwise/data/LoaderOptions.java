@@ -13,10 +13,13 @@ package dev.depthwise.data;
  * @param cache         keep decoded, resized 8-bit samples in memory after first use
  *                      (3,680 samples at 128x128 take about 240 MB)
  * @param dropLast      drop an incomplete last batch (as PyTorch's {@code drop_last})
+ * @param decodeLimits  what an image or mask may declare before it is decoded (the pixel limit)
  */
 public record LoaderOptions(int size, int batchSize, Interpolation interpolation, Augmentation augmentation,
-                            long seed, int threads, int prefetch, boolean cache, boolean dropLast) {
+                            long seed, int threads, int prefetch, boolean cache, boolean dropLast,
+                            DecodeLimits decodeLimits) {
     public LoaderOptions {
+        java.util.Objects.requireNonNull(decodeLimits, "decodeLimits");
         if (size < 1 || batchSize < 1 || threads < 1 || prefetch < 1) {
             throw new IllegalArgumentException("loader options: size " + size + ", batch size " + batchSize
                     + ", threads " + threads + " and prefetch " + prefetch + " must all be >= 1");
@@ -25,30 +28,34 @@ public record LoaderOptions(int size, int batchSize, Interpolation interpolation
 
     /** The article's setup: nearest resize, flip 0.5 and contrast 0.3, two threads, cache on. */
     public static LoaderOptions of(int size, int batchSize, long seed) {
-        return new LoaderOptions(size, batchSize, Interpolation.NEAREST, Augmentation.ARTICLE, seed, 2, 4, true, false);
+        return new LoaderOptions(size, batchSize, Interpolation.NEAREST, Augmentation.ARTICLE, seed, 2, 4, true, false, DecodeLimits.DEFAULT);
     }
 
     public LoaderOptions withInterpolation(Interpolation value) {
-        return new LoaderOptions(size, batchSize, value, augmentation, seed, threads, prefetch, cache, dropLast);
+        return new LoaderOptions(size, batchSize, value, augmentation, seed, threads, prefetch, cache, dropLast, decodeLimits);
     }
 
     public LoaderOptions withAugmentation(Augmentation value) {
-        return new LoaderOptions(size, batchSize, interpolation, value, seed, threads, prefetch, cache, dropLast);
+        return new LoaderOptions(size, batchSize, interpolation, value, seed, threads, prefetch, cache, dropLast, decodeLimits);
     }
 
     public LoaderOptions withThreads(int value) {
-        return new LoaderOptions(size, batchSize, interpolation, augmentation, seed, value, prefetch, cache, dropLast);
+        return new LoaderOptions(size, batchSize, interpolation, augmentation, seed, value, prefetch, cache, dropLast, decodeLimits);
     }
 
     public LoaderOptions withPrefetch(int value) {
-        return new LoaderOptions(size, batchSize, interpolation, augmentation, seed, threads, value, cache, dropLast);
+        return new LoaderOptions(size, batchSize, interpolation, augmentation, seed, threads, value, cache, dropLast, decodeLimits);
     }
 
     public LoaderOptions withCache(boolean value) {
-        return new LoaderOptions(size, batchSize, interpolation, augmentation, seed, threads, prefetch, value, dropLast);
+        return new LoaderOptions(size, batchSize, interpolation, augmentation, seed, threads, prefetch, value, dropLast, decodeLimits);
+    }
+
+    public LoaderOptions withDecodeLimits(DecodeLimits value) {
+        return new LoaderOptions(size, batchSize, interpolation, augmentation, seed, threads, prefetch, cache, dropLast, value);
     }
 
     public LoaderOptions withDropLast(boolean value) {
-        return new LoaderOptions(size, batchSize, interpolation, augmentation, seed, threads, prefetch, cache, value);
+        return new LoaderOptions(size, batchSize, interpolation, augmentation, seed, threads, prefetch, cache, value, decodeLimits);
     }
 }

@@ -185,7 +185,7 @@ public final class PetLoader implements AutoCloseable {
         }
         Prepared p;
         try {
-            PetSample sample = PetSample.load(entries.get(index), masks, skipped);
+            PetSample sample = PetSample.load(entries.get(index), masks, options.decodeLimits(), skipped);
             int s = options.size();
             p = new Prepared(Transforms.resize(sample.image(), s, s, options.interpolation()),
                     Transforms.resize(sample.mask(), s, s), sample.image().width(), sample.image().height());

@@ -30,7 +30,7 @@ public final class SkippedFiles {
     }
 
     public void report(BadFileException e) {
-        report(e.file(), e.getMessage().substring(e.file().toString().length() + 2));
+        report(e.file(), e.reason());
     }
 
     public synchronized void report(Path file, String reason) {

@@ -39,7 +39,7 @@ class OxfordSampleTest {
 
         // The GIF behind a .jpg name is in no list; it decodes too, and its trimap is all background.
         PetSample gif = PetSample.load(new PetEntry("Abyssinian_34", 0, 1, 1,
-                pets.imageFile("Abyssinian_34"), pets.trimapFile("Abyssinian_34")), skipped);
+                pets.imageFile("Abyssinian_34"), pets.trimapFile("Abyssinian_34")), DecodeLimits.DEFAULT, skipped);
         assertTrue(skipped.notedFiles().contains(pets.imageFile("Abyssinian_34")));
         System.out.print(log);
         System.out.println("oxford-pets-sample: " + names.size() + " listed pairs read; " + skipped.summary());

@@ -1,56 +1,34 @@
 package dev.depthwise.serve;
 
 import dev.depthwise.data.BadFileException;
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.ImageDecoder;
+import dev.depthwise.data.ImageHeader;
 import dev.depthwise.data.RgbImage;
 
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.Iterator;
-
 /**
- * Decodes an upload, reading its size from the header first so that a decompression bomb (a small file declaring a
- * huge image) is refused before any pixel memory is taken. Converts to RGB as the command line does
- * ({@link ImageDecoder#toRgb}).
+ * Decodes an upload with the decoder every command uses ({@link ImageDecoder}: format by content, the header's
+ * pixel count before any pixel, a cut-off file refused), telling a decompression bomb (413) from a bad image (400).
  */
 final class UploadDecoder {
     private UploadDecoder() {
     }
 
-    /** @throws ApiException 400 for anything that is not a readable image, 413 above {@code maxPixels} */
+    /** @throws ApiException 400 for anything that is not a readable, whole image, 413 above {@code maxPixels} */
     static RgbImage decode(byte[] bytes, String name, long maxPixels) {
         if (bytes.length == 0) {
             throw new ApiException(400, name + ": empty upload, not an image");
         }
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new ApiException(400, name + ": not an image in a supported format (JPEG, PNG, GIF, BMP)");
+        DecodeLimits limits = new DecodeLimits(maxPixels);
+        try {
+            ImageHeader header = ImageDecoder.probe(bytes, name);
+            if (!limits.allows(header)) {
+                throw new ApiException(413, name + ": image " + header.width() + "x" + header.height()
+                        + " has more than the " + maxPixels + " pixels allowed");
             }
-            ImageReader reader = readers.next();
-            try {
-                reader.setInput(in, true, true);
-                long width = reader.getWidth(0);
-                long height = reader.getHeight(0);
-                if (width * height > maxPixels) {
-                    throw new ApiException(413, name + ": image " + width + "x" + height + " has more than the "
-                            + maxPixels + " pixels allowed");
-                }
-                return ImageDecoder.toRgb(Path.of(name), reader.read(0));
-            } finally {
-                reader.dispose();
-            }
+            return ImageDecoder.readRgb(bytes, name, limits);
         } catch (BadFileException e) {
             throw new ApiException(400, e.getMessage());
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof ApiException api) {
-                throw api;
-            }
-            throw new ApiException(400, name + ": corrupt image (" + e.getMessage() + ")");
         }
     }
 }
