@@ -36,7 +36,7 @@ public final class ImageFiles {
     }
 
     /**
-     * Decodes an image's bytes with the decoder every command uses (by content, headers checked). It reads
+     * Decodes an image's bytes with the decoder every command uses (by content, not by name). It reads
      * files, so the bytes pass through a temporary file; a bad image's message names {@code path}.
      */
     static RgbImage decode(String path, byte[] content) throws BadFileException {

@@ -30,8 +30,10 @@ import java.util.List;
  * the model in batches. A file that cannot be decoded becomes a row with its error, never a failed task.
  *
  * <pre>{@code
- * SparkSegmenter segmenter = new SparkSegmenter(spark, Path.of("last.safetensors")).withPngs("s3a://bucket/masks", "s3a://bucket/photos", true);
- * segmenter.segment(ImageFiles.read(spark, "s3a://bucket/photos", ImageFiles.DEFAULT_GLOB)).write().parquet("s3a://bucket/masks.parquet");
+ * SparkSegmenter segmenter = new SparkSegmenter(spark, Path.of("last.safetensors"))
+ *         .withPngs(spark, "s3a://bucket/masks", "s3a://bucket/photos", true);
+ * segmenter.segment(ImageFiles.read(spark, "s3a://bucket/photos", ImageFiles.DEFAULT_GLOB))
+ *         .write().parquet("s3a://bucket/masks.parquet");
  * }</pre>
  */
 public final class SparkSegmenter {
