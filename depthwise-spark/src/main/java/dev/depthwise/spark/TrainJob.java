@@ -46,7 +46,8 @@ final class TrainJob implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.printf(Locale.ROOT, "test pixel accuracy %.4f, IoU %.4f after %d epochs on %d workers%n",
                 r.pixelAccuracy(), r.iou(), r.epochs(), r.workers());
-        stdout.printf(Locale.ROOT, "last epoch %.1f img/s in all; %d gradient exchanges, %.1f ms each, %.0f%% of training time%n",
+        stdout.printf(Locale.ROOT, "last epoch %.1f img/s in all; %d exchanges (gradients every step, BatchNorm "
+                + "statistics every epoch), %.1f ms each, %.0f%% of training time%n",
                 r.imagesPerSecond(), r.exchanges(), r.exchangeMillis(), 100 * r.exchangeShare());
         stdout.println("run folder:  " + out + " (report.html, last.safetensors)");
         stdout.flush();
