@@ -2,8 +2,6 @@ package dev.depthwise.engine.op;
 
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The inference conv in the {@link ChannelBlocks channel-blocked layout}: {@code out = act(conv(x, weight) + bias
@@ -13,10 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li><b>pointwise</b> (1×1, stride 1, blocked input): for each tile of 6 pixels and pair of output blocks,
  *       12 vector accumulators, each input channel a broadcast multiplied into two weight vectors (the tiles are
  *       generated at build time, see {@link #pixels});</li>
- *   <li><b>depthwise 3×3</b> (stride 1 or 2, blocked input): 9 vector taps per output pixel, every lane a
- *       channel, so plane size and stride cost nothing extra; with padding 1 each output row is one call, its
- *       border pixels' outer taps dropped, and otherwise a border pixel's missing taps read a zero weight block,
- *       so borders take no branches either;</li>
+ *   <li><b>depthwise 3×3</b> (stride 1 or 2, blocked input): {@link BlockedDepthwiseRows}, 9 vector taps per
+ *       output pixel, every lane a channel;</li>
  *   <li><b>direct</b> (any other kernel with groups 1, NCHW or blocked input): the stem conv of a 3-channel
  *       image (NCHW, which the blocked layout would pad to a whole block) and SegNet's 3×3 convs. The input is
  *       copied into a zero-bordered per-thread scratch once per run, and the same tiles run with each
@@ -25,7 +21,6 @@ import jdk.incubator.vector.VectorSpecies;
  * Output channels past {@code Cout} in the last block come out as zero (zero weights, bias and residual).
  */
 public final class BlockedConv implements Parallel.RangeBody {
-    private static final VectorSpecies<Float> S = ChannelBlocks.S;
     private static final int B = ChannelBlocks.SIZE;
     /** Pixels per register tile (with two output blocks: 12 accumulators, fitting 16 AVX2 registers too). */
     private static final int TILE = 6;
@@ -65,6 +60,8 @@ public final class BlockedConv implements Parallel.RangeBody {
     private final int unit;
     private final int[] tapOffsets;
     private final Runnable fillPadded;
+    /** The depthwise kernel's rows (depthwise kind only). */
+    private final BlockedDepthwiseRows depthwise;
     /** The zero-bordered copy of the input, this run's: a per-thread scratch shared by every direct conv. */
     private float[] padded;
 
@@ -135,6 +132,7 @@ public final class BlockedConv implements Parallel.RangeBody {
             padH = padW = taps = unit = 0;
             tapOffsets = null;
             fillPadded = null;
+            depthwise = null;
             return;
         }
         chunks = chunkPixels = pairGroups = pairsPerGroup = 1;
@@ -145,18 +143,14 @@ public final class BlockedConv implements Parallel.RangeBody {
         tasks = units * rowChunks;
         grain = Math.max(1, 512 / Math.max(1, rowsPerChunk * outW));
         if (kind == Kind.DEPTHWISE) {
-            // w[(block * 9 + tap) * B + lane] = weight[block * B + lane][0][tap]
-            w = new float[(outBlocks * 9 + 3) * B]; // + a zero kernel row for the taps outside the input
-            for (int c = 0; c < cout; c++) {
-                for (int t = 0; t < 9; t++) {
-                    w[((c / B) * 9 + t) * B + c % B] = wt[c * 9 + t];
-                }
-            }
+            w = null;
+            depthwise = new BlockedDepthwiseRows(s, inH, inW, x, wt, this.bias, start, startStride, lo, hi);
             padH = padW = taps = unit = 0;
             tapOffsets = null;
             fillPadded = null;
             return;
         }
+        depthwise = null;
         // DIRECT: w[(block * taps + t) * B + lane] = weight[block * B + lane][t], t = (ci * kh + ky) * kw + kx
         int kh = s.kernelH(), kw = s.kernelW();
         taps = cin * kh * kw;
@@ -322,182 +316,11 @@ public final class BlockedConv implements Parallel.RangeBody {
                 plane * outHW * B, 0);
     }
 
-    /**
-     * Rows {@code [oy0, oy1)} of output block {@code block} of image {@code img}, output pixel {@code (oy, ox)}
-     * stored at {@code os[out0 + ((oy - oyBase) * outW + ox) * B]}.
-     */
+    /** {@link BlockedDepthwiseRows#rows}, for {@link BlockedSeparableConv}'s bands. */
     void depthwiseRows(int img, int block, int oy0, int oy1, float[] os, int out0, int oyBase) {
-        int in0 = (img * outBlocks + block) * inHW * B;
-        int base = out0 - oyBase * outW * B; // where row 0 would start
-        int sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
-        // Output columns whose three taps are all inside the row: no checks there.
-        int oxLo = Math.min(outW, (pw + sw - 1) / sw);
-        int lastStart = inW - 3 + pw; // the last output column's first tap must start at or before this
-        int oxHi = lastStart < 0 ? oxLo : Math.max(oxLo, Math.min(outW, lastStart / sw + 1));
-        if (pw == 1 && inW >= 3) {
-            // The usual padding: one left border pixel, at most one right one, done in the same call as the row.
-            int right = outW - oxHi, zeroRow = outBlocks * 9 * B, wo = block * 9 * B, rowStride = inW * B;
-            for (int oy = oy0; oy < oy1; oy++) {
-                int iy0 = oy * sh - ph;
-                // A kernel row outside the input reads a valid row with zero weights: arithmetic, not branches.
-                int top = ~iy0 >>> 31, middle = ~(iy0 + 1) >>> 31 & (iy0 + 1 - inH) >>> 31;
-                int bottom = (iy0 + 2 - inH) >>> 31;
-                int t = in0 + Math.min(Math.max(iy0, 0), inH - 1) * rowStride;
-                int m = in0 + Math.min(Math.max(iy0 + 1, 0), inH - 1) * rowStride;
-                int b = in0 + Math.min(Math.max(iy0 + 2, 0), inH - 1) * rowStride;
-                depthwiseRowWithBorders(t, m, b, zeroRow + top * (wo - zeroRow),
-                        zeroRow + middle * (wo + 3 * B - zeroRow), zeroRow + bottom * (wo + 6 * B - zeroRow), os,
-                        base + oy * outW * B, block, oxHi - 1, right, sw);
-            }
-            return;
-        }
-        for (int oy = oy0; oy < oy1; oy++) {
-            int iy0 = oy * sh - ph;
-            if (iy0 >= 0 && iy0 + 2 < inH) {
-                depthwiseEdges(in0, os, base, block, oy, 0, oxLo);
-                depthwiseRow(in0 + (iy0 * inW + oxLo * sw - pw) * B, os, base + (oy * outW + oxLo) * B, block,
-                        oxHi - oxLo, sw * B);
-                depthwiseEdges(in0, os, base, block, oy, oxHi, outW);
-            } else {
-                depthwiseEdges(in0, os, base, block, oy, 0, outW);
-            }
-        }
+        depthwise.rows(img, block, oy0, oy1, os, out0, oyBase);
     }
 
-    /**
-     * A whole output row of a padding-1 depthwise conv: the left border pixel (its left taps dropped), {@code count}
-     * inner pixels, then the right border pixel ({@code right} is 1 or 0; its right taps dropped). {@code t, m, b}:
-     * input column 0 of the rows under the kernel's three rows, {@code wt, wm, wb}: their weights (the zero row for a
-     * row outside the input). Without a right border pixel, its result is stored where the left one's then lands:
-     * no branch while vectors are live (see {@link #hasSecond}).
-     */
-    private void depthwiseRowWithBorders(int t, int m, int b, int wt, int wm, int wb, float[] os, int o, int block,
-                                         int count, int right, int sw) {
-        float[] xs = x, ws = w, st = start;
-        int last = Math.min((count + 1) * sw - 1, inW - 2) * B; // the right border pixel's first tap (clamped)
-        int oRight = o + right * (count + 1) * B;
-        int r = startStride * o, rRight = startStride * oRight;
-        FloatVector w0 = FloatVector.fromArray(S, ws, wt), w1 = FloatVector.fromArray(S, ws, wt + B);
-        FloatVector w2 = FloatVector.fromArray(S, ws, wt + 2 * B), w3 = FloatVector.fromArray(S, ws, wm);
-        FloatVector w4 = FloatVector.fromArray(S, ws, wm + B), w5 = FloatVector.fromArray(S, ws, wm + 2 * B);
-        FloatVector w6 = FloatVector.fromArray(S, ws, wb), w7 = FloatVector.fromArray(S, ws, wb + B);
-        FloatVector w8 = FloatVector.fromArray(S, ws, wb + 2 * B);
-        FloatVector bv = FloatVector.fromArray(S, bias, block * B);
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        // right border first: without one, the left border's store below overwrites it
-        FloatVector up = FloatVector.fromArray(S, xs, t + last).fma(w0, bv.add(FloatVector.fromArray(S, st, rRight)));
-        FloatVector level = FloatVector.fromArray(S, xs, m + last).mul(w3);
-        FloatVector down = FloatVector.fromArray(S, xs, b + last).mul(w6);
-        up = FloatVector.fromArray(S, xs, t + last + B).fma(w1, up);
-        level = FloatVector.fromArray(S, xs, m + last + B).fma(w4, level);
-        down = FloatVector.fromArray(S, xs, b + last + B).fma(w7, down);
-        up.add(level).add(down).max(low).min(high).intoArray(os, oRight);
-        // left border
-        up = FloatVector.fromArray(S, xs, t).fma(w1, bv.add(FloatVector.fromArray(S, st, r)));
-        level = FloatVector.fromArray(S, xs, m).mul(w4);
-        down = FloatVector.fromArray(S, xs, b).mul(w7);
-        up = FloatVector.fromArray(S, xs, t + B).fma(w2, up);
-        level = FloatVector.fromArray(S, xs, m + B).fma(w5, level);
-        down = FloatVector.fromArray(S, xs, b + B).fma(w8, down);
-        up.add(level).add(down).max(low).min(high).intoArray(os, o);
-        // inner pixels: pixel k reads input columns (k + 1) * sw - 1 and the two after it. The loop is
-        // depthwiseRow's again, on purpose: calling it instead (loading the weights twice per row) made the
-        // depthwise steps 10-20% slower at 7x7-14x14.
-        int step = sw * B, rStep = startStride * B;
-        int i = (sw - 1) * B;
-        o += B;
-        r += rStep;
-        for (int k = 0; k < count; k++, i += step, o += B, r += rStep) {
-            up = FloatVector.fromArray(S, xs, t + i).fma(w0, bv.add(FloatVector.fromArray(S, st, r)));
-            level = FloatVector.fromArray(S, xs, m + i).mul(w3);
-            down = FloatVector.fromArray(S, xs, b + i).mul(w6);
-            up = FloatVector.fromArray(S, xs, t + i + B).fma(w1, up);
-            level = FloatVector.fromArray(S, xs, m + i + B).fma(w4, level);
-            down = FloatVector.fromArray(S, xs, b + i + B).fma(w7, down);
-            up = FloatVector.fromArray(S, xs, t + i + 2 * B).fma(w2, up);
-            level = FloatVector.fromArray(S, xs, m + i + 2 * B).fma(w5, level);
-            down = FloatVector.fromArray(S, xs, b + i + 2 * B).fma(w8, down);
-            up.add(level).add(down).max(low).min(high).intoArray(os, o);
-        }
-    }
-
-    /** {@code count} outputs of one row whose 9 taps are all inside the input, from input offset {@code i}. */
-    private void depthwiseRow(int i, float[] os, int o, int block, int count, int step) {
-        if (count <= 0) {
-            return;
-        }
-        float[] xs = x, ws = w;
-        int wo = block * 9 * B;
-        FloatVector w0 = FloatVector.fromArray(S, ws, wo), w1 = FloatVector.fromArray(S, ws, wo + B);
-        FloatVector w2 = FloatVector.fromArray(S, ws, wo + 2 * B), w3 = FloatVector.fromArray(S, ws, wo + 3 * B);
-        FloatVector w4 = FloatVector.fromArray(S, ws, wo + 4 * B), w5 = FloatVector.fromArray(S, ws, wo + 5 * B);
-        FloatVector w6 = FloatVector.fromArray(S, ws, wo + 6 * B), w7 = FloatVector.fromArray(S, ws, wo + 7 * B);
-        FloatVector w8 = FloatVector.fromArray(S, ws, wo + 8 * B);
-        FloatVector bv = FloatVector.fromArray(S, bias, block * B);
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        int r1 = inW * B, r2 = 2 * inW * B;
-        float[] st = start;
-        int r = startStride * o, rStep = startStride * B;
-        for (int k = 0; k < count; k++, i += step, o += B, r += rStep) {
-            // One chain of 3 FMAs per kernel row, added at the end: 9 dependent FMAs were a 36-cycle chain per
-            // pixel, which out-of-order execution did not fully hide.
-            FloatVector top = FloatVector.fromArray(S, xs, i).fma(w0, bv.add(FloatVector.fromArray(S, st, r)));
-            FloatVector mid = FloatVector.fromArray(S, xs, i + r1).mul(w3);
-            FloatVector bot = FloatVector.fromArray(S, xs, i + r2).mul(w6);
-            top = FloatVector.fromArray(S, xs, i + B).fma(w1, top);
-            mid = FloatVector.fromArray(S, xs, i + r1 + B).fma(w4, mid);
-            bot = FloatVector.fromArray(S, xs, i + r2 + B).fma(w7, bot);
-            top = FloatVector.fromArray(S, xs, i + 2 * B).fma(w2, top);
-            mid = FloatVector.fromArray(S, xs, i + r1 + 2 * B).fma(w5, mid);
-            bot = FloatVector.fromArray(S, xs, i + r2 + 2 * B).fma(w8, bot);
-            top.add(mid).add(bot).max(low).min(high).intoArray(os, o);
-        }
-    }
-
-    /**
-     * Outputs {@code [ox0, ox1)} of row {@code oy}, some of whose taps fall outside the input: such a tap reads the
-     * zero weight block past the filters (and a valid pixel), so every pixel is the same 9 FMAs without branches.
-     */
-    private void depthwiseEdges(int in0, float[] os, int out0, int block, int oy, int ox0, int ox1) {
-        if (ox1 <= ox0) {
-            return;
-        }
-        int sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW();
-        int wo = block * 9 * B, zero = outBlocks * 9 * B;
-        float[] xs = x, ws = w;
-        FloatVector bv = FloatVector.fromArray(S, bias, block * B);
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        int iy0 = oy * sh - ph;
-        boolean top = iy0 >= 0, middle = iy0 + 1 >= 0 && iy0 + 1 < inH, bottom = iy0 + 2 < inH;
-        // A row outside the input is read at a valid row (any: its weights are zero).
-        int valid = Math.min(Math.max(iy0 + 1, 0), inH - 1);
-        int i0 = in0 + (top ? iy0 : valid) * inW * B;
-        int i1 = in0 + (middle ? iy0 + 1 : valid) * inW * B;
-        int i2 = in0 + (bottom ? iy0 + 2 : valid) * inW * B;
-        for (int ox = ox0; ox < ox1; ox++) {
-            int ix0 = ox * sw - pw;
-            boolean left = ix0 >= 0, centre = ix0 + 1 >= 0 && ix0 + 1 < inW, right = ix0 + 2 < inW;
-            int col = Math.min(Math.max(ix0 + 1, 0), inW - 1);
-            int c0 = (left ? ix0 : col) * B, c1 = (centre ? ix0 + 1 : col) * B, c2 = (right ? ix0 + 2 : col) * B;
-            int w0 = top && left ? wo : zero, w1 = top && centre ? wo + B : zero, w2 = top && right ? wo + 2 * B : zero;
-            int w3 = middle && left ? wo + 3 * B : zero, w4 = middle && centre ? wo + 4 * B : zero;
-            int w5 = middle && right ? wo + 5 * B : zero, w6 = bottom && left ? wo + 6 * B : zero;
-            int w7 = bottom && centre ? wo + 7 * B : zero, w8 = bottom && right ? wo + 8 * B : zero;
-            int o = out0 + (oy * outW + ox) * B;
-            // The same three row chains as depthwiseRow, so that a border pixel sums in the same order.
-            FloatVector up = FloatVector.fromArray(S, xs, i0 + c0).fma(FloatVector.fromArray(S, ws, w0),
-                    bv.add(FloatVector.fromArray(S, start, startStride * o)));
-            FloatVector level = FloatVector.fromArray(S, xs, i1 + c0).mul(FloatVector.fromArray(S, ws, w3));
-            FloatVector down = FloatVector.fromArray(S, xs, i2 + c0).mul(FloatVector.fromArray(S, ws, w6));
-            up = FloatVector.fromArray(S, xs, i0 + c1).fma(FloatVector.fromArray(S, ws, w1), up);
-            level = FloatVector.fromArray(S, xs, i1 + c1).fma(FloatVector.fromArray(S, ws, w4), level);
-            down = FloatVector.fromArray(S, xs, i2 + c1).fma(FloatVector.fromArray(S, ws, w7), down);
-            up = FloatVector.fromArray(S, xs, i0 + c2).fma(FloatVector.fromArray(S, ws, w2), up);
-            level = FloatVector.fromArray(S, xs, i1 + c2).fma(FloatVector.fromArray(S, ws, w5), level);
-            down = FloatVector.fromArray(S, xs, i2 + c2).fma(FloatVector.fromArray(S, ws, w8), down);
-            up.add(level).add(down).max(low).min(high).intoArray(os, o);
-        }
-    }
 
     // ---- direct (any dense conv, from a zero-bordered copy of the input) ----
 
