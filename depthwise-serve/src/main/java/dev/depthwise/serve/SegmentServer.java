@@ -7,7 +7,6 @@ import dev.depthwise.data.RgbImage;
 import dev.depthwise.models.Classification;
 import dev.depthwise.train.AlphaMatte;
 import dev.depthwise.train.Classifier;
-import dev.depthwise.train.SegmentationMetrics;
 import dev.depthwise.train.Segmenter;
 import io.javalin.Javalin;
 import io.javalin.config.SizeUnit;
@@ -55,6 +54,7 @@ public final class SegmentServer implements AutoCloseable {
     private static final String START = "depthwise.start";
 
     private final ServeOptions options;
+    private final Segmenter segmenter;
     private final Batcher<RgbImage, Segmented> segmentation;
     private final Batcher<RgbImage, List<Classification.Score>> classification;
     private final ServeMetrics metrics;
@@ -69,6 +69,7 @@ public final class SegmentServer implements AutoCloseable {
 
     private SegmentServer(Segmenter segmenter, Classifier classifier, ServeOptions options) {
         this.options = options;
+        this.segmenter = segmenter;
         this.admission = new Semaphore(options.queueCapacity());
         this.metrics = new ServeMetrics(this::queueDepth, options.maxBatch());
         long delay = options.maxDelay().toNanos();
@@ -269,13 +270,14 @@ public final class SegmentServer implements AutoCloseable {
             ObjectNode body = JSON.createObjectNode();
             body.put("width", s.width());
             body.put("height", s.height());
-            long[] counts = new long[SegmentationMetrics.CLASS_NAMES.length];
+            List<String> names = segmenter.palette().names();
+            long[] counts = new long[names.size()];
             for (int c : s.classes()) {
                 counts[c]++;
             }
             ObjectNode histogram = body.putObject("classes");
             for (int c = 0; c < counts.length; c++) {
-                histogram.put(SegmentationMetrics.CLASS_NAMES[c], counts[c]);
+                histogram.put(names.get(c), counts[c]);
             }
             ObjectNode timings = body.putObject("timings_ms");
             timings.put("decode", ms(decoded - decodeStart));
@@ -288,10 +290,10 @@ public final class SegmentServer implements AutoCloseable {
             return;
         }
         BufferedImage picture = switch (output) {
-            case MASK -> Segmenter.maskImage(s);
-            case OVERLAY -> Segmenter.overlay(image, s);
-            case CUTOUT -> Segmenter.cutout(image, s, alpha);
-            default -> alphaImage(AlphaMatte.alpha(image, s, alpha), s.width(), s.height());
+            case MASK -> Segmenter.maskImage(s, segmenter.palette());
+            case OVERLAY -> Segmenter.overlay(image, s, segmenter.palette());
+            case CUTOUT -> segmenter.cutoutOf(image, s, alpha);
+            default -> alphaImage(segmenter.alphaOf(image, s, alpha), s.width(), s.height());
         };
         byte[] png = png(picture);
         ctx.header("Server-Timing", timing + String.format(Locale.ROOT, ", render;dur=%.1f, total;dur=%.1f",

@@ -2,6 +2,8 @@ package dev.depthwise.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.depthwise.models.SegNet;
+import dev.depthwise.train.Segmenter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,6 +81,27 @@ class SegmentServerTest {
         assertEquals(2000, pixels);
         assertTrue(body.get("timings_ms").get("total").asDouble() > 0);
         assertTrue(body.get("batch_size").asInt() >= 1);
+    }
+
+    @Test
+    void aCheckpointOfOtherClassesIsServedByItsOwnNames() throws Exception {
+        Segmenter twoClasses = new Segmenter(new SegNet(SegNet.ConvKind.DEPTHWISE_SEPARABLE, 2, true, 3),
+                TestServers.SIZE, List.of("background", "cat"));
+        try (SegmentServer other = SegmentServer.start(twoClasses, null, TestServers.options())) {
+            JsonNode body = JSON.readTree(post(other.url(), "/v1/segment?output=json", photo(30, 20, "png"),
+                    "image/png").body());
+            assertEquals(600, body.get("classes").get("background").asLong() + body.get("classes").get("cat").asLong());
+            // Not the pet trimap: the cut-out's alpha is by class, opaque or clear.
+            HttpResponse<byte[]> mask = postFile(other.url(), "/api/remove", "file", photo(30, 20, "png"),
+                    Map.of("om", "true"));
+            BufferedImage grey = readPng(mask.body());
+            for (int y = 0; y < 20; y++) {
+                for (int x = 0; x < 30; x++) {
+                    int a = grey.getRaster().getSample(x, y, 0);
+                    assertTrue(a == 0 || a == 255, "alpha " + a);
+                }
+            }
+        }
     }
 
     @Test

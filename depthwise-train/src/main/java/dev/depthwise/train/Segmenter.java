@@ -201,10 +201,7 @@ public final class Segmenter {
             written.add(writePng(maskImage(s, palette), outDir.resolve(stem + ".mask.png")));
             written.add(writePng(overlay(image, s, palette), outDir.resolve(stem + ".overlay.png")));
             if (cutoutAlpha != null) {
-                // The pets' own classes are matted at their border band; other classes are cut out by class.
-                BufferedImage cut = Arrays.equals(alphaByClass, TRIMAP_ALPHA) ? cutout(image, s, cutoutAlpha)
-                        : cutout(image, s, alphaByClass);
-                written.add(writePng(cut, outDir.resolve(stem + ".cutout.png")));
+                written.add(writePng(cutoutOf(image, s, cutoutAlpha), outDir.resolve(stem + ".cutout.png")));
             }
         }
         if (!written.isEmpty()) {
@@ -271,6 +268,29 @@ public final class Segmenter {
             }
         }
         return img;
+    }
+
+    /**
+     * The cut-out's opacity (0..1, row by row) for this segmenter's classes: the pets' own trimap classes are matted
+     * at their border band as {@code mode} says ({@link AlphaMatte}); other class sets are cut out by class. What
+     * {@code segment --cutout} and the server share.
+     */
+    public float[] alphaOf(RgbImage image, Segmentation s, AlphaMatte.Mode mode) {
+        if (Arrays.equals(alphaByClass, TRIMAP_ALPHA)) {
+            return AlphaMatte.alpha(image, s, mode);
+        }
+        float[] alpha = new float[s.classes().length];
+        for (int i = 0; i < alpha.length; i++) {
+            int c = s.classes()[i];
+            alpha[i] = c < alphaByClass.length ? alphaByClass[c] / 255f : 0f;
+        }
+        return alpha;
+    }
+
+    /** The photo on a transparent background with {@link #alphaOf}'s opacity. */
+    public BufferedImage cutoutOf(RgbImage image, Segmentation s, AlphaMatte.Mode mode) {
+        float[] alpha = alphaOf(image, s, mode);
+        return withAlpha(image, s, i -> Math.round(alpha[i] * 255));
     }
 
     /** The pet on a transparent background, its alpha made as {@code mode} says ({@link AlphaMatte}). */
