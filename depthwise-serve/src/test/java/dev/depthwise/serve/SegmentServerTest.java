@@ -196,6 +196,11 @@ class SegmentServerTest {
         byte[] cut = java.util.Arrays.copyOf(png, png.length / 2);
         assertEquals(400, post(url, "/v1/segment", cut, "image/png").statusCode());
         assertEquals(400, post(url, "/v1/segment", new byte[0], "image/png").statusCode());
+        // A cut-off JPEG decodes to a grey-filled picture in the JDK; the shared decoder refuses it, as segment does.
+        byte[] jpeg = photo(120, 90, "jpeg");
+        HttpResponse<byte[]> cutJpeg = post(url, "/v1/segment", java.util.Arrays.copyOf(jpeg, jpeg.length * 2 / 3),
+                "image/jpeg");
+        assertEquals(400, cutJpeg.statusCode(), text(cutJpeg));
 
         HttpResponse<byte[]> wrongType = post(url, "/v1/segment", png, "text/plain");
         assertEquals(400, wrongType.statusCode());
