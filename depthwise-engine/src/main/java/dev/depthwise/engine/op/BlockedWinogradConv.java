@@ -146,19 +146,7 @@ public final class BlockedWinogradConv extends PreparedLoop {
 
     /** The tile the cost model expects fastest on this layout, or null for direct convolution. */
     public static WinogradConv.Tile choose(ConvSpec spec, int n, int h, int w) {
-        if (!WinogradConv.supports(spec)) {
-            return null;
-        }
-        WinogradConv.Tile best = null;
-        double bestCost = 1;
-        for (WinogradConv.Tile tile : WinogradConv.Tile.values()) {
-            double cost = relativeCost(spec, tile, n, h, w);
-            if (cost < bestCost) {
-                best = tile;
-                bestCost = cost;
-            }
-        }
-        return best;
+        return WinogradConv.cheapest(spec, tile -> relativeCost(spec, tile, n, h, w));
     }
 
     @Override

@@ -266,13 +266,18 @@ public final class WinogradConv extends PreparedLoop {
 
     /** The tile the cost model expects fastest for this conv, or null when a direct convolution is (or is the only way). */
     public static Tile choose(ConvSpec spec, int n, int h, int w) {
+        return cheapest(spec, tile -> relativeCost(spec, tile, n, h, w));
+    }
+
+    /** The tile of least relative cost below 1 (direct convolution's), or null; null too for a conv not supported. */
+    static Tile cheapest(ConvSpec spec, java.util.function.ToDoubleFunction<Tile> relativeCost) {
         if (!supports(spec)) {
             return null;
         }
         Tile best = null;
         double bestCost = 1;
         for (Tile tile : Tile.values()) {
-            double cost = relativeCost(spec, tile, n, h, w);
+            double cost = relativeCost.applyAsDouble(tile);
             if (cost < bestCost) {
                 best = tile;
                 bestCost = cost;
