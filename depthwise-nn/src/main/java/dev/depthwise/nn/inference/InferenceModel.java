@@ -11,7 +11,7 @@ import java.util.Arrays;
  * steps, with BatchNorm folded into the preceding convs, ReLU/ReLU6 fused into them, and every activation
  * buffer planned once and reused, so that {@link #runReusingOutput} allocates nothing at steady state. Any model
  * whose modules lower ({@link Module#lower}) compiles. Between input and output (both NCHW), activations are
- * channel-blocked ({@link dev.depthwise.engine.op.ChannelBlocks}) wherever a blocked kernel exists, which is why
+ * channel-blocked ({@link dev.depthwise.engine.op.ChannelBlocks}) wherever a blocked kernel pays, which is why
  * some steps print 5-D shapes; {@link CompileOptions} changes that.
  *
  * <pre>{@code
