@@ -1,20 +1,16 @@
 package dev.depthwise.spark;
 
 import dev.depthwise.data.BadFileException;
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.ImageDecoder;
 import dev.depthwise.data.RgbImage;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.NoSuchElementException;
 
 /** Images as Spark reads them ({@code binaryFile} rows: path, modificationTime, length, content) and decodes them. */
@@ -35,44 +31,10 @@ public final class ImageFiles {
                 .load(input);
     }
 
-    /**
-     * Decodes an image's bytes with the decoder every command uses (by content, not by name). It reads
-     * files, so the bytes pass through a temporary file; a bad image's message names {@code path}.
-     */
+    /** Decodes an image's bytes with the decoder every command uses (by content, headers checked first). */
     static RgbImage decode(String path, byte[] content) throws BadFileException {
-        Path temp = null;
-        try {
-            temp = Files.createTempFile("depthwise-", suffix(path));
-            Files.write(temp, content);
-            return ImageDecoder.readRgb(temp);
-        } catch (BadFileException e) {
-            throw new BadFileException(Path.of(path), reason(e).replace(temp.toString(), path), e);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot stage " + path + " for decoding", e);
-        } finally {
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException ignored) {
-                    // a leftover temporary file is harmless; the result is not
-                }
-            }
-        }
+        return ImageDecoder.readRgb(content, path, DecodeLimits.DEFAULT);
     }
-
-    /** A bad file's message without the path in front (a row has its path in a column of its own). */
-    static String reason(BadFileException e) {
-        String message = e.getMessage();
-        String prefix = e.file() + ": ";
-        return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
-    }
-
-    private static String suffix(String path) {
-        String name = path.substring(path.lastIndexOf('/') + 1);
-        int dot = name.lastIndexOf('.');
-        return dot > 0 ? name.substring(dot).toLowerCase(Locale.ROOT) : ".img";
-    }
-
 
     /** The rows of a partition in groups of up to {@code size}. */
     static <T> Iterator<List<T>> batches(Iterator<T> rows, int size) {

@@ -59,7 +59,7 @@ abstract class ImagePartition<M> implements MapPartitionsFunction<Row, Row> {
                         images.add(ImageFiles.decode(path, (byte[]) row.get(1)));
                         paths.add(path);
                     } catch (BadFileException e) {
-                        out.add(failed(path, ImageFiles.reason(e)));
+                        out.add(failed(path, e.reason()));
                     }
                 }
                 if (!images.isEmpty()) {
