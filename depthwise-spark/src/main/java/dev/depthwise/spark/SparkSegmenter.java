@@ -111,7 +111,7 @@ public final class SparkSegmenter {
             List<Segmenter.Segmentation> masks = segmenter.segmentAll(images);
             List<Row> out = new ArrayList<>(masks.size());
             for (int i = 0; i < masks.size(); i++) {
-                out.add(row(paths.get(i), images.get(i), masks.get(i)));
+                out.add(row(segmenter, paths.get(i), images.get(i), masks.get(i)));
             }
             return out;
         }
@@ -121,17 +121,19 @@ public final class SparkSegmenter {
             return RowFactory.create(path, null, null, null, null, error);
         }
 
-        private Row row(String path, RgbImage image, Segmenter.Segmentation s) {
-            byte[] maskPng = png(Segmenter.maskImage(s));
+        private Row row(Segmenter segmenter, String path, RgbImage image, Segmenter.Segmentation s) {
+            byte[] maskPng = png(Segmenter.maskImage(s, segmenter.palette()));
             String error = null;
             if (pngs != null) {
                 try {
-                    pngs.write(path, maskPng, pngs.cutout() ? png(Segmenter.cutout(image, s, AlphaMatte.Mode.SOFT)) : null);
+                    byte[] cutoutPng = pngs.cutout() ? png(segmenter.cutoutOf(image, s, AlphaMatte.Mode.SOFT)) : null;
+                    pngs.write(path, maskPng, cutoutPng);
                 } catch (IOException e) {
                     error = "cannot write its PNGs: " + e.getMessage();
                 }
             }
-            return RowFactory.create(path, s.width(), s.height(), column(Arrays.asList(pixelsPerClass(s, classes))), maskPng, error);
+            return RowFactory.create(path, s.width(), s.height(), column(Arrays.asList(pixelsPerClass(s, classes))),
+                    maskPng, error);
         }
     }
 

@@ -98,7 +98,7 @@ class SparkLocalTest {
             assertEquals(3, counts.size());
             assertEquals((long) expected.width() * expected.height(), counts.stream().mapToLong(Long::longValue).sum());
             BufferedImage mask = ImageIO.read(new ByteArrayInputStream((byte[]) row.get(4)));
-            assertArrayEquals(pixels(Segmenter.maskImage(expected)), pixels(mask), image + ": mask");
+            assertArrayEquals(pixels(Segmenter.maskImage(expected, segmenter.palette())), pixels(mask), image + ": mask");
 
             String stem = image.getFileName().toString().replaceFirst("\\.[^.]+$", "");
             Path folder = image.getParent().equals(photos) ? pngs : pngs.resolve("more");
