@@ -1,6 +1,7 @@
 package dev.depthwise.cli;
 
 import dev.depthwise.data.BadFileException;
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.ImageDecoder;
 import dev.depthwise.data.RgbImage;
 import dev.depthwise.models.Classification;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -43,6 +45,9 @@ final class ClassifyCommand implements Callable<Integer> {
     @Option(names = "--top", defaultValue = "5", description = "How many classes to print (default ${DEFAULT-VALUE}).")
     int top;
 
+    @Mixin
+    DecodeLimitsOption decodeLimits;
+
     @Spec
     CommandSpec spec;
 
@@ -50,7 +55,8 @@ final class ClassifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        // Before the weights are read: a mistyped path fails at once.
+        // Before the weights are read: a mistyped path or a bad option fails at once.
+        DecodeLimits limits = decodeLimits.limits();
         List<Path> images = Segmenter.expand(inputs);
         if (images.isEmpty()) {
             throw new IllegalArgumentException("no image files (.jpg, .jpeg, .png, .gif, .bmp) in " + inputs);
@@ -60,7 +66,7 @@ final class ClassifyCommand implements Callable<Integer> {
         for (Path image : images) {
             RgbImage input;
             try {
-                input = ImageDecoder.readRgb(image);
+                input = ImageDecoder.readRgb(image, limits);
             } catch (BadFileException e) {
                 err.println("warning: skipping " + e.getMessage()); // as segment and the data loaders say it
                 failed++;

@@ -37,6 +37,9 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    DecodeLimitsOption decodeLimits;
+
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
 
@@ -49,7 +52,7 @@ final class EvalCommand implements Callable<Integer> {
             case "trainval", "train" -> Split.TRAINVAL;
             default -> throw new IllegalArgumentException("unknown split '" + split + "' (test or val, trainval or train)");
         };
-        Evaluation e = Evaluation.run(checkpoint, data, which, batchSize, 2);
+        Evaluation e = Evaluation.run(checkpoint, data, which, batchSize, 2, decodeLimits.limits());
         stdout.print(json ? e.json() + System.lineSeparator() : e.table());
         stdout.flush();
         return 0;

@@ -3,12 +3,8 @@ package dev.depthwise.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
+import dev.depthwise.io.IoErrors;
 import java.nio.file.FileSystemException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 
 /** The {@code depthwise} command line: one small class per sub-command, each only parsing and calling the library. */
 @Command(name = "depthwise", mixinStandardHelpOptions = true, version = "depthwise 0.1.0",
@@ -74,14 +70,8 @@ public final class Main implements Runnable {
      */
     public static String describe(Throwable ex) {
         if (ex instanceof FileSystemException fs && fs.getReason() == null) {
-            String what = ex instanceof NoSuchFileException ? "no such file or directory"
-                    : ex instanceof AccessDeniedException ? "permission denied"
-                    : ex instanceof FileAlreadyExistsException ? "already exists (and is in the way)"
-                    : ex instanceof NotDirectoryException ? "not a directory"
-                    : ex instanceof DirectoryNotEmptyException ? "directory not empty"
-                    : "file-system error (" + ex.getClass().getSimpleName() + ")";
             String other = fs.getOtherFile() != null ? " -> " + fs.getOtherFile() : "";
-            return fs.getFile() + other + ": " + what;
+            return fs.getFile() + other + ": " + IoErrors.reason(fs);
         }
         return ex.getMessage() != null ? ex.getMessage() : ex.toString();
     }

@@ -1,5 +1,6 @@
 package dev.depthwise.cli;
 
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.train.AlphaMatte;
 import dev.depthwise.train.Segmenter;
 import picocli.CommandLine.Command;
@@ -48,15 +49,20 @@ final class SegmentCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    DecodeLimitsOption decodeLimits;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
+        DecodeLimits limits = decodeLimits.limits();
         threads.apply();
         Segmenter segmenter = Segmenter.fromCheckpoint(checkpoint);
         if (keep != null) {
             segmenter = segmenter.keeping(keep);
         }
-        Segmenter.Summary s = segmenter.segmentFiles(inputs, out, cutout || keep != null ? alpha : null, System.err);
+        Segmenter.Summary s = segmenter.segmentFiles(inputs, out, cutout || keep != null ? alpha : null, limits,
+                System.err);
         if (s.written().isEmpty() && s.skipped().isEmpty()) {
             throw new IllegalArgumentException("no image files (.jpg, .jpeg, .png, .gif, .bmp) in " + inputs);
         }

@@ -62,7 +62,14 @@ final class SummaryCommand implements Callable<Integer> {
         if (tree) {
             out.println(m);
         } else {
-            out.print(Summary.of(m, inputShape()));
+            int[] shape = inputShape();
+            try {
+                Models.checkInput(m, shape[0], shape[1], shape[2]);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--input " + shape[0] + "," + shape[1] + "," + shape[2] + ": "
+                        + e.getMessage(), e);
+            }
+            out.print(Summary.of(m, shape));
         }
         out.flush();
         return 0;

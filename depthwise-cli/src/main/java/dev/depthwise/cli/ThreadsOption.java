@@ -11,6 +11,9 @@ final class ThreadsOption {
     /** Sizes the compute team when {@code --threads} was given; otherwise it keeps its default. */
     void apply() {
         if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+            }
             Parallel.setThreads(threads);
         }
     }

@@ -1,5 +1,6 @@
 package dev.depthwise.cli;
 
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.models.ModelSpec;
 import dev.depthwise.train.Progress;
@@ -10,6 +11,7 @@ import dev.depthwise.train.DatasetConfig;
 import dev.depthwise.train.RunConfig;
 import dev.depthwise.train.TransferConfig;
 import dev.depthwise.train.Trainer;
+import dev.depthwise.train.WorkerGroup;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,7 +31,9 @@ import java.util.concurrent.Callable;
                 "Defaults are the article's recipe: SegNet-DSC, Adam lr 1e-3, StepLR(7, 0.7), cross-entropy, "
                         + "batch 16, 128x128, 20 epochs; --recipe small-data for tens or hundreds of images.",
                 "After each epoch: test metrics, OUT/epochs/epoch-NN.png and OUT/last.safetensors "
-                        + "(+ best.safetensors); at the end OUT/report.html."})
+                        + "(+ best.safetensors); at the end OUT/report.html.",
+                "A run directory that already holds a run is never replaced silently: give --resume to continue "
+                        + "it or --overwrite to start again."})
 public final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -122,6 +126,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint, with its saved settings.")
     boolean resume;
 
+    @Option(names = "--overwrite", description = "Delete the run in --out (checkpoints, epoch grids, report) and start a new one.")
+    boolean overwrite;
+
+    @Mixin
+    DecodeLimitsOption decodeLimits;
+
     /** The dataset options as given; the class left out of the IoU is looked up among the dataset's classes. */
     private DatasetConfig datasetConfig() {
         DatasetConfig asked = new DatasetConfig(layout == null ? null : Layout.of(layout).cliName(),
@@ -137,6 +147,13 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
+        if (resume && overwrite) {
+            throw new IllegalArgumentException("--resume and --overwrite exclude each other");
+        }
+        DecodeLimits limits = decodeLimits.limits();
+        if (loaderThreads < 1) {
+            throw new IllegalArgumentException("--loader-threads must be >= 1, got " + loaderThreads);
+        }
         threads.apply();
         Path dir = out != null ? out : Path.of("runs", model);
         RunConfig config;
@@ -149,7 +166,14 @@ public final class TrainCommand implements Callable<Integer> {
                 config.model().get("name"), config.dataDir(), config.epochs(), config.batchSize(), config.imageSize(),
                 config.imageSize(), config.optimizer(), config.lr(), config.lrScheduler().describe(), config.loss(),
                 Parallel.threads(), dir);
-        Trainer.Result result = new Trainer(config, dir, Progress.toStderr(), loaderThreads).run(resume);
+        Trainer.Start start = resume ? Trainer.Start.RESUME : overwrite ? Trainer.Start.OVERWRITE : Trainer.Start.NEW;
+        Trainer.Result result;
+        try {
+            result = new Trainer(config, dir, Progress.toStderr(), loaderThreads, WorkerGroup.SINGLE, limits).run(start);
+        } catch (Trainer.RunExistsException e) {
+            throw new IllegalArgumentException(e.getMessage() + "; give --resume to continue it, --overwrite to "
+                    + "replace it, or another --out", e);
+        }
         stdout.printf(Locale.ROOT, "test pixel accuracy %.4f, IoU %.4f after %d epochs%n",
                 result.last().pixelAccuracy(), result.last().iou(), result.last().epoch());
         if (result.chosen() != result.last()) {

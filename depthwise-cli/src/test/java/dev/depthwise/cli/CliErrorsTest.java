@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -99,6 +100,50 @@ class CliErrorsTest {
         assertEquals(1, Main.execute(cl));
         assertTrue(err.toString().startsWith("depthwise: out of Java heap (max "), err.toString());
         assertTrue(err.toString().contains("DEPTHWISE_JAVA_OPTS=-Xmx"), err.toString());
+    }
+
+    @Test
+    void everyTrainingOptionIsCheckedBeforeAnyWorkOrFile() throws Exception {
+        Path data = tmp.resolve("data");
+        assertEquals(0, Main.commandLine().execute("generate", data.toString(), "--count", "4", "--size", "32"));
+        Path out = tmp.resolve("run");
+        String[][] cases = {
+                {"--gamma", "NaN"}, {"--gamma", "-1"}, {"--lr", "Infinity"}, {"--momentum", "-0.5"},
+                {"--model", "mobilenet_v2_seg", "--image-size", "50"}, {"--max-pixels", "0"}, {"--threads", "0"},
+                {"--loader-threads", "0"}, {"--resume", "--overwrite"}, {"--optimizer", "lion"}};
+        String[] expected = {
+                "gamma must be a finite number > 0, got NaN", "gamma must be a finite number > 0, got -1.0",
+                "lr must be a finite number >= 0, got Infinity", "momentum must be a finite number >= 0, got -0.5",
+                "the model does not take input [batch, 3, 50, 50]", "--max-pixels must be >= 1, got 0",
+                "--threads must be >= 1, got 0", "--loader-threads must be >= 1, got 0",
+                "--resume and --overwrite exclude each other", "unknown optimizer 'lion'"};
+        for (int i = 0; i < cases.length; i++) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train", "--data", data.toString(),
+                    "--epochs", "1", "--out", out.toString()));
+            args.addAll(java.util.List.of(cases[i]));
+            String err = failing(args.toArray(String[]::new));
+            assertTrue(err.contains(expected[i]), String.join(" ", cases[i]) + ": " + err);
+            assertFalse(Files.exists(out), String.join(" ", cases[i]) + " created " + out);
+        }
+        String badData = failing("train", "--data", tmp.resolve("nowhere").toString(), "--out", out.toString());
+        assertTrue(badData.contains("nowhere does not exist"), badData);
+        assertFalse(Files.exists(out), "a bad --data created " + out);
+    }
+
+    @Test
+    void summaryValidatesItsInputAsExportDoes() {
+        String err = failing("summary", "segnet_dsc", "--input", "3,0,0");
+        assertEquals("depthwise: --input 3,0,0: input [batch, 3, 0, 0] must have positive sizes", err);
+        String small = failing("summary", "segnet_dsc", "--input", "3,7,7");
+        assertTrue(small.startsWith("depthwise: --input 3,7,7: the model does not take input [batch, 3, 7, 7]: "), small);
+    }
+
+    @Test
+    void aFileThatCannotBeWrittenIsNamedNotItsTemporaryFile() {
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "needs Linux's /proc");
+        String err = failing("export", "segnet_dsc", "/proc/x.onnx", "--input", "3,32,32");
+        assertTrue(err.startsWith("depthwise: cannot write /proc/x.onnx: "), err);
+        assertFalse(err.contains(".tmp"), err);
     }
 
     /** Runs the command, asserts exit status 1, no stack trace, and returns standard error. */

@@ -8,7 +8,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** train, eval and segment from the command line on a tiny generated dataset. */
@@ -27,6 +29,26 @@ class TrainingCommandsTest {
         assertEquals(0, train.exit(), train.err());
         assertTrue(train.out().contains("report.html"), train.out());
         Path checkpoint = runDir.resolve("last.safetensors");
+
+        // Training again into the finished run is refused before anything is touched; --overwrite starts again
+        // and clears what a save killed midway left behind.
+        byte[] first = Files.readAllBytes(checkpoint);
+        Path stale = Files.write(runDir.resolve(".best.safetensors4217.tmp"), new byte[] {1});
+        String[] again = {"train", "--data", data.toString(), "--epochs", "1", "--batch-size", "4",
+                "--image-size", "32", "--loader-threads", "1", "--out", runDir.toString()};
+        CliRun refused = CliRun.of(again);
+        assertEquals(1, refused.exit(), refused.err());
+        assertEquals("depthwise: " + runDir + " already holds a run (last.safetensors after epoch 1 of 1); give --resume "
+                + "to continue it, --overwrite to replace it, or another --out", refused.err().strip());
+        assertArrayEquals(first, Files.readAllBytes(checkpoint));
+        assertTrue(Files.exists(stale));
+        Files.write(runDir.resolve("epochs/epoch-07.png"), new byte[] {1}); // a grid of a longer earlier run
+        CliRun overwritten = CliRun.of(java.util.stream.Stream.concat(java.util.Arrays.stream(again),
+                java.util.stream.Stream.of("--overwrite")).toArray(String[]::new));
+        assertEquals(0, overwritten.exit(), overwritten.err());
+        assertFalse(Files.exists(stale));
+        assertFalse(Files.exists(runDir.resolve("epochs/epoch-07.png")));
+        assertTrue(Files.exists(runDir.resolve("epochs/epoch-01.png")));
 
         CliRun eval = CliRun.of("eval", "--checkpoint", checkpoint.toString(), "--json");
         assertEquals(0, eval.exit(), eval.err());
@@ -94,6 +116,18 @@ class TrainingCommandsTest {
                 empty.toString());
         assertEquals(1, none.exit());
         assertTrue(none.err().contains("no image files"), none.err());
+
+        // An image over --max-pixels is skipped and named; the others are segmented.
+        Path limited = dir.resolve("limited");
+        Files.createDirectories(mixed.resolve("big"));
+        java.awt.image.BufferedImage big = new java.awt.image.BufferedImage(60, 50, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        javax.imageio.ImageIO.write(big, "png", mixed.resolve("big/large.png").toFile());
+        Files.copy(mixed.resolve("good.jpg"), mixed.resolve("big/good.jpg"));
+        CliRun capped = CliRun.of("segment", "--checkpoint", checkpoint.toString(), "--out", limited.toString(),
+                "--max-pixels", "2000", mixed.resolve("big").toString());
+        assertEquals(1, capped.exit(), capped.err());
+        assertTrue(capped.out().contains("skipped 1 unreadable image"), capped.out()); // named on System.err
+        assertTrue(Files.isRegularFile(limited.resolve("good.mask.png")), capped.out());
 
         // A checkpoint cut in half is named, and the intact one still loads afterwards.
         byte[] whole = Files.readAllBytes(checkpoint);

@@ -1,8 +1,5 @@
 package dev.depthwise.data;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,42 +56,35 @@ public final class OxfordPets {
         return dir;
     }
 
+    /** The trainval entries; malformed lines of the list are skipped with a warning on standard error. */
     public List<PetEntry> trainval() {
-        return entries(Split.TRAINVAL);
+        return entries(Split.TRAINVAL, SkippedFiles.toStderr());
     }
 
+    /** The test entries; malformed lines of the list are skipped with a warning on standard error. */
     public List<PetEntry> test() {
-        return entries(Split.TEST);
+        return entries(Split.TEST, SkippedFiles.toStderr());
     }
 
-    /** The entries of a split's list file, in file order. A malformed line fails with its file and line number. */
-    public List<PetEntry> entries(Split split) {
-        Path list = listFile(dir, split);
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(list, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + list + ": " + e.getMessage(), e);
-        }
-        List<PetEntry> entries = new ArrayList<>(lines.size());
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i).strip();
-            if (line.isEmpty() || line.startsWith("#")) {
-                continue;
-            }
-            String[] f = line.split("\\s+");
+    /** The entries of a split's list file, in file order; a malformed line is skipped and reported to {@code report}. */
+    public List<PetEntry> entries(Split split, SkippedFiles report) {
+        return readList(split).entriesReportingTo(report);
+    }
+
+    /** The entries of a split's list file and the lines that did not parse. */
+    public SplitListReader.Result<PetEntry> readList(Split split) {
+        return SplitListReader.read(listFile(dir, split), f -> {
             if (f.length != 4) {
-                throw new IllegalArgumentException(list + " line " + (i + 1) + ": expected 'NAME CLASS-ID SPECIES BREED-ID', got '"
-                        + line + "'");
+                throw new IllegalArgumentException("expected 'NAME CLASS-ID SPECIES BREED-ID', got " + f.length + " fields");
             }
+            String name = SplitListReader.checkName(f[0]);
             try {
-                entries.add(new PetEntry(f[0], Integer.parseInt(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]),
-                        imageFile(f[0]), trimapFile(f[0])));
+                return new PetEntry(name, Integer.parseInt(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]),
+                        imageFile(name), trimapFile(name));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(list + " line " + (i + 1) + ": ids must be integers, got '" + line + "'");
+                throw new IllegalArgumentException("ids must be integers");
             }
-        }
-        return entries;
+        });
     }
 
     public Path imageFile(String name) {

@@ -18,6 +18,7 @@ public final class SkippedFiles {
     private final PrintStream out;
     private final Map<Path, String> reasons = new LinkedHashMap<>();
     private final Map<Path, String> notes = new LinkedHashMap<>();
+    private final Map<String, String> lines = new LinkedHashMap<>();
 
     /** Warnings go to {@code out}, or nowhere if it is null. */
     public SkippedFiles(PrintStream out) {
@@ -37,6 +38,18 @@ public final class SkippedFiles {
         if (reasons.putIfAbsent(file, reason) == null && out != null) {
             out.println("warning: skipping " + file + ": " + reason);
         }
+    }
+
+    /** A line of a list file that was left out; printed once per line, counted apart from files. */
+    public synchronized void reportLine(SplitListReader.SkippedLine line) {
+        String where = "line " + line.number() + " of " + line.list();
+        if (lines.putIfAbsent(where, line.reason()) == null && out != null) {
+            out.println("warning: skipping " + where + " ('" + line.text() + "'): " + line.reason());
+        }
+    }
+
+    public synchronized int lineCount() {
+        return lines.size();
     }
 
     /** An odd file that was read anyway; printed once per file, not counted as skipped. */
@@ -70,6 +83,10 @@ public final class SkippedFiles {
     public synchronized String summary() {
         int n = reasons.size();
         String skipped = n == 0 ? "no files skipped" : n + (n == 1 ? " file" : " files") + " skipped (see warnings above)";
+        int l = lines.size();
+        if (l > 0) {
+            skipped += "; " + l + (l == 1 ? " list line" : " list lines") + " skipped (see warnings above)";
+        }
         int k = notes.size();
         return k == 0 ? skipped : skipped + "; " + k + (k == 1 ? " odd file" : " odd files") + " read (see notes)";
     }

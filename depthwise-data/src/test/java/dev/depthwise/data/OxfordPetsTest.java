@@ -41,10 +41,26 @@ class OxfordPetsTest {
     }
 
     @Test
-    void malformedLineNamesFileAndLine() throws Exception {
+    void aMalformedLineIsSkippedAndReportedNotTheWholeList() throws Exception {
         TestImages.writeLists(tmp, List.of("a"), List.of());
-        Files.writeString(tmp.resolve("annotations/test.txt"), "ok 1 1 1\nbroken line\n");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OxfordPets.open(tmp).test());
-        assertTrue(e.getMessage().contains("test.txt line 2"), e.getMessage());
+        byte[] text = ("\uFEFFok 1 1 1\nbroken line\nx 1 one 1\n../../etc/passwd 1 1 1\n"
+                + "# comment\n\n  spaced\t2  1 1  \r\nbad").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] notUtf8 = java.util.Arrays.copyOf(text, text.length + 1);
+        notUtf8[text.length] = (byte) 0xff;
+        Files.write(tmp.resolve("annotations/test.txt"), notUtf8);
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        SkippedFiles report = new SkippedFiles(new java.io.PrintStream(log, true));
+        List<PetEntry> test = OxfordPets.open(tmp).entries(Split.TEST, report);
+        assertEquals(List.of("ok", "spaced"), test.stream().map(PetEntry::name).toList());
+        assertEquals(4, report.lineCount());
+        assertEquals(0, report.count());
+        Path list = tmp.resolve("annotations/test.txt");
+        assertEquals(List.of(
+                "warning: skipping line 2 of " + list + " ('broken line'): expected 'NAME CLASS-ID SPECIES BREED-ID', got 2 fields",
+                "warning: skipping line 3 of " + list + " ('x 1 one 1'): ids must be integers",
+                "warning: skipping line 4 of " + list + " ('../../etc/passwd 1 1 1'): '../../etc/passwd' is not a plain file name",
+                "warning: skipping line 8 of " + list + " ('bad\uFFFD'): holds bytes that are not UTF-8"),
+                log.toString().lines().toList());
+        assertEquals("no files skipped; 4 list lines skipped (see warnings above)", report.summary());
     }
 }

@@ -31,15 +31,20 @@ public final class AtomicFiles {
         write(file, out -> out.write(bytes));
     }
 
+    /**
+     * Writes {@code file} atomically. Any failure (a full disk, a directory that cannot hold files, no
+     * permission) is an {@link IOException} naming {@code file}, never the temporary file, which is removed.
+     */
     public static void write(Path file, Writer writer) throws IOException {
         if (Files.isDirectory(file)) {
             // The rename would quietly replace an empty directory by the file.
             throw new IOException(file + ": is a directory; give a file name");
         }
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        Path temp = null;
         try {
+            Path dir = file.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            temp = Files.createTempFile(dir, "." + file.getFileName(), TEMP_SUFFIX);
             makeReadable(temp);
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -54,8 +59,33 @@ public final class AtomicFiles {
                 Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
             }
             syncDirectory(dir);
+        } catch (IOException e) {
+            throw new IOException("cannot write " + file + ": " + IoErrors.reason(e), e);
         } finally {
-            Files.deleteIfExists(temp);
+            if (temp != null) {
+                Files.deleteIfExists(temp);
+            }
+        }
+    }
+
+    private static final String TEMP_SUFFIX = ".tmp";
+
+    /**
+     * Removes the temporary files {@link #write} leaves in {@code dir} when the process is killed mid-write
+     * ({@code .NAME<digits>.tmp}); call it when a program starts to own {@code dir} again, never while another
+     * writer may be using it. A directory that does not exist is left alone.
+     */
+    public static void deleteStaleTemporaries(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var list = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) list::iterator) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(".") && name.matches("\\..+[0-9]+\\.tmp") && Files.isRegularFile(p)) {
+                    Files.deleteIfExists(p);
+                }
+            }
         }
     }
 

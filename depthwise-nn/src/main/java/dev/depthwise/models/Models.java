@@ -1,5 +1,6 @@
 package dev.depthwise.models;
 
+import dev.depthwise.engine.Tensor;
 import dev.depthwise.nn.Module;
 
 import java.util.List;
@@ -32,6 +33,27 @@ public final class Models {
             case MOBILENET_V2_SEG -> new MobileNetV2Segmenter(spec.classes(), spec.width(), spec.seed());
             default -> throw new IllegalStateException("unreachable: " + spec.name());
         };
+    }
+
+    /**
+     * Runs {@code model} once on a zero image of {@code [1, c, h, w]} in eval mode (its mode is restored): an input
+     * the model cannot take (wrong channel count, too small, a size not a multiple of what its pools need) is an
+     * {@link IllegalArgumentException} saying so before any work starts, not an error deep inside a layer later.
+     */
+    public static void checkInput(Module model, int c, int h, int w) {
+        String shape = "[batch, " + c + ", " + h + ", " + w + "]";
+        if (c < 1 || h < 1 || w < 1) {
+            throw new IllegalArgumentException("input " + shape + " must have positive sizes");
+        }
+        boolean wasTraining = model.isTraining();
+        try {
+            model.eval();
+            model.forward(Tensor.zeros(1, c, h, w));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the model does not take input " + shape + ": " + e.getMessage(), e);
+        } finally {
+            model.train(wasTraining);
+        }
     }
 
     static void checkName(String name) {

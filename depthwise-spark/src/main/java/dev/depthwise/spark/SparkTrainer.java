@@ -108,7 +108,7 @@ public final class SparkTrainer {
                 Path runDir = Files.createTempDirectory("depthwise-train-");
                 try {
                     Progress progress = workers.writes() ? Progress.toStderr() : Progress.silent();
-                    Trainer.Result result = new Trainer(config, runDir, progress, loaderThreads, workers).run(false);
+                    Trainer.Result result = new Trainer(config, runDir, progress, loaderThreads, workers).run(Trainer.Start.NEW);
                     double trainSeconds = 0;
                     EpochRecord last = null;
                     List<OutputFile> files = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.depthwise.train;
 
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.OxfordPets;
 import dev.depthwise.data.PetEntry;
 import dev.depthwise.data.SyntheticPets;
@@ -50,12 +51,12 @@ public record Demo(int count, int dataSize, int imageSize, int epochs, int batch
         progress.message(String.format(Locale.ROOT,
                 "training SegNet-DSC (plain conv head) at %dx%d for %d epochs (batch %d, Adam lr %s, cosine)",
                 imageSize, imageSize, epochs, batchSize, lr));
-        Trainer.Result training = new Trainer(config, out.resolve("run"), progress, 2).run(false);
+        Trainer.Result training = new Trainer(config, out.resolve("run"), progress, 2).run(Trainer.Start.OVERWRITE); // a demo replaces the last demo
 
         List<Path> images = OxfordPets.open(data).test().stream().limit(samples).map(PetEntry::image).toList();
         Path segmented = out.resolve("segmented");
         Segmenter segmenter = Segmenter.fromCheckpoint(training.lastCheckpoint());
-        Segmenter.Summary s = segmenter.segmentFiles(images, segmented, true, log);
+        Segmenter.Summary s = segmenter.segmentFiles(images, segmented, true, DecodeLimits.DEFAULT, log);
         return new Result(data, training, segmented, s.written());
     }
 }

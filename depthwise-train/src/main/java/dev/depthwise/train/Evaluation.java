@@ -3,6 +3,7 @@ package dev.depthwise.train;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.depthwise.data.Augmentation;
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.LoaderOptions;
 import dev.depthwise.data.Dataset;
 import dev.depthwise.data.Datasets;
@@ -26,8 +27,8 @@ public record Evaluation(Path checkpoint, CheckpointInfo info, Path dataDir, Str
                          int skippedFiles) {
 
     /** @param dataDir null for the data directory the checkpoint was trained on */
-    public static Evaluation run(Path checkpoint, Path dataDir, Split split, int batchSize, int loaderThreads)
-            throws IOException {
+    public static Evaluation run(Path checkpoint, Path dataDir, Split split, int batchSize, int loaderThreads,
+                                 DecodeLimits limits) throws IOException {
         Checkpoint.Contents contents = Checkpoint.read(checkpoint);
         RunConfig config = contents.info().config();
         Path dir = dataDir != null ? dataDir : Path.of(config.dataDir());
@@ -44,7 +45,7 @@ public record Evaluation(Path checkpoint, CheckpointInfo info, Path dataDir, Str
         }
         SkippedFiles skipped = new SkippedFiles(System.err);
         LoaderOptions options = LoaderOptions.of(config.imageSize(), batchSize, config.seed())
-                .withAugmentation(Augmentation.NONE).withThreads(Math.max(1, loaderThreads));
+                .withAugmentation(Augmentation.NONE).withThreads(Math.max(1, loaderThreads)).withDecodeLimits(limits);
         try (PetLoader loader = data.loader(split, options, skipped)) {
             if (loader.size() == 0) {
                 throw new IOException(dir + ": the " + data.splitName(split) + " split is empty");

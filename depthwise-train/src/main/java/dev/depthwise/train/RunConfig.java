@@ -83,6 +83,31 @@ public record RunConfig(Map<String, String> model, String dataDir, int epochs, i
         if (!List.of("step", "cosine", "warmup-cosine", "none").contains(scheduler)) {
             throw new IllegalArgumentException("unknown scheduler '" + scheduler + "' (step, cosine, warmup-cosine, none)");
         }
+        if (!optimizer.equals("adam") && !optimizer.equals("adamw") && !optimizer.equals("sgd")) {
+            throw new IllegalArgumentException("unknown optimizer '" + optimizer + "' (adam, adamw, sgd)");
+        }
+        // Checked here, before any epoch: a NaN or infinite rate otherwise shows only as a NaN loss some steps in.
+        requireFinite("lr", lr, true);
+        if (weightDecay != null) {
+            requireFinite("weight decay", weightDecay, true);
+        }
+        requireFinite("momentum", momentum, true);
+        if (optimizer.equals("sgd") && nesterov && momentum == 0) {
+            throw new IllegalArgumentException("run: Nesterov momentum needs a momentum > 0");
+        }
+        if (scheduler.equals("step")) {
+            requireFinite("gamma", gamma, false);
+            if (stepSize < 1) {
+                throw new IllegalArgumentException("run: step size must be >= 1, got " + stepSize);
+            }
+        }
+    }
+
+    private static void requireFinite(String name, double value, boolean zeroAllowed) {
+        if (!Double.isFinite(value) || value < 0 || (!zeroAllowed && value == 0)) {
+            throw new IllegalArgumentException("run: " + name + " must be a finite number " + (zeroAllowed ? ">= 0" : "> 0")
+                    + ", got " + value);
+        }
     }
 
     /** The article's recipe: Adam lr 1e-3, StepLR(7, 0.7), cross-entropy, batch 16, 128×128, 20 epochs. */

@@ -1,6 +1,7 @@
 package dev.depthwise.train;
 
 import dev.depthwise.data.BadFileException;
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.ImageDecoder;
 import dev.depthwise.data.Interpolation;
 import dev.depthwise.data.Datasets;
@@ -168,12 +169,14 @@ public final class Segmenter {
      * writes the PNGs into {@code outDir}. A file that cannot be decoded is skipped with a warning line on
      * {@code log} and listed in the summary; the others go on.
      */
-    public Summary segmentFiles(List<Path> inputs, Path outDir, boolean cutout, PrintStream log) throws IOException {
-        return segmentFiles(inputs, outDir, cutout ? AlphaMatte.Mode.SOFT : null, log);
+    public Summary segmentFiles(List<Path> inputs, Path outDir, boolean cutout, DecodeLimits limits, PrintStream log)
+            throws IOException {
+        return segmentFiles(inputs, outDir, cutout ? AlphaMatte.Mode.SOFT : null, limits, log);
     }
 
     /** As above; {@code cutoutAlpha} null writes no cut-outs, else how their alpha is made. */
-    public Summary segmentFiles(List<Path> inputs, Path outDir, AlphaMatte.Mode cutoutAlpha, PrintStream log)
+    public Summary segmentFiles(List<Path> inputs, Path outDir, AlphaMatte.Mode cutoutAlpha, DecodeLimits limits,
+                                PrintStream log)
             throws IOException {
         Files.createDirectories(outDir);
         List<Path> written = new ArrayList<>();
@@ -190,7 +193,7 @@ public final class Segmenter {
             }
             RgbImage image;
             try {
-                image = ImageDecoder.readRgb(file);
+                image = ImageDecoder.readRgb(file, limits);
             } catch (BadFileException e) {
                 log.println("warning: skipping " + e.getMessage());
                 skipped.add(e.getMessage());

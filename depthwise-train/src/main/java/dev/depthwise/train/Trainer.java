@@ -2,6 +2,7 @@ package dev.depthwise.train;
 
 import dev.depthwise.data.Augmentation;
 import dev.depthwise.data.Batch;
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.LoaderOptions;
 import dev.depthwise.data.Dataset;
 import dev.depthwise.data.DatasetCheck;
@@ -11,6 +12,7 @@ import dev.depthwise.data.SampleFiles;
 import dev.depthwise.data.SkippedFiles;
 import dev.depthwise.data.Split;
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.io.AtomicFiles;
 import dev.depthwise.io.WeightFiles;
 import dev.depthwise.models.MobileNetV2Segmenter;
 import dev.depthwise.models.ModelSpec;
@@ -51,6 +53,7 @@ public final class Trainer {
     private final Progress progress;
     private final int loaderThreads;
     private final WorkerGroup workers;
+    private final DecodeLimits decodeLimits;
 
     /** What a finished run leaves behind. */
     public record Result(List<EpochRecord> history, Path lastCheckpoint, Path bestCheckpoint, Path report,
@@ -69,7 +72,7 @@ public final class Trainer {
     }
 
     public Trainer(RunConfig config, Path outDir, Progress progress, int loaderThreads) {
-        this(config, outDir, progress, loaderThreads, WorkerGroup.SINGLE);
+        this(config, outDir, progress, loaderThreads, WorkerGroup.SINGLE, DecodeLimits.DEFAULT);
     }
 
     /**
@@ -77,11 +80,18 @@ public final class Trainer {
      * evaluates and fills {@code outDir}, and only its {@link Result} has a history.
      */
     public Trainer(RunConfig config, Path outDir, Progress progress, int loaderThreads, WorkerGroup workers) {
+        this(config, outDir, progress, loaderThreads, workers, DecodeLimits.DEFAULT);
+    }
+
+    /** @param decodeLimits what an image or mask may declare before it is decoded (else it is skipped) */
+    public Trainer(RunConfig config, Path outDir, Progress progress, int loaderThreads, WorkerGroup workers,
+                   DecodeLimits decodeLimits) {
         this.requested = config;
         this.outDir = outDir;
         this.progress = progress;
         this.loaderThreads = Math.max(1, loaderThreads);
         this.workers = workers;
+        this.decodeLimits = decodeLimits;
     }
 
     /**
@@ -101,14 +111,45 @@ public final class Trainer {
         return epochs == null ? info.config() : info.config().withEpochs(epochs);
     }
 
+    /** How {@link #run(Start)} treats the run directory. */
+    public enum Start {
+        /** A new run; refused with a {@link RunExistsException} when the directory already holds one. */
+        NEW,
+        /** Continue the run in the directory from its {@code last.safetensors}. */
+        RESUME,
+        /** Delete the run the directory holds (checkpoints, epoch grids, report, charts, split), then start anew. */
+        OVERWRITE
+    }
+
+    /** A new run was asked for in a directory that holds one: training there would replace its checkpoints. */
+    public static final class RunExistsException extends IOException {
+        private final Path dir;
+
+        RunExistsException(Path dir, String what) {
+            super(dir + " already holds a run (" + what + ")");
+            this.dir = dir;
+        }
+
+        public Path dir() {
+            return dir;
+        }
+    }
+
     /**
-     * Trains from scratch, or from {@code outDir/last.safetensors} when {@code resume} is set. The dataset's
-     * layout and classes are found first; the model gets one output per class.
+     * Trains a new run, or continues the one in the run directory. The dataset's layout and classes are found
+     * first; the model gets one output per class. Everything that can be checked is checked before the run
+     * directory is created or touched: the {@link Start} policy, the data, that the model takes the image size;
+     * stale temporary files of an interrupted save are removed.
      */
-    public Result run(boolean resume) throws IOException {
-        Files.createDirectories(outDir);
+    public Result run(Start start) throws IOException {
+        boolean resume = start == Start.RESUME;
+        List<String> runFiles = runFiles(outDir);
+        if (start == Start.NEW && !runFiles.isEmpty()) {
+            throw new RunExistsException(outDir, describeRun(outDir, runFiles));
+        }
+        // A replaced run's saved split is not the new run's.
         Dataset data = Datasets.open(Path.of(requested.dataDir()),
-                requested.dataset().openOptions(requested.seed(), outDir));
+                requested.dataset().openOptions(requested.seed(), start == Start.OVERWRITE ? null : outDir));
         data.warnings().forEach(w -> progress.message("warning: " + w));
         if (workers.writes()) {
             // The checks of 'dataset check', in one line; a faulty file is skipped (and named) when it is loaded.
@@ -123,6 +164,20 @@ public final class Trainer {
             }
             config = config.withModel(spec.withClasses(data.numClasses()).toMap());
         }
+        Models.checkInput(Models.create(ModelSpec.fromMap(config.model())), 3, config.imageSize(), config.imageSize());
+        if (start == Start.OVERWRITE) {
+            for (String name : runFiles) {
+                Files.deleteIfExists(outDir.resolve(name));
+            }
+            deleteIfEmpty(outDir.resolve(EPOCHS));
+            for (String list : List.of("train.txt", "val.txt")) {
+                Files.deleteIfExists(outDir.resolve(Dataset.SPLIT_DIR).resolve(list));
+            }
+            deleteIfEmpty(outDir.resolve(Dataset.SPLIT_DIR));
+        }
+        Files.createDirectories(outDir);
+        AtomicFiles.deleteStaleTemporaries(outDir);
+        AtomicFiles.deleteStaleTemporaries(outDir.resolve(EPOCHS));
         if (data.seededSplit() && workers.writes()) {
             data.writeSplit(outDir);
         }
@@ -131,7 +186,8 @@ public final class Trainer {
         boolean smallData = RunConfig.SMALL_DATA.equals(config.recipe());
         LoaderOptions trainOptions = LoaderOptions.of(config.imageSize(),
                 workers.localBatchSize(config.batchSize()), config.seed()).withThreads(loaderThreads)
-                .withAugmentation(smallData ? Augmentation.SMALL_DATA : Augmentation.ARTICLE);
+                .withAugmentation(smallData ? Augmentation.SMALL_DATA : Augmentation.ARTICLE)
+                .withDecodeLimits(decodeLimits);
         LoaderOptions testOptions = trainOptions.withAugmentation(Augmentation.NONE);
         // The small-data recipe chooses its best epoch on data it does not train on, and never on the test split.
         List<List<SampleFiles>> trainAndValidation = smallData
@@ -198,7 +254,7 @@ public final class Trainer {
         String lastGrid = gridFile(history.size());
         Path report = TrainingReport.write(outDir, config, history,
                 Files.exists(outDir.resolve(lastGrid)) ? lastGrid : null);
-        if (skipped.count() > 0) {
+        if (skipped.count() > 0 || skipped.lineCount() > 0) {
             progress.message(skipped.summary());
         }
         Path best = outDir.resolve(BEST);
@@ -207,7 +263,52 @@ public final class Trainer {
 
     /** The prediction grid of a (1-based) epoch, relative to the run directory. */
     static String gridFile(int epoch) {
-        return String.format(Locale.ROOT, "epochs/epoch-%02d.png", epoch);
+        return String.format(Locale.ROOT, EPOCHS + "/epoch-%02d.png", epoch);
+    }
+
+    private static final String EPOCHS = "epochs";
+    private static final java.util.regex.Pattern GRID = java.util.regex.Pattern.compile("epoch-\\d+\\.png");
+
+    /** The files of a run in {@code dir} (relative names): checkpoints, their sidecars, the report, charts, grids. */
+    static List<String> runFiles(Path dir) throws IOException {
+        List<String> found = new ArrayList<>();
+        for (String name : List.of(LAST, BEST, Checkpoint.sidecar(Path.of(LAST)).toString(),
+                Checkpoint.sidecar(Path.of(BEST)).toString(), TrainingReport.FILE, "loss.png", "accuracy.png", "iou.png")) {
+            if (Files.isRegularFile(dir.resolve(name))) {
+                found.add(name);
+            }
+        }
+        Path epochs = dir.resolve(EPOCHS);
+        if (Files.isDirectory(epochs)) {
+            try (var list = Files.list(epochs)) {
+                list.map(p -> p.getFileName().toString()).filter(n -> GRID.matcher(n).matches()).sorted()
+                        .forEach(n -> found.add(EPOCHS + "/" + n));
+            }
+        }
+        return found;
+    }
+
+    private static String describeRun(Path dir, List<String> runFiles) {
+        try {
+            if (runFiles.contains(LAST)) {
+                CheckpointInfo info = Checkpoint.read(dir.resolve(LAST)).info();
+                return LAST + " after epoch " + info.epoch() + " of " + info.config().epochs();
+            }
+        } catch (IOException | RuntimeException e) {
+            // An unreadable checkpoint is still a run not to be replaced silently; name its files instead.
+        }
+        return runFiles.size() <= 3 ? String.join(", ", runFiles) : runFiles.size() + " files of a run";
+    }
+
+    private static void deleteIfEmpty(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            try (var list = Files.list(dir)) {
+                if (list.findAny().isPresent()) {
+                    return;
+                }
+            }
+            Files.delete(dir);
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.depthwise.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.Split;
 import dev.depthwise.data.SyntheticPets;
 import dev.depthwise.models.ModelSpec;
@@ -34,12 +35,12 @@ class EvaluationAndSegmentTest {
         SyntheticPets.generate(data, 12, 40, 9);
         RunConfig config = new RunConfig(ModelSpec.of(Models.SEGNET_DSC).withSeed(2).toMap(), data.toString(), 1, 4,
                 32, "adam", 1e-3, null, 0.9, false, "none", 7, 0.7, "ce", 2);
-        checkpoint = new Trainer(config, root.resolve("run"), Progress.silent(), 1).run(false).lastCheckpoint();
+        checkpoint = new Trainer(config, root.resolve("run"), Progress.silent(), 1).run(Trainer.Start.NEW).lastCheckpoint();
     }
 
     @Test
     void evaluationReproducesTheTrainingRunsTestMetrics() throws IOException {
-        Evaluation e = Evaluation.run(checkpoint, null, Split.TEST, 5, 1);
+        Evaluation e = Evaluation.run(checkpoint, null, Split.TEST, 5, 1, DecodeLimits.DEFAULT);
         EpochRecord last = Checkpoint.read(checkpoint).info().last();
         assertEquals(last.test(), e.result().metrics().summary());
         assertEquals(6, e.result().images());
@@ -76,7 +77,7 @@ class EvaluationAndSegmentTest {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Path out = root.resolve("segmented");
         Segmenter.Summary s = Segmenter.fromCheckpoint(checkpoint)
-                .segmentFiles(List.of(inputs), out, true, new PrintStream(log, true));
+                .segmentFiles(List.of(inputs), out, true, DecodeLimits.DEFAULT, new PrintStream(log, true));
 
         assertEquals(4, s.written().size(), s.written().toString()); // three PNGs and the legend
         assertEquals(1, s.skipped().size());
@@ -92,7 +93,7 @@ class EvaluationAndSegmentTest {
         Path other = Files.createDirectories(root.resolve("other"));
         ImageIO.write(new BufferedImage(9, 9, BufferedImage.TYPE_INT_RGB), "jpg", other.resolve("wide.jpg").toFile());
         Segmenter.Summary twice = Segmenter.fromCheckpoint(checkpoint)
-                .segmentFiles(List.of(inputs.resolve("wide.png"), other), out, false, new PrintStream(log, true));
+                .segmentFiles(List.of(inputs.resolve("wide.png"), other), out, false, DecodeLimits.DEFAULT, new PrintStream(log, true));
         assertEquals(3, twice.written().size(), twice.written().toString()); // mask, overlay, legend
         assertEquals(1, twice.skipped().size());
         assertTrue(twice.skipped().get(0).contains("same name as"), twice.skipped().toString());

@@ -33,7 +33,7 @@ class MultiClassTrainingTest {
         SyntheticPets.generate(data, 240, 48, 4, 3);
         RunConfig config = new RunConfig(ModelSpec.of(Models.SEGNET_DSC).withPlainHead(true).withSeed(0).toMap(),
                 data.toString(), 10, 8, 48, "adam", 3e-3, null, 0.9, false, "cosine", 7, 0.7, "ce", 0);
-        Trainer.Result r = new Trainer(config, dir.resolve("run"), Progress.silent(), 2).run(false);
+        Trainer.Result r = new Trainer(config, dir.resolve("run"), Progress.silent(), 2).run(Trainer.Start.NEW);
 
         CheckpointInfo info = Checkpoint.read(r.lastCheckpoint()).info();
         assertEquals(List.of("background", "tabby_cat", "spotted_dog"), info.config().classNames());

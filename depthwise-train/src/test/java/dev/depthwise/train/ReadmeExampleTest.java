@@ -37,7 +37,7 @@ class ReadmeExampleTest {
         SyntheticPets.generate(data, 8, 48, 3);
         RunConfig config = new RunConfig(ModelSpec.of(Models.SEGNET_DSC).withSeed(1).toMap(), data.toString(), 1, 4,
                 32, "adam", 1e-3, null, 0.9, false, "none", 7, 0.7, "ce", 2);
-        Path checkpoint = new Trainer(config, root.resolve("run"), Progress.silent(), 1).run(false).lastCheckpoint();
+        Path checkpoint = new Trainer(config, root.resolve("run"), Progress.silent(), 1).run(Trainer.Start.NEW).lastCheckpoint();
         Path photo;
         try (var images = Files.list(data.resolve("images"))) {
             photo = images.sorted().findFirst().orElseThrow();
@@ -64,7 +64,7 @@ class ReadmeExampleTest {
         Dataset data = Datasets.open(mySet);
         System.out.println(DatasetCheck.run(data).summaryLine());
         RunConfig config = RunConfig.article(ModelSpec.of("segnet_dsc").toMap(), data.dir(), 0).withEpochs(1);
-        Path checkpoint = new Trainer(config, root.resolve("runs/my-set"), Progress.toStderr(), 2).run(false).lastCheckpoint();
+        Path checkpoint = new Trainer(config, root.resolve("runs/my-set"), Progress.toStderr(), 2).run(Trainer.Start.NEW).lastCheckpoint();
 
         assertEquals(List.of("background", "tabby_cat", "spotted_dog"), Segmenter.fromCheckpoint(checkpoint).palette().names());
         assertEquals("3", Checkpoint.read(checkpoint).info().config().model().get("classes"));

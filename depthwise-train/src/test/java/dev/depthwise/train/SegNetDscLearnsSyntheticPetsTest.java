@@ -31,7 +31,7 @@ class SegNetDscLearnsSyntheticPetsTest {
         SyntheticPets.generate(data, 400, 64, 1); // 200 trainval, 200 test
         RunConfig config = new RunConfig(ModelSpec.of(Models.SEGNET_DSC).withPlainHead(true).withSeed(0).toMap(),
                 data.toString(), 12, 8, 64, "adam", 3e-3, null, 0.9, false, "cosine", 7, 0.7, "ce", 0);
-        Trainer.Result r = new Trainer(config, dir.resolve("run"), Progress.silent(), 2).run(false);
+        Trainer.Result r = new Trainer(config, dir.resolve("run"), Progress.silent(), 2).run(Trainer.Start.NEW);
         double accuracy = r.last().pixelAccuracy();
         assertTrue(accuracy >= 0.90, "test pixel accuracy " + accuracy + " after " + r.history().size()
                 + " epochs; history " + r.history().stream().map(EpochRecord::pixelAccuracy).toList());

@@ -35,7 +35,7 @@ class SmallDataRecipeTest {
         RunConfig tiny = new RunConfig(recipe.model(), recipe.dataDir(), 3, 4, 32, recipe.optimizer(), recipe.lr(), null,
                 0.9, false, recipe.scheduler(), 7, 0.7, recipe.loss(), 0, DatasetConfig.DETECT, TransferConfig.NONE,
                 RunConfig.SMALL_DATA);
-        Trainer.Result r = new Trainer(tiny, root.resolve("run"), Progress.silent(), 1).run(false);
+        Trainer.Result r = new Trainer(tiny, root.resolve("run"), Progress.silent(), 1).run(Trainer.Start.NEW);
         for (EpochRecord e : r.history()) {
             assertNotNull(e.validation(), "epoch " + e.epoch() + " has validation metrics");
         }

@@ -39,10 +39,10 @@ class TrainerTest {
     @Test
     void twoEpochsEqualOneEpochThenResume() throws IOException {
         Path straight = root.resolve("straight");
-        Trainer.Result full = new Trainer(tiny(2), straight, Progress.silent(), 1).run(false);
+        Trainer.Result full = new Trainer(tiny(2), straight, Progress.silent(), 1).run(Trainer.Start.NEW);
 
         Path interrupted = root.resolve("interrupted");
-        new Trainer(tiny(1), interrupted, Progress.silent(), 1).run(false);
+        new Trainer(tiny(1), interrupted, Progress.silent(), 1).run(Trainer.Start.NEW);
         RunConfig resumed = Trainer.resumedConfig(interrupted, 2);
         // The saved run is the asked one with what training found in the data: its layout and classes.
         assertEquals(tiny(2).withDataset(new DatasetConfig("pets", null, List.of("pet", "background", "border"), 1)),
@@ -50,7 +50,7 @@ class TrainerTest {
         IllegalArgumentException fewer = assertThrows(IllegalArgumentException.class,
                 () -> Trainer.resumedConfig(interrupted, 0));
         assertTrue(fewer.getMessage().contains("has done 1 already"), fewer.getMessage());
-        Trainer.Result continued = new Trainer(resumed, interrupted, Progress.silent(), 1).run(true);
+        Trainer.Result continued = new Trainer(resumed, interrupted, Progress.silent(), 1).run(Trainer.Start.RESUME);
 
         Checkpoint.Contents a = Checkpoint.read(full.lastCheckpoint());
         Checkpoint.Contents b = Checkpoint.read(continued.lastCheckpoint());
@@ -66,7 +66,7 @@ class TrainerTest {
     @Test
     void aRunLeavesCheckpointsGridsAndTheReport() throws IOException {
         Path out = root.resolve("outputs");
-        Trainer.Result r = new Trainer(tiny(1), out, Progress.silent(), 1).run(false);
+        Trainer.Result r = new Trainer(tiny(1), out, Progress.silent(), 1).run(Trainer.Start.NEW);
         assertTrue(Files.size(out.resolve("last.safetensors")) > 0);
         assertTrue(Files.exists(out.resolve("last.json")));
         assertTrue(Files.exists(out.resolve("best.safetensors")));
@@ -86,7 +86,7 @@ class TrainerTest {
     void softIoULossSgdAndCosineScheduleTrainToo() throws IOException {
         RunConfig config = new RunConfig(ModelSpec.of(Models.SEGNET_DSC).withSeed(1).toMap(), data.toString(), 2, 4,
                 32, "sgd", 0.05, 1e-4, 0.9, true, "cosine", 7, 0.7, "iou", 7);
-        Trainer.Result r = new Trainer(config, root.resolve("soft-iou"), Progress.silent(), 1).run(false);
+        Trainer.Result r = new Trainer(config, root.resolve("soft-iou"), Progress.silent(), 1).run(Trainer.Start.NEW);
         // Cosine over 2 epochs: the base rate, then half of it.
         assertEquals(0.05, r.history().get(0).lr(), 1e-12);
         assertEquals(0.025, r.history().get(1).lr(), 1e-12);

@@ -44,7 +44,7 @@ class TransferLearningTest {
         SafeTensors.write(weights, imagenet.stateDict(), Map.of());
 
         Trainer.Result r = new Trainer(config(Models.MOBILENET_V2_SEG, data, 1, 1e-2,
-                new TransferConfig(weights.toString(), 1, null)), root.resolve("run"), Progress.silent(), 1).run(false);
+                new TransferConfig(weights.toString(), 1, null)), root.resolve("run"), Progress.silent(), 1).run(Trainer.Start.NEW);
         Map<String, Tensor> trained = Checkpoint.read(r.lastCheckpoint()).weights();
         Map<String, Tensor> source = imagenet.stateDict();
         for (String key : List.of("features.0.0.weight", "features.3.conv.1.0.weight", "features.17.conv.2.weight",
@@ -64,13 +64,13 @@ class TransferLearningTest {
         SyntheticPets.generate(three, 8, 32, 1, 3);
         SyntheticPets.generate(four, 8, 32, 2, 4);
         Path source = new Trainer(config(Models.SEGNET_DSC, three, 1, 1e-3, TransferConfig.NONE), root.resolve("a"),
-                Progress.silent(), 1).run(false).lastCheckpoint();
+                Progress.silent(), 1).run(Trainer.Start.NEW).lastCheckpoint();
         Map<String, Tensor> from = Checkpoint.read(source).weights();
 
         // lr 0: the weights stay where they started, so the start can be read from the checkpoint.
         ByteArrayOutputStream messages = new ByteArrayOutputStream();
         Path started = new Trainer(config(Models.SEGNET_DSC, four, 1, 0, new TransferConfig(null, 0, source.toString())),
-                root.resolve("b"), new Progress(new PrintStream(messages, true), false), 1).run(false).lastCheckpoint();
+                root.resolve("b"), new Progress(new PrintStream(messages, true), false), 1).run(Trainer.Start.NEW).lastCheckpoint();
         Map<String, Tensor> after = Checkpoint.read(started).weights();
         assertArrayEquals(from.get("dc1.seq.0.depthwise.weight").data(), after.get("dc1.seq.0.depthwise.weight").data());
         assertArrayEquals(new int[] {4}, after.entrySet().stream().filter(e -> e.getKey().endsWith("bias")
@@ -79,7 +79,7 @@ class TransferLearningTest {
 
         IllegalArgumentException wrongModel = assertThrows(IllegalArgumentException.class, () -> new Trainer(
                 config(Models.SEGNET, three, 1, 0, new TransferConfig(null, 0, source.toString())), root.resolve("c"),
-                Progress.silent(), 1).run(false));
+                Progress.silent(), 1).run(Trainer.Start.NEW));
         assertTrue(wrongModel.getMessage().contains("holds a segnet_dsc, not a segnet"), wrongModel.getMessage());
         IllegalArgumentException notMobileNet = assertThrows(IllegalArgumentException.class,
                 () -> config(Models.SEGNET_DSC, three, 1, 0, new TransferConfig(source.toString(), 0, null)));

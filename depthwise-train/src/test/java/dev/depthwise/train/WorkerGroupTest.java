@@ -187,7 +187,7 @@ class WorkerGroupTest {
         List<Callable<Trainer.Result>> workers = new ArrayList<>();
         for (int rank = 0; rank < 2; rank++) {
             int r = rank;
-            workers.add(() -> new Trainer(config, root.resolve("worker" + r), Progress.silent(), 1, group.worker(r)).run(false));
+            workers.add(() -> new Trainer(config, root.resolve("worker" + r), Progress.silent(), 1, group.worker(r)).run(Trainer.Start.NEW));
         }
         List<Trainer.Result> results = runAll(workers);
 

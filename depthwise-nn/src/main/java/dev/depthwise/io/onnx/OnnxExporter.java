@@ -2,6 +2,7 @@ package dev.depthwise.io.onnx;
 
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.ConvSpec;
+import dev.depthwise.models.Models;
 import dev.depthwise.nn.AdaptiveAvgPool2d;
 import dev.depthwise.nn.BatchNorm2d;
 import dev.depthwise.nn.Conv2d;
@@ -94,24 +95,14 @@ public final class OnnxExporter {
     }
 
     /**
-     * Runs our own forward on one zero image first: the graph does not check shapes, so an input the model cannot
-     * take (wrong channel count, too small, H not a multiple the model needs) would otherwise give a file that only
+     * The graph does not check shapes, so an input the model cannot take would otherwise give a file that only
      * fails later, inside ONNX Runtime.
      */
     private static void checkInputFits(Module model, int c, int h, int w) {
-        if (c < 1 || h < 1 || w < 1) {
-            throw new IllegalArgumentException("ONNX export: input [batch, " + c + ", " + h + ", " + w
-                    + "] must have positive sizes");
-        }
-        boolean wasTraining = model.isTraining();
         try {
-            model.eval();
-            model.forward(Tensor.zeros(1, c, h, w));
+            Models.checkInput(model, c, h, w);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("ONNX export: the model does not take input [batch, " + c + ", " + h
-                    + ", " + w + "]: " + e.getMessage(), e);
-        } finally {
-            model.train(wasTraining);
+            throw new IllegalArgumentException("ONNX export: " + e.getMessage(), e);
         }
     }
 

@@ -1,0 +1,93 @@
+package dev.depthwise.data;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a dataset's list file: one entry a line, fields separated by white space, {@code #} starting a comment,
+ * blank lines ignored. A line that does not parse is skipped with its number and reason, as a bad image is, rather
+ * than refusing the whole dataset; the caller reports the skipped lines ({@link SkippedFiles#reportLine}).
+ * Bytes that are not UTF-8 are read as U+FFFD, so the line holding them is the one that fails.
+ */
+public final class SplitListReader {
+    private SplitListReader() {
+    }
+
+    /** Turns one line's fields into an entry, or throws {@link IllegalArgumentException} saying why it cannot. */
+    @FunctionalInterface
+    public interface LineParser<T> {
+        T parse(String[] fields);
+    }
+
+    /** A line left out: its 1-based number, its text and why. */
+    public record SkippedLine(Path list, int number, String text, String reason) {
+    }
+
+    /** The entries of the good lines in file order, and the lines skipped. */
+    public record Result<T>(List<T> entries, List<SkippedLine> skipped) {
+        public Result {
+            entries = List.copyOf(entries);
+            skipped = List.copyOf(skipped);
+        }
+
+        /** The entries, each skipped line reported to {@code report}. */
+        public List<T> entriesReportingTo(SkippedFiles report) {
+            skipped.forEach(report::reportLine);
+            return entries;
+        }
+    }
+
+    /** Reads {@code list}; a file that cannot be read at all is an {@link UncheckedIOException} naming it. */
+    public static <T> Result<T> read(Path list, LineParser<T> parser) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(list);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + list + ": " + e.getMessage(), e);
+        }
+        return parse(list, new String(bytes, StandardCharsets.UTF_8), parser);
+    }
+
+    /** As {@link #read(Path, LineParser)} for text already read; {@code list} names it in the skipped lines. */
+    public static <T> Result<T> parse(Path list, String text, LineParser<T> parser) {
+        List<T> entries = new ArrayList<>();
+        List<SkippedLine> skipped = new ArrayList<>();
+        String[] lines = text.split("\r\n|\r|\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = (i == 0 ? stripByteOrderMark(lines[i]) : lines[i]).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            try {
+                if (line.indexOf('\uFFFD') >= 0) {
+                    throw new IllegalArgumentException("holds bytes that are not UTF-8");
+                }
+                entries.add(parser.parse(line.split("\\s+")));
+            } catch (IllegalArgumentException e) {
+                skipped.add(new SkippedLine(list, i + 1, line, e.getMessage()));
+            }
+        }
+        return new Result<>(entries, skipped);
+    }
+
+    /**
+     * A sample name from a list, refused when it could reach outside the dataset's folders (a path separator,
+     * {@code ..}) or is not a plain file name.
+     */
+    public static String checkName(String name) {
+        if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0 || name.indexOf('\\') >= 0
+                || name.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new IllegalArgumentException("'" + name + "' is not a plain file name");
+        }
+        return name;
+    }
+
+    private static String stripByteOrderMark(String line) {
+        return line.startsWith("\uFEFF") ? line.substring(1) : line;
+    }
+}
