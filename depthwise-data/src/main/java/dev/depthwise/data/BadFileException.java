@@ -1,5 +1,6 @@
 package dev.depthwise.data;
 
+import dev.depthwise.engine.OneLine;
 import java.nio.file.Path;
 
 /**
@@ -15,19 +16,20 @@ public class BadFileException extends Exception {
         this(file, reason, null);
     }
 
+    /** {@code reason} may quote the file's bytes or a decoder's message: it is kept to one line ({@link OneLine}). */
     public BadFileException(Path file, String reason, Throwable cause) {
-        super(file + ": " + reason, cause);
+        super(file + ": " + OneLine.of(reason), cause);
         this.file = file;
         this.name = file.toString();
-        this.reason = reason;
+        this.reason = OneLine.of(reason);
     }
 
     /** For bytes that never were a file here (an upload): {@code name} is what the sender called them. */
     public BadFileException(String name, String reason) {
-        super(name + ": " + reason);
+        super(OneLine.of(name) + ": " + OneLine.of(reason));
         this.file = null;
         this.name = name;
-        this.reason = reason;
+        this.reason = OneLine.of(reason);
     }
 
     /** The file at fault, or null for bytes that came without one. */

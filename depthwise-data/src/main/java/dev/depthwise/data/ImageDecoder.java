@@ -104,7 +104,16 @@ public final class ImageDecoder {
      * The stored sample values are used as they are (for a palette PNG, the indices, as PIL does).
      */
     public static Mask readTrimap(Path file, DecodeLimits limits) throws BadFileException {
-        BufferedImage image = decode(file, limits).image();
+        return trimapOf(new Source(file, file.toString()), decode(file, limits).image());
+    }
+
+    /** As {@link #readTrimap(Path, DecodeLimits)} for bytes that came without a file. */
+    public static Mask readTrimap(byte[] bytes, String name, DecodeLimits limits) throws BadFileException {
+        Source source = new Source(null, name);
+        return trimapOf(source, decode(bytes, source, limits).image());
+    }
+
+    private static Mask trimapOf(Source source, BufferedImage image) throws BadFileException {
         Raster raster = image.getRaster();
         int w = raster.getWidth();
         int h = raster.getHeight();
@@ -116,7 +125,7 @@ public final class ImageDecoder {
             for (int x = 0; x < w; x++) {
                 int value = sixteenBit ? row[x] : row[x] & 0xff;
                 if (value < 1 || value > 3) {
-                    throw new BadFileException(file, "trimap value " + value + " at (" + x + "," + y
+                    throw source.bad("trimap value " + value + " at (" + x + "," + y
                             + ") is outside 1-3 (1 pet, 2 background, 3 border)");
                 }
                 classes[y * w + x] = (byte) (value - 1);

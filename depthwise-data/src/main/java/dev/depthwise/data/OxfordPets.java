@@ -73,18 +73,21 @@ public final class OxfordPets {
 
     /** The entries of a split's list file and the lines that did not parse. */
     public SplitListReader.Result<PetEntry> readList(Split split) {
-        return SplitListReader.read(listFile(dir, split), f -> {
-            if (f.length != 4) {
-                throw new IllegalArgumentException("expected 'NAME CLASS-ID SPECIES BREED-ID', got " + f.length + " fields");
-            }
-            String name = SplitListReader.checkName(f[0]);
-            try {
-                return new PetEntry(name, Integer.parseInt(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]),
-                        imageFile(name), trimapFile(name));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("ids must be integers");
-            }
-        });
+        return SplitListReader.read(listFile(dir, split), this::entry);
+    }
+
+    /** One list line's fields as an entry: {@code NAME CLASS-ID SPECIES BREED-ID}. */
+    PetEntry entry(String[] f) {
+        if (f.length != 4) {
+            throw new IllegalArgumentException("expected 'NAME CLASS-ID SPECIES BREED-ID', got " + f.length + " fields");
+        }
+        String name = SplitListReader.checkName(f[0]);
+        try {
+            return new PetEntry(name, Integer.parseInt(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]),
+                    imageFile(name), trimapFile(name));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("ids must be integers");
+        }
     }
 
     public Path imageFile(String name) {

@@ -39,16 +39,22 @@ public final class PetDownload {
             new Archive("images.tar.gz", 791_918_971L),
             new Archive("annotations.tar.gz", 19_173_078L));
 
-    private static final int TIMEOUT_MILLIS = 60_000;
+    private static final java.time.Duration DEFAULT_TIMEOUT = java.time.Duration.ofSeconds(60);
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
 
     private final URI base;
     private final List<Archive> archives;
     private final Path dir;
     private final PrintStream log;
+    private final int timeoutMillis;
 
     /** {@code log} receives progress bars and status lines (standard error in the CLI); null for silence. */
     public PetDownload(URI base, List<Archive> archives, Path dir, PrintStream log) {
+        this(base, archives, dir, log, DEFAULT_TIMEOUT);
+    }
+
+    /** @param timeout how long to wait to connect, and for each read of the answer, before giving up */
+    public PetDownload(URI base, List<Archive> archives, Path dir, PrintStream log, java.time.Duration timeout) {
         String scheme = base.getScheme() == null ? "" : base.getScheme().toLowerCase(java.util.Locale.ROOT);
         if (!base.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || base.getHost() == null) {
             throw new IllegalArgumentException("download URL '" + base + "' is not an absolute http:// or https:// URL");
@@ -57,6 +63,7 @@ public final class PetDownload {
         this.archives = List.copyOf(archives);
         this.dir = dir;
         this.log = log;
+        this.timeoutMillis = Math.toIntExact(Math.max(1, timeout.toMillis()));
     }
 
     /** The official archives from the official site. */
@@ -98,8 +105,8 @@ public final class PetDownload {
         }
         URI uri = base.resolve(archive.name());
         HttpURLConnection http = (HttpURLConnection) uri.toURL().openConnection();
-        http.setConnectTimeout(TIMEOUT_MILLIS);
-        http.setReadTimeout(TIMEOUT_MILLIS); // a stalled transfer fails (and can be resumed) instead of hanging
+        http.setConnectTimeout(timeoutMillis);
+        http.setReadTimeout(timeoutMillis); // a stalled transfer fails (and can be resumed) instead of hanging
         if (have > 0) {
             http.setRequestProperty("Range", "bytes=" + have + "-");
         }
@@ -107,7 +114,13 @@ public final class PetDownload {
             int status;
             try {
                 status = http.getResponseCode();
-            } catch (java.net.ConnectException | java.net.UnknownHostException | java.net.SocketTimeoutException e) {
+            } catch (java.net.SocketTimeoutException e) {
+                // Both timeouts throw this class; only the message tells a server that never answered from one
+                // that could not be reached.
+                boolean connecting = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("connect");
+                throw new IOException(uri + (connecting ? ": cannot connect (no connection within " + seconds(timeoutMillis) + ")"
+                        : ": connected, but the server sent no answer within " + seconds(timeoutMillis)), e);
+            } catch (java.net.ConnectException | java.net.UnknownHostException e) {
                 // The JDK's messages ("Connection refused", a bare host name) do not say what was being fetched.
                 throw new IOException(uri + ": cannot connect (" + e.getClass().getSimpleName() + ": " + e.getMessage()
                         + ")", e);
@@ -156,6 +169,10 @@ public final class PetDownload {
             http.disconnect();
         }
         Files.move(part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static String seconds(int millis) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", millis / 1000.0);
     }
 
     /** Appends the body to the part file until {@code expected} bytes are there; a short body is a lost connection. */

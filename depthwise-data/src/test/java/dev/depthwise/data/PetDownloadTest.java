@@ -226,6 +226,18 @@ class PetDownloadTest {
     }
 
     @Test
+    void aServerThatNeverAnswersIsATimeoutNotAConnectionFailure() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            String url = "http://127.0.0.1:" + silent.getLocalPort() + "/"; // the kernel accepts; nobody answers
+            PetDownload download = new PetDownload(java.net.URI.create(url),
+                    List.of(new PetDownload.Archive("images.tar.gz", -1)), tmp.resolve("pets"), null,
+                    java.time.Duration.ofMillis(300));
+            IOException e = assertThrows(IOException.class, download::run);
+            assertEquals(url + "images.tar.gz: connected, but the server sent no answer within 0.3 s", e.getMessage());
+        }
+    }
+
+    @Test
     void aMirrorUrlThatIsNotHttpIsRefusedUpFront() {
         for (String url : List.of("notaurl", "ftp://127.0.0.1/x", "file:///tmp/x")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

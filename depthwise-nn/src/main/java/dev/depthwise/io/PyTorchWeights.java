@@ -1,6 +1,7 @@
 package dev.depthwise.io;
 
 import dev.depthwise.engine.Tensor;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -20,6 +21,7 @@ import java.util.zip.ZipFile;
 import net.razorvine.pickle.IObjectConstructor;
 import net.razorvine.pickle.Opcodes;
 import net.razorvine.pickle.PickleException;
+import net.razorvine.pickle.PickleUtils;
 import net.razorvine.pickle.Unpickler;
 
 /**
@@ -38,16 +40,22 @@ public final class PyTorchWeights {
     private static final byte[] ZIP_MAGIC = {'P', 'K', 3, 4};
     private static final int PICKLE_PROTO = 0x80;
 
+    /**
+     * The only globals a state dict's pickle may name, as PyTorch's {@code weights_only} loader allows only its
+     * own: anything else (os.system, builtins.eval, ...) is refused by name before it is looked up.
+     */
+    private static final Map<String, IObjectConstructor> GLOBALS = new LinkedHashMap<>();
+
     static {
-        Unpickler.registerConstructor("collections", "OrderedDict", args -> new OrderedDict());
-        Unpickler.registerConstructor("torch._utils", "_rebuild_tensor_v2", TensorRef::fromRebuildArgs);
+        GLOBALS.put("collections.OrderedDict", args -> new OrderedDict());
+        GLOBALS.put("torch._utils._rebuild_tensor_v2", TensorRef::fromRebuildArgs);
         // nn.Parameter objects (whole-model pickles) carry their tensor as the first argument.
         IObjectConstructor parameter = args -> args[0];
-        Unpickler.registerConstructor("torch._utils", "_rebuild_parameter", parameter);
-        Unpickler.registerConstructor("torch._utils", "_rebuild_parameter_with_state", parameter);
+        GLOBALS.put("torch._utils._rebuild_parameter", parameter);
+        GLOBALS.put("torch._utils._rebuild_parameter_with_state", parameter);
         for (String storage : new String[] {"FloatStorage", "HalfStorage", "BFloat16Storage", "DoubleStorage",
                 "LongStorage", "IntStorage", "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage"}) {
-            Unpickler.registerConstructor("torch", storage, new StorageType(ElementType.ofTorchStorage(storage)));
+            GLOBALS.put("torch." + storage, new StorageType(ElementType.ofTorchStorage(storage)));
         }
     }
 
@@ -140,10 +148,19 @@ public final class PyTorchWeights {
     }
 
     private static Object unpickle(Path file, ZipFile zip, ZipEntry entry) throws IOException {
+        byte[] pickle;
         try (InputStream in = zip.getInputStream(entry)) {
-            return new TorchUnpickler().load(in);
-        } catch (PickleException | ClassCastException | IllegalArgumentException | IndexOutOfBoundsException e) {
-            throw new WeightFileException(file, "data.pkl is not a PyTorch state dict pickle: " + e.getMessage(), e);
+            pickle = in.readAllBytes();
+        } catch (ZipException e) {
+            throw new WeightFileException(file, "data.pkl is corrupt in the zip archive: " + e.getMessage(), e);
+        }
+        try {
+            return new TorchUnpickler().load(new ByteArrayInputStream(pickle));
+        } catch (UnsafeGlobalException e) {
+            throw new WeightFileException(file, "data.pkl " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            // The unpickler meets bytes from outside: whatever it throws on them says the pickle is malformed.
+            throw new WeightFileException(file, "data.pkl is not a PyTorch state dict pickle: " + e, e);
         } catch (ZipException e) {
             throw new WeightFileException(file, "data.pkl is corrupt in the zip archive: " + e.getMessage(), e);
         } catch (IOException e) {
@@ -195,6 +212,28 @@ public final class PyTorchWeights {
     private static final class TorchUnpickler extends Unpickler {
         @Override
         protected Object dispatch(short opcode) throws IOException {
+            if (opcode == Opcodes.GLOBAL) {
+                String module = PickleUtils.readline(input);
+                String name = PickleUtils.readline(input);
+                stack.add(allowedGlobal(module, name));
+                return NO_RETURN_VALUE;
+            }
+            if (opcode == Opcodes.INST) {
+                IObjectConstructor constructor = allowedGlobal(PickleUtils.readline(input), PickleUtils.readline(input));
+                stack.add(constructor.construct(stack.pop_all_since_marker().toArray()));
+                return NO_RETURN_VALUE;
+            }
+            if (opcode == Opcodes.STACK_GLOBAL) {
+                Object name = stack.pop();
+                Object module = stack.pop();
+                if (!(module instanceof String m) || !(name instanceof String n)) {
+                    throw new PickleException("STACK_GLOBAL needs two strings, got " + describe(module) + " and "
+                            + describe(name));
+                }
+                stack.add(allowedGlobal(m, n));
+                return NO_RETURN_VALUE;
+            }
+            checkLength(opcode);
             if (opcode == Opcodes.EMPTY_DICT) {
                 stack.add(new OrderedDict());
                 return NO_RETURN_VALUE;
@@ -211,12 +250,55 @@ public final class PyTorchWeights {
             return super.dispatch(opcode);
         }
 
+        /**
+         * A length-prefixed string or bytes opcode whose length exceeds what is left: refused before the
+         * unpickler allocates an array of that length (a 30-byte pickle could ask for 2 GB).
+         */
+        private void checkLength(short opcode) throws IOException {
+            int width = switch (opcode) {
+                case Opcodes.BINSTRING, Opcodes.BINBYTES, Opcodes.BINUNICODE -> 4;
+                case Opcodes.BINUNICODE8, Opcodes.BINBYTES8, Opcodes.BYTEARRAY8 -> 8;
+                default -> 0;
+            };
+            if (width == 0) {
+                return;
+            }
+            input.mark(width);
+            byte[] bytes = input.readNBytes(width);
+            input.reset();
+            long length = 0;
+            for (int i = bytes.length - 1; i >= 0; i--) {
+                length = length << 8 | (bytes[i] & 0xff);
+            }
+            if (bytes.length < width || length < 0 || length > input.available() - width) {
+                throw new PickleException("a string of " + Long.toUnsignedString(length) + " bytes where "
+                        + Math.max(0, input.available() - width) + " remain (truncated or corrupt)");
+            }
+        }
+
+        private static IObjectConstructor allowedGlobal(String module, String name) {
+            IObjectConstructor constructor = GLOBALS.get(module + "." + name);
+            if (constructor == null) {
+                throw new UnsafeGlobalException(module + "." + name);
+            }
+            return constructor;
+        }
+
         @Override
         protected Object persistentLoad(Object pid) {
             if (pid instanceof Object[] t && t.length >= 5 && "storage".equals(t[0]) && t[1] instanceof StorageType type) {
                 return new StorageRef(type.type(), String.valueOf(t[2]), ((Number) t[4]).longValue());
             }
             throw new PickleException("unsupported persistent id " + (pid instanceof Object[] t ? Arrays.toString(t) : pid));
+        }
+    }
+
+    /** A pickle naming a global outside {@link #GLOBALS}. */
+    private static final class UnsafeGlobalException extends PickleException {
+        UnsafeGlobalException(String global) {
+            super("refuses the global " + global + ": a state dict's pickle may name only collections.OrderedDict and "
+                    + "PyTorch's tensor, parameter and storage rebuilders (any other global can run code when Python "
+                    + "loads the file; PyTorch's torch.load(weights_only=True) refuses it too)");
         }
     }
 

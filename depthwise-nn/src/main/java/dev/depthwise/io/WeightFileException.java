@@ -1,5 +1,6 @@
 package dev.depthwise.io;
 
+import dev.depthwise.engine.OneLine;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -9,12 +10,13 @@ import java.nio.file.Path;
  */
 public class WeightFileException extends IOException {
 
+    /** {@code problem} may quote the file's own bytes: it is kept to one line ({@link OneLine}). */
     public WeightFileException(Path file, String problem) {
-        super(file + ": " + problem);
+        super(file + ": " + OneLine.of(problem));
     }
 
     public WeightFileException(Path file, String problem, Throwable cause) {
-        super(file + ": " + problem, cause);
+        super(file + ": " + OneLine.of(problem), cause);
     }
 
     /** Fails unless {@code file} is a regular file: the JDK's own errors for a directory do not name the path. */

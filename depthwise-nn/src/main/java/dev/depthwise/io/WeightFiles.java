@@ -24,13 +24,42 @@ public final class WeightFiles {
         }
         boolean zip = head.length >= 2 && head[0] == 'P' && head[1] == 'K';
         boolean pickle = head.length >= 1 && (head[0] & 0xff) == 0x80;
+        Map<String, Tensor> tensors;
         if (zip || (pickle && !(head.length == 9 && head[8] == '{'))) {
-            return PyTorchWeights.read(file);
+            tensors = PyTorchWeights.read(file);
+        } else if (head.length == 9 && head[8] == '{') {
+            tensors = SafeTensors.read(file).tensors();
+        } else {
+            throw new WeightFileException(file, "is neither a PyTorch checkpoint (a torch.save zip archive) "
+                    + "nor a safetensors file");
         }
-        if (head.length == 9 && head[8] == '{') {
-            return SafeTensors.read(file).tensors();
+        requireFinite(file, tensors);
+        return tensors;
+    }
+
+    /**
+     * Fails, saying how many values are NaN or infinite and where the first is, when any weight is: a model with
+     * them gives meaningless outputs without any error (a diverged run's checkpoint, a corrupted file).
+     */
+    public static void requireFinite(Path file, Map<String, Tensor> weights) throws WeightFileException {
+        long bad = 0;
+        long total = 0;
+        String first = null;
+        for (Map.Entry<String, Tensor> e : weights.entrySet()) {
+            float[] values = e.getValue().data();
+            total += values.length;
+            for (float v : values) {
+                if (!Float.isFinite(v)) {
+                    bad++;
+                    if (first == null) {
+                        first = e.getKey();
+                    }
+                }
+            }
         }
-        throw new WeightFileException(file, "is neither a PyTorch checkpoint (a torch.save zip archive) "
-                + "nor a safetensors file");
+        if (bad > 0) {
+            throw new WeightFileException(file, bad + " of " + total + " weights are NaN or infinite (the first in "
+                    + first + "); the run that wrote it diverged, or the file is corrupt");
+        }
     }
 }

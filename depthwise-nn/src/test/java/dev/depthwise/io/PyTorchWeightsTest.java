@@ -138,6 +138,23 @@ class PyTorchWeightsTest {
         assertProblem(rewrite(original, "tiny_state_dict/data.pkl", new byte[] {(byte) 0x80, 2, 'K'}), "data.pkl");
     }
 
+    @Test
+    void aPickleNamingAnyOtherGlobalIsRefusedByName() throws IOException {
+        Path original = resource("io/tiny_state_dict.pth");
+        // pickle.dumps of a __reduce__ that calls os.system("ls"), protocol 2 (GLOBAL) and 4 (STACK_GLOBAL).
+        byte[] global = {(byte) 0x80, 2, 'c', 'o', 's', '\n', 's', 'y', 's', 't', 'e', 'm', '\n', 'X', 2, 0, 0, 0, 'l', 's',
+                (byte) 0x85, 'R', '.'};
+        byte[] stackGlobal = {(byte) 0x80, 4, (byte) 0x8c, 5, 'p', 'o', 's', 'i', 'x', (byte) 0x8c, 6, 's', 'y', 's', 't',
+                'e', 'm', (byte) 0x93, (byte) 0x8c, 2, 'l', 's', (byte) 0x85, 'R', '.'};
+        byte[] inst = {(byte) 0x80, 1, '(', 'X', 2, 0, 0, 0, 'l', 's', 'i', 'o', 's', '\n', 's', 'y', 's', 't', 'e', 'm', '\n', '.'};
+        assertProblem(rewrite(original, "tiny_state_dict/data.pkl", global), "data.pkl refuses the global os.system: ");
+        assertProblem(rewrite(original, "tiny_state_dict/data.pkl", stackGlobal), "data.pkl refuses the global posix.system: ");
+        assertProblem(rewrite(original, "tiny_state_dict/data.pkl", inst), "data.pkl refuses the global os.system: ");
+        // A 9-byte pickle asking for a 2 GB string is refused before anything is allocated.
+        byte[] huge = {(byte) 0x80, 2, 'B', (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f, 'x', '.'};
+        assertProblem(rewrite(original, "tiny_state_dict/data.pkl", huge), "a string of 2147483647 bytes where 2 remain");
+    }
+
     /**
      * A copy of {@code original} with one entry replaced (or dropped when {@code content} is null), or
      * added at the end when it was not there.

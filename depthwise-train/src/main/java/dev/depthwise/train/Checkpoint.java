@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.io.AtomicFiles;
 import dev.depthwise.io.SafeTensors;
+import dev.depthwise.io.WeightFiles;
 import dev.depthwise.models.ModelSpec;
 import dev.depthwise.models.Models;
 import dev.depthwise.nn.Module;
@@ -99,6 +100,7 @@ public final class Checkpoint {
                 weights.put(k, t);
             }
         });
+        WeightFiles.requireFinite(file, weights);
         return new Contents(file, info, weights, optimizerState);
     }
 

@@ -58,6 +58,23 @@ class CheckpointTest {
     }
 
     @Test
+    void aCheckpointWithNonFiniteWeightsSaysHowMany() throws IOException {
+        Module model = Models.create(ModelSpec.fromMap(config().model()));
+        Map<String, dev.depthwise.engine.Tensor> state = model.stateDict();
+        float[] first = state.values().iterator().next().data();
+        first[0] = Float.NaN;
+        first[1] = Float.POSITIVE_INFINITY;
+        first[2] = Float.NEGATIVE_INFINITY;
+        Path file = dir.resolve("diverged.safetensors");
+        Checkpoint.save(file, model, null, new CheckpointInfo(CheckpointInfo.FORMAT, config(), 1, 0, List.of()));
+        long total = state.values().stream().mapToLong(t -> t.data().length).sum();
+        IOException e = assertThrows(IOException.class, () -> Checkpoint.read(file));
+        assertEquals(file + ": 3 of " + total + " weights are NaN or infinite (the first in "
+                + state.keySet().iterator().next() + "); the run that wrote it diverged, or the file is corrupt",
+                e.getMessage());
+    }
+
+    @Test
     void weightsThatDoNotFitTheDeclaredModelNameTheFile() throws IOException {
         // A SegNet-DSC's weights in a checkpoint whose metadata says SegNet: the key lists alone name no file.
         Module model = Models.create(ModelSpec.fromMap(config().model()));
