@@ -45,22 +45,12 @@ class WeightFilesFuzzTest {
 
     @FuzzTest(maxDuration = "30s")
     void anySafetensorsBytesLoadOrAreANamedBadFile(byte[] bytes) throws IOException {
-        Path file = Files.write(DIR.resolve("fuzzed.safetensors"), bytes);
-        try {
-            SafeTensors.read(file);
-        } catch (WeightFileException e) {
-            oneLineNaming(file, e);
-        }
+        readsOrRefusesByName(Files.write(DIR.resolve("fuzzed.safetensors"), bytes), SafeTensors::read);
     }
 
     @FuzzTest(maxDuration = "30s")
     void anyPthBytesLoadOrAreANamedBadFile(byte[] bytes) throws IOException {
-        Path file = Files.write(DIR.resolve("fuzzed.pth"), bytes);
-        try {
-            PyTorchWeights.read(file);
-        } catch (WeightFileException e) {
-            oneLineNaming(file, e);
-        }
+        readsOrRefusesByName(Files.write(DIR.resolve("fuzzed.pth"), bytes), PyTorchWeights::read);
     }
 
     @FuzzTest(maxDuration = "30s")
@@ -74,8 +64,17 @@ class WeightFilesFuzzTest {
                 out.write(e.getName().endsWith("/data.pkl") ? pickle : template.getInputStream(e).readAllBytes());
             }
         }
+        readsOrRefusesByName(file, PyTorchWeights::read);
+    }
+
+    private interface Reader {
+        Object read(Path file) throws IOException;
+    }
+
+    /** A file read, or refused with one line naming it; any other outcome is a finding. */
+    private static void readsOrRefusesByName(Path file, Reader reader) throws IOException {
         try {
-            PyTorchWeights.read(file);
+            reader.read(file);
         } catch (WeightFileException e) {
             oneLineNaming(file, e);
         }
