@@ -57,6 +57,12 @@ final class ClassifyCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         // Before the weights are read: a mistyped path or a bad option fails at once.
         DecodeLimits limits = decodeLimits.limits();
+        if (top < 1) {
+            throw new IllegalArgumentException("--top must be >= 1, got " + top);
+        }
+        if (!(width > 0) || !Double.isFinite(width)) {
+            throw new IllegalArgumentException("--width must be a finite number > 0, got " + width);
+        }
         List<Path> images = Segmenter.expand(inputs);
         if (images.isEmpty()) {
             throw new IllegalArgumentException("no image files (.jpg, .jpeg, .png, .gif, .bmp) in " + inputs);

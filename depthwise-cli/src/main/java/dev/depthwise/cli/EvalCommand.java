@@ -52,6 +52,9 @@ final class EvalCommand implements Callable<Integer> {
             case "trainval", "train" -> Split.TRAINVAL;
             default -> throw new IllegalArgumentException("unknown split '" + split + "' (test or val, trainval or train)");
         };
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
+        }
         Evaluation e = Evaluation.run(checkpoint, data, which, batchSize, 2, decodeLimits.limits());
         stdout.print(json ? e.json() + System.lineSeparator() : e.table());
         stdout.flush();

@@ -131,6 +131,36 @@ class CliErrorsTest {
     }
 
     @Test
+    void inferenceOptionsAreCheckedBeforeAnyFileIsRead() {
+        Path absent = tmp.resolve("absent.safetensors");
+        assertEquals("depthwise: --batch-size must be >= 1, got 0",
+                failing("eval", "--checkpoint", absent.toString(), "--batch-size", "0"));
+        assertEquals("depthwise: --max-pixels must be >= 1, got -5", failing("segment", "--checkpoint", absent.toString(),
+                "--out", tmp.resolve("o").toString(), "--max-pixels", "-5", tmp.toString()));
+        assertEquals("depthwise: --top must be >= 1, got 0",
+                failing("classify", tmp.toString(), "--weights", absent.toString(), "--top", "0"));
+        assertEquals("depthwise: --width must be a finite number > 0, got NaN",
+                failing("classify", tmp.toString(), "--weights", absent.toString(), "--width", "NaN"));
+        assertFalse(Files.exists(tmp.resolve("o")));
+    }
+
+    @Test
+    void aMistypedImagePathLeavesNoOutputDirectory() throws Exception {
+        Path data = tmp.resolve("data");
+        assertEquals(0, Main.commandLine().execute("generate", data.toString(), "--count", "2", "--size", "32"));
+        ModelSpec spec = ModelSpec.of(Models.SEGNET_DSC);
+        Module model = Models.create(spec);
+        Path checkpoint = tmp.resolve("ckpt.safetensors");
+        Checkpoint.save(checkpoint, model, null, new CheckpointInfo(
+                CheckpointInfo.FORMAT, RunConfig.article(spec.toMap(), data, 3), 0, 0, java.util.List.of()));
+        Path out = tmp.resolve("masks");
+        String err = failing("segment", "--checkpoint", checkpoint.toString(), "--out", out.toString(),
+                tmp.resolve("no-such-photo.jpg").toString());
+        assertEquals("depthwise: " + tmp.resolve("no-such-photo.jpg") + ": no such file or directory", err);
+        assertFalse(Files.exists(out), "a mistyped input created " + out);
+    }
+
+    @Test
     void summaryValidatesItsInputAsExportDoes() {
         String err = failing("summary", "segnet_dsc", "--input", "3,0,0");
         assertEquals("depthwise: --input 3,0,0: input [batch, 3, 0, 0] must have positive sizes", err);

@@ -178,11 +178,12 @@ public final class Segmenter {
     public Summary segmentFiles(List<Path> inputs, Path outDir, AlphaMatte.Mode cutoutAlpha, DecodeLimits limits,
                                 PrintStream log)
             throws IOException {
+        List<Path> files = expand(inputs); // a mistyped input fails before the output directory is made
         Files.createDirectories(outDir);
         List<Path> written = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         Map<String, Path> stems = new HashMap<>();
-        for (Path file : expand(inputs)) {
+        for (Path file : files) {
             Path first = stems.putIfAbsent(Datasets.stem(file), file);
             if (first != null) {
                 // photos/cat.jpg and more/cat.png would both write cat.mask.png: keep the first one's outputs.
