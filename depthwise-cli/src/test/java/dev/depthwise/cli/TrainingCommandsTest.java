@@ -32,7 +32,7 @@ class TrainingCommandsTest {
 
         // Training again into the finished run is refused before anything is touched; --overwrite starts again
         // and clears what a save killed midway left behind.
-        byte[] first = Files.readAllBytes(checkpoint);
+        byte[] firstRun = Files.readAllBytes(checkpoint);
         Path stale = Files.write(runDir.resolve(".best.safetensors4217.tmp"), new byte[] {1});
         String[] again = {"train", "--data", data.toString(), "--epochs", "1", "--batch-size", "4",
                 "--image-size", "32", "--loader-threads", "1", "--out", runDir.toString()};
@@ -40,7 +40,7 @@ class TrainingCommandsTest {
         assertEquals(1, refused.exit(), refused.err());
         assertEquals("depthwise: " + runDir + " already holds a run (last.safetensors after epoch 1 of 1); give --resume "
                 + "to continue it, --overwrite to replace it, or another --out", refused.err().strip());
-        assertArrayEquals(first, Files.readAllBytes(checkpoint));
+        assertArrayEquals(firstRun, Files.readAllBytes(checkpoint));
         assertTrue(Files.exists(stale));
         Files.write(runDir.resolve("epochs/epoch-07.png"), new byte[] {1}); // a grid of a longer earlier run
         CliRun overwritten = CliRun.of(java.util.stream.Stream.concat(java.util.Arrays.stream(again),
