@@ -124,11 +124,15 @@ public final class Datasets {
     private static Dataset pets(Path dir) {
         OxfordPets pets = OxfordPets.open(dir);
         Map<Split, List<SampleFiles>> splits = new EnumMap<>(Split.class);
+        List<String> warnings = new ArrayList<>();
         for (Split s : Split.values()) {
-            splits.put(s, pets.entries(s).stream().map(e -> new SampleFiles(e.name(), e.image(), e.trimap())).toList());
+            // A malformed list line is skipped and named, as a bad pair is, rather than refusing the dataset.
+            SplitListReader.Result<PetEntry> list = pets.readList(s);
+            list.skipped().forEach(line -> warnings.add("skipping " + line.describe()));
+            splits.put(s, list.entries().stream().map(e -> new SampleFiles(e.name(), e.image(), e.trimap())).toList());
         }
         return new Dataset(dir, Layout.PETS, PET_CLASSES, Mask.BACKGROUND, ImageDecoder::readTrimap, splits, false,
-                List.of());
+                warnings);
     }
 
     private static Dataset paired(Path dir, Layout layout, String imagesName, String masksName, Path listDir,

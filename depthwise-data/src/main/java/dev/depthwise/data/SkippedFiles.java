@@ -1,6 +1,5 @@
 package dev.depthwise.data;
 
-import dev.depthwise.engine.OneLine;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,7 +44,7 @@ public final class SkippedFiles {
     public synchronized void reportLine(SplitListReader.SkippedLine line) {
         String where = "line " + line.number() + " of " + line.list();
         if (lines.putIfAbsent(where, line.reason()) == null && out != null) {
-            out.println("warning: skipping " + where + " ('" + OneLine.of(line.text()) + "'): " + OneLine.of(line.reason()));
+            out.println("warning: skipping " + line.describe());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.depthwise.data;
 
+import dev.depthwise.engine.OneLine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +27,10 @@ public final class SplitListReader {
 
     /** A line left out: its 1-based number, its text and why. */
     public record SkippedLine(Path list, int number, String text, String reason) {
+        /** One line for a warning: {@code line 7 of LIST ('TEXT'): REASON}. */
+        public String describe() {
+            return "line " + number + " of " + list + " ('" + OneLine.of(text) + "'): " + OneLine.of(reason);
+        }
     }
 
     /** The entries of the good lines in file order, and the lines skipped. */

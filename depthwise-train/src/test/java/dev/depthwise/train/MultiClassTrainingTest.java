@@ -1,5 +1,6 @@
 package dev.depthwise.train;
 
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.ImageDecoder;
 import dev.depthwise.data.Layout;
 import dev.depthwise.data.Masks;
@@ -45,14 +46,14 @@ class MultiClassTrainingTest {
         assertTrue(test.get("iou_tabby_cat") >= 0.5, history);
         assertTrue(test.get("iou_spotted_dog") >= 0.3, history);
 
-        Evaluation e = Evaluation.run(r.lastCheckpoint(), null, Split.TEST, 8, 1);
+        Evaluation e = Evaluation.run(r.lastCheckpoint(), null, Split.TEST, 8, 1, DecodeLimits.DEFAULT);
         assertEquals(r.last().pixelAccuracy(), e.result().metrics().pixelAccuracy(), 1e-9);
         assertTrue(e.table().contains("tabby_cat") && e.table().contains("'background' left out"), e.table());
         assertTrue(e.json().contains("\"iou_spotted_dog\""), e.json());
 
         Path photo = Files.list(data.resolve("images")).sorted().findFirst().orElseThrow();
         Segmenter.Summary s = Segmenter.fromCheckpoint(r.lastCheckpoint()).keeping(List.of("spotted_dog"))
-                .segmentFiles(List.of(photo), dir.resolve("out"), true, System.err);
+                .segmentFiles(List.of(photo), dir.resolve("out"), true, DecodeLimits.DEFAULT, System.err);
         assertTrue(s.written().contains(dir.resolve("out/legend.png")), s.written().toString());
         String stem = photo.getFileName().toString().replace(".jpg", "");
         // The mask PNG's indices are the classes: it reads back as a mask.
