@@ -284,7 +284,9 @@ class SegmentServerTest {
     void closingLetsAdmittedRequestsFinishAndRefusesNewOnes() throws Exception {
         ServeOptions options = new ServeOptions("127.0.0.1", 0, 1, 1, Duration.ZERO, 4, 1 << 20, 1_000_000,
                 Duration.ofSeconds(10));
-        SegmentServer slow = SegmentServer.start(TestServers.slowSegmenter(800), null, options);
+        // The request in flight lasts 3 s so that the late request below is answered (503) while the server still
+        // listens, even on a loaded machine: with 0.8 s it once reached a server that had already closed.
+        SegmentServer slow = SegmentServer.start(TestServers.slowSegmenter(3000), null, options);
         URI base = slow.url();
         CompletableFuture<HttpResponse<byte[]>> inFlight = CompletableFuture.supplyAsync(() -> {
             try {
