@@ -31,7 +31,9 @@ class SplitListFuzzTest {
         String text = new String(bytes, StandardCharsets.UTF_8);
         Path list = PETS.dir().resolve("annotations/trainval.txt");
         SplitListReader.Result<PetEntry> result = SplitListReader.parse(list, text, PETS::entry);
-        long lines = text.replace("\uFEFF", "").split("\r\n|\r|\n", -1).length;
+        // A byte-order mark counts as one only at the start; removing U+FEFF elsewhere could join a \r and a \n
+        // into one line break, and miscount (a finding of `scripts/fuzz`, kept in this test's corpus).
+        long lines = text.split("\r\n|\r|\n", -1).length;
         if (result.entries().size() + result.skipped().size() > lines) {
             throw new AssertionError(result.entries().size() + " entries and " + result.skipped().size()
                     + " skipped lines from " + lines + " lines");
