@@ -2,6 +2,7 @@ package dev.depthwise.io;
 
 import dev.depthwise.engine.Tensor;
 import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -151,8 +152,9 @@ public final class PyTorchWeights {
         byte[] pickle;
         try (InputStream in = zip.getInputStream(entry)) {
             pickle = in.readAllBytes();
-        } catch (ZipException e) {
-            throw new WeightFileException(file, "data.pkl is corrupt in the zip archive: " + e.getMessage(), e);
+        } catch (ZipException | EOFException e) {
+            // An entry whose data runs past the end of the file (a cut-short download) ends in EOFException.
+            throw new WeightFileException(file, "data.pkl is cut short or corrupt in the zip archive: " + e, e);
         }
         try {
             return new TorchUnpickler().load(new ByteArrayInputStream(pickle));
@@ -161,8 +163,9 @@ public final class PyTorchWeights {
         } catch (RuntimeException e) {
             // The unpickler meets bytes from outside: whatever it throws on them says the pickle is malformed.
             throw new WeightFileException(file, "data.pkl is not a PyTorch state dict pickle: " + e, e);
-        } catch (ZipException e) {
-            throw new WeightFileException(file, "data.pkl is corrupt in the zip archive: " + e.getMessage(), e);
+        } catch (ZipException | EOFException e) {
+            // An entry whose data runs past the end of the file (a cut-short download) ends in EOFException.
+            throw new WeightFileException(file, "data.pkl is cut short or corrupt in the zip archive: " + e, e);
         } catch (IOException e) {
             throw new WeightFileException(file, "data.pkl ends early or is not a pickle: " + e.getMessage(), e);
         }
