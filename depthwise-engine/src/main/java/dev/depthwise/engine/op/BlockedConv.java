@@ -8,8 +8,8 @@ import dev.depthwise.engine.Tensor;
  * [+ residual])}, prepared once for fixed tensors (BatchNorm already folded) like {@link FusedConv}, allocating
  * nothing when run. Three kernels, chosen by the spec and the input's layout:
  * <ul>
- *   <li><b>pointwise</b> (1×1, stride 1, blocked input): for each tile of 6 pixels and pair of output blocks,
- *       12 vector accumulators, each input channel a broadcast multiplied into two weight vectors (the tiles are
+ *   <li><b>pointwise</b> (1×1, stride 1, blocked input): for each tile of {@link #TILE} pixels and pair of output
+ *       blocks, 2 × TILE vector accumulators, each input channel a broadcast multiplied into two weight vectors (the tiles are
  *       generated at build time, see {@link #pixels});</li>
  *   <li><b>depthwise 3×3</b> (stride 1 or 2, blocked input): {@link BlockedDepthwiseRows}, 9 vector taps per
  *       output pixel, every lane a channel;</li>
@@ -22,8 +22,12 @@ import dev.depthwise.engine.Tensor;
  */
 public final class BlockedConv implements Parallel.RangeBody {
     private static final int B = ChannelBlocks.SIZE;
-    /** Pixels per register tile (with two output blocks: 12 accumulators, fitting 16 AVX2 registers too). */
-    private static final int TILE = 6;
+    /**
+     * Pixels per register tile of a block pair: 6 (12 accumulators) where vectors are 512 bits wide, so that the
+     * machine has 32 vector registers; 5 (10 accumulators) with 16 registers, where C2 spilled the 12-accumulator
+     * tile and ran it at half speed (docs/jvm-notes.md).
+     */
+    static final int TILE = B >= 16 ? 6 : 5;
     /** Pixels per pointwise task: the input of a chunk stays in L2 while every output block pair reads it. */
     private static final int CHUNK = 16 * TILE;
 
@@ -341,8 +345,8 @@ public final class BlockedConv implements Parallel.RangeBody {
     /**
      * Output pixels {@code [p0, p1)} of blocks {@code block} and {@code block + 1} (if there is one) of image
      * {@code img}, pixel {@code p0 + j}'s input at {@code xs[in0 + j * step]} (its terms from there: the channel
-     * blocks {@code blockStride} apart, or the direct conv's tap offsets). Runs of tiles: 12 pixels of a lone last
-     * block, then 5- and 6-pixel tiles of the pair that cover the run exactly, then (when it cannot be covered so)
+     * blocks {@code blockStride} apart, or the direct conv's tap offsets). Runs of tiles: 2 × TILE pixels of a lone last
+     * block, then (TILE - 1)- and TILE-pixel tiles of the pair that cover the run exactly, then (when it cannot be covered so)
      * one tile ending at the run's end and recomputing a few pixels, then single pixels for a run shorter than a tile.
      */
     private void pixels(float[] xs, int in0, int blockStride, int step, int img, int block, int p0, int p1) {
@@ -387,16 +391,22 @@ public final class BlockedConv implements Parallel.RangeBody {
         int cin = s.inChannels(), wOff = block * cin * B, bOff = block * B;
         int o = outOffset(img, block, p), ra = startStride * o, ka = startStride * B;
         if (pixels == 2 * TILE) {
-            ConvTiles.channels12x1(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, out, o, lo, hi);
+            if (pixels == 12) {
+                ConvTiles.channels12x1(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, out, o, lo, hi);
+            } else {
+                ConvTiles.channels10x1(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, out, o, lo, hi);
+            }
             return;
         }
         int second = hasSecond(block), o2 = o + outHW * B;
         int ob = o + second * (o2 - o), rb = second * startStride * o2, kb = second * ka;
         float[] sb = startOrZeros[second];
         switch (pixels) {
-            case TILE -> ConvTiles.channels6x2(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, sb, rb,
+            case 6 -> ConvTiles.channels6x2(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, sb, rb,
                     kb, out, o, ob, lo, hi);
-            case TILE - 1 -> ConvTiles.channels5x2(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, sb,
+            case 5 -> ConvTiles.channels5x2(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, sb,
+                    rb, kb, out, o, ob, lo, hi);
+            case 4 -> ConvTiles.channels4x2(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, sb,
                     rb, kb, out, o, ob, lo, hi);
             default -> ConvTiles.channels1x2(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, sb, rb,
                     kb, out, o, ob, lo, hi);
@@ -408,16 +418,22 @@ public final class BlockedConv implements Parallel.RangeBody {
         int wOff = block * taps * B, bOff = block * B;
         int o = outOffset(img, block, p), ra = startStride * o, ka = startStride * B;
         if (pixels == 2 * TILE) {
-            ConvTiles.taps12x1(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, out, o, lo, hi);
+            if (pixels == 12) {
+                ConvTiles.taps12x1(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, out, o, lo, hi);
+            } else {
+                ConvTiles.taps10x1(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, out, o, lo, hi);
+            }
             return;
         }
         int second = hasSecond(block), o2 = o + outHW * B;
         int ob = o + second * (o2 - o), rb = second * startStride * o2, kb = second * ka;
         float[] sb = startOrZeros[second];
         switch (pixels) {
-            case TILE -> ConvTiles.taps6x2(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, sb, rb, kb,
+            case 6 -> ConvTiles.taps6x2(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, sb, rb, kb,
                     out, o, ob, lo, hi);
-            case TILE - 1 -> ConvTiles.taps5x2(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, sb, rb,
+            case 5 -> ConvTiles.taps5x2(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, sb, rb,
+                    kb, out, o, ob, lo, hi);
+            case 4 -> ConvTiles.taps4x2(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, sb, rb,
                     kb, out, o, ob, lo, hi);
             default -> ConvTiles.taps1x2(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, sb, rb, kb,
                     out, o, ob, lo, hi);
@@ -437,7 +453,7 @@ public final class BlockedConv implements Parallel.RangeBody {
     }
 
     /**
-     * How many 5-pixel tiles a run of {@code pixels} takes, so that 6-pixel tiles cover the rest exactly (none when
+     * How many (TILE - 1)-pixel tiles a run of {@code pixels} takes, so that TILE-pixel tiles cover the rest exactly (none when
      * the run is too short for that).
      */
     private static int fivePixelTiles(int pixels) {

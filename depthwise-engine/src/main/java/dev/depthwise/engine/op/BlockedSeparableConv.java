@@ -87,7 +87,7 @@ public final class BlockedSeparableConv implements Parallel.RangeBody {
 
     /**
      * Rows per band and output block pairs per task, for the shortest estimated run: the tasks' work (depthwise
-     * rows, plus pointwise tiles of 6 pixels, plus each task's read of its pointwise weights) times the rounds of
+     * rows, plus pointwise tiles of BlockedConv.TILE pixels, plus each task's read of its pointwise weights) times the rounds of
      * tasks the threads take. More groups of pairs recompute the band's depthwise rows; more bands re-read the
      * weights and waste more of the tiles at each band's end.
      */
@@ -100,7 +100,7 @@ public final class BlockedSeparableConv implements Parallel.RangeBody {
                 break;
             }
             int bands = (outH + rows - 1) / rows;
-            int tiles = (rows * outW + 5) / 6;
+            int tiles = (rows * outW + BlockedConv.TILE - 1) / BlockedConv.TILE;
             for (int perGroup = 1; perGroup <= pairs; perGroup++) {
                 int groups = (pairs + perGroup - 1) / perGroup;
                 int tasks = n * bands * groups;
@@ -110,7 +110,7 @@ public final class BlockedSeparableConv implements Parallel.RangeBody {
                 // than 7 rows and half the pairs, which recomputes the band). A weight vector from L3, ~4; a task,
                 // ~2000.
                 double depthwise = rows * outW * middleBlocks * 100.0;
-                double pointwise = tiles * 6.0 * middleChannels * 2 * perGroup;
+                double pointwise = tiles * (double) BlockedConv.TILE * middleChannels * 2 * perGroup;
                 double weights = 4.0 * middleChannels * 2 * perGroup;
                 double task = depthwise + pointwise + weights + 2000;
                 double time = Math.ceil((double) tasks / threads) * task;

@@ -15,16 +15,20 @@ import jdk.incubator.vector.VectorSpecies;
  * (or row) ranges, so each element is summed in the same order whatever the thread count: results are deterministic.
  */
 public final class Gemm {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** Rows of the register tile. */
-    static final int MR = 8;
+    /**
+     * Rows of the register tile ({@link GemmTiles}): 8 (16 accumulators) with 512-bit vectors, whose machines have
+     * 32 vector registers; 5 (10 accumulators) with 16 registers, where C2 spilled the 8-row tile (AVX2, one
+     * thread: 46 GFLOP/s at 512^3 against 61 with 5 rows; docs/jvm-notes.md).
+     */
+    static final int MR = L >= 16 ? 8 : 5;
     /** Columns of the register tile: two vectors (32 floats with AVX-512). */
     static final int NR = 2 * L;
     /** Depth of a packed block: an MR×KC strip of A plus a KC×NR strip of B stay in L1. */
     private static final int KC = 256;
-    /** Rows of A packed at once (stays in L2). */
-    private static final int MC = 128;
+    /** Rows of A packed at once (stays in L2): whole register tiles, 8 or 5 rows. */
+    private static final int MC = 120;
     /** Columns of B packed at once (stays in L2/L3). */
     private static final int NC = 1024;
     /** Below this many multiply-adds per task, splitting across threads costs more than it saves. */
@@ -505,83 +509,14 @@ public final class Gemm {
         }
     }
 
-    /**
-     * The register-tiled micro-kernel: {@code C[8×2L] (+)= Apanel[8×kc] · Bpanel[kc×2L]} with sixteen vector
-     * accumulators, one broadcast of A and two loads of B per k step.
-     */
+    /** The register-tiled micro-kernel: {@code C[MR×2L] (+)= Apanel[MR×kc] · Bpanel[kc×2L]}. */
     private static void kernel(float[] ap, int aAt, float[] bp, int bAt, int kc, float[] c, int cAt, int ldc,
                                boolean overwrite) {
-        // Accumulating starts the registers from C (one load each) rather than adding C after the loop: one
-        // store path keeps the method smaller. With a second, add-then-store path, a JFR profile of SegNet-DSC
-        // training caught C2 running that path's vector adds boxed (hundreds of MiB of garbage over a few steps).
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
-        if (overwrite) {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(S);
-            c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = c00;
+        if (MR == 8) {
+            GemmTiles.rows8(ap, aAt, bp, bAt, kc, c, cAt, ldc, overwrite);
         } else {
-            c00 = FloatVector.fromArray(S, c, cAt);
-            c01 = FloatVector.fromArray(S, c, cAt + L);
-            c10 = FloatVector.fromArray(S, c, cAt + ldc);
-            c11 = FloatVector.fromArray(S, c, cAt + ldc + L);
-            c20 = FloatVector.fromArray(S, c, cAt + 2 * ldc);
-            c21 = FloatVector.fromArray(S, c, cAt + 2 * ldc + L);
-            c30 = FloatVector.fromArray(S, c, cAt + 3 * ldc);
-            c31 = FloatVector.fromArray(S, c, cAt + 3 * ldc + L);
-            c40 = FloatVector.fromArray(S, c, cAt + 4 * ldc);
-            c41 = FloatVector.fromArray(S, c, cAt + 4 * ldc + L);
-            c50 = FloatVector.fromArray(S, c, cAt + 5 * ldc);
-            c51 = FloatVector.fromArray(S, c, cAt + 5 * ldc + L);
-            c60 = FloatVector.fromArray(S, c, cAt + 6 * ldc);
-            c61 = FloatVector.fromArray(S, c, cAt + 6 * ldc + L);
-            c70 = FloatVector.fromArray(S, c, cAt + 7 * ldc);
-            c71 = FloatVector.fromArray(S, c, cAt + 7 * ldc + L);
+            GemmTiles.rows5(ap, aAt, bp, bAt, kc, c, cAt, ldc, overwrite);
         }
-        int ai = aAt;
-        int bi = bAt;
-        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
-            FloatVector a = FloatVector.broadcast(S, ap[ai]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a.fma(b0, c40);
-            c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = a.fma(b0, c50);
-            c51 = a.fma(b1, c51);
-            a = FloatVector.broadcast(S, ap[ai + 6]);
-            c60 = a.fma(b0, c60);
-            c61 = a.fma(b1, c61);
-            a = FloatVector.broadcast(S, ap[ai + 7]);
-            c70 = a.fma(b0, c70);
-            c71 = a.fma(b1, c71);
-        }
-        c00.intoArray(c, cAt);
-        c01.intoArray(c, cAt + L);
-        c10.intoArray(c, cAt + ldc);
-        c11.intoArray(c, cAt + ldc + L);
-        c20.intoArray(c, cAt + 2 * ldc);
-        c21.intoArray(c, cAt + 2 * ldc + L);
-        c30.intoArray(c, cAt + 3 * ldc);
-        c31.intoArray(c, cAt + 3 * ldc + L);
-        c40.intoArray(c, cAt + 4 * ldc);
-        c41.intoArray(c, cAt + 4 * ldc + L);
-        c50.intoArray(c, cAt + 5 * ldc);
-        c51.intoArray(c, cAt + 5 * ldc + L);
-        c60.intoArray(c, cAt + 6 * ldc);
-        c61.intoArray(c, cAt + 6 * ldc + L);
-        c70.intoArray(c, cAt + 7 * ldc);
-        c71.intoArray(c, cAt + 7 * ldc + L);
     }
 
     private static void checkArgs(int m, int n, int k, float[] a, int aOff, float[] b, int bOff,
