@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.depthwise.data.DatasetCheck;
 import dev.depthwise.data.Datasets;
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.Layout;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -52,12 +54,16 @@ final class DatasetCommand implements Runnable {
         @Option(names = "--json", description = "Print JSON instead of text.")
         boolean json;
 
+        @Mixin
+        DecodeLimitsOption decodeLimits;
+
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
+            DecodeLimits limits = decodeLimits.limits();
             Datasets.Options options = Datasets.Options.DEFAULT.withLayout(layout == null ? null : Layout.of(layout))
                     .withColors(colors).withSeed(seed);
-            DatasetCheck check = DatasetCheck.run(Datasets.open(dir, options));
+            DatasetCheck check = DatasetCheck.run(Datasets.open(dir, options), limits);
             if (json) {
                 ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
                 ObjectNode root = mapper.valueToTree(check);

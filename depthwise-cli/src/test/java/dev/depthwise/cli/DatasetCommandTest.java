@@ -79,6 +79,21 @@ class DatasetCommandTest {
     }
 
     @Test
+    void maxPixelsNamesEveryImageOverTheLimit() throws Exception {
+        Path data = generated("large", 4);
+        CliRun within = CliRun.of("dataset", "check", data.toString(), "--max-pixels", String.valueOf(32 * 32));
+        assertEquals(0, within.exit(), within.out() + within.err());
+        CliRun over = CliRun.of("dataset", "check", data.toString(), "--max-pixels", String.valueOf(32 * 32 - 1));
+        assertEquals(1, over.exit(), over.out());
+        assertEquals(4, over.out().lines().filter(l -> l.contains("declares 32x32 = 1024 pixels, more than the limit of 1023"))
+                .count(), over.out());
+        assertTrue(over.out().strip().endsWith("4 problems"), over.out());
+        // Checked before the folder is looked at.
+        CliRun zero = CliRun.of("dataset", "check", dir.resolve("absent").toString(), "--max-pixels", "0");
+        assertEquals("depthwise: --max-pixels must be >= 1, got 0", zero.err().strip());
+    }
+
+    @Test
     void colourMasksNameTheUnknownColourAndItsFiles() throws Exception {
         Path data = dir.resolve("colors");
         Files.createDirectories(data);

@@ -47,9 +47,9 @@ public record Dataset(Path dir, Layout layout, List<String> classNames, int back
         return split == Split.TRAINVAL ? "train" : "val";
     }
 
-    /** Decodes one sample (image and mask, checked to be the same size) within the default decode limits. */
-    public PetSample load(SampleFiles files, SkippedFiles report) throws BadFileException {
-        return PetSample.load(files, masks, DecodeLimits.DEFAULT, report);
+    /** Decodes one sample (image and mask, checked to be the same size) within {@code limits}. */
+    public PetSample load(SampleFiles files, DecodeLimits limits, SkippedFiles report) throws BadFileException {
+        return PetSample.load(files, masks, limits, report);
     }
 
     /** A background loader over a split; close it when done. */

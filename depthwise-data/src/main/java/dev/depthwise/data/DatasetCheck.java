@@ -50,8 +50,13 @@ public record DatasetCheck(String dir, String layout, Map<String, Integer> pairs
         return pixels == 0 ? 0 : (double) ignoredPixels / pixels;
     }
 
-    /** Checks every sample of {@code data}. */
+    /** Checks every sample of {@code data} within the default decode limits. */
     public static DatasetCheck run(Dataset data) {
+        return run(data, DecodeLimits.DEFAULT);
+    }
+
+    /** Checks every sample of {@code data}; an image whose header declares more pixels than {@code limits} is a fault. */
+    public static DatasetCheck run(Dataset data, DecodeLimits limits) {
         Map<String, Integer> pairs = new LinkedHashMap<>();
         Map<Path, SampleFiles> samples = new LinkedHashMap<>();
         for (Split split : Split.values()) {
@@ -72,7 +77,7 @@ public record DatasetCheck(String dir, String layout, Map<String, Integer> pairs
         // Decoding dominates; samples are decoded in parallel and merged in list order.
         List<Object> results = samples.values().parallelStream().map(f -> {
             try {
-                return (Object) data.load(f, notes);
+                return (Object) data.load(f, limits, notes);
             } catch (BadFileException e) {
                 return e;
             }

@@ -282,40 +282,31 @@ public final class Datasets {
         return names;
     }
 
-    /**
-     * A split list: per line a stem, an image path relative to the dataset folder, or an image and a mask
-     * path; '#' starts a comment. A line with more fields is left out and said in {@code warnings}.
-     */
+    /** A split list through {@link SplitListReader}: a malformed line is skipped and said in {@code warnings}. */
     private static List<SampleFiles> readList(Path dir, Path list, Path images, Path masks, List<String> warnings) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(list, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + list + ": " + e.getMessage(), e);
+        SplitListReader.Result<SampleFiles> result = SplitListReader.read(list, f -> listedSample(dir, images, masks, f));
+        result.skipped().forEach(line -> warnings.add("skipping " + line.describe()));
+        return result.entries();
+    }
+
+    /**
+     * One split-list line: a stem, an image path relative to the dataset folder, or an image and a mask path
+     * (paths may not lead outside the folder).
+     */
+    private static SampleFiles listedSample(Path dir, Path images, Path masks, String[] f) {
+        if (f.length > 2) {
+            throw new IllegalArgumentException("expected a name, a path, or 'image mask', got " + f.length + " fields");
         }
-        List<SampleFiles> out = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i).strip();
-            if (line.isEmpty() || line.startsWith("#")) {
-                continue;
-            }
-            String[] f = line.split("\\s+");
-            if (f.length > 2) {
-                warnings.add(list + " line " + (i + 1) + ": expected a name, a path, or 'image mask'; got '" + line
-                        + "' (left out)");
-                continue;
-            }
-            if (f.length == 2) {
-                Path image = dir.resolve(f[0]);
-                out.add(new SampleFiles(stem(image), image, dir.resolve(f[1])));
-            } else if (f[0].contains("/") || looksLikeImage(Path.of(f[0]))) {
-                Path image = dir.resolve(f[0]);
-                out.add(new SampleFiles(stem(image), image, masks.resolve(stem(image) + ".png")));
-            } else {
-                out.add(new SampleFiles(f[0], findImage(images, f[0]), masks.resolve(f[0] + ".png")));
-            }
+        if (f.length == 2) {
+            Path image = SplitListReader.resolveInside(dir, f[0]);
+            return new SampleFiles(stem(image), image, SplitListReader.resolveInside(dir, f[1]));
         }
-        return out;
+        if (f[0].contains("/") || looksLikeImage(Path.of(f[0]))) {
+            Path image = SplitListReader.resolveInside(dir, f[0]);
+            return new SampleFiles(stem(image), image, masks.resolve(stem(image) + ".png"));
+        }
+        String stem = SplitListReader.checkName(f[0]);
+        return new SampleFiles(stem, findImage(images, stem), masks.resolve(stem + ".png"));
     }
 
     /** The image of a stem, whatever its extension; {@code STEM.jpg} (missing, so reported when loaded) if none. */

@@ -86,10 +86,29 @@ public final class SplitListReader {
      */
     public static String checkName(String name) {
         if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0 || name.indexOf('\\') >= 0
-                || name.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                || hasControlCharacter(name)) {
             throw new IllegalArgumentException("'" + name + "' is not a plain file name");
         }
         return name;
+    }
+
+    /**
+     * A path from a list, relative to {@code dir}, resolved in it; refused when it is absolute or its {@code ..}
+     * lead outside {@code dir}, so that a list can name only the dataset's own files.
+     */
+    public static Path resolveInside(Path dir, String path) {
+        if (hasControlCharacter(path)) {
+            throw new IllegalArgumentException("'" + path + "' is not a file path");
+        }
+        Path relative = Path.of(path);
+        if (relative.isAbsolute() || !dir.resolve(relative).normalize().startsWith(dir.normalize())) {
+            throw new IllegalArgumentException("'" + path + "' leads outside the dataset folder");
+        }
+        return dir.resolve(relative);
+    }
+
+    private static boolean hasControlCharacter(String s) {
+        return s.chars().anyMatch(c -> c < 0x20 || c == 0x7f);
     }
 
     private static String stripByteOrderMark(String line) {

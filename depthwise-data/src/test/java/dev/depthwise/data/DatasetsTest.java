@@ -143,13 +143,45 @@ class DatasetsTest {
     @Test
     void splitListsTakeStemsPathsAndPairsAndSkipMalformedLines() throws Exception {
         Path dir = folders("lists", 4, false, true);
-        Files.writeString(dir.resolve("train.txt"), "s0\nimages/s1.png\nimages/s2.png masks/s2.png\n# comment\na b c\n");
+        Path train = dir.resolve("train.txt");
+        Files.writeString(train, "s0\nimages/s1.png\nimages/s2.png masks/s2.png\n# comment\na b c\n"
+                + "../lists2/images/s3.png\n../../etc/passwd\nimages/s0.png /etc/passwd\n");
         Files.writeString(dir.resolve("val.txt"), "s3\n");
         Dataset data = Datasets.open(dir);
         assertFalse(data.seededSplit());
         assertEquals(List.of("s0", "s1", "s2"), data.entries(Split.TRAINVAL).stream().map(SampleFiles::name).toList());
         assertEquals(dir.resolve("images/s0.png"), data.entries(Split.TRAINVAL).get(0).image());
-        assertTrue(data.warnings().stream().anyMatch(w -> w.contains("train.txt line 5")), data.warnings().toString());
+        assertEquals(List.of(
+                "skipping line 5 of " + train + " ('a b c'): expected a name, a path, or 'image mask', got 3 fields",
+                "skipping line 6 of " + train + " ('../lists2/images/s3.png'): '../lists2/images/s3.png' leads outside the dataset folder",
+                "skipping line 7 of " + train + " ('../../etc/passwd'): '../../etc/passwd' leads outside the dataset folder",
+                "skipping line 8 of " + train + " ('images/s0.png /etc/passwd'): '/etc/passwd' leads outside the dataset folder"),
+                data.warnings());
+    }
+
+    @Test
+    void vocSplitListsSkipAMalformedLineNamingIt() throws Exception {
+        Path dir = tmp.resolve("voc-lists");
+        for (String name : List.of("2007_000001", "2007_000002")) {
+            TestImages.write(photo(1), "jpg", dir.resolve("JPEGImages/" + name + ".jpg"));
+            writePaletteMask(maskValues(1, 21), dir.resolve("SegmentationClass/" + name + ".png"));
+        }
+        Path lists = Files.createDirectories(dir.resolve("ImageSets/Segmentation"));
+        byte[] text = "2007_000001\n2007_000001 extra words\n..\nbad".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] notUtf8 = java.util.Arrays.copyOf(text, text.length + 1);
+        notUtf8[text.length] = (byte) 0xff;
+        Files.write(lists.resolve("train.txt"), notUtf8);
+        Files.writeString(lists.resolve("val.txt"), "2007_000002\n");
+        Dataset voc = Datasets.open(dir);
+        assertEquals(Layout.VOC, voc.layout());
+        assertEquals(List.of("2007_000001"), voc.entries(Split.TRAINVAL).stream().map(SampleFiles::name).toList());
+        assertEquals(List.of("2007_000002"), voc.entries(Split.TEST).stream().map(SampleFiles::name).toList());
+        Path train = lists.resolve("train.txt");
+        assertEquals(List.of(
+                "skipping line 2 of " + train + " ('2007_000001 extra words'): expected a name, a path, or 'image mask', got 3 fields",
+                "skipping line 3 of " + train + " ('..'): '..' is not a plain file name",
+                "skipping line 4 of " + train + " ('bad\uFFFD'): holds bytes that are not UTF-8"),
+                voc.warnings());
     }
 
     @Test

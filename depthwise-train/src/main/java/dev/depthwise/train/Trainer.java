@@ -153,7 +153,7 @@ public final class Trainer {
         data.warnings().forEach(w -> progress.message("warning: " + w));
         if (workers.writes()) {
             // The checks of 'dataset check', in one line; a faulty file is skipped (and named) when it is loaded.
-            progress.message(DatasetCheck.run(data).summaryLine());
+            progress.message(DatasetCheck.run(data, decodeLimits).summaryLine());
         }
         RunConfig config = requested.withDataset(requested.dataset().resolve(data));
         ModelSpec spec = ModelSpec.fromMap(config.model());
