@@ -51,7 +51,10 @@ final class TrainBench {
         out.printf("GEMM peak: %.1f GFLOP/s (our GEMM, %d^3, %d threads, best call); GFLOP/s = 3 x the forward pass's"
                 + " direct-convolution multiply-adds x 2 per image (forward, input and weight gradients), %%peak = ours"
                 + " against the GEMM peak%n", peak, GemmPeak.SIZE, threads);
-        out.printf("%-13s %5s | %10s %9s %9s | %10s %9s | %9s | %8s %8s %5s | %12s %9s%n", "model", "batch",
+        out.printf("peak heap = the most Java heap in use during the timed steps, after a full collection: kept"
+                + " activations, the layers' shared pool of gradients and recomputed activations, parameters, gradients"
+                + " and Adam's moments, kernel scratch, the batch (max heap %d MiB)%n", Runtime.getRuntime().maxMemory() >> 20);
+        out.printf("%-13s %5s | %10s %9s %9s | %10s %9s | %9s | %8s %8s %5s | %12s %10s%n", "model", "batch",
                 "ours s/step", "ours img/s", "epoch", "torch s/step", "torch img/s", "ours/torch", "GFLOP/s",
                 "torch GF/s", "%peak", "ours B/step", "peak heap");
         for (String name : MODELS) {
@@ -74,13 +77,14 @@ final class TrainBench {
                 double imagesPerSecond = batch / seconds;
                 TorchTrainStep.Result t = torch == null ? null : torch.run(name, batch, SIZE, threads, trainWarmup, trainRuns);
                 double gflops = flopsPerImage * imagesPerSecond / 1e9;
-                out.printf("%-13s %5d | %10.3f %9.1f %9s | %10s %9s | %9s | %8.1f %8s %5.0f | %12s %9s%n", name, batch,
+                out.printf("%-13s %5d | %10.3f %9.1f %9s | %10s %9s | %9s | %8.1f %8s %5.0f | %12s %10s%n", name, batch,
                         seconds, imagesPerSecond, duration(EPOCH_IMAGES / imagesPerSecond),
                         t == null ? "-" : String.format("%.3f", t.medianStepSeconds()),
                         t == null ? "-" : String.format("%.1f", t.imagesPerSecond()),
                         t == null ? "-" : String.format("%.2f", seconds / t.medianStepSeconds()), gflops,
                         t == null ? "-" : String.format("%.1f", flopsPerImage * t.imagesPerSecond() / 1e9),
-                        100 * gflops / peak, ModelBench.bytes(r.allocatedBytesPerCall()), ModelBench.bytes(r.peakHeapBytes()));
+                        100 * gflops / peak, ModelBench.bytes(r.allocatedBytesPerCall()),
+                        String.format("%,d MiB", r.peakHeapBytes() >> 20));
             }
         }
     }

@@ -20,7 +20,6 @@ public final class InvertedResidual extends Module {
     private final boolean useResidual;
     private final int outChannels;
     private Tensor out;
-    private Tensor gradInput;
 
     public InvertedResidual(int in, int out, int stride, int expandRatio) {
         if (stride != 1 && stride != 2) {
@@ -71,8 +70,9 @@ public final class InvertedResidual extends Module {
             return g;
         }
         // d(x + f(x))/dx = 1 + f'(x): the skip's gradient is gradOut itself.
-        gradInput = reuse(gradInput, g.shape());
+        Tensor gradInput = borrow(g.shape());
         ElementwiseOp.add(g, gradOut, gradInput);
+        giveBack(g);
         return gradInput;
     }
 

@@ -156,7 +156,7 @@ public final class MobileNetV2 extends Module {
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         Tensor g = classifier.backward(gradOut);
-        return features.backward(pool.backward(flatten.backward(g)));
+        return backwardConsuming(features, backwardConsuming(pool, backwardConsuming(flatten, g)));
     }
 
     @Override

@@ -144,7 +144,7 @@ public final class MobileNetV2Segmenter extends Module {
     protected Tensor computeBackward(Tensor gradOut) {
         Tensor g = head.backward(gradOut);
         for (int i = ups.length - 1; i >= 0; i--) {
-            g = ups[i].backward(g);
+            g = backwardConsuming(ups[i], g);
         }
         // Walk the encoder backwards; at a tap the block's output also fed a decoder step, so the two
         // gradients add.
@@ -154,10 +154,11 @@ public final class MobileNetV2Segmenter extends Module {
                 Tensor skipGrad = ups[SKIP_BLOCKS.length - 1 - tap].skipGradient();
                 skipGradSums[tap] = reuse(skipGradSums[tap], g.shape());
                 ElementwiseOp.add(g, skipGrad, skipGradSums[tap]);
+                giveBack(g);
                 g = skipGradSums[tap];
                 tap--;
             }
-            g = features.get(i).backward(g);
+            g = backwardConsuming(features.get(i), g);
         }
         return g;
     }

@@ -106,14 +106,14 @@ public final class SegNet extends Module {
 
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
-        Tensor g = gradOut;
-        for (int i = up.length - 1; i >= 0; i--) {
-            g = up[i].backward(g);
+        Tensor g = up[up.length - 1].backward(gradOut);
+        for (int i = up.length - 2; i >= 0; i--) {
+            g = backwardConsuming(up[i], g);
         }
         for (int i = down.length - 1; i >= 0; i--) {
-            g = down[i].backward(g);
+            g = backwardConsuming(down[i], g);
         }
-        return bnInput.backward(g);
+        return backwardConsuming(bnInput, g);
     }
 
     /** One 3×3 "same" conv of the given kind, no bias unless asked. */
@@ -154,12 +154,12 @@ public final class SegNet extends Module {
 
         @Override
         protected Tensor computeForward(Tensor x) {
-            return mp.forward(seq.forward(x));
+            return forwardConsuming(mp, seq.forward(x));
         }
 
         @Override
         protected Tensor computeBackward(Tensor gradOut) {
-            return seq.backward(mp.backward(gradOut));
+            return backwardConsuming(seq, mp.backward(gradOut));
         }
     }
 
@@ -204,7 +204,7 @@ public final class SegNet extends Module {
 
         @Override
         protected Tensor computeBackward(Tensor gradOut) {
-            return mup.backward(seq.backward(gradOut));
+            return backwardConsuming(mup, seq.backward(gradOut));
         }
 
         @Override

@@ -75,6 +75,7 @@ final class UpBlock extends Module {
         splitOutputs[0] = gradUp;
         splitOutputs[1] = gradSkip;
         ElementwiseOp.splitChannels(g, splitOutputs);
+        giveBack(g);
         return upsample.backward(gradUp);
     }
 

@@ -7,7 +7,6 @@ import dev.depthwise.engine.op.PoolOp;
 public final class AdaptiveAvgPool2d extends Module {
     private int[] inputShape;
     private Tensor out;
-    private Tensor gradInput;
 
     /** Only output size 1 (global pooling) is supported, the only one our models use. */
     public AdaptiveAvgPool2d(int outputSize) {
@@ -34,7 +33,7 @@ public final class AdaptiveAvgPool2d extends Module {
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         requireForwardCache(inputShape);
-        gradInput = reuse(gradInput, inputShape);
+        Tensor gradInput = borrow(inputShape);
         PoolOp.globalAvgPoolBackward(gradOut, gradInput);
         return gradInput;
     }

@@ -24,9 +24,9 @@ public final class BatchNorm2d extends Module {
     private final float[] saveMean;
     private final float[] saveInvStd;
     private boolean overwriteGradOut;
+    private boolean borrowsOutput;
     private Tensor input;
     private Tensor out;
-    private Tensor gradInput;
 
     public BatchNorm2d(int channels) {
         this(channels, DEFAULT_EPS, DEFAULT_MOMENTUM);
@@ -85,7 +85,7 @@ public final class BatchNorm2d extends Module {
             throw new IllegalArgumentException("BatchNorm2d(" + channels + "): input " + x.shapeString()
                     + " has " + x.c() + " channels");
         }
-        out = reuse(out, x.shape());
+        out = borrowsOutput ? borrow(x.shape()) : reuse(out, x.shape());
         if (isTraining()) {
             BatchNormOp.forwardTrain(x, weight.value().data(), bias.value().data(), runningMean.data(),
                     runningVar.data(), momentum, eps, out, saveMean, saveInvStd);
@@ -99,6 +99,11 @@ public final class BatchNorm2d extends Module {
         return out;
     }
 
+    /** Set through {@link Module#chain}: a container gives the output back as soon as the layer after has read it. */
+    void borrowOutput() {
+        this.borrowsOutput = true;
+    }
+
     /** Set by {@link Sequential} when an activation follows: its gradient buffer is dead after this backward. */
     void overwriteGradOut() {
         this.overwriteGradOut = true;
@@ -107,7 +112,7 @@ public final class BatchNorm2d extends Module {
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         requireForwardCache(input);
-        Tensor gradX = overwriteGradOut ? gradOut : (gradInput = reuse(gradInput, input.shape()));
+        Tensor gradX = overwriteGradOut ? gradOut : borrow(input.shape());
         BatchNormOp.backward(input, gradOut, weight.value().data(), saveMean, saveInvStd, gradX,
                 weight.grad().data(), bias.grad().data());
         return gradX;

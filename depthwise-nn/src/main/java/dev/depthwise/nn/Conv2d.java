@@ -17,7 +17,7 @@ public final class Conv2d extends Module {
     private final Parameter bias;
     private Tensor input;
     private Tensor out;
-    private Tensor gradInput;
+    private boolean borrowsOutput;
 
     public Conv2d(int in, int out, int kernel, int stride, int padding, int groups, boolean bias) {
         this.spec = ConvSpec.of(in, out, kernel, stride, padding, groups);
@@ -50,17 +50,60 @@ public final class Conv2d extends Module {
 
     @Override
     protected Tensor computeForward(Tensor x) {
-        int[] outShape = spec.outputShape(x.shape());
-        out = reuse(out, outShape);
-        ConvOp.forward(spec, x, weight.value(), bias == null ? null : bias.value(), out);
+        int[] shape = spec.outputShape(x.shape());
+        return forwardInto(x, borrowsOutput ? borrow(shape) : (out = reuse(out, shape)));
+    }
+
+    /** Set by a container that gives the output back to the shared pool as soon as it has been read. */
+    void borrowOutput() {
+        this.borrowsOutput = true;
+    }
+
+    /** The forward pass into {@code y} (in training mode {@code x} is kept for backward). */
+    Tensor forwardInto(Tensor x, Tensor y) {
+        ConvOp.forward(spec, x, weight.value(), bias == null ? null : bias.value(), y);
         input = isTraining() ? x : null;
-        return out;
+        return y;
+    }
+
+    /** The input of the last training-mode forward. */
+    Tensor savedInput() {
+        requireForwardCache(input);
+        return input;
+    }
+
+    /**
+     * Replaces the input kept for backward by an equal tensor recomputed into another buffer (the forward's own
+     * buffer was given back meanwhile).
+     */
+    void replaceSavedInput(Tensor recomputed) {
+        requireForwardCache(input);
+        if (!recomputed.hasShape(input.shape())) {
+            throw new IllegalArgumentException(typeName() + ": recomputed input " + recomputed.shapeString()
+                    + " differs from the saved " + input.shapeString());
+        }
+        input = recomputed;
+    }
+
+    /** The weight (and bias) gradients alone, accumulated: the first half of {@link #backward}. */
+    void accumulateParameterGradients(Tensor gradOut) {
+        requireForwardCache(input);
+        ConvOp.backward(spec, input, weight.value(), gradOut, null, weight.grad(), bias == null ? null : bias.grad());
+    }
+
+    /**
+     * The input gradient alone, into {@code gradX}: the second half of {@link #backward}. It does not read the
+     * saved input's values, so {@code gradX} may be that input's buffer once the parameter gradients are done.
+     */
+    void inputGradient(Tensor gradOut, Tensor gradX) {
+        requireForwardCache(input);
+        ConvOp.backward(spec, input, weight.value(), gradOut, gradX, null, null);
     }
 
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         requireForwardCache(input);
-        gradInput = reuse(gradInput, input.shape());
+        Tensor gradInput = borrow(input.shape());
         ConvOp.backward(spec, input, weight.value(), gradOut, gradInput, weight.grad(),
                 bias == null ? null : bias.grad());
         return gradInput;

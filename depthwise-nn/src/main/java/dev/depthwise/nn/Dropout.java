@@ -17,7 +17,6 @@ public final class Dropout extends Module {
     private float[] mask;
     private boolean masked;
     private Tensor out;
-    private Tensor gradInput;
 
     public Dropout(float p, long seed) {
         if (!(p >= 0f && p < 1f)) {
@@ -56,7 +55,7 @@ public final class Dropout extends Module {
         if (!masked) {
             return gradOut;
         }
-        gradInput = reuse(gradInput, gradOut.shape());
+        Tensor gradInput = borrow(gradOut.shape());
         DropoutOp.backward(gradOut, mask, gradInput);
         return gradInput;
     }

@@ -13,7 +13,6 @@ public final class Linear extends Module {
     private final Parameter bias;
     private Tensor input;
     private Tensor out;
-    private Tensor gradInput;
 
     public Linear(int inFeatures, int outFeatures) {
         this(inFeatures, outFeatures, true);
@@ -54,7 +53,7 @@ public final class Linear extends Module {
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         requireForwardCache(input);
-        gradInput = reuse(gradInput, input.shape());
+        Tensor gradInput = borrow(input.shape());
         LinearOp.backward(input, weight.value(), gradOut, gradInput, weight.grad(),
                 bias == null ? null : bias.grad());
         return gradInput;

@@ -14,7 +14,7 @@ public final class MaxPool2d extends Module {
     private int[] indices;
     private int[] inputShape;
     private Tensor out;
-    private Tensor gradInput;
+    private boolean reluMask;
 
     public MaxPool2d(int kernel) {
         this(kernel, kernel);
@@ -57,9 +57,18 @@ public final class MaxPool2d extends Module {
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         requireForwardCache(inputShape);
-        gradInput = reuse(gradInput, inputShape);
-        PoolOp.maxPoolBackward(gradOut, indices, gradInput);
+        Tensor gradInput = borrow(inputShape);
+        if (reluMask) {
+            PoolOp.maxPoolAfterReluBackward(gradOut, indices, out, gradInput);
+        } else {
+            PoolOp.maxPoolBackward(gradOut, indices, gradInput);
+        }
         return gradInput;
+    }
+
+    /** Set through {@link Module#chain}: the ReLU before leaves its backward's mask to this pool's. */
+    void applyReluMask() {
+        this.reluMask = true;
     }
 
     /** Argmax indices of the last forward (flat {@code h*W+w} inside each input plane, as PyTorch). */

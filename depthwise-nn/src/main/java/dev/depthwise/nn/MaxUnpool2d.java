@@ -11,7 +11,6 @@ import dev.depthwise.engine.op.PoolOp;
 public final class MaxUnpool2d extends Module {
     private final MaxPool2d pool;
     private Tensor out;
-    private Tensor gradInput;
 
     public MaxUnpool2d(MaxPool2d pool) {
         this.pool = pool;
@@ -43,7 +42,7 @@ public final class MaxUnpool2d extends Module {
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         int[] pooled = PoolOp.maxPoolOutputShape(pool.inputShape(), pool.kernel(), pool.stride());
-        gradInput = reuse(gradInput, pooled);
+        Tensor gradInput = borrow(pooled);
         PoolOp.maxUnpoolBackward(gradOut, pool.indices(), gradInput);
         return gradInput;
     }

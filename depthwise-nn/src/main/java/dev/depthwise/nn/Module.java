@@ -21,9 +21,10 @@ import java.util.random.RandomGenerator;
  * and ACCUMULATES parameter gradients. A forward/backward pair is one step; calling forward again
  * replaces the cache.
  *
- * <p>Tensors returned by {@code forward} and {@code backward} are owned by the module and reused by the
- * next call with the same shape (so a steady training loop allocates nothing); copy a result you want
- * to keep across calls.
+ * <p>Tensors returned by {@code forward} and {@code backward} are reused: a forward result by the module's
+ * next forward, a backward result (lent from the model's pool of transient buffers, {@link #borrow}) by the
+ * model's next backward. A steady training loop therefore allocates nothing; copy a result you want to keep
+ * across calls.
  */
 public abstract class Module {
     private final Map<String, Module> children = new LinkedHashMap<>();
@@ -31,6 +32,10 @@ public abstract class Module {
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();
     private boolean training = true;
     private ForwardHook forwardHook;
+    /** Shared by the whole tree: {@link #addModule} hands a parent's pool to the child's subtree. */
+    private TransientBuffers transientBuffers = new TransientBuffers();
+    /** During a backward: its gradOut was handed over by a container as nothing else's to read. */
+    private boolean gradOutHandedOver;
 
     /** Called after a module's forward; used by {@link Summary} to see every layer's output shape. */
     @FunctionalInterface
@@ -58,7 +63,15 @@ public abstract class Module {
 
     /** d loss / d input for the last training-mode forward; parameter gradients are accumulated. */
     public final Tensor backward(Tensor gradOut) {
-        return computeBackward(gradOut);
+        TransientBuffers pool = transientBuffers;
+        gradOutHandedOver = pool.takeHandedOver(gradOut);
+        pool.enterBackward(gradOut);
+        try {
+            return computeBackward(gradOut);
+        } finally {
+            gradOutHandedOver = false;
+            pool.exitBackward();
+        }
     }
 
     /** The forward computation; subclasses implement this, callers use {@link #forward}. */
@@ -101,6 +114,11 @@ public abstract class Module {
         }
         children.put(name, child);
         child.train(training);
+        if (sharesBuffers()) {
+            for (Module m : child.namedModules().values()) {
+                m.transientBuffers = transientBuffers;
+            }
+        }
         return child;
     }
 
@@ -350,6 +368,11 @@ public abstract class Module {
      * calls {@code first.backward(second.backward(g))}). If {@code first} ends with an activation and
      * {@code second} returns a buffer of its own, the activation's backward writes over that buffer instead
      * of a buffer of its own: one activation-sized buffer less per pair in training.
+     *
+     * <p>When {@code second} is a {@link MaxPool2d} and {@code first} ends with a ReLU running in place on a
+     * BatchNorm's output, the container must also run {@code forwardConsuming(second, first.forward(x))}: the pool's
+     * backward then applies the ReLU's mask itself (from the pooled values) and the BatchNorm's output, which
+     * nothing else reads, lives in a borrowed buffer only until the pool has read it.
      */
     protected static void chain(Module first, Module second) {
         if (!sharesBuffers()) {
@@ -359,14 +382,18 @@ public abstract class Module {
         if (activation != null && second.backwardReturnsOwnBuffer()) {
             activation.overwriteGradOut();
         }
+        if (activation != null && second instanceof MaxPool2d pool) {
+            activation.handMaskTo(pool);
+        }
     }
 
     /** Set while {@link #buildWithoutSharedBuffers} runs, on its thread only. */
     private static final ThreadLocal<Boolean> BUILDING_UNSHARED = ThreadLocal.withInitial(() -> false);
 
     /**
-     * Builds a model whose modules keep every buffer to themselves (no {@link #chain} shares). Results are bitwise
-     * the same either way (a test checks it); this is for ruling out aliasing when debugging a new layer.
+     * Builds a model whose modules keep every buffer to themselves: no {@link #chain} shares, a pool of transient
+     * buffers per module instead of one per model, nothing recomputed for backward. Results are bitwise the same
+     * either way (a test checks it); this is for ruling out aliasing when debugging a new layer.
      */
     public static <M extends Module> M buildWithoutSharedBuffers(java.util.function.Supplier<M> build) {
         BUILDING_UNSHARED.set(true);
@@ -380,6 +407,73 @@ public abstract class Module {
     /** False while a model is built by {@link #buildWithoutSharedBuffers}. */
     public static boolean sharesBuffers() {
         return !BUILDING_UNSHARED.get();
+    }
+
+    // ---- transient buffers: one pool per model, lent by lifetime ----
+
+    /**
+     * A tensor of {@code shape} borrowed from the model's shared pool, for a value that dies within the pass (an
+     * input gradient, a recomputed activation); not zeroed. It goes back with {@link #giveBack}, or through
+     * {@link #backwardConsuming} for a gradient handed to the layer before; what a pass leaves borrowed is taken
+     * back when the model's next backward starts.
+     */
+    protected final Tensor borrow(int... shape) {
+        return transientBuffers.lend(shape);
+    }
+
+    /** Returns {@code t}'s array to the pool if the pool lent it (anything else is left alone). */
+    protected final void giveBack(Tensor t) {
+        transientBuffers.giveBack(t.data());
+    }
+
+    /**
+     * {@code child.forward(activation)} for an activation another child's forward returned and that nothing else
+     * reads, in this pass or in backward: once consumed its array goes back to the pool, if it was borrowed (see
+     * {@link #chain}).
+     */
+    protected final Tensor forwardConsuming(Module child, Tensor activation) {
+        Tensor result = child.forward(activation);
+        if (result.data() != activation.data()) {
+            giveBack(activation);
+        }
+        return result;
+    }
+
+    /**
+     * {@code child.backward(gradient)} for a gradient that another child's backward returned and that nothing reads
+     * afterwards: once consumed its array goes back to the pool (unless the child handed that array on as its own
+     * result, as an activation writing in place does). Never use it on this module's own {@code gradOut}, which its
+     * caller owns.
+     */
+    protected final Tensor backwardConsuming(Module child, Tensor gradient) {
+        transientBuffers.handOver(gradient.data());
+        Tensor result = child.backward(gradient);
+        if (result.data() != gradient.data()) {
+            giveBack(gradient);
+        }
+        return result;
+    }
+
+    /**
+     * For a backward that has finished reading its {@code gradOut} before it is done: gives that gradient's array
+     * back now if the container handed it over through {@link #backwardConsuming} (nothing reads it after this
+     * backward), so the rest of this backward can borrow it. Otherwise the caller still owns it and nothing happens.
+     */
+    protected final void giveBackConsumedGradOut(Tensor gradOut) {
+        if (gradOutHandedOver) {
+            gradOutHandedOver = false;
+            giveBack(gradOut);
+        }
+    }
+
+    /** The pool this module's tree shares (tests look at its arrays). */
+    final TransientBuffers transientBuffers() {
+        return transientBuffers;
+    }
+
+    /** Bytes of the arrays this model's layers share for transient tensors (input gradients, recomputed activations). */
+    public final long transientBufferBytes() {
+        return transientBuffers.bytes();
     }
 
     // ---- helpers for layers ----

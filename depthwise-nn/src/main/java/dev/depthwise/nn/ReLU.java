@@ -15,9 +15,11 @@ public class ReLU extends Module {
     private final boolean inplace;
     private boolean overwriteInput;
     private boolean overwriteGradOut;
+    /** The BatchNorm2d whose output this ReLU overwrites, or null. */
+    private BatchNorm2d producer;
+    private boolean maskAppliedByPool;
     private Tensor input;
     private Tensor out;
-    private Tensor gradInput;
 
     public ReLU() {
         this(false);
@@ -28,8 +30,21 @@ public class ReLU extends Module {
     }
 
     /** Set by {@link Sequential}: the input tensor is private to the previous layer and this one. */
-    void overwriteInput() {
+    void overwriteInput(BatchNorm2d producer) {
         this.overwriteInput = true;
+        this.producer = producer;
+    }
+
+    /**
+     * Set by {@link Module#chain} when a max-pool follows: a plain ReLU in place on a BatchNorm's output lets the
+     * pool's backward apply its mask, so its output need not outlive the pool's forward.
+     */
+    void handMaskTo(MaxPool2d pool) {
+        if (getClass() == ReLU.class && producer != null) {
+            producer.borrowOutput();
+            pool.applyReluMask();
+            maskAppliedByPool = true;
+        }
     }
 
     /** Set by {@link Sequential}: gradOut is the next layer's own buffer, dead once this backward ran. */
@@ -54,7 +69,10 @@ public class ReLU extends Module {
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         requireForwardCache(input);
-        Tensor gradX = overwriteGradOut ? gradOut : (gradInput = reuse(gradInput, input.shape()));
+        if (maskAppliedByPool) {
+            return gradOut;
+        }
+        Tensor gradX = overwriteGradOut ? gradOut : borrow(input.shape());
         activateBackward(input, gradOut, gradX);
         return gradX;
     }

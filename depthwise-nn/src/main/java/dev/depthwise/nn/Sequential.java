@@ -9,10 +9,11 @@ import java.util.List;
  * Children named {@code 0, 1, 2, ...} run in order, as {@code torch.nn.Sequential}.
  *
  * <p>Inside a Sequential a child's output is seen only by the next child, which makes two buffer shares
- * safe (measured: a SegNet-DSC training step at batch 16, 128×128 keeps 3.1 GB instead of 4.8 GB; outputs
- * and gradients are bitwise unchanged, see SharedBuffersTest): an activation right after a BatchNorm2d
- * runs in place on the BatchNorm's output, and its backward writes over the gradient handed back by the
- * following layer ({@link Module#chain}); the BatchNorm's backward then writes over the activation's gradient.
+ * safe (outputs and gradients are bitwise unchanged, see SharedBuffersTest): an activation right after a
+ * BatchNorm2d runs in place on the BatchNorm's output, and its backward writes over the gradient handed back
+ * by the following layer ({@link Module#chain}); the BatchNorm's backward then writes over the activation's
+ * gradient. Each gradient a child returns goes back to the model's pool once the child before has read it
+ * ({@link Module#backwardConsuming}).
  */
 public class Sequential extends Module {
     private final List<Module> layers = new ArrayList<>();
@@ -29,7 +30,7 @@ public class Sequential extends Module {
         addModule(Integer.toString(layers.size()), m);
         layers.add(m);
         if (m instanceof ReLU relu && previous instanceof BatchNorm2d bn && sharesBuffers()) {
-            relu.overwriteInput();
+            relu.overwriteInput(bn);
             bn.overwriteGradOut();
         }
         if (previous != null) {
@@ -74,9 +75,11 @@ public class Sequential extends Module {
 
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
-        for (int i = layers.size() - 1; i >= 0; i--) {
-            gradOut = layers.get(i).backward(gradOut);
+        int last = layers.size() - 1;
+        Tensor g = gradOut;
+        for (int i = last; i >= 0; i--) {
+            g = i == last ? layers.get(i).backward(g) : backwardConsuming(layers.get(i), g);
         }
-        return gradOut;
+        return g;
     }
 }

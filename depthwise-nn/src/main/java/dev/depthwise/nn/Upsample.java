@@ -12,7 +12,6 @@ public final class Upsample extends Module {
     private final Mode mode;
     private int[] inputShape;
     private Tensor out;
-    private Tensor gradInput;
 
     public Upsample(int scale, Mode mode) {
         if (scale < 1) {
@@ -51,7 +50,7 @@ public final class Upsample extends Module {
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         requireForwardCache(inputShape);
-        gradInput = reuse(gradInput, inputShape);
+        Tensor gradInput = borrow(inputShape);
         if (mode == Mode.NEAREST) {
             UpsampleOp.nearestBackward(gradOut, gradInput);
         } else {

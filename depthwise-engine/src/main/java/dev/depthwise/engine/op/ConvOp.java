@@ -187,7 +187,9 @@ public final class ConvOp {
         if (gradX != null) {
             requireShape(gradX, x.shape(), "gradX", s, x);
             requireDistinct(gradX, gradOut, "gradX", "gradOut", s);
-            requireDistinct(gradX, x, "gradX", "the input", s);
+            if (gradW != null) { // the input is read only for the weight gradient
+                requireDistinct(gradX, x, "gradX", "the input", s);
+            }
         }
         if (gradW != null) {
             requireShape(gradW, s.weightShape(), "gradW", s, x);

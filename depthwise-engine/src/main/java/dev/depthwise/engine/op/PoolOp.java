@@ -17,6 +17,7 @@ import static dev.depthwise.engine.op.OpChecks.length;
 import static dev.depthwise.engine.op.OpChecks.present;
 import static dev.depthwise.engine.op.OpChecks.rank;
 import static dev.depthwise.engine.op.OpChecks.required;
+import static dev.depthwise.engine.op.OpChecks.sameShape;
 
 /**
  * Max pooling with argmax indices, max unpooling (SegNet's decoder), and global average pooling,
@@ -176,8 +177,24 @@ public final class PoolOp {
 
     /** Backward of {@link #maxPool}: gradX is zeroed, then each gradOut is added at its argmax. */
     public static void maxPoolBackward(Tensor gradOut, int[] indices, Tensor gradX) {
-        String op = "PoolOp.maxPoolBackward";
+        maxPoolBackward(gradOut, indices, null, gradX);
+    }
+
+    /**
+     * Backward of a ReLU followed by {@link #maxPool}, both at once, given the pool's output {@code pooled}: a
+     * gradOut is added at its argmax only where the pooled value is positive. The ReLU passes a gradient where its
+     * output was positive, and the only places the pool sends one are its argmaxes, whose values are the pooled
+     * ones; so the result is bit for bit the two backwards in turn, without keeping the ReLU's output.
+     */
+    public static void maxPoolAfterReluBackward(Tensor gradOut, int[] indices, Tensor pooled, Tensor gradX) {
+        sameShape("PoolOp.maxPoolAfterReluBackward", "gradOut", gradOut, "pooled", pooled);
+        maxPoolBackward(gradOut, indices, pooled, gradX);
+    }
+
+    private static void maxPoolBackward(Tensor gradOut, int[] indices, Tensor pooled, Tensor gradX) {
+        String op = pooled == null ? "PoolOp.maxPoolBackward" : "PoolOp.maxPoolAfterReluBackward";
         checkPair(op, "gradOut", gradOut, "gradX", gradX, indices);
+        float[] ps = pooled == null ? null : pooled.data();
         int inPlane = gradX.h() * gradX.w();
         int outPlane = gradOut.h() * gradOut.w();
         float[] gs = gradOut.data();
@@ -187,7 +204,8 @@ public final class PoolOp {
             for (int p = from; p < to; p++) {
                 int inBase = p * inPlane;
                 for (int i = p * outPlane, end = i + outPlane; i < end; i++) {
-                    dxs[inBase + checkedIndex(op, indices, i, inPlane, gradX)] += gs[i];
+                    int at = inBase + checkedIndex(op, indices, i, inPlane, gradX);
+                    dxs[at] += ps == null || ps[i] > 0f ? gs[i] : 0f;
                 }
             }
         });

@@ -85,6 +85,42 @@ class PoolOpTest {
     }
 
     @Test
+    void reluThenPoolBackwardInOneStepGivesTheBitsOfTheTwoInTurn() {
+        // Negative, zero, NaN and tied values, 2x2 windows and overlapping 3x3 ones (where gradients add up).
+        java.util.Random r = new java.util.Random(5);
+        for (int kernel : new int[] {2, 3}) {
+            Tensor pre = Tensor.zeros(2, 3, 9, 11);
+            for (int i = 0; i < pre.size(); i++) {
+                int k = r.nextInt(12);
+                pre.data()[i] = k == 0 ? Float.NaN : k < 3 ? 0f : k < 6 ? -r.nextFloat() : (float) r.nextGaussian();
+            }
+            Tensor activated = Tensor.zeros(pre.shape());
+            ActivationOp.relu(pre, activated);
+            Tensor pooled = Tensor.zeros(PoolOp.maxPoolOutputShape(pre.shape(), kernel, 2));
+            int[] indices = new int[pooled.size()];
+            PoolOp.maxPool(activated, kernel, 2, pooled, indices);
+            Tensor gradOut = new Tensor(GradCheck.randomWeights(pooled.size(), 8), pooled.shape());
+
+            Tensor throughPool = Tensor.full(3f, pre.shape());
+            PoolOp.maxPoolBackward(gradOut, indices, throughPool);
+            Tensor expected = Tensor.zeros(pre.shape());
+            ActivationOp.reluBackward(activated, throughPool, expected);
+            Tensor fused = Tensor.full(3f, pre.shape());
+            PoolOp.maxPoolAfterReluBackward(gradOut, indices, pooled, fused);
+
+            int masked = 0;
+            for (int i = 0; i < pooled.size(); i++) {
+                masked += pooled.data()[i] > 0f ? 0 : 1;
+            }
+            assertTrue(masked > 0, "some pooled values must be zero or NaN for the mask to matter");
+            for (int i = 0; i < expected.size(); i++) {
+                assertEquals(Float.floatToRawIntBits(expected.data()[i]), Float.floatToRawIntBits(fused.data()[i]),
+                        "kernel " + kernel + ", element " + i);
+            }
+        }
+    }
+
+    @Test
     void nanIsTheMaximum() {
         Tensor x = new Tensor(new float[] {1, Float.NaN, 3, 2}, 1, 1, 2, 2);
         Tensor out = Tensor.zeros(1, 1, 1, 1);
