@@ -4,7 +4,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import dev.depthwise.io.IoErrors;
-import java.nio.file.FileSystemException;
 
 /** The {@code depthwise} command line: one small class per sub-command, each only parsing and calling the library. */
 @Command(name = "depthwise", mixinStandardHelpOptions = true, version = "depthwise 0.1.0",
@@ -55,24 +54,12 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             // A user error (bad file, bad shape) is one clear line, not a stack trace.
-            line.getErr().println("depthwise: " + describe(ex));
+            line.getErr().println("depthwise: " + IoErrors.describe(ex));
             if (Boolean.getBoolean("depthwise.debug")) {
                 ex.printStackTrace(line.getErr());
             }
             return 1;
         });
         return cl;
-    }
-
-    /**
-     * One line for an error. The JDK's file-system exceptions carry only the path as their message
-     * ("depthwise: /data/x" says nothing), so their kind is spelled out.
-     */
-    public static String describe(Throwable ex) {
-        if (ex instanceof FileSystemException fs && fs.getReason() == null) {
-            String other = fs.getOtherFile() != null ? " -> " + fs.getOtherFile() : "";
-            return fs.getFile() + other + ": " + IoErrors.reason(fs);
-        }
-        return ex.getMessage() != null ? ex.getMessage() : ex.toString();
     }
 }

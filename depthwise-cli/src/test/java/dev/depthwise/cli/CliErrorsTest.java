@@ -52,9 +52,9 @@ class CliErrorsTest {
 
     @Test
     void fileSystemErrorsSayWhatHappened() {
-        assertEquals("/x/y: permission denied", Main.describe(new java.nio.file.AccessDeniedException("/x/y")));
-        assertEquals("/x/y: no such file or directory", Main.describe(new java.nio.file.NoSuchFileException("/x/y")));
-        assertEquals("/x/y: disk full", Main.describe(new java.nio.file.FileSystemException("/x/y", null, "disk full")));
+        assertEquals("/x/y: permission denied", dev.depthwise.io.IoErrors.describe(new java.nio.file.AccessDeniedException("/x/y")));
+        assertEquals("/x/y: no such file or directory", dev.depthwise.io.IoErrors.describe(new java.nio.file.NoSuchFileException("/x/y")));
+        assertEquals("/x/y: disk full", dev.depthwise.io.IoErrors.describe(new java.nio.file.FileSystemException("/x/y", null, "disk full")));
     }
 
     @Test

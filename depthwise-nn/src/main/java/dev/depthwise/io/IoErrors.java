@@ -14,6 +14,18 @@ public final class IoErrors {
     }
 
     /**
+     * One line for an error, for a command to print. The JDK's file-system exceptions carry only the path as their
+     * message ("/data/x" says nothing), so their kind is spelled out.
+     */
+    public static String describe(Throwable ex) {
+        if (ex instanceof FileSystemException fs && fs.getReason() == null) {
+            String other = fs.getOtherFile() != null ? " -> " + fs.getOtherFile() : "";
+            return fs.getFile() + other + ": " + reason(fs);
+        }
+        return ex.getMessage() != null ? ex.getMessage() : ex.toString();
+    }
+
+    /**
      * What went wrong, without a path: the JDK's file-system exceptions often carry only the path as their
      * message ("/data/x" says nothing), and the path they carry may be a temporary file the user never named.
      */

@@ -1,69 +1,48 @@
 package dev.depthwise.spark;
 
-import dev.depthwise.train.WorkerGroup;
+import dev.depthwise.train.RingAllReduce;
 import org.apache.spark.BarrierTaskContext;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.util.Base64;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * The workers of a data-parallel run as the tasks of one barrier stage: each sum is one
- * {@code BarrierTaskContext.allGather} round through the driver, every task receiving all tasks' arrays (as
- * Base64 text, the only payload allGather takes) and adding them in rank order, so all get the same bits.
+ * The tasks of a barrier stage joined in a {@link RingAllReduce}. Spark's barrier is used once, to tell each
+ * task the others' addresses: each round of {@code BarrierTaskContext.allGather} costs up to a second (in Spark
+ * 4.2.0 a waiting task checks for the answer once a second), which every-step averaging cannot afford, while the
+ * ring's sums go straight from executor to executor.
  */
-final class BarrierWorkers implements WorkerGroup {
-    private final BarrierTaskContext context;
-    private final int size;
-    private long exchanges;
-    private long exchangeNanos;
-
-    BarrierWorkers(BarrierTaskContext context) {
-        this.context = context;
-        this.size = context.getTaskInfos().length;
+final class BarrierWorkers {
+    private BarrierWorkers() {
     }
 
-    @Override
-    public int rank() {
-        return context.partitionId();
-    }
-
-    @Override
-    public int size() {
-        return size;
-    }
-
-    @Override
-    public float[] sum(float[] values) {
-        long start = System.nanoTime();
-        ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        bytes.asFloatBuffer().put(values);
-        String[] all = context.allGather(Base64.getEncoder().encodeToString(bytes.array()));
-        float[] total = new float[values.length];
-        Base64.Decoder decoder = Base64.getDecoder();
-        for (int rank = 0; rank < all.length; rank++) {
-            FloatBuffer theirs = ByteBuffer.wrap(decoder.decode(all[rank])).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-            if (theirs.remaining() != values.length) {
-                throw new IllegalStateException("worker " + rank + " sent " + theirs.remaining() + " values, worker "
-                        + rank() + " " + values.length + ": the workers do not train the same model");
+    /** Listens on this executor's address, swaps addresses with the other tasks, and joins their ring. */
+    static RingAllReduce join(BarrierTaskContext context, Duration timeout) throws IOException {
+        int rank = context.partitionId();
+        String host = hostOf(context.getTaskInfos()[rank].address());
+        ServerSocket listening = RingAllReduce.listen(rank, InetAddress.getByName(host));
+        List<InetSocketAddress> peers = new ArrayList<>();
+        try {
+            for (String address : context.allGather(host + " " + listening.getLocalPort())) {
+                String[] hostAndPort = address.split(" ");
+                peers.add(new InetSocketAddress(hostAndPort[0], Integer.parseInt(hostAndPort[1])));
             }
-            for (int i = 0; i < total.length; i++) {
-                total[i] += theirs.get(i);
-            }
+        } catch (RuntimeException e) {
+            listening.close();
+            throw e;
         }
-        exchangeNanos += System.nanoTime() - start;
-        exchanges++;
-        return total;
+        return RingAllReduce.join(rank, peers, listening, timeout);
     }
 
-    /** How many sums this worker took part in. */
-    long exchanges() {
-        return exchanges;
-    }
-
-    /** Their wall time on this worker, waiting for the slowest worker included. */
-    double exchangeSeconds() {
-        return exchangeNanos / 1e9;
+    /** The host of an executor's {@code host:port} (an IPv6 host has colons of its own). */
+    static String hostOf(String address) {
+        int colon = address.lastIndexOf(':');
+        String host = colon < 0 ? address : address.substring(0, colon);
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 }

@@ -1,6 +1,6 @@
 package dev.depthwise.spark;
 
-import dev.depthwise.cli.Main;
+import dev.depthwise.io.IoErrors;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
 @Command(name = "depthwise-spark", mixinStandardHelpOptions = true, version = "depthwise-spark 0.1.0",
         description = "Depthwise on Apache Spark: segment or classify folders of images into Parquet, "
                 + "train data-parallel.",
-        subcommands = {CommandLine.HelpCommand.class, ClassifyJob.class, SegmentJob.class, TrainJob.class})
+        subcommands = {CommandLine.HelpCommand.class, ExchangeJob.class, ClassifyJob.class, SegmentJob.class,
+                TrainJob.class})
 public final class SparkMain implements Runnable {
     @Override
     public void run() {
@@ -34,7 +35,7 @@ public final class SparkMain implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SparkMain());
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            line.getErr().println("depthwise-spark: " + Main.describe(ex));
+            line.getErr().println("depthwise-spark: " + IoErrors.describe(ex));
             if (Boolean.getBoolean("depthwise.debug")) {
                 ex.printStackTrace(line.getErr());
             }

@@ -2,6 +2,7 @@ package dev.depthwise.spark;
 
 import dev.depthwise.train.EpochRecord;
 import dev.depthwise.train.Progress;
+import dev.depthwise.train.RingAllReduce;
 import dev.depthwise.train.RunConfig;
 import dev.depthwise.train.Trainer;
 import org.apache.spark.BarrierTaskContext;
@@ -16,6 +17,7 @@ import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -25,9 +27,10 @@ import java.util.stream.Stream;
 /**
  * Trains a segmentation model data-parallel on a Spark cluster: K tasks of one barrier stage (all start together,
  * or none does), each running the ordinary {@link Trainer} on its shard of trainval with batch size / K, the
- * gradients averaged over the tasks after every backward pass ({@link BarrierWorkers}), so that the run is the
- * one-machine run at the same batch size. Worker 0 evaluates after each epoch and writes the usual checkpoints,
- * prediction grids and report; the driver writes them into the output folder (any Hadoop file system).
+ * gradients averaged over the tasks after every backward pass by a ring all-reduce between the tasks
+ * ({@link BarrierWorkers}), so that the run is the one-machine run at the same batch size. Worker 0 evaluates
+ * after each epoch and writes the usual checkpoints, prediction grids and report; the driver writes them into the
+ * output folder (any Hadoop file system).
  *
  * <p>The dataset folder is read by every task: it must be at the same path on every executor (a shared mount,
  * or a copy on each node).
@@ -47,19 +50,33 @@ public final class SparkTrainer {
      * What a data-parallel run did.
      *
      * @param imagesPerSecond training images per second over all workers (worker 0's epochs, times K), last epoch
-     * @param exchangeMillis  mean wall time of one gradient exchange on worker 0, waiting for the others included
+     * @param exchangeMillis  mean wall time of one exchange on worker 0, waiting for the others included
      * @param exchangeShare   the exchanges' share of worker 0's training time
      */
     public record Result(int workers, int epochs, double pixelAccuracy, double iou, double imagesPerSecond,
                          long exchanges, double exchangeMillis, double exchangeShare, List<String> written) {
     }
 
+    /** How long a worker waits for a peer's data before it gives the run up, unless told otherwise (--peer-timeout). */
+    public static final long DEFAULT_PEER_TIMEOUT_SECONDS = 1800;
+
     private SparkTrainer() {
     }
 
-    /** Runs {@code config} on {@code workers} barrier tasks and writes worker 0's run folder into {@code outDir}. */
+    /** {@link #train(SparkSession, RunConfig, int, String, int, Duration)} with the default peer timeout. */
     public static Result train(SparkSession spark, RunConfig config, int workers, String outDir, int loaderThreads)
             throws IOException {
+        return train(spark, config, workers, outDir, loaderThreads, Duration.ofSeconds(DEFAULT_PEER_TIMEOUT_SECONDS));
+    }
+
+    /**
+     * Runs {@code config} on {@code workers} barrier tasks and writes worker 0's run folder into {@code outDir}.
+     *
+     * @param peerTimeout how long a worker waits for another's data (which includes worker 0's evaluation after
+     *                    each epoch) before it fails the run, naming the worker it waited for
+     */
+    public static Result train(SparkSession spark, RunConfig config, int workers, String outDir, int loaderThreads,
+                               Duration peerTimeout) throws IOException {
         if (workers < 1) {
             throw new IllegalArgumentException("--workers must be at least 1, got " + workers);
         }
@@ -70,7 +87,7 @@ public final class SparkTrainer {
         JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
         RDD<Integer> ranks = context.parallelize(IntStream.range(0, workers).boxed().toList(), workers).rdd();
         List<WorkerReport> reports = ranks.barrier()
-                .mapPartitions(new Worker(config, loaderThreads), false, ClassTag$.MODULE$.apply(WorkerReport.class))
+                .mapPartitions(new Worker(config, loaderThreads, peerTimeout), false, ClassTag$.MODULE$.apply(WorkerReport.class))
                 .toJavaRDD().collect();
         WorkerReport first = reports.stream().filter(r -> r.rank() == 0).findFirst()
                 .orElseThrow(() -> new IllegalStateException("worker 0 sent no report"));
@@ -93,18 +110,25 @@ public final class SparkTrainer {
 
         private final RunConfig config;
         private final int loaderThreads;
+        private final Duration peerTimeout;
 
-        Worker(RunConfig config, int loaderThreads) {
+        Worker(RunConfig config, int loaderThreads, Duration peerTimeout) {
             this.config = config;
             this.loaderThreads = loaderThreads;
+            this.peerTimeout = peerTimeout;
         }
 
         @Override
         public scala.collection.Iterator<WorkerReport> apply(scala.collection.Iterator<Integer> ignored) {
             BarrierTaskContext context = BarrierTaskContext.get();
             ExecutorModels.sizeComputeTeam();
-            BarrierWorkers workers = new BarrierWorkers(context);
+            RingAllReduce joined;
             try {
+                joined = BarrierWorkers.join(context, peerTimeout);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage(), e); // names this worker and the peer at fault
+            }
+            try (RingAllReduce workers = joined) {
                 Path runDir = Files.createTempDirectory("depthwise-train-");
                 try {
                     Progress progress = workers.writes() ? Progress.toStderr() : Progress.silent();
@@ -117,8 +141,8 @@ public final class SparkTrainer {
                         last = result.last();
                         files = readAll(runDir);
                     }
-                    WorkerReport report = new WorkerReport(workers.rank(), files, workers.exchanges(),
-                            workers.exchangeSeconds(), trainSeconds, last == null ? 0 : last.imagesPerSecond(),
+                    WorkerReport report = new WorkerReport(workers.rank(), files, workers.sums(),
+                            workers.sumSeconds(), trainSeconds, last == null ? 0 : last.imagesPerSecond(),
                             last == null ? 0 : last.pixelAccuracy(), last == null ? 0 : last.iou(),
                             last == null ? 0 : last.epoch());
                     return scala.jdk.javaapi.CollectionConverters.asScala(List.of(report).iterator());
@@ -126,7 +150,7 @@ public final class SparkTrainer {
                     deleteAll(runDir);
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException("worker " + workers.rank() + ": " + e.getMessage(), e);
+                throw new UncheckedIOException("worker " + joined.rank() + ": " + e.getMessage(), e);
             }
         }
     }

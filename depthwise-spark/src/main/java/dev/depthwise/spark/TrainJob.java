@@ -1,25 +1,25 @@
 package dev.depthwise.spark;
 
-import dev.depthwise.cli.TrainCommand;
 import dev.depthwise.train.RunConfig;
+import dev.depthwise.train.TrainOptions;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Unmatched;
 
 import java.io.PrintWriter;
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code train}: data-parallel training over --workers barrier tasks, with {@code depthwise train}'s options. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Train a segmentation model data-parallel: --workers tasks start together, each trains on "
-                + "its shard with batch-size / workers images per step, and the gradients are averaged every step.",
-                "Every other option is depthwise train's (--data, --model, --epochs, --batch-size, ...); --data must be "
+                + "its shard with batch-size / workers images per step, and the gradients are averaged every step "
+                + "by a ring all-reduce between the tasks.",
+                "The run's options are depthwise train's (--data, --model, --epochs, --batch-size, ...); --data must be "
                         + "at the same path on every executor. Threads per worker: spark.task.cpus."})
 final class TrainJob implements Callable<Integer> {
     @Option(names = "--workers", required = true, paramLabel = "K", description = "Barrier tasks (at most the cluster's task slots).")
@@ -32,17 +32,26 @@ final class TrainJob implements Callable<Integer> {
     @Option(names = "--loader-threads", defaultValue = "1", description = "Image decoding threads per worker (default ${DEFAULT-VALUE}).")
     int loaderThreads;
 
-    @Unmatched
-    List<String> trainOptions = new ArrayList<>();
+    @Option(names = "--peer-timeout", paramLabel = "SECONDS", defaultValue = "" + SparkTrainer.DEFAULT_PEER_TIMEOUT_SECONDS,
+            description = "Fail the run when a worker has waited this long for another's gradients; it must exceed "
+                    + "worker 0's evaluation of the test split after each epoch (default ${DEFAULT-VALUE}).")
+    long peerTimeoutSeconds;
+
+    @Mixin
+    TrainOptions run;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        RunConfig config = TrainCommand.parseRunConfig(trainOptions.toArray(String[]::new));
+        if (peerTimeoutSeconds < 1) {
+            throw new IllegalArgumentException("--peer-timeout must be at least 1 second, got " + peerTimeoutSeconds);
+        }
+        RunConfig config = run.newRunConfig();
         SparkSession spark = SparkMain.session("train");
-        SparkTrainer.Result r = SparkTrainer.train(spark, config, workers, out, loaderThreads);
+        SparkTrainer.Result r = SparkTrainer.train(spark, config, workers, out, loaderThreads,
+                Duration.ofSeconds(peerTimeoutSeconds));
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.printf(Locale.ROOT, "test pixel accuracy %.4f, IoU %.4f after %d epochs on %d workers%n",
                 r.pixelAccuracy(), r.iou(), r.epochs(), r.workers());

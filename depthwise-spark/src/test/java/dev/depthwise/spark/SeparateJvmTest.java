@@ -1,6 +1,7 @@
 package dev.depthwise.spark;
 
 import dev.depthwise.train.Checkpoint;
+import dev.depthwise.train.WorkerGroup;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -95,7 +96,7 @@ class SeparateJvmTest {
     }
 
     @Test
-    void segmentCompilesOncePerExecutorJvmAndTrainingCrossesJvms() throws Exception {
+    void segmentCompilesOncePerExecutorJvmAndTrainingStepsAgreeAcrossJvms() throws Exception {
         Path pets = Fixtures.pets(root.resolve("pets"));
         Path photos = Fixtures.photoFolder(root.resolve("photos"), pets, 5);
         Path checkpoint = Fixtures.checkpoint(root.resolve("seg.safetensors"), pets);
@@ -131,6 +132,18 @@ class SeparateJvmTest {
             loads += jvm[1];
         }
         assertTrue(loads >= 1, "no executor compiled the checkpoint");
+
+        // One data-parallel step in each executor JVM leaves both with the same weights, and not those of a step
+        // on one worker's batch alone.
+        List<String> steps = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(List.of(0, 1), 2).rdd().barrier()
+                .mapPartitions(new StepProbe(), false, scala.reflect.ClassTag$.MODULE$.apply(String.class))
+                .toJavaRDD().collect();
+        String[] first = steps.get(0).split(" ");
+        String[] second = steps.get(1).split(" ");
+        assertNotEquals(first[0], second[0], "two executor JVMs");
+        assertEquals(first[1], second[1], "both workers' weights after the step");
+        assertNotEquals(StepProbe.step(WorkerGroup.SINGLE), first[1]);
 
         Path out = root.resolve("run");
         SparkTrainer.Result result = SparkTrainer.train(spark, Fixtures.tinyRun(pets, 1), 2, out.toString(), 1);

@@ -6,12 +6,19 @@ import dev.depthwise.models.Classification;
 import dev.depthwise.train.Checkpoint;
 import dev.depthwise.train.Classifier;
 import dev.depthwise.train.Segmenter;
+import dev.depthwise.train.RingAllReduce;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.SparkException;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -21,6 +28,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -30,6 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The jobs in {@code local[2]}: what they write, against the CLI's own classes on the same images. */
@@ -150,6 +160,41 @@ class SparkLocalTest {
         assertEquals(2, last.info().optimizerSteps());
         assertTrue(Files.exists(out.resolve("report.html")));
         assertTrue(Files.exists(out.resolve("epochs/epoch-01.png")));
+    }
+
+    @Test
+    void aWorkerThatFailsFailsTheStageInsteadOfHangingItsPeer() {
+        SparkException e = assertTimeoutPreemptively(Duration.ofSeconds(90), () -> assertThrows(SparkException.class,
+                () -> JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.of(0, 1), 2).rdd()
+                        .barrier().mapPartitions(new FailingWorker(), false, ClassTag$.MODULE$.apply(Float.class))
+                        .toJavaRDD().collect()));
+        assertTrue(e.getMessage().contains("worker 1"), e.getMessage());
+    }
+
+    /** Worker 1 fails after joining the ring, while worker 0 waits for its gradients. */
+    private static final class FailingWorker extends AbstractFunction1<scala.collection.Iterator<Integer>,
+            scala.collection.Iterator<Float>> implements java.io.Serializable {
+        @Override
+        public scala.collection.Iterator<Float> apply(scala.collection.Iterator<Integer> ignored) {
+            try (RingAllReduce ring = BarrierWorkers.join(BarrierTaskContext.get(), Duration.ofMinutes(5))) {
+                if (ring.rank() == 1) {
+                    throw new IllegalStateException("worker 1 broke");
+                }
+                float[] sum = ring.sum(new float[]{1f});
+                return scala.jdk.javaapi.CollectionConverters.asScala(List.of(sum[0]).iterator());
+            } catch (java.io.IOException ex) {
+                throw new java.io.UncheckedIOException(ex);
+            }
+        }
+    }
+
+    @Test
+    void benchExchangeTimesTheRingAndTheBarrier() {
+        String said = run("bench-exchange", "--workers", "2", "--rounds", "2", "--allgather-rounds", "1");
+        long values = dev.depthwise.models.Models.create(dev.depthwise.models.Models.SEGNET_DSC).trainableParameterCount() + 1;
+        for (int rank = 0; rank < 2; rank++) {
+            assertTrue(said.contains(String.format(java.util.Locale.ROOT, "worker %d: ring all-reduce of %,d floats", rank, values)), said);
+        }
     }
 
     private static int[] pixels(BufferedImage image) {

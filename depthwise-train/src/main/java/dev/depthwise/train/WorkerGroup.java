@@ -16,7 +16,7 @@ import java.util.List;
  * per worker, as in PyTorch's DDP without SyncBatchNorm; its running statistics are averaged before each
  * evaluation. Worker 0 evaluates and writes the checkpoints and the report.
  *
- * <p>{@link #SINGLE} is one-machine training. A transport (Spark's barrier tasks) implements {@link #sum}.
+ * <p>{@link #SINGLE} is one-machine training; {@link RingAllReduce} joins workers over TCP.
  */
 public interface WorkerGroup {
     /** One worker alone: nothing to exchange. */
@@ -43,8 +43,9 @@ public interface WorkerGroup {
     int size();
 
     /**
-     * The element-wise sum of {@code values} over all workers. Every worker must receive the same array bit for
-     * bit (add in rank order), or their weights drift apart.
+     * The element-wise sum of {@code values} over all workers, which may be {@code values} itself, summed in
+     * place. Every worker must receive the same array bit for bit (each element added up in one order, by one
+     * worker or by all), or their weights drift apart.
      */
     float[] sum(float[] values);
 
