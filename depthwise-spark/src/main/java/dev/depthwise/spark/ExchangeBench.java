@@ -2,20 +2,13 @@ package dev.depthwise.spark;
 
 import dev.depthwise.train.RingAllReduce;
 import org.apache.spark.BarrierTaskContext;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
-import scala.reflect.ClassTag$;
-import scala.runtime.AbstractFunction1;
 
 import java.io.IOException;
-import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.stream.IntStream;
 
 /**
  * What one gradient exchange costs between the tasks of a barrier stage: the ring all-reduce that {@code train}
@@ -28,7 +21,7 @@ final class ExchangeBench {
      * @param ringMillis      the median wall time of one ring sum, waiting for the others included
      * @param allGatherMillis the median wall time of one allGather round of a few bytes
      */
-    record WorkerTimes(int rank, double ringMillis, double allGatherMillis) implements Serializable {
+    record WorkerTimes(int rank, double ringMillis, double allGatherMillis) implements java.io.Serializable {
     }
 
     private ExchangeBench() {
@@ -36,30 +29,12 @@ final class ExchangeBench {
 
     /** Times {@code rounds} ring sums of {@code values} floats (after two not timed) and {@code allGatherRounds} allGathers. */
     static List<WorkerTimes> run(SparkSession spark, int workers, int values, int rounds, int allGatherRounds) {
-        return JavaSparkContext.fromSparkContext(spark.sparkContext())
-                .parallelize(IntStream.range(0, workers).boxed().toList(), workers).rdd().barrier()
-                .mapPartitions(new Worker(values, rounds, allGatherRounds), false,
-                        ClassTag$.MODULE$.apply(WorkerTimes.class))
-                .toJavaRDD().collect().stream().sorted(Comparator.comparingInt(WorkerTimes::rank)).toList();
+        return BarrierWorkers.runStage(spark, workers, new Worker(values, rounds, allGatherRounds), WorkerTimes.class);
     }
 
-    private static final class Worker extends AbstractFunction1<scala.collection.Iterator<Integer>,
-            scala.collection.Iterator<WorkerTimes>> implements Serializable {
-        private static final long serialVersionUID = 1L;
-
-        private final int values;
-        private final int rounds;
-        private final int allGatherRounds;
-
-        Worker(int values, int rounds, int allGatherRounds) {
-            this.values = values;
-            this.rounds = rounds;
-            this.allGatherRounds = allGatherRounds;
-        }
-
+    private record Worker(int values, int rounds, int allGatherRounds) implements BarrierWorkers.Task<WorkerTimes> {
         @Override
-        public scala.collection.Iterator<WorkerTimes> apply(scala.collection.Iterator<Integer> ignored) {
-            BarrierTaskContext context = BarrierTaskContext.get();
+        public WorkerTimes run(BarrierTaskContext context) throws IOException {
             double[] ring = new double[rounds];
             try (RingAllReduce workers = BarrierWorkers.join(context, Duration.ofMinutes(5))) {
                 SplittableRandom rng = new SplittableRandom(workers.rank());
@@ -74,8 +49,6 @@ final class ExchangeBench {
                         ring[round] = (System.nanoTime() - start) / 1e6;
                     }
                 }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e.getMessage(), e);
             }
             double[] allGather = new double[allGatherRounds];
             for (int round = 0; round < allGatherRounds; round++) {
@@ -83,8 +56,7 @@ final class ExchangeBench {
                 context.allGather(Integer.toString(round));
                 allGather[round] = (System.nanoTime() - start) / 1e6;
             }
-            WorkerTimes times = new WorkerTimes(context.partitionId(), median(ring), median(allGather));
-            return scala.jdk.javaapi.CollectionConverters.asScala(List.of(times).iterator());
+            return new WorkerTimes(context.partitionId(), median(ring), median(allGather));
         }
     }
 

@@ -3,7 +3,10 @@ package dev.depthwise.spark;
 import dev.depthwise.data.BadFileException;
 import dev.depthwise.data.RgbImage;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -36,6 +39,19 @@ abstract class ImagePartition<M> implements MapPartitionsFunction<Row, Row> {
 
     /** The row of a file that could not be used. */
     abstract Row failed(String path, String error);
+
+    /** One row per image of {@code images} ({@code binaryFile} rows), in {@code schema}. */
+    final Dataset<Row> over(Dataset<Row> images, StructType schema) {
+        return images.select("path", "content").mapPartitions(this, Encoders.row(schema));
+    }
+
+    /** A batch size as asked for, checked. */
+    static int checkedBatchSize(int images) {
+        if (images < 1) {
+            throw new IllegalArgumentException("batch size must be at least 1, got " + images);
+        }
+        return images;
+    }
 
     /** A list as an array column's value (a Scala sequence, what Spark's row encoder takes). */
     static <T> scala.collection.immutable.Seq<T> column(List<T> values) {

@@ -4,7 +4,6 @@ import dev.depthwise.data.RgbImage;
 import dev.depthwise.models.Classification;
 import dev.depthwise.train.Classifier;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -62,16 +61,12 @@ public final class SparkClassifier {
 
     /** Images per forward pass inside a partition (default {@value ImageFiles#DEFAULT_BATCH}). */
     public SparkClassifier withBatchSize(int images) {
-        if (images < 1) {
-            throw new IllegalArgumentException("batch size must be at least 1, got " + images);
-        }
-        return new SparkClassifier(weights, width, top, images);
+        return new SparkClassifier(weights, width, top, ImagePartition.checkedBatchSize(images));
     }
 
     /** One row per image of {@code images} ({@code binaryFile} rows), in {@link #SCHEMA}. */
     public Dataset<Row> classify(Dataset<Row> images) {
-        return images.select("path", "content")
-                .mapPartitions(new Partition(weights, width, top, batchSize), Encoders.row(SCHEMA));
+        return new Partition(weights, width, top, batchSize).over(images, SCHEMA);
     }
 
     private static final class Partition extends ImagePartition<Classifier> {

@@ -6,7 +6,6 @@ import dev.depthwise.train.AlphaMatte;
 import dev.depthwise.train.Checkpoint;
 import dev.depthwise.train.Segmenter;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -67,10 +66,7 @@ public final class SparkSegmenter {
 
     /** Images per forward pass inside a partition (default {@value ImageFiles#DEFAULT_BATCH}). */
     public SparkSegmenter withBatchSize(int images) {
-        if (images < 1) {
-            throw new IllegalArgumentException("batch size must be at least 1, got " + images);
-        }
-        return new SparkSegmenter(checkpoint, classes, images, pngs);
+        return new SparkSegmenter(checkpoint, classes, ImagePartition.checkedBatchSize(images), pngs);
     }
 
     /**
@@ -84,8 +80,7 @@ public final class SparkSegmenter {
 
     /** One row per image of {@code images} ({@code binaryFile} rows), in {@link #SCHEMA}. */
     public Dataset<Row> segment(Dataset<Row> images) {
-        return images.select("path", "content")
-                .mapPartitions(new Partition(checkpoint, classes, batchSize, pngs), Encoders.row(SCHEMA));
+        return new Partition(checkpoint, classes, batchSize, pngs).over(images, SCHEMA);
     }
 
     /** What runs on the executors: a serialisable function of the job's settings only. */

@@ -6,22 +6,16 @@ import dev.depthwise.train.RingAllReduce;
 import dev.depthwise.train.RunConfig;
 import dev.depthwise.train.Trainer;
 import org.apache.spark.BarrierTaskContext;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.SparkSession;
-import scala.reflect.ClassTag$;
-import scala.runtime.AbstractFunction1;
 
 import java.io.IOException;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
@@ -84,13 +78,8 @@ public final class SparkTrainer {
             throw new IllegalArgumentException("--batch-size " + config.batchSize() + " does not split evenly over "
                     + workers + " workers");
         }
-        JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        RDD<Integer> ranks = context.parallelize(IntStream.range(0, workers).boxed().toList(), workers).rdd();
-        List<WorkerReport> reports = ranks.barrier()
-                .mapPartitions(new Worker(config, loaderThreads, peerTimeout), false, ClassTag$.MODULE$.apply(WorkerReport.class))
-                .toJavaRDD().collect();
-        WorkerReport first = reports.stream().filter(r -> r.rank() == 0).findFirst()
-                .orElseThrow(() -> new IllegalStateException("worker 0 sent no report"));
+        WorkerReport first = BarrierWorkers.runStage(spark, workers, new Worker(config, loaderThreads, peerTimeout),
+                WorkerReport.class).get(0);
         HadoopFiles files = HadoopFiles.of(spark);
         String root = files.qualify(outDir);
         List<String> written = new ArrayList<>();
@@ -104,31 +93,12 @@ public final class SparkTrainer {
     }
 
     /** One barrier task: a Trainer on this task's shard. */
-    private static final class Worker extends AbstractFunction1<scala.collection.Iterator<Integer>,
-            scala.collection.Iterator<WorkerReport>> implements Serializable {
-        private static final long serialVersionUID = 1L;
-
-        private final RunConfig config;
-        private final int loaderThreads;
-        private final Duration peerTimeout;
-
-        Worker(RunConfig config, int loaderThreads, Duration peerTimeout) {
-            this.config = config;
-            this.loaderThreads = loaderThreads;
-            this.peerTimeout = peerTimeout;
-        }
-
+    private record Worker(RunConfig config, int loaderThreads, Duration peerTimeout)
+            implements BarrierWorkers.Task<WorkerReport> {
         @Override
-        public scala.collection.Iterator<WorkerReport> apply(scala.collection.Iterator<Integer> ignored) {
-            BarrierTaskContext context = BarrierTaskContext.get();
+        public WorkerReport run(BarrierTaskContext context) throws IOException {
             ExecutorModels.sizeComputeTeam();
-            RingAllReduce joined;
-            try {
-                joined = BarrierWorkers.join(context, peerTimeout);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e.getMessage(), e); // names this worker and the peer at fault
-            }
-            try (RingAllReduce workers = joined) {
+            try (RingAllReduce workers = BarrierWorkers.join(context, peerTimeout)) {
                 Path runDir = Files.createTempDirectory("depthwise-train-");
                 try {
                     Progress progress = workers.writes() ? Progress.toStderr() : Progress.silent();
@@ -141,16 +111,14 @@ public final class SparkTrainer {
                         last = result.last();
                         files = readAll(runDir);
                     }
-                    WorkerReport report = new WorkerReport(workers.rank(), files, workers.sums(),
-                            workers.sumSeconds(), trainSeconds, last == null ? 0 : last.imagesPerSecond(),
-                            last == null ? 0 : last.pixelAccuracy(), last == null ? 0 : last.iou(),
-                            last == null ? 0 : last.epoch());
-                    return scala.jdk.javaapi.CollectionConverters.asScala(List.of(report).iterator());
+                    return new WorkerReport(workers.rank(), files, workers.sums(), workers.sumSeconds(), trainSeconds,
+                            last == null ? 0 : last.imagesPerSecond(), last == null ? 0 : last.pixelAccuracy(),
+                            last == null ? 0 : last.iou(), last == null ? 0 : last.epoch());
+                } catch (IOException e) {
+                    throw new IOException("worker " + workers.rank() + ": " + e.getMessage(), e);
                 } finally {
                     deleteAll(runDir);
                 }
-            } catch (IOException e) {
-                throw new UncheckedIOException("worker " + joined.rank() + ": " + e.getMessage(), e);
             }
         }
     }

@@ -2,7 +2,6 @@ package dev.depthwise.spark;
 
 import dev.depthwise.train.Checkpoint;
 import dev.depthwise.train.WorkerGroup;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -118,10 +117,8 @@ class SeparateJvmTest {
 
         // One barrier task per executor reads that JVM's cache.
         String key = "segmenter:" + ExecutorModels.sha256(Files.readAllBytes(checkpoint));
-        List<long[]> jvms = JavaSparkContext.fromSparkContext(spark.sparkContext())
-                .parallelize(List.of(0, 1), 2).rdd().barrier()
-                .mapPartitions(new LoadsProbe(key), false, scala.reflect.ClassTag$.MODULE$.apply(long[].class))
-                .toJavaRDD().collect();
+        List<long[]> jvms = BarrierWorkers.runStage(spark, 2,
+                context -> new long[]{ProcessHandle.current().pid(), ExecutorModels.loads(key)}, long[].class);
         assertEquals(2, jvms.size());
         long driver = ProcessHandle.current().pid();
         assertNotEquals(jvms.get(0)[0], jvms.get(1)[0], "two executor JVMs");
@@ -135,10 +132,7 @@ class SeparateJvmTest {
 
         // One data-parallel step in each executor JVM leaves both with the same weights, and not those of a step
         // on one worker's batch alone.
-        List<String> steps = JavaSparkContext.fromSparkContext(spark.sparkContext())
-                .parallelize(List.of(0, 1), 2).rdd().barrier()
-                .mapPartitions(new StepProbe(), false, scala.reflect.ClassTag$.MODULE$.apply(String.class))
-                .toJavaRDD().collect();
+        List<String> steps = BarrierWorkers.runStage(spark, 2, new StepProbe(), String.class);
         String[] first = steps.get(0).split(" ");
         String[] second = steps.get(1).split(" ");
         assertNotEquals(first[0], second[0], "two executor JVMs");
@@ -151,21 +145,5 @@ class SeparateJvmTest {
         Checkpoint.Contents last = Checkpoint.read(out.resolve("last.safetensors"));
         assertEquals(2, last.info().optimizerSteps());
         assertTrue(Files.exists(out.resolve("report.html")));
-    }
-
-    /** A barrier task's report of its JVM: its process id and how often it compiled the model of {@code key}. */
-    private static final class LoadsProbe extends scala.runtime.AbstractFunction1<scala.collection.Iterator<Integer>,
-            scala.collection.Iterator<long[]>> implements java.io.Serializable {
-        private final String key;
-
-        LoadsProbe(String key) {
-            this.key = key;
-        }
-
-        @Override
-        public scala.collection.Iterator<long[]> apply(scala.collection.Iterator<Integer> ignored) {
-            long[] report = {ProcessHandle.current().pid(), ExecutorModels.loads(key)};
-            return scala.jdk.javaapi.CollectionConverters.asScala(List.of(report).iterator());
-        }
     }
 }

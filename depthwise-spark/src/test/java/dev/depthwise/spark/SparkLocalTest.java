@@ -7,18 +7,13 @@ import dev.depthwise.train.Checkpoint;
 import dev.depthwise.train.Classifier;
 import dev.depthwise.train.Segmenter;
 import dev.depthwise.train.RingAllReduce;
-import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkException;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import scala.reflect.ClassTag$;
-import scala.runtime.AbstractFunction1;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -164,28 +159,17 @@ class SparkLocalTest {
 
     @Test
     void aWorkerThatFailsFailsTheStageInsteadOfHangingItsPeer() {
+        // Worker 1 fails after joining the ring, while worker 0 waits for its gradients.
         SparkException e = assertTimeoutPreemptively(Duration.ofSeconds(90), () -> assertThrows(SparkException.class,
-                () -> JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.of(0, 1), 2).rdd()
-                        .barrier().mapPartitions(new FailingWorker(), false, ClassTag$.MODULE$.apply(Float.class))
-                        .toJavaRDD().collect()));
+                () -> BarrierWorkers.runStage(spark, 2, context -> {
+                    try (RingAllReduce ring = BarrierWorkers.join(context, Duration.ofMinutes(5))) {
+                        if (ring.rank() == 1) {
+                            throw new IllegalStateException("worker 1 broke");
+                        }
+                        return ring.sum(new float[]{1f});
+                    }
+                }, float[].class)));
         assertTrue(e.getMessage().contains("worker 1"), e.getMessage());
-    }
-
-    /** Worker 1 fails after joining the ring, while worker 0 waits for its gradients. */
-    private static final class FailingWorker extends AbstractFunction1<scala.collection.Iterator<Integer>,
-            scala.collection.Iterator<Float>> implements java.io.Serializable {
-        @Override
-        public scala.collection.Iterator<Float> apply(scala.collection.Iterator<Integer> ignored) {
-            try (RingAllReduce ring = BarrierWorkers.join(BarrierTaskContext.get(), Duration.ofMinutes(5))) {
-                if (ring.rank() == 1) {
-                    throw new IllegalStateException("worker 1 broke");
-                }
-                float[] sum = ring.sum(new float[]{1f});
-                return scala.jdk.javaapi.CollectionConverters.asScala(List.of(sum[0]).iterator());
-            } catch (java.io.IOException ex) {
-                throw new java.io.UncheckedIOException(ex);
-            }
-        }
     }
 
     @Test

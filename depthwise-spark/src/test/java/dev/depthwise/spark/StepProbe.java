@@ -9,15 +9,11 @@ import dev.depthwise.train.Loss;
 import dev.depthwise.train.RingAllReduce;
 import dev.depthwise.train.WorkerGroup;
 import org.apache.spark.BarrierTaskContext;
-import scala.runtime.AbstractFunction1;
 
 import java.io.IOException;
-import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -27,18 +23,13 @@ import java.util.TreeMap;
  * averaged through the ring, and reports its process id and the SHA-256 of its weights and BatchNorm statistics
  * afterwards: the same hash on every worker means the exchange left them all with the same model.
  */
-final class StepProbe extends AbstractFunction1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>>
-        implements Serializable {
+final class StepProbe implements BarrierWorkers.Task<String> {
     private static final long serialVersionUID = 1L;
 
     @Override
-    public scala.collection.Iterator<String> apply(scala.collection.Iterator<Integer> ignored) {
-        BarrierTaskContext context = BarrierTaskContext.get();
+    public String run(BarrierTaskContext context) throws IOException {
         try (RingAllReduce ring = BarrierWorkers.join(context, Duration.ofMinutes(2))) {
-            String report = ProcessHandle.current().pid() + " " + step(ring);
-            return scala.jdk.javaapi.CollectionConverters.asScala(List.of(report).iterator());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e.getMessage(), e);
+            return ProcessHandle.current().pid() + " " + step(ring);
         }
     }
 
