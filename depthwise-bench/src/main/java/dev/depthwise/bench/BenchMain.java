@@ -76,9 +76,9 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--queue", description = "serve: requests admitted at once, 429 beyond (default: ${DEFAULT-VALUE})")
     int queue = 32;
 
-    @Option(names = "--winograd", description = "bench models: let the compiled plans run dense 3x3 convs as Winograd "
-            + "convolutions where the cost model expects it faster")
-    boolean winograd;
+    @Option(names = "--no-winograd", description = "bench models: run every dense 3x3 conv as a direct convolution, "
+            + "not as a Winograd convolution where the cost model expects that faster, to compare")
+    boolean noWinograd;
 
     @Spec
     CommandSpec spec;
@@ -125,7 +125,7 @@ public final class BenchMain implements Callable<Integer> {
         boolean ok = true;
         if (what == What.models || what == What.all) {
             CompileOptions options = CompileOptions.defaults().withLayout(layout).withFuseSeparable(!noFuseSeparable)
-                    .withWinograd(winograd);
+                    .withWinograd(!noWinograd);
             ok &= new ModelBench(threads, warmup, runs, only, options, isolated, System.out).run();
         }
         if (what == What.train || what == What.all) {

@@ -3,6 +3,7 @@ package dev.depthwise.golden;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.Activation;
 import dev.depthwise.engine.op.ActivationOp;
 import dev.depthwise.engine.op.BatchNormOp;
 import dev.depthwise.engine.op.ConvOp;
@@ -10,6 +11,7 @@ import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.ElementwiseOp;
 import dev.depthwise.engine.op.LossOp;
 import dev.depthwise.engine.op.PoolOp;
+import dev.depthwise.engine.op.WinogradConv;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +36,8 @@ class SmallNetworkGoldenTest {
         final boolean training;
         final float momentum;
         final float eps;
+        /** The Winograd tile every conv runs as, or null for direct convolution ({@link ConvOp}). */
+        WinogradConv.Tile winograd;
         Tensor x;
         Tensor c1;
         Tensor b1;
@@ -65,7 +69,7 @@ class SmallNetworkGoldenTest {
         float forward() {
             x = g.tensor("x");
             c1 = Tensor.zeros(CONV1.outputShape(x.shape()));
-            ConvOp.forward(CONV1, x, g.tensor("param.conv1.weight"), null, c1);
+            conv(CONV1, x, g.tensor("param.conv1.weight"), null, c1);
             b1 = batchNorm(0, c1);
             a1 = Tensor.zeros(b1.shape());
             ActivationOp.relu(b1, a1);
@@ -75,7 +79,7 @@ class SmallNetworkGoldenTest {
             PoolOp.maxPool(a1, 2, 2, pooled, indices);
 
             c2 = Tensor.zeros(CONV2.outputShape(pooled.shape()));
-            ConvOp.forward(CONV2, pooled, g.tensor("param.conv2.weight"), null, c2);
+            conv(CONV2, pooled, g.tensor("param.conv2.weight"), null, c2);
             b2 = batchNorm(1, c2);
             a2 = Tensor.zeros(b2.shape());
             ActivationOp.relu(b2, a2);
@@ -85,9 +89,17 @@ class SmallNetworkGoldenTest {
             unpooled = Tensor.zeros(a1.shape());
             PoolOp.maxUnpool(residual, indices, unpooled);
             logits = Tensor.zeros(CLASSIFIER.outputShape(unpooled.shape()));
-            ConvOp.forward(CLASSIFIER, unpooled, g.tensor("param.classifier.weight"),
-                    g.tensor("param.classifier.bias"), logits);
+            conv(CLASSIFIER, unpooled, g.tensor("param.classifier.weight"), g.tensor("param.classifier.bias"),
+                    logits);
             return LossOp.crossEntropy(logits, g.ints("target"), null, -100, null);
+        }
+
+        private void conv(ConvSpec spec, Tensor in, Tensor weight, Tensor bias, Tensor out) {
+            if (winograd == null) {
+                ConvOp.forward(spec, in, weight, bias, out);
+            } else {
+                WinogradConv.prepare(spec, winograd, in, weight, bias, out, Activation.NONE).run();
+            }
         }
 
         private Tensor batchNorm(int i, Tensor in) {
@@ -181,5 +193,18 @@ class SmallNetworkGoldenTest {
         float loss = p.forward();
         p.assertActivations();
         g.assertClose("loss", loss);
+    }
+
+    /** Every conv of the eval pass as a Winograd conv, both tiles: PyTorch's values within the golden tolerance. */
+    @Test
+    void evalModeMatchesPyTorchWithWinogradConvs() {
+        Golden g = Golden.load("net_eval");
+        for (WinogradConv.Tile tile : WinogradConv.Tile.values()) {
+            Pass p = new Pass(g, false);
+            p.winograd = tile;
+            float loss = p.forward();
+            p.assertActivations();
+            g.assertClose("loss", loss);
+        }
     }
 }

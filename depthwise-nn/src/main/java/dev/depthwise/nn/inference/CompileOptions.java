@@ -16,14 +16,15 @@ import dev.depthwise.engine.Parallel;
  * @param threads       the engine's thread count while the plan runs; 0 leaves it as it is ({@link Parallel} is
  *                      shared by the whole process, so a plan with a count sets it for everyone)
  * @param winograd      whether blocked dense 3x3 convs at stride 1 may run as Winograd convolutions, each where the
- *                      engine's cost model ({@code BlockedWinogradConv.choose}) expects it faster (off by default
- *                      until the model is fitted on a quiet machine; docs/benchmarks/winograd.md)
+ *                      engine's cost model ({@code BlockedWinogradConv.choose}) expects it faster (on by default:
+ *                      SegNet at 128x128 in 0.55-0.6 of the direct convs' time; off to compare, or for results
+ *                      closer to direct convolution's rounding; docs/benchmarks/winograd.md)
  */
 public record CompileOptions(Layout layout, boolean fuseSeparable, int threads, boolean winograd) {
     /** Activation layouts. */
     public enum Layout {
         /**
-         * Every conv with a blocked kernel that pays, and the 2x2 pools and unpools between them, keep activations in
+         * Every conv with a blocked kernel, and the 2x2 pools and unpools between them, keep activations in
          * the channel-blocked layout (NCHWc); other layers read NCHW, one reorder away. Measured on MobileNetV2 at 224,
          * batch 1: 4.2 ms with NCHW kernels, 2.7 ms blocked (docs/benchmarks).
          */
@@ -42,9 +43,12 @@ public record CompileOptions(Layout layout, boolean fuseSeparable, int threads, 
         }
     }
 
-    /** Channel-blocked, depthwise and pointwise convs fused, the engine's thread count as it is. */
+    /**
+     * Channel-blocked, depthwise and pointwise convs fused, Winograd where the cost model picks it, the engine's
+     * thread count as it is.
+     */
     public static CompileOptions defaults() {
-        return new CompileOptions(Layout.CHANNEL_BLOCKED, true, 0, false);
+        return new CompileOptions(Layout.CHANNEL_BLOCKED, true, 0, true);
     }
 
     public CompileOptions withLayout(Layout newLayout) {

@@ -21,7 +21,7 @@ final class InferenceCompiler {
         Fusion.apply(graph, Fusion.RESIDUAL_ADD);
         Fusion.apply(graph, Fusion.ACTIVATION); // a ReLU after a residual add joins the conv that now adds it
         if (options.layout() == CompileOptions.Layout.CHANNEL_BLOCKED) {
-            Layout.blockWherePossible(graph, options.winograd());
+            Layout.blockWherePossible(graph);
             if (options.fuseSeparable()) {
                 Fusion.apply(graph, Fusion.SEPARABLE_PAIR);
             }

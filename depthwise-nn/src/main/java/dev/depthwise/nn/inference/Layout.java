@@ -1,7 +1,6 @@
 package dev.depthwise.nn.inference;
 
 import dev.depthwise.engine.op.BlockedConv;
-import dev.depthwise.engine.op.BlockedWinogradConv;
 import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.engine.op.ConvSpec;
 
@@ -12,7 +11,7 @@ import java.util.Map;
 
 /**
  * The layout pass: which values are stored channel-blocked ({@link ChannelBlocks}). A conv with a blocked kernel
- * that pays ({@link #blockedKernelPays}) reading blocks writes blocks; one reading NCHW (the stem, a conv after a
+ * ({@link BlockedConv#supports}) reading blocks writes blocks; one reading NCHW (the stem, a conv after a
  * concat) writes blocks when a reader of its output takes them, else NCHW. 2x2 pools and their unpools stay in the layout they are
  * given, a global average pool reads either; every other op reads NCHW, and a value leaves or enters the layout
  * through one reorder step, shared by all its readers. The model's input and output are NCHW.
@@ -23,16 +22,14 @@ final class Layout {
     private final Map<Graph.Value, Graph.Value> blockedCopies = new IdentityHashMap<>();
     private final Map<Op.PoolWinners, Boolean> blockedPools = new IdentityHashMap<>();
     private final Graph graph;
-    private final boolean winograd;
     /** Values some reader takes in the blocked layout. */
     private final Map<Graph.Value, Boolean> readBlocked = new IdentityHashMap<>();
 
-    private Layout(Graph graph, boolean winograd) {
+    private Layout(Graph graph) {
         this.graph = graph;
-        this.winograd = winograd;
         for (Graph.Node node : graph.nodes) {
             Op op = node.op();
-            boolean takesBlocks = op instanceof Op.Conv conv && blockedKernelPays(conv, node.input(), true)
+            boolean takesBlocks = op instanceof Op.Conv conv && BlockedConv.supports(conv.spec(), true)
                     || op instanceof Op.MaxPool pool && pool.kernel() == 2 && pool.stride() == 2
                     || op instanceof Op.MaxUnpool || op instanceof Op.GlobalAvgPool;
             if (takesBlocks) {
@@ -41,12 +38,9 @@ final class Layout {
         }
     }
 
-    /**
-     * Marks the blocked values of {@code graph} and adds the reorders they need; {@code winograd}: the Winograd pass
-     * that follows may take blocked dense 3x3 convs.
-     */
-    static void blockWherePossible(Graph graph, boolean winograd) {
-        Layout pass = new Layout(graph, winograd);
+    /** Marks the blocked values of {@code graph} and adds the reorders they need. */
+    static void blockWherePossible(Graph graph) {
+        Layout pass = new Layout(graph);
         for (Graph.Node node : graph.nodes) {
             pass.place(node);
         }
@@ -59,9 +53,9 @@ final class Layout {
         Graph.Value[] in = node.inputs().clone();
         boolean blockedOut = false;
         if (node.op() instanceof Op.Conv conv) {
-            boolean readsBlocks = in[0].blocked && blockedKernelPays(conv, in[0], true);
+            boolean readsBlocks = in[0].blocked && BlockedConv.supports(conv.spec(), true);
             blockedOut = readsBlocks
-                    || blockedKernelPays(conv, in[0], false) && readBlocked.containsKey(node.output());
+                    || BlockedConv.supports(conv.spec(), false) && readBlocked.containsKey(node.output());
             in[0] = as(readsBlocks, in[0], node.path());
             if (in.length > 1) {
                 in[1] = as(blockedOut, in[1], node.path());
@@ -80,23 +74,6 @@ final class Layout {
         }
         node.output().blocked = blockedOut;
         nodes.add(new Graph.Node(node.path(), node.op(), in, node.output()));
-    }
-
-    /**
-     * Whether a conv's blocked kernel is worth the layout. The blocked direct kernel of a dense conv with a window
-     * larger than 1x1 pays only on fewer input channels than a block (an image stem): on SegNet's 3x3 convs of 64 to
-     * 512 channels it took 1.7x (2 threads) and 2.0x (1 thread) the NCHW kernels' time, same JVM, alternating runs.
-     * With Winograd allowed, such a conv is blocked where the engine's cost model picks a Winograd tile for it.
-     */
-    private boolean blockedKernelPays(Op.Conv conv, Graph.Value input, boolean blockedInput) {
-        ConvSpec spec = conv.spec();
-        if (!BlockedConv.supports(spec, blockedInput)) {
-            return false;
-        }
-        boolean denseWindow = spec.groups() == 1 && !spec.isPointwise();
-        int[] s = input.shape;
-        return !denseWindow || spec.inChannels() < ChannelBlocks.SIZE
-                || winograd && !conv.residual() && BlockedWinogradConv.choose(spec, s[0], s[2], s[3]) != null;
     }
 
     /** {@code v} in the layout asked for: itself, or its reordered copy (made once). */
