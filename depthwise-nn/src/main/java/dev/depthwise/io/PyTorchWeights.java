@@ -137,10 +137,7 @@ public final class PyTorchWeights {
         if (entry == null) {
             return ByteOrder.LITTLE_ENDIAN; // files before PyTorch 2.1 were always written little-endian
         }
-        String order;
-        try (InputStream in = zip.getInputStream(entry)) {
-            order = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
-        }
+        String order = new String(readEntry(file, zip, entry, "byteorder"), StandardCharsets.US_ASCII).trim();
         return switch (order) {
             case "little" -> ByteOrder.LITTLE_ENDIAN;
             case "big" -> ByteOrder.BIG_ENDIAN;
@@ -149,13 +146,7 @@ public final class PyTorchWeights {
     }
 
     private static Object unpickle(Path file, ZipFile zip, ZipEntry entry) throws IOException {
-        byte[] pickle;
-        try (InputStream in = zip.getInputStream(entry)) {
-            pickle = in.readAllBytes();
-        } catch (ZipException | EOFException e) {
-            // An entry whose data runs past the end of the file (a cut-short download) ends in EOFException.
-            throw new WeightFileException(file, "data.pkl is cut short or corrupt in the zip archive: " + e, e);
-        }
+        byte[] pickle = readEntry(file, zip, entry, "data.pkl");
         try {
             return new TorchUnpickler().load(new ByteArrayInputStream(pickle));
         } catch (UnsafeGlobalException e) {
@@ -163,11 +154,20 @@ public final class PyTorchWeights {
         } catch (RuntimeException e) {
             // The unpickler meets bytes from outside: whatever it throws on them says the pickle is malformed.
             throw new WeightFileException(file, "data.pkl is not a PyTorch state dict pickle: " + e, e);
-        } catch (ZipException | EOFException e) {
-            // An entry whose data runs past the end of the file (a cut-short download) ends in EOFException.
-            throw new WeightFileException(file, "data.pkl is cut short or corrupt in the zip archive: " + e, e);
         } catch (IOException e) {
             throw new WeightFileException(file, "data.pkl ends early or is not a pickle: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * An entry's bytes. An entry whose data runs past the end of the file (a cut-short download) ends in
+     * EOFException, a damaged one in ZipException: both make the file a named bad file.
+     */
+    private static byte[] readEntry(Path file, ZipFile zip, ZipEntry entry, String what) throws IOException {
+        try (InputStream in = zip.getInputStream(entry)) {
+            return in.readAllBytes();
+        } catch (ZipException | EOFException e) {
+            throw new WeightFileException(file, what + " is cut short or corrupt in the zip archive: " + e, e);
         }
     }
 
@@ -195,12 +195,7 @@ public final class PyTorchWeights {
             throw new WeightFileException(file, "storage " + name + " referenced by data.pkl is missing from the archive");
         }
         long expected = storage.numel() * storage.type().bytes;
-        byte[] bytes;
-        try (InputStream in = zip.getInputStream(entry)) {
-            bytes = in.readAllBytes();
-        } catch (ZipException e) {
-            throw new WeightFileException(file, "storage " + name + " is corrupt: " + e.getMessage(), e);
-        }
+        byte[] bytes = readEntry(file, zip, entry, "storage " + name);
         if (bytes.length < expected) {
             throw new WeightFileException(file, "storage " + name + " has " + bytes.length + " bytes; expected "
                     + expected + " (" + storage.numel() + " x " + storage.type() + ")");
