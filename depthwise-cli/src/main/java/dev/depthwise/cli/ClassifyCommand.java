@@ -1,5 +1,6 @@
 package dev.depthwise.cli;
 
+import dev.depthwise.train.DecodeLimitsOption;
 import dev.depthwise.data.BadFileException;
 import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.ImageDecoder;

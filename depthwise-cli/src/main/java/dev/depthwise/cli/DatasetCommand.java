@@ -1,5 +1,6 @@
 package dev.depthwise.cli;
 
+import dev.depthwise.train.DecodeLimitsOption;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;

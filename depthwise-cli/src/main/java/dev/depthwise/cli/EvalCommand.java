@@ -1,5 +1,6 @@
 package dev.depthwise.cli;
 
+import dev.depthwise.train.DecodeLimitsOption;
 import dev.depthwise.data.Split;
 import dev.depthwise.train.Evaluation;
 import picocli.CommandLine.Command;

@@ -7,8 +7,9 @@ package dev.depthwise.data;
  *                  a {@link BadFileException} found before decoding. The default of 100 million is PIL's order
  *                  of magnitude ({@code Image.MAX_IMAGE_PIXELS} is about 89 million) and decodes in about
  *                  700 MB (the decoded raster plus the 8-bit RGB copy).
+ *                  Serializable: Spark's jobs send it to their executors.
  */
-public record DecodeLimits(long maxPixels) {
+public record DecodeLimits(long maxPixels) implements java.io.Serializable {
     public static final long DEFAULT_MAX_PIXELS = 100_000_000L;
     public static final DecodeLimits DEFAULT = new DecodeLimits(DEFAULT_MAX_PIXELS);
 

@@ -1,5 +1,6 @@
 package dev.depthwise.spark;
 
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.train.EpochRecord;
 import dev.depthwise.train.Progress;
 import dev.depthwise.train.RingAllReduce;
@@ -57,10 +58,11 @@ public final class SparkTrainer {
     private SparkTrainer() {
     }
 
-    /** {@link #train(SparkSession, RunConfig, int, String, int, Duration)} with the default peer timeout. */
+    /** {@link #train(SparkSession, RunConfig, int, String, int, Duration, DecodeLimits)} with the defaults. */
     public static Result train(SparkSession spark, RunConfig config, int workers, String outDir, int loaderThreads)
             throws IOException {
-        return train(spark, config, workers, outDir, loaderThreads, Duration.ofSeconds(DEFAULT_PEER_TIMEOUT_SECONDS));
+        return train(spark, config, workers, outDir, loaderThreads, Duration.ofSeconds(DEFAULT_PEER_TIMEOUT_SECONDS),
+                DecodeLimits.DEFAULT);
     }
 
     /**
@@ -68,9 +70,10 @@ public final class SparkTrainer {
      *
      * @param peerTimeout how long a worker waits for another's data (which includes worker 0's evaluation after
      *                    each epoch) before it fails the run, naming the worker it waited for
+     * @param decodeLimits what an image or mask may declare before it is decoded (else it is skipped)
      */
     public static Result train(SparkSession spark, RunConfig config, int workers, String outDir, int loaderThreads,
-                               Duration peerTimeout) throws IOException {
+                               Duration peerTimeout, DecodeLimits decodeLimits) throws IOException {
         if (workers < 1) {
             throw new IllegalArgumentException("--workers must be at least 1, got " + workers);
         }
@@ -78,7 +81,7 @@ public final class SparkTrainer {
             throw new IllegalArgumentException("--batch-size " + config.batchSize() + " does not split evenly over "
                     + workers + " workers");
         }
-        WorkerReport first = BarrierWorkers.runStage(spark, workers, new Worker(config, loaderThreads, peerTimeout),
+        WorkerReport first = BarrierWorkers.runStage(spark, workers, new Worker(config, loaderThreads, peerTimeout, decodeLimits),
                 WorkerReport.class).get(0);
         HadoopFiles files = HadoopFiles.of(spark);
         String root = files.qualify(outDir);
@@ -93,7 +96,7 @@ public final class SparkTrainer {
     }
 
     /** One barrier task: a Trainer on this task's shard. */
-    private record Worker(RunConfig config, int loaderThreads, Duration peerTimeout)
+    private record Worker(RunConfig config, int loaderThreads, Duration peerTimeout, DecodeLimits decodeLimits)
             implements BarrierWorkers.Task<WorkerReport> {
         @Override
         public WorkerReport run(BarrierTaskContext context) throws IOException {
@@ -102,7 +105,8 @@ public final class SparkTrainer {
                 Path runDir = Files.createTempDirectory("depthwise-train-");
                 try {
                     Progress progress = workers.writes() ? Progress.toStderr() : Progress.silent();
-                    Trainer.Result result = new Trainer(config, runDir, progress, loaderThreads, workers).run(Trainer.Start.NEW);
+                    Trainer.Result result = new Trainer(config, runDir, progress, loaderThreads, workers, decodeLimits)
+                            .run(Trainer.Start.NEW);
                     double trainSeconds = 0;
                     EpochRecord last = null;
                     List<OutputFile> files = new ArrayList<>();

@@ -1,5 +1,7 @@
 package dev.depthwise.spark;
 
+import dev.depthwise.data.DecodeLimits;
+import dev.depthwise.train.DecodeLimitsOption;
 import dev.depthwise.train.RunConfig;
 import dev.depthwise.train.TrainOptions;
 import org.apache.spark.sql.SparkSession;
@@ -40,6 +42,9 @@ final class TrainJob implements Callable<Integer> {
     @Mixin
     TrainOptions run;
 
+    @Mixin
+    DecodeLimitsOption decodeLimits;
+
     @Spec
     CommandSpec spec;
 
@@ -48,10 +53,11 @@ final class TrainJob implements Callable<Integer> {
         if (peerTimeoutSeconds < 1) {
             throw new IllegalArgumentException("--peer-timeout must be at least 1 second, got " + peerTimeoutSeconds);
         }
+        DecodeLimits limits = decodeLimits.limits();
         RunConfig config = run.newRunConfig();
         SparkSession spark = SparkMain.session("train");
         SparkTrainer.Result r = SparkTrainer.train(spark, config, workers, out, loaderThreads,
-                Duration.ofSeconds(peerTimeoutSeconds));
+                Duration.ofSeconds(peerTimeoutSeconds), limits);
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.printf(Locale.ROOT, "test pixel accuracy %.4f, IoU %.4f after %d epochs on %d workers%n",
                 r.pixelAccuracy(), r.iou(), r.epochs(), r.workers());

@@ -158,6 +158,17 @@ class SparkLocalTest {
     }
 
     @Test
+    void trainPassesThePixelLimitToTheWorkers() {
+        StringWriter err = new StringWriter();
+        int status = SparkMain.commandLine().setOut(new PrintWriter(new StringWriter())).setErr(new PrintWriter(err))
+                .execute("train", "--workers", "2", "--out", root.resolve("tiny-limit").toString(), "--data",
+                        pets.toString(), "--epochs", "1", "--batch-size", "4", "--image-size", "32", "--max-pixels", "1000");
+        // Every 40x40 pet declares 1600 pixels: each worker skips all of its shard.
+        assertEquals(1, status, err.toString());
+        assertTrue(err.toString().contains("none of the 4 trainval pairs could be read"), err.toString());
+    }
+
+    @Test
     void aWorkerThatFailsFailsTheStageInsteadOfHangingItsPeer() {
         // Worker 1 fails after joining the ring, while worker 0 waits for its gradients.
         SparkException e = assertTimeoutPreemptively(Duration.ofSeconds(90), () -> assertThrows(SparkException.class,
