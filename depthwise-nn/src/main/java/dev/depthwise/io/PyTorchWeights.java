@@ -74,14 +74,21 @@ public final class PyTorchWeights {
             Map<?, ?> stateDict = stateDictOf(file, root);
 
             Map<String, ByteBuffer> storages = new HashMap<>();
+            Map<String, ElementType> storageTypes = new HashMap<>();
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (Map.Entry<?, ?> e : stateDict.entrySet()) {
                 if (e.getValue() instanceof TensorRef ref) {
                     String name = String.valueOf(e.getKey());
-                    ByteBuffer storage = storages.get(ref.storage().key());
+                    String key = ref.storage().key();
+                    ElementType type = storageTypes.putIfAbsent(key, ref.storage().type());
+                    if (type != null && type != ref.storage().type()) {
+                        throw new WeightFileException(file, "tensor '" + name + "' reads storage " + key + " as "
+                                + ref.storage().type() + ", which an earlier tensor reads as " + type);
+                    }
+                    ByteBuffer storage = storages.get(key);
                     if (storage == null) {
                         storage = readStorage(file, zip, prefix, ref.storage(), order);
-                        storages.put(ref.storage().key(), storage);
+                        storages.put(key, storage);
                     }
                     tensors.put(name, ref.materialise(file, name, storage));
                 }
@@ -333,13 +340,28 @@ public final class PyTorchWeights {
         }
 
         Tensor materialise(Path file, String name, ByteBuffer bytes) throws WeightFileException {
+            // The lowest and highest storage positions the tensor reads: strides may be negative or zero, and
+            // every product is checked, since a hostile file may give any sizes.
             long count = 1;
-            long last = offset;
-            for (int i = 0; i < size.length; i++) {
-                count *= size[i];
-                last += (size[i] - 1L) * stride[i];
+            long lowest = offset, highest = offset;
+            boolean fits;
+            try {
+                for (int i = 0; i < size.length; i++) {
+                    if (size[i] < 0) {
+                        throw new WeightFileException(file, "tensor '" + name + "' has a negative size "
+                                + Arrays.toString(size));
+                    }
+                    count = Math.multiplyExact(count, size[i]);
+                    long reach = Math.multiplyExact(Math.max(0, size[i] - 1L), stride[i]);
+                    lowest = Math.addExact(lowest, Math.min(0, reach));
+                    highest = Math.addExact(highest, Math.max(0, reach));
+                }
+                // Within the bytes read: a storage shared by several tensors was read for the first one's size.
+                fits = lowest >= 0 && highest < Math.min(storage.numel(), bytes.capacity() / storage.type().bytes);
+            } catch (ArithmeticException e) {
+                fits = false;
             }
-            if (count > 0 && (offset < 0 || last >= storage.numel() || last < 0)) {
+            if (count > 0 && !fits) {
                 throw new WeightFileException(file, "tensor '" + name + "' of shape " + Tensor.shapeString(size)
                         + " (offset " + offset + ", stride " + Arrays.toString(stride) + ") reaches outside its storage of "
                         + storage.numel() + " elements");
