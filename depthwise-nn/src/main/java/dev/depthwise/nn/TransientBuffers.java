@@ -27,6 +27,7 @@ final class TransientBuffers {
         final Tensor[] views = new Tensor[VIEWS_PER_ARRAY];
         int nextView;
         boolean lent;
+        boolean lentThisPass;
 
         Slot(int size) {
             this.data = new float[size];
@@ -58,13 +59,17 @@ final class TransientBuffers {
         }
         for (Slot s : slots) {
             if (!s.lent && s.data.length == size) {
-                s.lent = true;
-                return s.view(shape);
+                return lendSlot(s, shape);
             }
         }
         Slot s = new Slot(Math.toIntExact(size));
         slots.add(s);
+        return lendSlot(s, shape);
+    }
+
+    private static Tensor lendSlot(Slot s, int[] shape) {
         s.lent = true;
+        s.lentThisPass = true;
         return s.view(shape);
     }
 
@@ -80,12 +85,16 @@ final class TransientBuffers {
 
     /**
      * Called as every backward starts. The outermost one takes back whatever the previous pass left borrowed,
-     * except the array of its own {@code gradOut}, which the caller may have got from this pool.
+     * except the array of its own {@code gradOut}, which the caller may have got from this pool, and forgets the
+     * arrays nothing borrowed since the previous pass began: sizes of another shape, such as an epoch's last,
+     * smaller batch, are not kept for the rest of the run.
      */
     void enterBackward(Tensor gradOut) {
         if (backwardDepth++ == 0) {
+            slots.removeIf(s -> !s.lentThisPass && !s.lent);
             for (Slot s : slots) {
                 s.lent = s.lent && s.data == gradOut.data();
+                s.lentThisPass = s.lent;
             }
         }
     }

@@ -46,6 +46,25 @@ class TransientBuffersTest {
         pool.exitBackward();
     }
 
+    @Test
+    void arraysOfAShapeNoLongerTrainedAreForgotten() {
+        Module model = Models.create("segnet_dsc");
+        model.train(true);
+        Tensor two = new Tensor(GradCheck.randomWeights(2 * 3 * 32 * 32, 3), 2, 3, 32, 32);
+        Tensor one = new Tensor(GradCheck.randomWeights(3 * 32 * 32, 4), 1, 3, 32, 32);
+        step(model, two, 1);
+        step(model, two, 2);
+        step(model, one, 3); // an epoch's last, smaller batch
+        int[] after = step(model, one, 4);
+        Module fresh = Models.create("segnet_dsc");
+        fresh.train(true);
+        step(fresh, one, 3);
+        int[] onlyOne = step(fresh, one, 4);
+        Arrays.sort(after);
+        Arrays.sort(onlyOne);
+        assertArrayEquals(onlyOne, after, "after a pass without them, the batch-2 arrays are gone");
+    }
+
     /** One training step of SegNet-DSC (batch 2, 32x32); returns the pool's array lengths after it. */
     private static int[] step(Module model, Tensor x, long seed) {
         model.zeroGrad();
