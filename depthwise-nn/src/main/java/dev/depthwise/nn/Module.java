@@ -447,7 +447,14 @@ public abstract class Module {
      */
     protected final Tensor backwardConsuming(Module child, Tensor gradient) {
         transientBuffers.handOver(gradient.data());
-        Tensor result = child.backward(gradient);
+        Tensor result;
+        try {
+            result = child.backward(gradient);
+        } finally {
+            // A child outside this pool (a module not registered as a child) never took the mark: clear it here,
+            // so no later backward in this pool mistakes the same array for one handed over to it.
+            transientBuffers.handOver(null);
+        }
         if (result.data() != gradient.data()) {
             giveBack(gradient);
         }

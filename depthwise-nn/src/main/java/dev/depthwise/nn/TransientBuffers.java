@@ -103,7 +103,7 @@ final class TransientBuffers {
         backwardDepth--;
     }
 
-    /** Marks {@code gradient} as read by nothing after the backward about to start. */
+    /** Marks {@code gradient} as read by nothing after the backward about to start (null: no mark). */
     void handOver(float[] gradient) {
         handedOver = gradient;
     }
