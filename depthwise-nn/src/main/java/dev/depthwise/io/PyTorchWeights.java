@@ -70,7 +70,7 @@ public final class PyTorchWeights {
         try (ZipFile zip = openZip(file)) {
             String prefix = archivePrefix(file, zip);
             ByteOrder order = byteOrder(file, zip, prefix);
-            Object root = unpickle(file, zip, zip.getEntry(prefix + "data.pkl"));
+            Object root = unpickle(file, zip, entry(file, zip, prefix + "data.pkl"));
             Map<?, ?> stateDict = stateDictOf(file, root);
 
             Map<String, ByteBuffer> storages = new HashMap<>();
@@ -129,7 +129,13 @@ public final class PyTorchWeights {
 
     /** The archive's top folder (named after the file it was first saved as), with its slash. */
     private static String archivePrefix(Path file, ZipFile zip) throws WeightFileException {
-        for (ZipEntry entry : Collections.list(zip.entries())) {
+        List<? extends ZipEntry> entries;
+        try {
+            entries = Collections.list(zip.entries());
+        } catch (IllegalArgumentException e) {
+            throw badEntryName(file, e);
+        }
+        for (ZipEntry entry : entries) {
             String name = entry.getName();
             if (name.endsWith("/data.pkl") && name.indexOf('/') == name.length() - "/data.pkl".length()) {
                 return name.substring(0, name.length() - "data.pkl".length());
@@ -140,7 +146,7 @@ public final class PyTorchWeights {
     }
 
     private static ByteOrder byteOrder(Path file, ZipFile zip, String prefix) throws IOException {
-        ZipEntry entry = zip.getEntry(prefix + "byteorder");
+        ZipEntry entry = entry(file, zip, prefix + "byteorder");
         if (entry == null) {
             return ByteOrder.LITTLE_ENDIAN; // files before PyTorch 2.1 were always written little-endian
         }
@@ -164,6 +170,21 @@ public final class PyTorchWeights {
         } catch (IOException e) {
             throw new WeightFileException(file, "data.pkl ends early or is not a pickle: " + e.getMessage(), e);
         }
+    }
+
+    /** The entry of that name, or null. */
+    private static ZipEntry entry(Path file, ZipFile zip, String name) throws WeightFileException {
+        try {
+            return zip.getEntry(name);
+        } catch (IllegalArgumentException e) {
+            throw badEntryName(file, e);
+        }
+    }
+
+    /** The JDK's zip reader throws IllegalArgumentException on an entry name that is not valid UTF-8. */
+    private static WeightFileException badEntryName(Path file, IllegalArgumentException e) {
+        return new WeightFileException(file, "has a zip entry name that is not valid UTF-8 (a corrupt archive): "
+                + e.getMessage(), e);
     }
 
     /**
@@ -197,7 +218,7 @@ public final class PyTorchWeights {
     private static ByteBuffer readStorage(Path file, ZipFile zip, String prefix, StorageRef storage, ByteOrder order)
             throws IOException {
         String name = prefix + "data/" + storage.key();
-        ZipEntry entry = zip.getEntry(name);
+        ZipEntry entry = entry(file, zip, name);
         if (entry == null) {
             throw new WeightFileException(file, "storage " + name + " referenced by data.pkl is missing from the archive");
         }
