@@ -143,7 +143,7 @@ public final class TileGenerator {
             }
             out.append("        } else {\n");
             for (int r = 0; r < rows; r++) {
-                String row = r == 0 ? "cAt" : r == 1 ? "cAt + ldc" : "cAt + " + r + " * ldc";
+                String row = "cAt" + times(r, "ldc");
                 out.append("            c").append(r).append("0 = FloatVector.fromArray(S, c, ").append(row).append(");\n");
                 out.append("            c").append(r).append("1 = FloatVector.fromArray(S, c, ").append(row).append(" + L);\n");
             }
@@ -154,13 +154,13 @@ public final class TileGenerator {
             out.append("            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);\n");
             for (int r = 0; r < rows; r++) {
                 out.append("            ").append(r == 0 ? "FloatVector a" : "a").append(" = FloatVector.broadcast(S, ap[ai")
-                        .append(times(r, "1").replace(" * 1", "")).append("]);\n");
+                        .append(r == 0 ? "" : " + " + r).append("]);\n");
                 out.append("            c").append(r).append("0 = a.fma(b0, c").append(r).append("0);\n");
                 out.append("            c").append(r).append("1 = a.fma(b1, c").append(r).append("1);\n");
             }
             out.append("        }\n");
             for (int r = 0; r < rows; r++) {
-                String row = r == 0 ? "cAt" : r == 1 ? "cAt + ldc" : "cAt + " + r + " * ldc";
+                String row = "cAt" + times(r, "ldc");
                 out.append("        c").append(r).append("0.intoArray(c, ").append(row).append(");\n");
                 out.append("        c").append(r).append("1.intoArray(c, ").append(row).append(" + L);\n");
             }
