@@ -92,8 +92,10 @@ public final class SegmentServer implements AutoCloseable {
                 options.queueCapacity(), () -> images -> classifier.classifyAll(images, 5), metrics::batch);
         this.app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
-            // Threads grown for a burst of connections leave after 5 s idle (Jetty's default is a minute).
+            // Threads grown for a burst of connections leave after 5 s idle (Jetty's default is a minute), up to 8 in
+            // each 5 s (Jetty's default is one, so a burst of 8 clients took 40 s to shrink back).
             QueuedThreadPool threads = new QueuedThreadPool(200, 8, 5_000);
+            threads.setMaxEvictCount(8);
             threads.setName("depthwise-http");
             c.jetty.threadPool = threads;
             // close() waits until no request is being computed, but a response may still be on its way out then:

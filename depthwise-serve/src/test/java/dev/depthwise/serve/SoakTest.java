@@ -73,7 +73,7 @@ class SoakTest {
             assertEquals(200, TestServers.get(url, "/health").statusCode());
             assertEquals(0, server.inFlight());
             int afterThreads = serverThreads();
-            for (long deadline = System.nanoTime() + 20_000_000_000L;
+            for (long deadline = System.nanoTime() + 30_000_000_000L;
                  afterThreads > baseThreads + SLACK && System.nanoTime() < deadline; afterThreads = serverThreads()) {
                 Thread.sleep(250); // the server's extra connection threads leave after 5 s idle
             }
