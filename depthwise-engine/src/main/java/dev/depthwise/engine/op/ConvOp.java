@@ -14,8 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * conv needs no lowering at all: an NCHW image is already a {@code Cin×HW} matrix, so the conv is
  * {@code W[Cout×Cin]·X[Cin×HW]}. Other kernels are lowered through im2col, one chunk of output columns at a time
  * so the column buffer stays in cache (about 1 MB per thread, or 256 columns where that is more) instead of
- * growing with the image; when there are enough (image, chunk) tasks to share, the weights are packed for the GEMM
- * once per call rather than once per task.
+ * growing with the image; when there are enough (image, chunk) tasks to share, the weights (for a pointwise
+ * conv's input gradient, their transpose) are packed for the GEMM once per call rather than once per task.
  *
  * <p>Training paths for stride-1 convs (SegNet): the input gradient is itself a conv of gradOut with flipped
  * weights, run through the forward's path ({@link #inputGradientAsConv}); the weight gradient, where the output
@@ -101,7 +101,7 @@ public final class ConvOp {
             chunks = (geo.outHW + chunk - 1) / chunk;
             int packedChunk = geo.packedColumnChunk();
             int packedChunks = (geo.outHW + packedChunk - 1) / packedChunk;
-            if (!geo.pointwise && s.groups() == 1 && geo.n * packedChunks >= 2 * Parallel.threads()) {
+            if (s.groups() == 1 && geo.n * packedChunks >= 2 * Parallel.threads()) {
                 // Every task multiplies the same weights: pack them once here, not once per task. Then a task
                 // need not be small to amortise the packing, so take wide chunks (whole 16x16 or 32x32 planes).
                 // Too few tasks to share (one image at inference) keep the per-task path, whose GEMM is parallel.
@@ -109,7 +109,7 @@ public final class ConvOp {
                 chunks = packedChunks;
                 int cout = s.outChannels();
                 packedW = scratch(PACKED_WEIGHTS, Gemm.packedRows(cout) * geo.kk);
-                Gemm.packA(cout, geo.kk, w, 0, geo.kk, packedW);
+                Gemm.packA(false, cout, geo.kk, w, 0, geo.kk, packedW);
             }
         }
 
@@ -137,10 +137,16 @@ public final class ConvOp {
     private static void forwardColumnsPacked(ConvSpec s, Geometry geo, float[] x, float[] packedW, float[] bias,
                                              float[] out, int img, int j0, int cols) {
         int cout = s.outChannels();
-        float[] col = scratch(COLUMNS, geo.kk * cols);
-        im2col(s, geo, x, img * s.inChannels() * geo.inHW, s.inChannels(), j0, cols, col);
         int oOff = img * cout * geo.outHW + j0;
-        Gemm.matmulPackedAOnThisThread(0, cout, cout, cols, geo.kk, packedW, col, 0, cols, out, oOff, geo.outHW);
+        int xOff = img * s.inChannels() * geo.inHW;
+        if (geo.pointwise) {
+            Gemm.matmulPackedAOnThisThread(0, cout, cout, cols, geo.kk, packedW, x, xOff + j0, geo.inHW,
+                    out, oOff, geo.outHW);
+        } else {
+            float[] col = scratch(COLUMNS, geo.kk * cols);
+            im2col(s, geo, x, xOff, s.inChannels(), j0, cols, col);
+            Gemm.matmulPackedAOnThisThread(0, cout, cout, cols, geo.kk, packedW, col, 0, cols, out, oOff, geo.outHW);
+        }
         addBias(s, geo, bias, out, img, j0, cols);
     }
 
@@ -258,6 +264,26 @@ public final class ConvOp {
             return;
         }
         int cinG = s.inPerGroup(), coutG = s.outPerGroup(), kk = geo.kk;
+        if (geo.pointwise && s.groups() == 1) {
+            int chunk = geo.packedColumnChunk();
+            int chunks = (geo.outHW + chunk - 1) / chunk;
+            if (geo.n * chunks >= 2 * Parallel.threads()) {
+                // As the forward: W^T packed once for every (image, chunk) task, not once per task.
+                int cin = s.inChannels(), cout = s.outChannels();
+                float[] packedWt = scratch(PACKED_WEIGHTS, Gemm.packedRows(cin) * cout);
+                Gemm.packA(true, cin, cout, w, 0, cin, packedWt);
+                Parallel.forRange(geo.n * chunks, (from, to) -> {
+                    for (int t = from; t < to; t++) {
+                        int img = t / chunks;
+                        int j0 = (t % chunks) * chunk;
+                        int cols = Math.min(chunk, geo.outHW - j0);
+                        Gemm.matmulPackedAOnThisThread(0, cin, cin, cols, cout, packedWt, g,
+                                img * cout * geo.outHW + j0, geo.outHW, gradX, img * cin * geo.inHW + j0, geo.inHW);
+                    }
+                });
+                return;
+            }
+        }
         if (geo.pointwise) {
             int chunk = geo.columnChunk();
             int chunks = (geo.outHW + chunk - 1) / chunk;

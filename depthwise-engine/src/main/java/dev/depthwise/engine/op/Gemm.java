@@ -198,24 +198,25 @@ public final class Gemm {
      */
     static float[] packA(int m, int k, float[] a, int aOff, int lda) {
         float[] packed = new float[packedRows(m) * k];
-        packA(m, k, a, aOff, lda, packed);
+        packA(false, m, k, a, aOff, lda, packed);
         return packed;
     }
 
     /**
-     * As {@link #packA(int, int, float[], int, int)}, into {@code packed} (at least {@code packedRows(m) * k}
-     * floats, the rest untouched): for weights that change every step (training), packed into a reused buffer.
+     * As {@link #packA(int, int, float[], int, int)} for op(A) ({@code A}, or with {@code transA} the transpose of
+     * the stored {@code k×m} matrix), into {@code packed} (at least {@code packedRows(m) * k} floats, the rest
+     * untouched): for weights that change every step (training), packed into a reused buffer.
      * The KC-deep blocks are packed in parallel: a 512x4608 conv weight packed on one thread while the other
      * waited was a tenth of the conv's time on two.
      */
-    static void packA(int m, int k, float[] a, int aOff, int lda, float[] packed) {
+    static void packA(boolean transA, int m, int k, float[] a, int aOff, int lda, float[] packed) {
         int mPad = packedRows(m);
         int blocks = (k + KC - 1) / KC;
         Parallel.forRange(blocks, Math.max(1, (int) (MIN_TASK_FMAS / 16 / Math.max(1L, (long) mPad * KC))),
                 (from, to) -> {
                     for (int b = from; b < to; b++) {
                         int pc = b * KC;
-                        packA(false, a, aOff, lda, 0, m, pc, Math.min(KC, k - pc), packed, pc * mPad);
+                        packA(transA, a, aOff, lda, 0, m, pc, Math.min(KC, k - pc), packed, pc * mPad);
                     }
                 });
     }

@@ -76,10 +76,21 @@ class GemmTest {
             try {
                 float[] packed = new float[Gemm.packedRows(m) * k + 11];
                 Arrays.fill(packed, Float.NaN);
-                Gemm.packA(m, k, a, 0, k, packed);
+                Gemm.packA(false, m, k, a, 0, k, packed);
                 float[] c = new float[m * n];
                 Gemm.matmulPackedAOnThisThread(0, m, m, n, k, packed, b, 0, n, c, 0, n);
                 assertArrayEquals(expected, c, "packed A, threads " + threads);
+                float[] aT = new float[k * m]; // the same A stored transposed, packed as op(A) = (aT)^T
+                for (int i = 0; i < m; i++) {
+                    for (int p = 0; p < k; p++) {
+                        aT[p * m + i] = a[i * k + p];
+                    }
+                }
+                Arrays.fill(packed, Float.NaN);
+                Gemm.packA(true, m, k, aT, 0, m, packed);
+                Arrays.fill(c, Float.NaN);
+                Gemm.matmulPackedAOnThisThread(0, m, m, n, k, packed, b, 0, n, c, 0, n);
+                assertArrayEquals(expected, c, "packed transposed A, threads " + threads);
                 float[] fromSource = Tensors.gaussian(r, m * n);
                 Gemm.matmulOnThisThread(m, n, k, a, 0, k, source, fromSource, 0, n, false);
                 assertArrayEquals(expected, fromSource, "panel source B");
