@@ -1,6 +1,7 @@
 package dev.depthwise.bench;
 
 import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.op.WinogradPolicy;
 import dev.depthwise.models.Models;
 import dev.depthwise.nn.inference.CompileOptions;
 import picocli.CommandLine;
@@ -76,8 +77,8 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--queue", description = "serve: requests admitted at once, 429 beyond (default: ${DEFAULT-VALUE})")
     int queue = 32;
 
-    @Option(names = "--no-winograd", description = "bench models: run every dense 3x3 conv as a direct convolution, "
-            + "not as a Winograd convolution where the cost model expects that faster, to compare")
+    @Option(names = "--no-winograd", description = "bench models and train: run every dense 3x3 conv as a direct "
+            + "convolution, not as a Winograd convolution where the cost model expects that faster, to compare")
     boolean noWinograd;
 
     @Spec
@@ -129,7 +130,8 @@ public final class BenchMain implements Callable<Integer> {
             ok &= new ModelBench(threads, warmup, runs, only, options, isolated, System.out).run();
         }
         if (what == What.train || what == What.all) {
-            new TrainBench(threads, warmup, runs, trainBatches, only, System.out).run();
+            new TrainBench(threads, warmup, runs, trainBatches, only,
+                    noWinograd ? WinogradPolicy.NEVER : WinogradPolicy.COST_MODEL, System.out).run();
         }
         if (what == What.kernels || what == What.all) {
             System.out.println();

@@ -2,7 +2,9 @@ package dev.depthwise.bench;
 
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.LossOp;
+import dev.depthwise.engine.op.WinogradPolicy;
 import dev.depthwise.models.Models;
+import dev.depthwise.nn.Conv2d;
 import dev.depthwise.nn.Module;
 import dev.depthwise.nn.Summary;
 import dev.depthwise.train.Adam;
@@ -27,10 +29,13 @@ final class TrainBench {
     private final int runs;
     private final List<Integer> batches;
     private final String only;
+    private final WinogradPolicy winograd;
     private final PrintStream out;
 
-    TrainBench(int threads, int warmup, int runs, List<Integer> batches, String only, PrintStream out) {
+    TrainBench(int threads, int warmup, int runs, List<Integer> batches, String only, WinogradPolicy winograd,
+               PrintStream out) {
         this.only = only;
+        this.winograd = winograd;
         this.threads = threads;
         this.warmup = warmup;
         this.runs = runs;
@@ -47,7 +52,9 @@ final class TrainBench {
         int trainWarmup = Math.max(2, Math.min(warmup, 3));
         int trainRuns = Math.max(1, Math.min(runs, 3));
         out.printf("%ntraining at %dx%d, Adam lr 1e-3, cross-entropy, random data: median step of %d runs after at "
-                + "least %d warm-up steps and 2 s; epoch = %d images%n", SIZE, SIZE, trainRuns, trainWarmup, EPOCH_IMAGES);
+                + "least %d warm-up steps and 2 s; epoch = %d images; dense 3x3 convs: %s%n", SIZE, SIZE, trainRuns,
+                trainWarmup, EPOCH_IMAGES, winograd == WinogradPolicy.NEVER ? "direct (--no-winograd)"
+                        : "Winograd where the cost model chooses it");
         out.printf("GEMM peak: %.1f GFLOP/s (our GEMM, %d^3, %d threads, best call); GFLOP/s = 3 x the forward pass's"
                 + " direct-convolution multiply-adds x 2 per image (forward, input and weight gradients), %%peak = ours"
                 + " against the GEMM peak%n", peak, GemmPeak.SIZE, threads);
@@ -65,7 +72,9 @@ final class TrainBench {
             for (int batch : batches) {
                 Measurement.Result r;
                 try {
-                    Step step = new Step(Models.create(name), batch);
+                    Module model = Models.create(name);
+                    Conv2d.setWinograd(model, winograd);
+                    Step step = new Step(model, batch);
                     r = Measurement.measure(step::run, trainWarmup, trainRuns);
                 } catch (OutOfMemoryError e) {
                     // Big batches of the full SegNet need more heap than a shared machine may give; say so, go on.

@@ -3,6 +3,7 @@ package dev.depthwise.cli;
 import dev.depthwise.train.DecodeLimitsOption;
 import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.op.WinogradPolicy;
 import dev.depthwise.train.Progress;
 import dev.depthwise.train.RunConfig;
 import dev.depthwise.train.TrainOptions;
@@ -54,6 +55,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     DecodeLimitsOption decodeLimits;
 
+    @Option(names = "--no-winograd", description = "Run every conv as a direct convolution, not the dense 3x3 convs "
+            + "as Winograd convolutions where the cost model expects them faster (to compare; results differ by "
+            + "float rounding only).")
+    boolean noWinograd;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
@@ -81,7 +87,8 @@ public final class TrainCommand implements Callable<Integer> {
         Trainer.Start start = resume ? Trainer.Start.RESUME : overwrite ? Trainer.Start.OVERWRITE : Trainer.Start.NEW;
         Trainer.Result result;
         try {
-            result = new Trainer(config, dir, Progress.toStderr(), loaderThreads, WorkerGroup.SINGLE, limits).run(start);
+            result = new Trainer(config, dir, Progress.toStderr(), loaderThreads, WorkerGroup.SINGLE, limits)
+                    .withWinograd(noWinograd ? WinogradPolicy.NEVER : WinogradPolicy.COST_MODEL).run(start);
         } catch (Trainer.RunExistsException e) {
             throw new IllegalArgumentException(e.getMessage() + "; give --resume to continue it, --overwrite to "
                     + "replace it, or another --out", e);

@@ -3,6 +3,7 @@ package dev.depthwise.nn;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.ConvOp;
 import dev.depthwise.engine.op.ConvSpec;
+import dev.depthwise.engine.op.WinogradPolicy;
 
 import java.util.random.RandomGenerator;
 
@@ -10,6 +11,9 @@ import java.util.random.RandomGenerator;
  * 2-D convolution, as {@code torch.nn.Conv2d} with square kernel, stride and padding: weight
  * {@code [out, in/groups, k, k]} (OIHW) and an optional bias {@code [out]}. {@code groups == in} is a
  * depthwise conv. Parameters start at zero; models initialise them ({@link Init}).
+ *
+ * <p>Dense 3×3 stride-1 convs run forward and backward as Winograd convolutions where the cost model expects that
+ * faster ({@link WinogradPolicy#COST_MODEL}); {@link #setWinograd} sets another policy for a whole model.
  */
 public final class Conv2d extends Module {
     private final ConvSpec spec;
@@ -18,6 +22,7 @@ public final class Conv2d extends Module {
     private Tensor input;
     private Tensor out;
     private boolean borrowsOutput;
+    private WinogradPolicy winograd = WinogradPolicy.COST_MODEL;
 
     public Conv2d(int in, int out, int kernel, int stride, int padding, int groups, boolean bias) {
         this.spec = ConvSpec.of(in, out, kernel, stride, padding, groups);
@@ -28,6 +33,21 @@ public final class Conv2d extends Module {
     /** A conv without bias and groups, the common case before a BatchNorm. */
     public static Conv2d noBias(int in, int out, int kernel, int stride, int padding) {
         return new Conv2d(in, out, kernel, stride, padding, 1, false);
+    }
+
+    /**
+     * Sets which of {@code model}'s convs run as Winograd convolutions, forward and backward ({@link
+     * WinogradPolicy#NEVER}: direct convolution everywhere, to compare).
+     */
+    public static void setWinograd(Module model, WinogradPolicy policy) {
+        if (policy == null) {
+            throw new IllegalArgumentException("conv: the Winograd policy must not be null (WinogradPolicy.NEVER turns it off)");
+        }
+        for (Module m : model.namedModules().values()) {
+            if (m instanceof Conv2d conv) {
+                conv.winograd = policy;
+            }
+        }
     }
 
     public ConvSpec spec() {
@@ -61,7 +81,7 @@ public final class Conv2d extends Module {
 
     /** The forward pass into {@code y} (in training mode {@code x} is kept for backward). */
     Tensor forwardInto(Tensor x, Tensor y) {
-        ConvOp.forward(spec, x, weight.value(), bias == null ? null : bias.value(), y);
+        ConvOp.forward(spec, x, weight.value(), bias == null ? null : bias.value(), y, winograd);
         input = isTraining() ? x : null;
         return y;
     }
@@ -88,7 +108,8 @@ public final class Conv2d extends Module {
     /** The weight (and bias) gradients alone, accumulated: the first half of {@link #backward}. */
     void accumulateParameterGradients(Tensor gradOut) {
         requireForwardCache(input);
-        ConvOp.backward(spec, input, weight.value(), gradOut, null, weight.grad(), bias == null ? null : bias.grad());
+        ConvOp.backward(spec, input, weight.value(), gradOut, null, weight.grad(), bias == null ? null : bias.grad(),
+                winograd);
     }
 
     /**
@@ -97,7 +118,7 @@ public final class Conv2d extends Module {
      */
     void inputGradient(Tensor gradOut, Tensor gradX) {
         requireForwardCache(input);
-        ConvOp.backward(spec, input, weight.value(), gradOut, gradX, null, null);
+        ConvOp.backward(spec, input, weight.value(), gradOut, gradX, null, null, winograd);
     }
 
     @Override
@@ -105,7 +126,7 @@ public final class Conv2d extends Module {
         requireForwardCache(input);
         Tensor gradInput = borrow(input.shape());
         ConvOp.backward(spec, input, weight.value(), gradOut, gradInput, weight.grad(),
-                bias == null ? null : bias.grad());
+                bias == null ? null : bias.grad(), winograd);
         return gradInput;
     }
 

@@ -12,6 +12,7 @@ import dev.depthwise.engine.op.ElementwiseOp;
 import dev.depthwise.engine.op.LossOp;
 import dev.depthwise.engine.op.PoolOp;
 import dev.depthwise.engine.op.WinogradConv;
+import dev.depthwise.engine.op.WinogradPolicy;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,8 +37,10 @@ class SmallNetworkGoldenTest {
         final boolean training;
         final float momentum;
         final float eps;
-        /** The Winograd tile every conv runs as, or null for direct convolution ({@link ConvOp}). */
+        /** The Winograd tile every conv runs as in inference's prepared op, or null for {@link ConvOp}. */
         WinogradConv.Tile winograd;
+        /** Which convs {@link ConvOp} runs as Winograd convs, forward and backward. */
+        WinogradPolicy policy = WinogradPolicy.NEVER;
         Tensor x;
         Tensor c1;
         Tensor b1;
@@ -96,7 +99,7 @@ class SmallNetworkGoldenTest {
 
         private void conv(ConvSpec spec, Tensor in, Tensor weight, Tensor bias, Tensor out) {
             if (winograd == null) {
-                ConvOp.forward(spec, in, weight, bias, out);
+                ConvOp.forward(spec, in, weight, bias, out, policy);
             } else {
                 WinogradConv.prepare(spec, winograd, in, weight, bias, out, Activation.NONE).run();
             }
@@ -128,8 +131,21 @@ class SmallNetworkGoldenTest {
 
     @Test
     void trainingStepMatchesPyTorch() {
+        trainingStep(WinogradPolicy.NEVER);
+    }
+
+    /** Every conv of the training step, forward, input and weight gradients, as a Winograd conv, both tiles. */
+    @Test
+    void trainingStepMatchesPyTorchWithWinogradConvs() {
+        for (WinogradConv.Tile tile : WinogradConv.Tile.values()) {
+            trainingStep(WinogradPolicy.always(tile));
+        }
+    }
+
+    private static void trainingStep(WinogradPolicy policy) {
         Golden g = Golden.load("net_train");
         Pass p = new Pass(g, true);
+        p.policy = policy;
         p.forward();
         p.assertActivations();
 
@@ -141,7 +157,7 @@ class SmallNetworkGoldenTest {
         Tensor gradClassifierW = g.zerosLike("grad.classifier.weight");
         Tensor gradClassifierB = g.zerosLike("grad.classifier.bias");
         ConvOp.backward(CLASSIFIER, p.unpooled, g.tensor("param.classifier.weight"), gradLogits, gradUnpooled,
-                gradClassifierW, gradClassifierB);
+                gradClassifierW, gradClassifierB, policy);
         Tensor gradResidual = Tensor.zeros(p.residual.shape());
         PoolOp.maxUnpoolBackward(gradUnpooled, p.indices, gradResidual);
 
@@ -155,7 +171,8 @@ class SmallNetworkGoldenTest {
                 gradGamma2, gradBeta2);
         Tensor gradPooledConv = Tensor.zeros(p.pooled.shape());
         Tensor gradConv2W = g.zerosLike("grad.conv2.weight");
-        ConvOp.backward(CONV2, p.pooled, g.tensor("param.conv2.weight"), gradC2, gradPooledConv, gradConv2W, null);
+        ConvOp.backward(CONV2, p.pooled, g.tensor("param.conv2.weight"), gradC2, gradPooledConv, gradConv2W, null,
+                policy);
         Tensor gradPooled = Tensor.zeros(p.pooled.shape());
         ElementwiseOp.add(gradPooledConv, gradResidual, gradPooled);
 
@@ -169,7 +186,7 @@ class SmallNetworkGoldenTest {
         BatchNormOp.backward(p.c1, gradB1, g.array("param.bn1.weight"), p.saveMean[0], p.saveInvStd[0], gradC1,
                 gradGamma1, gradBeta1);
         Tensor gradConv1W = g.zerosLike("grad.conv1.weight");
-        ConvOp.backward(CONV1, p.x, g.tensor("param.conv1.weight"), gradC1, null, gradConv1W, null);
+        ConvOp.backward(CONV1, p.x, g.tensor("param.conv1.weight"), gradC1, null, gradConv1W, null, policy);
 
         g.assertClose("grad.classifier.weight", gradClassifierW);
         g.assertClose("grad.classifier.bias", gradClassifierB);

@@ -12,12 +12,14 @@ import dev.depthwise.data.SampleFiles;
 import dev.depthwise.data.SkippedFiles;
 import dev.depthwise.data.Split;
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.WinogradPolicy;
 import dev.depthwise.io.AtomicFiles;
 import dev.depthwise.io.WeightFiles;
 import dev.depthwise.models.MobileNetV2Segmenter;
 import dev.depthwise.models.ModelSpec;
 import dev.depthwise.models.Models;
 import dev.depthwise.nn.Dropout;
+import dev.depthwise.nn.Conv2d;
 import dev.depthwise.nn.Module;
 import dev.depthwise.nn.StateDictException;
 
@@ -54,6 +56,7 @@ public final class Trainer {
     private final int loaderThreads;
     private final WorkerGroup workers;
     private final DecodeLimits decodeLimits;
+    private WinogradPolicy winograd = WinogradPolicy.COST_MODEL;
 
     /** What a finished run leaves behind. */
     public record Result(List<EpochRecord> history, Path lastCheckpoint, Path bestCheckpoint, Path report,
@@ -92,6 +95,18 @@ public final class Trainer {
         this.loaderThreads = Math.max(1, loaderThreads);
         this.workers = workers;
         this.decodeLimits = decodeLimits;
+    }
+
+    /**
+     * Which dense 3×3 convs run as Winograd convolutions (default: where the cost model expects them faster;
+     * {@link WinogradPolicy#NEVER} for direct convolution everywhere). The results differ by float rounding only.
+     */
+    public Trainer withWinograd(WinogradPolicy policy) {
+        if (policy == null) {
+            throw new IllegalArgumentException("trainer: the Winograd policy must not be null");
+        }
+        this.winograd = policy;
+        return this;
     }
 
     /**
@@ -196,6 +211,7 @@ public final class Trainer {
         Loss loss = Loss.of(config.loss());
 
         Module model = Models.create(ModelSpec.fromMap(config.model()));
+        Conv2d.setWinograd(model, winograd);
         Optimizer optimizer = Optimizer.create(config.optimizer(), model.namedParameters(), config.lr(),
                 config.weightDecay(), config.momentum(), config.nesterov());
         List<EpochRecord> history = new ArrayList<>();

@@ -54,8 +54,17 @@ public final class ConvOp {
         return h[0];
     }
 
-    /** {@code out = conv(x, weight) + bias}; {@code bias} may be null. Allocates nothing once warmed up. */
+    /**
+     * {@code out = conv(x, weight) + bias}; {@code bias} may be null. Allocates nothing once warmed up. Direct
+     * convolution only: {@link #forward(ConvSpec, Tensor, Tensor, Tensor, Tensor, WinogradPolicy)} may take
+     * Winograd's path.
+     */
     public static void forward(ConvSpec s, Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        forward(s, x, weight, bias, out, WinogradPolicy.NEVER);
+    }
+
+    /** As {@link #forward(ConvSpec, Tensor, Tensor, Tensor, Tensor)}, as a Winograd conv where {@code winograd} says. */
+    public static void forward(ConvSpec s, Tensor x, Tensor weight, Tensor bias, Tensor out, WinogradPolicy winograd) {
         Geometry geo = checkCommon(s, x, weight, "conv forward");
         checkBias("conv", s, bias, "bias");
         requireOutputShape(out, "out", s, x, geo);
@@ -64,7 +73,18 @@ public final class ConvOp {
             DepthwiseConv3x3.forward(s, geo, x.data(), weight.data(), bias == null ? null : bias.data(), out.data());
             return;
         }
+        WinogradConv.Tile tile = winogradTile(winograd, s, geo.n, geo.inH, geo.inW);
+        if (tile != null) {
+            WinogradConv.forward(s, tile, geo.n, geo.inH, geo.inW, x.data(), weight.data(),
+                    bias == null ? null : bias.data(), out.data());
+            return;
+        }
         forwardGemm(s, geo, x.data(), weight.data(), bias == null ? null : bias.data(), out.data());
+    }
+
+    /** The policy's tile for this conv, or null for direct convolution (also where Winograd cannot compute it). */
+    private static WinogradConv.Tile winogradTile(WinogradPolicy winograd, ConvSpec s, int n, int h, int w) {
+        return WinogradConv.supports(s) ? winograd.tile(s, n, h, w) : null;
     }
 
     /** The GEMM paths of {@link #forward}, on arrays: also the input gradient of a stride-1 conv. */
@@ -184,10 +204,19 @@ public final class ConvOp {
 
     /**
      * Gradients of {@link #forward}: {@code gradX} is overwritten, {@code gradW} and {@code gradB} are accumulated.
-     * Each of them may be null to skip it.
+     * Each of them may be null to skip it. Direct convolution only, as the forward of the same arguments.
      */
     public static void backward(ConvSpec s, Tensor x, Tensor weight, Tensor gradOut,
                                 Tensor gradX, Tensor gradW, Tensor gradB) {
+        backward(s, x, weight, gradOut, gradX, gradW, gradB, WinogradPolicy.NEVER);
+    }
+
+    /**
+     * As {@link #backward(ConvSpec, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)}, the input gradient (a conv of
+     * gradOut) and the weight gradient computed by Winograd's method where {@code winograd} says.
+     */
+    public static void backward(ConvSpec s, Tensor x, Tensor weight, Tensor gradOut,
+                                Tensor gradX, Tensor gradW, Tensor gradB, WinogradPolicy winograd) {
         Geometry geo = checkCommon(s, x, weight, "conv backward");
         requireOutputShape(gradOut, "gradOut", s, x, geo);
         if (gradX != null) {
@@ -213,10 +242,15 @@ public final class ConvOp {
             return;
         }
         if (gradX != null) {
-            inputGradient(s, geo, weight.data(), gd, gradX.data());
+            inputGradient(s, geo, weight.data(), gd, gradX.data(), winograd);
         }
         if (gradW != null) {
-            weightGradient(s, geo, x.data(), gd, gradW.data());
+            WinogradConv.Tile tile = winogradTile(winograd, s, geo.n, geo.inH, geo.inW);
+            if (tile != null) {
+                WinogradConv.accumulateWeightGradient(s, tile, geo.n, geo.inH, geo.inW, x.data(), gd, gradW.data());
+            } else {
+                weightGradient(s, geo, x.data(), gd, gradW.data());
+            }
         }
     }
 
@@ -258,9 +292,10 @@ public final class ConvOp {
     }
 
     /** {@code gradX = W^T · gradOut}, scattered back through col2im unless the conv is pointwise. */
-    private static void inputGradient(ConvSpec s, Geometry geo, float[] w, float[] g, float[] gradX) {
+    private static void inputGradient(ConvSpec s, Geometry geo, float[] w, float[] g, float[] gradX,
+                                      WinogradPolicy winograd) {
         if (gradientIsConv(s, geo)) {
-            inputGradientAsConv(s, geo, w, g, gradX);
+            inputGradientAsConv(s, geo, w, g, gradX, winograd);
             return;
         }
         int cinG = s.inPerGroup(), coutG = s.outPerGroup(), kk = geo.kk;
@@ -344,9 +379,11 @@ public final class ConvOp {
      * The input gradient of a stride-1 conv is itself a "full" conv: {@code gradX = conv(gradOut, W')} with
      * {@code W'[ci][co][ky][kx] = W[co][ci][kh-1-ky][kw-1-kx]} and padding {@code k-1-pad}. Run that way it takes the
      * forward's path (weights packed once, one task per image and column chunk, outputs written once) instead of
-     * a GEMM per image with the weights repacked each time and col2im's scattered adds.
+     * a GEMM per image with the weights repacked each time and col2im's scattered adds; or as a Winograd conv, where
+     * the policy says so for the transposed conv.
      */
-    private static void inputGradientAsConv(ConvSpec s, Geometry geo, float[] w, float[] g, float[] gradX) {
+    private static void inputGradientAsConv(ConvSpec s, Geometry geo, float[] w, float[] g, float[] gradX,
+                                            WinogradPolicy winograd) {
         int cin = s.inChannels(), cout = s.outChannels(), kh = s.kernelH(), kw = s.kernelW(), taps = kh * kw;
         float[] flipped = scratch(FLIPPED_WEIGHTS, w.length);
         Parallel.forRange(cout, Math.max(1, 65536 / (cin * taps)), (from, to) -> {
@@ -360,6 +397,11 @@ public final class ConvOp {
             }
         });
         ConvSpec transposed = new ConvSpec(cout, cin, kh, kw, 1, 1, kh - 1 - s.padH(), kw - 1 - s.padW(), 1, 1, 1);
+        WinogradConv.Tile tile = winogradTile(winograd, transposed, geo.n, geo.outH, geo.outW);
+        if (tile != null) {
+            WinogradConv.forward(transposed, tile, geo.n, geo.outH, geo.outW, g, flipped, null, gradX);
+            return;
+        }
         Geometry tg = TRANSPOSED_GEOMETRIES.get().set(transposed, geo.n, geo.outH, geo.outW);
         forwardGemm(transposed, tg, g, flipped, null, gradX);
     }

@@ -1,5 +1,6 @@
 package dev.depthwise.engine.op;
 
+import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -23,13 +24,25 @@ import jdk.incubator.vector.VectorSpecies;
  * element (i, j) of consecutive tiles is contiguous, and both transforms run on whole vectors of tiles. Each
  * tile row carries one spare lane (tile {@code tilesW}), so lane t + 1 is always the right neighbour; the spare
  * lanes' results are never written out.
+ *
+ * <p>Training ({@link ConvOp} with a {@link WinogradPolicy}) runs the same chunks with the weights transformed on
+ * each call, as they change every step ({@link #forward}); the input gradient of a stride-1 conv is a conv of
+ * gradOut with the flipped, transposed weights, so it is a forward too. The weight gradient is the forward's
+ * adjoint ({@link #accumulateWeightGradient}): with {@code M = U ⊙ V} per tile and {@code Y = Aᵀ M A}, the
+ * gradient of {@code U} is {@code (A dY Aᵀ) ⊙ V} summed over tiles and images, (m+2)² GEMMs of [output channels ×
+ * tiles] by [tiles × input channels], and that of the 3×3 weights {@code Gᵀ dU G}, once per channel pair.
  */
-public final class WinogradConv extends PreparedLoop {
+public final class WinogradConv implements Runnable, Parallel.RangeBody {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final FloatVector ZERO = FloatVector.zero(S);
     /** Tiles aimed for per chunk: enough columns for the GEMMs' register tiles, few enough to keep V and M near L2. */
     private static final int CHUNK_TILES = 96;
+    /**
+     * Tiles aimed for per chunk of the weight gradient: the tiles are its GEMMs' k, and each chunk reads and writes
+     * back the (m+2)²·K·C gradient of U, so chunks are longer than the forward's.
+     */
+    private static final int WEIGHT_GRADIENT_TILES = 256;
 
     /**
      * The output tile, with the interpolation points its transforms are built from (plus the point at infinity).
@@ -45,10 +58,11 @@ public final class WinogradConv extends PreparedLoop {
         /** Output tile side m; the input tile side is m + 2. */
         public final int m;
         final int a;
-        /** Bᵀ (a×a), G (a×3), Aᵀ (m×a). */
+        /** Bᵀ (a×a), G (a×3), Aᵀ (m×a), and A (a×m) for the weight gradient's transform of gradOut. */
         final float[][] bt;
         final float[][] g;
         final float[][] at;
+        final float[][] aMat;
 
         Tile(int m, double... points) {
             this.m = m;
@@ -84,6 +98,12 @@ public final class WinogradConv extends PreparedLoop {
             for (int i = 0; i < a; i++) {
                 bt[a - 1][i] = (float) product[i];
             }
+            this.aMat = new float[a][m];
+            for (int i = 0; i < a; i++) {
+                for (int p = 0; p < m; p++) {
+                    aMat[i][p] = at[p][i];
+                }
+            }
         }
 
         /** Multiplications per output pixel, input channel and output channel: (m+2)²/m², against 9 for direct. */
@@ -113,30 +133,48 @@ public final class WinogradConv extends PreparedLoop {
         }
     }
 
-    private final ConvSpec spec;
-    private final Tile tile;
-    private final Tensor x;
-    private final Tensor out;
-    private final float[] u;
-    private final float[] bias;
-    private final float lo;
-    private final float hi;
-    private final int c;
-    private final int k;
-    private final int inH;
-    private final int inW;
-    private final int outH;
-    private final int outW;
-    private final int tilesH;
-    private final int tilesW;
+    /** What {@link #run(int, int)} does with its range: the forward's chunks, or a step of training's passes. */
+    private enum Phase { FORWARD, TRANSFORM_WEIGHTS, WEIGHT_GRADIENT, REDUCE_WEIGHT_GRADIENT }
+
+    // What the op is bound to: once for a prepared (inference) op, on every call for training's per-thread one.
+    private Phase phase;
+    private ConvSpec spec;
+    private Tile tile;
+    private float[] x;
+    /** The output; gradOut for the weight gradient. */
+    private float[] out;
+    /** U[ξ][k][c], the transformed weights. */
+    private float[] u;
+    /** The 3×3 weights {@link Phase#TRANSFORM_WEIGHTS} reads; the weight gradient {@link Phase#REDUCE_WEIGHT_GRADIENT} adds to. */
+    private float[] w;
+    /** Per output channel, or null for none. */
+    private float[] bias;
+    private float lo;
+    private float hi;
+    private int n;
+    private int c;
+    private int k;
+    private int inH;
+    private int inW;
+    private int outH;
+    private int outW;
+    private int tilesH;
+    private int tilesW;
     /** Lanes per tile row: tilesW plus the spare one. */
-    private final int stride;
-    private final int rowsPerChunk;
-    private final int chunksPerImage;
+    private int stride;
+    private int rowsPerChunk;
+    private int chunksPerImage;
     /** Columns of a chunk's V and M rows: its lanes rounded up to whole vectors. */
-    private final int columns;
+    private int columns;
+    /** The weight gradient's partial sums of dU, one per part of the batch, each [ξ][k][c]. */
+    private float[][] partials;
+    private int parts;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Training's op, bound afresh on each call, and its transformed weights, per calling thread. */
+    private static final ThreadLocal<WinogradConv> TRAINING = ThreadLocal.withInitial(WinogradConv::new);
+    private static final ThreadLocal<float[][]> TRAINING_WEIGHTS = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[0][]);
 
     /** Per-thread buffers, grown to the largest op a thread has run and then reused. */
     private static final class Scratch {
@@ -145,6 +183,8 @@ public final class WinogradConv extends PreparedLoop {
         float[] mm = new float[0];
         float[] tmp = new float[0];
         float[] y = new float[0];
+        /** dU of one channel pair, summed over the partitions. */
+        final double[] du = new double[36];
     }
 
     /** {@code a}, or a new array when {@code a} is shorter than {@code n}: per-thread scratch grows, then is reused. */
@@ -152,9 +192,13 @@ public final class WinogradConv extends PreparedLoop {
         return a.length >= n ? a : new float[n];
     }
 
-    private WinogradConv(ConvSpec spec, Tile tile, Tensor x, Tensor out, float[] u, float[] bias,
-                         Activation activation, Tiling tiling) {
-        super(x.n() * tiling.chunks, 1);
+    private WinogradConv() {
+    }
+
+    private WinogradConv bind(ConvSpec spec, Tile tile, int n, int inH, int inW, float[] x, float[] out, float[] u,
+                              float[] bias, Activation activation, int chunkTiles) {
+        Tiling tiling = Tiling.of(tile, spec.outputHeight(inH), spec.outputWidth(inW), chunkTiles);
+        this.phase = Phase.FORWARD;
         this.spec = spec;
         this.tile = tile;
         this.x = x;
@@ -163,26 +207,34 @@ public final class WinogradConv extends PreparedLoop {
         this.bias = bias;
         this.lo = activation.lo;
         this.hi = activation.hi;
+        this.n = n;
         this.c = spec.inChannels();
         this.k = spec.outChannels();
-        this.inH = x.h();
-        this.inW = x.w();
-        this.outH = out.h();
-        this.outW = out.w();
+        this.inH = inH;
+        this.inW = inW;
+        this.outH = spec.outputHeight(inH);
+        this.outW = spec.outputWidth(inW);
         this.tilesH = tiling.tilesH;
         this.tilesW = tiling.tilesW;
         this.stride = tilesW + 1;
         this.rowsPerChunk = tiling.rowsPerChunk;
         this.chunksPerImage = tiling.chunks;
         this.columns = roundUp(rowsPerChunk * stride, L);
+        return this;
+    }
+
+    /** Drops the arrays of training's op, so an idle thread keeps no tensor alive. */
+    private void release() {
+        x = out = u = w = bias = null;
+        partials = null;
     }
 
     /** How an output plane is cut: tiles, tile rows per chunk (a task), chunks per image. */
     private record Tiling(int tilesH, int tilesW, int rowsPerChunk, int chunks) {
-        static Tiling of(Tile tile, int outH, int outW) {
+        static Tiling of(Tile tile, int outH, int outW, int chunkTiles) {
             int tilesH = (outH + tile.m - 1) / tile.m;
             int tilesW = (outW + tile.m - 1) / tile.m;
-            int rowsPerChunk = Math.max(1, Math.min(tilesH, Math.round((float) CHUNK_TILES / (tilesW + 1))));
+            int rowsPerChunk = Math.max(1, Math.min(tilesH, Math.round((float) chunkTiles / (tilesW + 1))));
             return new Tiling(tilesH, tilesW, rowsPerChunk, (tilesH + rowsPerChunk - 1) / rowsPerChunk);
         }
 
@@ -214,9 +266,78 @@ public final class WinogradConv extends PreparedLoop {
         }
         int[] outShape = spec.outputShape(OpChecks.present("winograd conv", "input", x).shape());
         requireShape("output", out, outShape);
-        return new WinogradConv(spec, tile, x, out, transformWeights(tile, weight, spec),
-                bias == null ? new float[spec.outChannels()] : java.util.Arrays.copyOf(bias.data(), spec.outChannels()),
-                activation, Tiling.of(tile, outShape[2], outShape[3]));
+        return new WinogradConv().bind(spec, tile, x.n(), x.h(), x.w(), x.data(), out.data(),
+                transformWeights(tile, weight, spec),
+                bias == null ? null : java.util.Arrays.copyOf(bias.data(), spec.outChannels()), activation,
+                CHUNK_TILES);
+    }
+
+    /** Runs the prepared op: writes {@code activation(conv(x) + bias)} into its output. */
+    @Override
+    public void run() {
+        Parallel.forRange(n * chunksPerImage, 1, this);
+    }
+
+    /**
+     * Training's forward, on NCHW arrays: {@code out = conv(x, w) + bias} ({@code bias} may be null) for an
+     * {@code n×C×inH×inW} input. The weights are transformed on this call, into the calling thread's scratch; nothing
+     * is allocated once the scratch has grown. The caller has checked the shapes.
+     */
+    static void forward(ConvSpec spec, Tile tile, int n, int inH, int inW, float[] x, float[] w, float[] bias,
+                        float[] out) {
+        int size = tile.a * tile.a * spec.outChannels() * spec.inChannels();
+        float[][] held = TRAINING_WEIGHTS.get();
+        if (held[0].length < size) {
+            held[0] = new float[size];
+        }
+        WinogradConv op = TRAINING.get().bind(spec, tile, n, inH, inW, x, out, held[0], bias, Activation.NONE,
+                CHUNK_TILES);
+        op.w = w;
+        try {
+            op.phase = Phase.TRANSFORM_WEIGHTS;
+            Parallel.forRange(op.k, Math.max(1, 2048 / op.c), op);
+            op.phase = Phase.FORWARD;
+            Parallel.forRange(n * op.chunksPerImage, 1, op);
+        } finally {
+            op.release();
+        }
+    }
+
+    /**
+     * Adds the weight gradient of {@link #forward} for gradOut {@code g} to {@code gradW}, computed in the Winograd
+     * domain (see the class comment). The batch is cut into one part per thread (at most one per image), each summed
+     * into its own partial dU in a fixed order, and the parts added in order: the same result for a given thread
+     * count, whatever ran where.
+     */
+    static void accumulateWeightGradient(ConvSpec spec, Tile tile, int n, int inH, int inW, float[] x, float[] g,
+                                         float[] gradW) {
+        WinogradConv op = TRAINING.get().bind(spec, tile, n, inH, inW, x, g, null, null, Activation.NONE,
+                WEIGHT_GRADIENT_TILES);
+        op.w = gradW;
+        op.parts = Math.max(1, Math.min(Parallel.threads(), n));
+        op.partials = partials(op.parts, tile.a * tile.a * op.k * op.c);
+        try {
+            op.phase = Phase.WEIGHT_GRADIENT;
+            Parallel.forRange(op.parts, 1, op);
+            op.phase = Phase.REDUCE_WEIGHT_GRADIENT;
+            Parallel.forRange(op.k, Math.max(1, 1024 / op.c), op);
+        } finally {
+            op.release();
+        }
+    }
+
+    private static float[][] partials(int parts, int size) {
+        float[][] held = PARTIALS.get();
+        if (held.length < parts) {
+            held = java.util.Arrays.copyOf(held, parts);
+            PARTIALS.set(held);
+        }
+        for (int p = 0; p < parts; p++) {
+            if (held[p] == null || held[p].length < size) {
+                held[p] = new float[size];
+            }
+        }
+        return held;
     }
 
     /**
@@ -243,7 +364,7 @@ public final class WinogradConv extends PreparedLoop {
     public static double relativeCost(ConvSpec spec, Tile tile, int n, int h, int w) {
         int outH = spec.outputHeight(h);
         int outW = spec.outputWidth(w);
-        Tiling tiling = Tiling.of(tile, outH, outW);
+        Tiling tiling = Tiling.of(tile, outH, outW, CHUNK_TILES);
         double lanes = (double) n * tiling.tilesH * (tiling.tilesW + 1);
         int perChunk = tiling.lanesPerChunk();
         double gemmEfficiency = (double) perChunk / roundUp(perChunk, Gemm.NR);
@@ -288,56 +409,107 @@ public final class WinogradConv extends PreparedLoop {
 
     /** {@code U[ξ][k][c] = (G g Gᵀ)[ξ]} for each output channel k and input channel c. */
     static float[] transformWeights(Tile tile, Tensor weight, ConvSpec spec) {
+        float[] u = new float[tile.a * tile.a * spec.outChannels() * spec.inChannels()];
+        transformWeights(tile, weight.data(), spec.outChannels(), spec.inChannels(), u, 0, spec.outChannels());
+        return u;
+    }
+
+    /** {@code U[ξ][ko][ci] = (G g Gᵀ)[ξ]} for output channels {@code [k0, k1)} of {@code w} ({@code [k][c][3][3]}). */
+    private static void transformWeights(Tile tile, float[] w, int k, int c, float[] u, int k0, int k1) {
         int a = tile.a;
-        int k = spec.outChannels();
-        int c = spec.inChannels();
-        float[] w = weight.data();
-        float[] u = new float[a * a * k * c];
-        double[] gg = new double[a * 3];
-        for (int ko = 0; ko < k; ko++) {
+        float[][] g = tile.g;
+        for (int ko = k0; ko < k1; ko++) {
             for (int ci = 0; ci < c; ci++) {
                 int base = (ko * c + ci) * 9;
-                for (int i = 0; i < a; i++) { // G g: a×3
-                    for (int j = 0; j < 3; j++) {
-                        double s = 0;
-                        for (int t = 0; t < 3; t++) {
-                            s += (double) tile.g[i][t] * w[base + t * 3 + j];
-                        }
-                        gg[i * 3 + j] = s;
+                for (int i = 0; i < a; i++) {
+                    // Row i of G g (a×3), then its products with G's rows: (G g Gᵀ)[i][j].
+                    double r0 = 0, r1 = 0, r2 = 0;
+                    for (int t = 0; t < 3; t++) {
+                        double gt = g[i][t];
+                        r0 += gt * w[base + t * 3];
+                        r1 += gt * w[base + t * 3 + 1];
+                        r2 += gt * w[base + t * 3 + 2];
                     }
-                }
-                for (int i = 0; i < a; i++) { // (G g) Gᵀ: a×a
                     for (int j = 0; j < a; j++) {
-                        double s = 0;
-                        for (int t = 0; t < 3; t++) {
-                            s += gg[i * 3 + t] * tile.g[j][t];
-                        }
-                        u[((i * a + j) * k + ko) * c + ci] = (float) s;
+                        u[((i * a + j) * k + ko) * c + ci] = (float) (r0 * g[j][0] + r1 * g[j][1] + r2 * g[j][2]);
                     }
                 }
             }
         }
-        return u;
+    }
+
+    /**
+     * {@code gradW[ko][ci] += Gᵀ dU G} for output channels {@code [k0, k1)}, dU being the sum of the partitions'
+     * partial sums, taken in partition order.
+     */
+    private void reduceWeightGradient(Scratch s, int k0, int k1) {
+        int a = tile.a;
+        float[][] g = tile.g;
+        double[] du = s.du;
+        for (int ko = k0; ko < k1; ko++) {
+            for (int ci = 0; ci < c; ci++) {
+                for (int xi = 0; xi < a * a; xi++) {
+                    int at = (xi * k + ko) * c + ci;
+                    float sum = 0;
+                    for (int p = 0; p < parts; p++) {
+                        sum += partials[p][at];
+                    }
+                    du[xi] = sum;
+                }
+                int base = (ko * c + ci) * 9;
+                for (int t = 0; t < 3; t++) {
+                    for (int q = 0; q < 3; q++) {
+                        double sum = 0;
+                        for (int i = 0; i < a; i++) {
+                            double row = 0;
+                            for (int j = 0; j < a; j++) {
+                                row += du[i * a + j] * g[j][q];
+                            }
+                            sum += g[i][t] * row;
+                        }
+                        w[base + t * 3 + q] += (float) sum;
+                    }
+                }
+            }
+        }
     }
 
     @Override
     public void run(int from, int to) {
         Scratch s = SCRATCH.get();
+        switch (phase) {
+            case TRANSFORM_WEIGHTS -> transformWeights(tile, w, k, c, u, from, to);
+            case FORWARD -> forwardChunks(s, from, to);
+            case WEIGHT_GRADIENT -> {
+                for (int part = from; part < to; part++) {
+                    weightGradientOfImages(s, partials[part], part * n / parts, (part + 1) * n / parts);
+                }
+            }
+            case REDUCE_WEIGHT_GRADIENT -> reduceWeightGradient(s, from, to);
+        }
+    }
+
+    private void growScratch(Scratch s) {
         int a = tile.a;
         int m = tile.m;
-        int phaseLength = columns + L; // a read at lane t + 1 of the last vector stays inside
-        s.phases = grow(s.phases, a * m * phaseLength);
+        s.phases = grow(s.phases, a * m * (columns + L));
         s.v = grow(s.v, a * a * c * columns);
         s.mm = grow(s.mm, a * a * k * columns);
         s.tmp = grow(s.tmp, a * a * L);
         s.y = grow(s.y, m * m * columns);
+    }
+
+    private void forwardChunks(Scratch s, int from, int to) {
+        growScratch(s);
+        int a = tile.a;
+        int phaseLength = columns + L; // a read at lane t + 1 of the last vector stays inside
         for (int chunk = from; chunk < to; chunk++) {
-            int n = chunk / chunksPerImage;
+            int img = chunk / chunksPerImage;
             int firstRow = chunk % chunksPerImage * rowsPerChunk;
             int rows = Math.min(rowsPerChunk, tilesH - firstRow);
             int lanes = rows * stride;
             for (int ci = 0; ci < c; ci++) {
-                splitPhases(s.phases, phaseLength, n, ci, firstRow, rows);
+                splitPhases(s.phases, phaseLength, img, ci, firstRow, rows);
                 transformInput(s, phaseLength, ci);
             }
             for (int xi = 0; xi < a * a; xi++) {
@@ -346,7 +518,36 @@ public final class WinogradConv extends PreparedLoop {
             }
             for (int ko = 0; ko < k; ko++) {
                 transformOutput(s, ko);
-                writeOutput(s.y, n, ko, firstRow, rows);
+                writeOutput(s.y, img, ko, firstRow, rows);
+            }
+        }
+    }
+
+    /**
+     * Adds images {@code [fromImg, toImg)}'s dU to {@code partial} ([ξ][k][c]), chunk by chunk in order: V from the
+     * input as in the forward, {@code A dY Aᵀ} from gradOut, then {@code dU[ξ] += (A dY Aᵀ)[ξ] · V[ξ]ᵀ}.
+     */
+    private void weightGradientOfImages(Scratch s, float[] partial, int fromImg, int toImg) {
+        growScratch(s);
+        int a = tile.a;
+        int phaseLength = columns + L;
+        java.util.Arrays.fill(partial, 0, a * a * k * c, 0f);
+        for (int img = fromImg; img < toImg; img++) {
+            for (int firstRow = 0; firstRow < tilesH; firstRow += rowsPerChunk) {
+                int rows = Math.min(rowsPerChunk, tilesH - firstRow);
+                int lanes = rows * stride;
+                for (int ci = 0; ci < c; ci++) {
+                    splitPhases(s.phases, phaseLength, img, ci, firstRow, rows);
+                    transformInput(s, phaseLength, ci);
+                }
+                for (int ko = 0; ko < k; ko++) {
+                    gatherGradient(s.y, img, ko, firstRow, rows);
+                    transformGradient(s, ko);
+                }
+                for (int xi = 0; xi < a * a; xi++) {
+                    Gemm.matmul(false, true, k, c, lanes, s.mm, xi * k * columns, columns, s.v, xi * c * columns,
+                            columns, partial, xi * k * c, c, true);
+                }
             }
         }
     }
@@ -355,11 +556,11 @@ public final class WinogradConv extends PreparedLoop {
      * Fills {@code phases[(i·m + r)·phaseLength + row·stride + j]} with input pixel (row of the chunk's tile row
      * {@code row} + i, column m·j + r), both counted from the padded corner, zero outside the input.
      */
-    private void splitPhases(float[] phases, int phaseLength, int n, int ci, int firstRow, int rows) {
+    private void splitPhases(float[] phases, int phaseLength, int img, int ci, int firstRow, int rows) {
         int a = tile.a;
         int m = tile.m;
-        float[] xd = x.data();
-        int plane = (n * c + ci) * inH * inW;
+        float[] xd = x;
+        int plane = (img * c + ci) * inH * inW;
         for (int i = 0; i < a; i++) {
             for (int r = 0; r < m; r++) {
                 int dst = (i * m + r) * phaseLength;
@@ -409,7 +610,7 @@ public final class WinogradConv extends PreparedLoop {
             }
             for (int p = 0; p < m; p++) {
                 combine(a, tile.at, m, s.tmp, p * a * L, L, s.y, p * m * columns + t, columns,
-                        FloatVector.broadcast(S, bias[ko]), lo, hi);
+                        bias == null ? ZERO : FloatVector.broadcast(S, bias[ko]), lo, hi);
             }
         }
     }
@@ -417,14 +618,21 @@ public final class WinogradConv extends PreparedLoop {
     /**
      * One side of a transform on a vector of tiles: reads {@code a} vectors {@code v[i]} from {@code src} (at
      * {@code srcOff + i·srcStride}) and writes {@code clamp(Σ_i coef[r][i]·v[i] + add, lo, hi)} for each of the
-     * first {@code rows} rows of {@code coef} to {@code dst} (at {@code dstOff + r·dstStride}). Written out for 4
-     * and 6 points, without loops over vectors: C2 on JDK 17 boxes a vector that a loop carries (see
+     * first {@code rows} rows of {@code coef} to {@code dst} (at {@code dstOff + r·dstStride}). Written out for 2,
+     * 4 and 6 points (2 for F(2×2)'s A, in the weight gradient), without loops over vectors: C2 on JDK 17 boxes a vector that a loop carries (see
      * docs/jvm-notes.md), and a first version with such loops ran below a third of the speed of its GEMMs.
      */
     static void combine(int a, float[][] coef, int rows, float[] src, int srcOff, int srcStride,
                         float[] dst, int dstOff, int dstStride, FloatVector add, float lo, float hi) {
         FloatVector v0 = FloatVector.fromArray(S, src, srcOff);
         FloatVector v1 = FloatVector.fromArray(S, src, srcOff + srcStride);
+        if (a == 2) {
+            for (int r = 0; r < rows; r++) {
+                float[] c = coef[r];
+                v0.mul(c[0]).add(add).add(v1.mul(c[1])).max(lo).min(hi).intoArray(dst, dstOff + r * dstStride);
+            }
+            return;
+        }
         FloatVector v2 = FloatVector.fromArray(S, src, srcOff + 2 * srcStride);
         FloatVector v3 = FloatVector.fromArray(S, src, srcOff + 3 * srcStride);
         if (a == 4) {
@@ -445,10 +653,10 @@ public final class WinogradConv extends PreparedLoop {
     }
 
     /** Interleaves the tiles of {@code y} back into output rows, dropping pixels past the output's edge. */
-    private void writeOutput(float[] y, int n, int ko, int firstRow, int rows) {
+    private void writeOutput(float[] y, int img, int ko, int firstRow, int rows) {
         int m = tile.m;
-        float[] od = out.data();
-        int plane = (n * k + ko) * outH * outW;
+        float[] od = out;
+        int plane = (img * k + ko) * outH * outW;
         for (int row = 0; row < rows; row++) {
             for (int p = 0; p < m; p++) {
                 int oy = (firstRow + row) * m + p;
@@ -459,6 +667,54 @@ public final class WinogradConv extends PreparedLoop {
                 for (int ox = 0; ox < outW; ox++) {
                     od[dst + ox] = y[(p * m + ox % m) * columns + row * stride + ox / m];
                 }
+            }
+        }
+    }
+
+    /**
+     * The adjoint of {@link #writeOutput}: {@code y[(p·m + q)·columns + row·stride + j]} = gradOut pixel (row p of
+     * tile row {@code row}, column m·j + q) of output channel {@code ko}, zero past the output's edge, in the spare
+     * lanes and past the chunk's lanes (the forward dropped those outputs: they have no gradient).
+     */
+    private void gatherGradient(float[] y, int img, int ko, int firstRow, int rows) {
+        int m = tile.m;
+        float[] g = out;
+        int plane = (img * k + ko) * outH * outW;
+        for (int pq = 0; pq < m * m; pq++) {
+            java.util.Arrays.fill(y, pq * columns + rows * stride, (pq + 1) * columns, 0f);
+        }
+        for (int row = 0; row < rows; row++) {
+            for (int p = 0; p < m; p++) {
+                int oy = (firstRow + row) * m + p;
+                int lane = row * stride;
+                if (oy >= outH) {
+                    for (int q = 0; q < m; q++) {
+                        java.util.Arrays.fill(y, (p * m + q) * columns + lane, (p * m + q) * columns + lane + stride, 0f);
+                    }
+                    continue;
+                }
+                int src = plane + oy * outW;
+                for (int ox = 0; ox < stride * m; ox++) {
+                    y[(p * m + ox % m) * columns + lane + ox / m] = ox < outW ? g[src + ox] : 0f;
+                }
+            }
+        }
+    }
+
+    /** {@code M[ξ][ko][lanes] = (A dY Aᵀ)[ξ]}, the adjoint of {@link #transformOutput}, a vector of tiles at a time. */
+    private void transformGradient(Scratch s, int ko) {
+        int a = tile.a;
+        int m = tile.m;
+        for (int t = 0; t < columns; t += L) {
+            // Columns first: tmp[i][q] = Σ_p A[i][p] dY[p][q].
+            for (int q = 0; q < m; q++) {
+                combine(m, tile.aMat, a, s.y, q * columns + t, m * columns, s.tmp, q * L, m * L,
+                        ZERO, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+            }
+            // Then rows: M[i][j] = Σ_q tmp[i][q] A[j][q].
+            for (int i = 0; i < a; i++) {
+                combine(m, tile.aMat, a, s.tmp, i * m * L, L, s.mm, (i * a * k + ko) * columns + t, k * columns,
+                        ZERO, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
             }
         }
     }
