@@ -1,5 +1,6 @@
 package dev.depthwise.engine.op;
 
+import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 import jdk.incubator.vector.FloatVector;
 
@@ -9,8 +10,14 @@ import jdk.incubator.vector.FloatVector;
  * of channels straight from the input rows, with no splitting of rows into phases and no spare lanes, and the
  * (m+2)² GEMMs multiply [tiles × input channels] by [input channels × output channels].
  *
- * <p>Tiles are processed in chunks of whole tile rows of one image, a chunk per task. Padding channels are zero in
- * the transformed weights and bias, so the output's padding channels come out zero, as the layout requires.
+ * <p>Tiles are processed in chunks of whole tile rows of one image, a chunk per task. Where there are fewer than
+ * two chunks per thread (one image's 32×32 or 16×16 plane is one chunk), a chunk is instead split in three stages
+ * across the team: input tiles, then the (m+2)² GEMMs, a few per thread, then output tiles. One task per chunk
+ * left the other threads waiting through the transforms, and a GEMM of 16 or 64 tile rows split by columns packed
+ * its rows again in every task. Both ways compute the same sums in the same order: the same output.
+ *
+ * <p>Padding channels are zero in the transformed weights and bias, so the output's padding channels come out
+ * zero, as the layout requires.
  */
 public final class BlockedWinogradConv extends PreparedLoop {
     private static final int B = ChannelBlocks.SIZE;
@@ -37,6 +44,18 @@ public final class BlockedWinogradConv extends PreparedLoop {
     private final int tilesW;
     private final int rowsPerChunk;
     private final int chunksPerImage;
+    private final int chunks;
+
+    // The staged run: one chunk at a time, each stage a loop over the team. The stages write the calling
+    // thread's V and M, set with the chunk before each stage starts.
+    private final Parallel.RangeBody inputStage = this::transformInputs;
+    private final Parallel.RangeBody gemmStage = this::multiplyPoints;
+    private final Parallel.RangeBody outputStage = this::transformOutputs;
+    private int stageImage;
+    private int stageFirstRow;
+    private int stageTiles;
+    private float[] stageV;
+    private float[] stageM;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -72,6 +91,7 @@ public final class BlockedWinogradConv extends PreparedLoop {
         this.tilesW = (outW + tile.m - 1) / tile.m;
         this.rowsPerChunk = rowsPerChunk;
         this.chunksPerImage = (tilesH + rowsPerChunk - 1) / rowsPerChunk;
+        this.chunks = n * chunksPerImage;
     }
 
     /**
@@ -150,43 +170,105 @@ public final class BlockedWinogradConv extends PreparedLoop {
     }
 
     @Override
+    public void run() {
+        if (chunks >= 2 * Parallel.threads()) {
+            super.run();
+            return;
+        }
+        Scratch s = scratch(true);
+        stageV = s.v;
+        stageM = s.mm;
+        try {
+            for (int chunk = 0; chunk < chunks; chunk++) {
+                stageImage = chunk / chunksPerImage;
+                stageFirstRow = chunk % chunksPerImage * rowsPerChunk;
+                stageTiles = tilesInChunk(stageFirstRow);
+                Parallel.forRange(stageTiles, inputStage);
+                Parallel.forRange(tile.a * tile.a, gemmStage);
+                Parallel.forRange(stageTiles, outputStage);
+            }
+        } finally {
+            stageV = stageM = null;
+        }
+    }
+
+    /** Whole chunks, one task each. */
+    @Override
     public void run(int from, int to) {
-        Scratch s = SCRATCH.get();
-        int a = tile.a;
-        int points = a * a;
-        int maxTiles = rowsPerChunk * tilesW;
-        s.patch = WinogradConv.grow(s.patch, points * B);
-        s.tmp = WinogradConv.grow(s.tmp, points * B);
-        s.v = WinogradConv.grow(s.v, points * maxTiles * cp);
-        s.mm = WinogradConv.grow(s.mm, points * maxTiles * kp);
-        s.edge = WinogradConv.grow(s.edge, tile.m * tile.m * B);
+        Scratch s = scratch(true);
         for (int chunk = from; chunk < to; chunk++) {
             int n = chunk / chunksPerImage;
             int firstRow = chunk % chunksPerImage * rowsPerChunk;
-            int tiles = Math.min(rowsPerChunk, tilesH - firstRow) * tilesW;
-            for (int t = 0; t < tiles; t++) {
-                int ty = firstRow + t / tilesW;
-                int tx = t % tilesW;
-                for (int cb = 0; cb < cp / B; cb++) {
-                    transformInput(s, n, cb, ty, tx, t, tiles);
-                }
+            int tiles = tilesInChunk(firstRow);
+            transformInputs(s, s.v, n, firstRow, tiles, 0, tiles);
+            multiplyPoints(s.v, s.mm, tiles, 0, tile.a * tile.a);
+            transformOutputs(s, s.mm, n, firstRow, tiles, 0, tiles);
+        }
+    }
+
+    private int tilesInChunk(int firstRow) {
+        return Math.min(rowsPerChunk, tilesH - firstRow) * tilesW;
+    }
+
+    /** This thread's buffers, grown for this op; V and M only where this thread holds a whole chunk's. */
+    private Scratch scratch(boolean chunkBuffers) {
+        Scratch s = SCRATCH.get();
+        int points = tile.a * tile.a;
+        s.patch = WinogradConv.grow(s.patch, points * B);
+        s.tmp = WinogradConv.grow(s.tmp, points * B);
+        s.edge = WinogradConv.grow(s.edge, tile.m * tile.m * B);
+        if (chunkBuffers) {
+            int maxTiles = rowsPerChunk * tilesW;
+            s.v = WinogradConv.grow(s.v, points * maxTiles * cp);
+            s.mm = WinogradConv.grow(s.mm, points * maxTiles * kp);
+        }
+        return s;
+    }
+
+    private void transformInputs(int from, int to) {
+        transformInputs(scratch(false), stageV, stageImage, stageFirstRow, stageTiles, from, to);
+    }
+
+    private void multiplyPoints(int from, int to) {
+        multiplyPoints(stageV, stageM, stageTiles, from, to);
+    }
+
+    private void transformOutputs(int from, int to) {
+        transformOutputs(scratch(false), stageM, stageImage, stageFirstRow, stageTiles, from, to);
+    }
+
+    /** Tiles {@code [from, to)} of the chunk starting at tile row {@code firstRow} of image n, into V. */
+    private void transformInputs(Scratch s, float[] v, int n, int firstRow, int tiles, int from, int to) {
+        for (int t = from; t < to; t++) {
+            int ty = firstRow + t / tilesW;
+            int tx = t % tilesW;
+            for (int cb = 0; cb < cp / B; cb++) {
+                transformInput(s, v, n, cb, ty, tx, t, tiles);
             }
-            for (int xi = 0; xi < points; xi++) {
-                Gemm.matmul(false, false, tiles, kp, cp, s.v, xi * tiles * cp, cp, u, xi * cp * kp, kp,
-                        s.mm, xi * tiles * kp, kp, false);
-            }
-            for (int t = 0; t < tiles; t++) {
-                int ty = firstRow + t / tilesW;
-                int tx = t % tilesW;
-                for (int kb = 0; kb < kp / B; kb++) {
-                    transformOutput(s, n, kb, ty, tx, t, tiles);
-                }
+        }
+    }
+
+    /** {@code M[ξ] = V[ξ] · U[ξ]} for the points {@code ξ} in {@code [from, to)}. */
+    private void multiplyPoints(float[] v, float[] mm, int tiles, int from, int to) {
+        for (int xi = from; xi < to; xi++) {
+            Gemm.matmul(false, false, tiles, kp, cp, v, xi * tiles * cp, cp, u, xi * cp * kp, kp,
+                    mm, xi * tiles * kp, kp, false);
+        }
+    }
+
+    /** Output tiles {@code [from, to)} of the chunk, from M. */
+    private void transformOutputs(Scratch s, float[] mm, int n, int firstRow, int tiles, int from, int to) {
+        for (int t = from; t < to; t++) {
+            int ty = firstRow + t / tilesW;
+            int tx = t % tilesW;
+            for (int kb = 0; kb < kp / B; kb++) {
+                transformOutput(s, mm, n, kb, ty, tx, t, tiles);
             }
         }
     }
 
     /** {@code V[ξ][t][cb·B..] = (Bᵀ d B)[ξ]} for tile t's patch of channel block cb. */
-    private void transformInput(Scratch s, int n, int cb, int ty, int tx, int t, int tiles) {
+    private void transformInput(Scratch s, float[] v, int n, int cb, int ty, int tx, int t, int tiles) {
         int a = tile.a;
         int iy0 = ty * tile.m - padH;
         int ix0 = tx * tile.m - padW;
@@ -223,18 +305,18 @@ public final class BlockedWinogradConv extends PreparedLoop {
                     FloatVector.zero(WinogradConv.S), -none, none);
         }
         for (int p = 0; p < a; p++) { // rows: V[p][q] = Σ_j tmp[p][j] Bᵀ[q][j]
-            WinogradConv.combine(a, tile.bt, a, s.tmp, p * a * B, B, s.v, ((p * a) * tiles + t) * cp + cb * B,
+            WinogradConv.combine(a, tile.bt, a, s.tmp, p * a * B, B, v, ((p * a) * tiles + t) * cp + cb * B,
                     tiles * cp, FloatVector.zero(WinogradConv.S), -none, none);
         }
     }
 
     /** Output tile t of channel block kb: {@code activation(Aᵀ M A + bias)}, cut at the output's edges. */
-    private void transformOutput(Scratch s, int n, int kb, int ty, int tx, int t, int tiles) {
+    private void transformOutput(Scratch s, float[] mm, int n, int kb, int ty, int tx, int t, int tiles) {
         int a = tile.a;
         int m = tile.m;
         float none = Float.POSITIVE_INFINITY;
         for (int q = 0; q < a; q++) {
-            WinogradConv.combine(a, tile.at, m, s.mm, (q * tiles + t) * kp + kb * B, a * tiles * kp, s.tmp, q * B,
+            WinogradConv.combine(a, tile.at, m, mm, (q * tiles + t) * kp + kb * B, a * tiles * kp, s.tmp, q * B,
                     a * B, FloatVector.zero(WinogradConv.S), -none, none);
         }
         int oy0 = ty * m;

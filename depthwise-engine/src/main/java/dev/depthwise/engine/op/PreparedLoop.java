@@ -17,7 +17,7 @@ abstract class PreparedLoop implements Runnable, Parallel.RangeBody {
     }
 
     @Override
-    public final void run() {
+    public void run() {
         Parallel.forRange(n, grain, this);
     }
 }

@@ -69,6 +69,39 @@ class WinogradConvTest {
         assertArrayEquals(one.data(), two.data());
     }
 
+    /**
+     * The blocked form runs a batch with few chunks (one 16x16 image is one) stage by stage across the team, and a
+     * batch with many chunk by chunk: both give the one-thread result, bit for bit.
+     */
+    @Test
+    void theBlockedFormIsTheSameOnAnyThreadCount() {
+        ConvSpec spec = ConvSpec.of(24, 20, 3, 1, 1, 1);
+        for (int[] shape : new int[][] {{1, 24, 16, 16}, {1, 24, 30, 9}, {3, 24, 40, 40}}) {
+            Tensor x = Tensors.gaussian(shape[2], shape);
+            Tensor xBlocked = Tensor.zeros(ChannelBlocks.shape(shape));
+            ChannelBlocks.toBlocked(x, xBlocked).run();
+            Tensor w = weights(spec, 4);
+            int[] outShape = ChannelBlocks.shape(spec.outputShape(shape));
+            int before = Parallel.threads();
+            try {
+                Parallel.setThreads(1);
+                Tensor expected = Tensor.full(Float.NaN, outShape);
+                BlockedWinogradConv.prepare(spec, WinogradConv.Tile.F4, xBlocked, w, null, expected, Activation.RELU)
+                        .run();
+                for (int threads : new int[] {2, 3}) {
+                    Parallel.setThreads(threads);
+                    Tensor out = Tensor.full(Float.NaN, outShape);
+                    BlockedWinogradConv.prepare(spec, WinogradConv.Tile.F4, xBlocked, w, null, out, Activation.RELU)
+                            .run();
+                    assertArrayEquals(expected.data(), out.data(),
+                            java.util.Arrays.toString(shape) + ", " + threads + " threads");
+                }
+            } finally {
+                Parallel.setThreads(before);
+            }
+        }
+    }
+
     @Test
     void refusesWhatItCannotComputeNamingTheFault() {
         Tensor x = Tensor.zeros(1, 4, 8, 8);
