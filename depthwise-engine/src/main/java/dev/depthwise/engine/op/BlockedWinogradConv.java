@@ -2,7 +2,6 @@ package dev.depthwise.engine.op;
 
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
-import jdk.incubator.vector.FloatVector;
 
 /**
  * {@link WinogradConv}'s algorithm on planned inference's channel-blocked layout ({@link ChannelBlocks}): input and
@@ -302,11 +301,11 @@ public final class BlockedWinogradConv extends PreparedLoop {
         float none = Float.POSITIVE_INFINITY;
         for (int j = 0; j < a; j++) { // columns: tmp[p][j] = Σ_i Bᵀ[p][i] d[i][j]
             WinogradConv.combine(a, tile.bt, a, src, srcOff + j * B, rowStride, s.tmp, j * B, a * B,
-                    FloatVector.zero(WinogradConv.S), -none, none);
+                    WinogradConv.NO_ADD, 0, -none, none);
         }
         for (int p = 0; p < a; p++) { // rows: V[p][q] = Σ_j tmp[p][j] Bᵀ[q][j]
             WinogradConv.combine(a, tile.bt, a, s.tmp, p * a * B, B, v, ((p * a) * tiles + t) * cp + cb * B,
-                    tiles * cp, FloatVector.zero(WinogradConv.S), -none, none);
+                    tiles * cp, WinogradConv.NO_ADD, 0, -none, none);
         }
     }
 
@@ -317,17 +316,16 @@ public final class BlockedWinogradConv extends PreparedLoop {
         float none = Float.POSITIVE_INFINITY;
         for (int q = 0; q < a; q++) {
             WinogradConv.combine(a, tile.at, m, mm, (q * tiles + t) * kp + kb * B, a * tiles * kp, s.tmp, q * B,
-                    a * B, FloatVector.zero(WinogradConv.S), -none, none);
+                    a * B, WinogradConv.NO_ADD, 0, -none, none);
         }
         int oy0 = ty * m;
         int ox0 = tx * m;
         int plane = (n * (kp / B) + kb) * outH * outW;
         boolean inside = oy0 + m <= outH && ox0 + m <= outW;
-        FloatVector b = FloatVector.fromArray(WinogradConv.S, bias, kb * B);
         for (int p = 0; p < m; p++) {
             float[] dst = inside ? out : s.edge;
             int dstOff = inside ? (plane + (oy0 + p) * outW + ox0) * B : p * m * B;
-            WinogradConv.combine(a, tile.at, m, s.tmp, p * a * B, B, dst, dstOff, B, b, lo, hi);
+            WinogradConv.combine(a, tile.at, m, s.tmp, p * a * B, B, dst, dstOff, B, bias, kb * B, lo, hi);
         }
         if (!inside) {
             for (int p = 0; p < m && oy0 + p < outH; p++) {

@@ -35,7 +35,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class WinogradConv implements Runnable, Parallel.RangeBody {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final FloatVector ZERO = FloatVector.zero(S);
+    /** What {@link #combine} adds where it adds nothing: one vector of zeros. */
+    static final float[] NO_ADD = new float[L];
     /** Tiles aimed for per chunk: enough columns for the GEMMs' register tiles, few enough to keep V and M near L2. */
     private static final int CHUNK_TILES = 96;
     /**
@@ -183,6 +184,8 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
         float[] mm = new float[0];
         float[] tmp = new float[0];
         float[] y = new float[0];
+        /** The bias of the output channel being transformed, in every lane. */
+        final float[] biasLanes = new float[L];
         /** dU of one channel pair, summed over the partitions. */
         final double[] du = new double[36];
     }
@@ -589,12 +592,12 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
             // Columns first: tmp[p][j] = Σ_i Bᵀ[p][i] d[i][j], where d[i][j] is phase (j mod m) of row i, lane + j/m.
             for (int j = 0; j < a; j++) {
                 combine(a, tile.bt, a, s.phases, (j % m) * phaseLength + t + j / m, m * phaseLength, s.tmp, j * L,
-                        a * L, ZERO, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+                        a * L, NO_ADD, 0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
             }
             // Then rows: V[p][q] = Σ_j tmp[p][j] Bᵀ[q][j].
             for (int p = 0; p < a; p++) {
                 combine(a, tile.bt, a, s.tmp, p * a * L, L, s.v, (p * a * c + ci) * columns + t, c * columns,
-                        ZERO, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+                        NO_ADD, 0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
             }
         }
     }
@@ -603,27 +606,31 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
     private void transformOutput(Scratch s, int ko) {
         int a = tile.a;
         int m = tile.m;
+        java.util.Arrays.fill(s.biasLanes, bias == null ? 0f : bias[ko]);
         for (int t = 0; t < columns; t += L) {
             for (int q = 0; q < a; q++) {
                 combine(a, tile.at, m, s.mm, (q * k + ko) * columns + t, a * k * columns, s.tmp, q * L, a * L,
-                        ZERO, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+                        NO_ADD, 0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
             }
             for (int p = 0; p < m; p++) {
-                combine(a, tile.at, m, s.tmp, p * a * L, L, s.y, p * m * columns + t, columns,
-                        bias == null ? ZERO : FloatVector.broadcast(S, bias[ko]), lo, hi);
+                combine(a, tile.at, m, s.tmp, p * a * L, L, s.y, p * m * columns + t, columns, s.biasLanes, 0, lo, hi);
             }
         }
     }
 
     /**
      * One side of a transform on a vector of tiles: reads {@code a} vectors {@code v[i]} from {@code src} (at
-     * {@code srcOff + i·srcStride}) and writes {@code clamp(Σ_i coef[r][i]·v[i] + add, lo, hi)} for each of the
+     * {@code srcOff + i·srcStride}) and writes {@code clamp(Σ_i coef[r][i]·v[i] + add, lo, hi)}, {@code add} the
+     * vector at {@code addLanes[addOff]}, for each of the
      * first {@code rows} rows of {@code coef} to {@code dst} (at {@code dstOff + r·dstStride}). Written out for 2,
      * 4 and 6 points (2 for F(2×2)'s A, in the weight gradient), without loops over vectors: C2 on JDK 17 boxes a vector that a loop carries (see
      * docs/jvm-notes.md), and a first version with such loops ran below a third of the speed of its GEMMs.
      */
     static void combine(int a, float[][] coef, int rows, float[] src, int srcOff, int srcStride,
-                        float[] dst, int dstOff, int dstStride, FloatVector add, float lo, float hi) {
+                        float[] dst, int dstOff, int dstStride, float[] addLanes, int addOff, float lo, float hi) {
+        // The added vector is loaded here, not passed in: a vector argument is boxed whenever C2 leaves the call
+        // un-inlined, as it did once the blocked form's transforms were one call deeper (66 MB per SegNet pass).
+        FloatVector add = FloatVector.fromArray(S, addLanes, addOff);
         FloatVector v0 = FloatVector.fromArray(S, src, srcOff);
         FloatVector v1 = FloatVector.fromArray(S, src, srcOff + srcStride);
         if (a == 2) {
@@ -709,12 +716,12 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
             // Columns first: tmp[i][q] = Σ_p A[i][p] dY[p][q].
             for (int q = 0; q < m; q++) {
                 combine(m, tile.aMat, a, s.y, q * columns + t, m * columns, s.tmp, q * L, m * L,
-                        ZERO, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+                        NO_ADD, 0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
             }
             // Then rows: M[i][j] = Σ_q tmp[i][q] A[j][q].
             for (int i = 0; i < a; i++) {
                 combine(m, tile.aMat, a, s.tmp, i * m * L, L, s.mm, (i * a * k + ko) * columns + t, k * columns,
-                        ZERO, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+                        NO_ADD, 0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
             }
         }
     }
