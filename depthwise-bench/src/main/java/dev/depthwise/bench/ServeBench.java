@@ -2,13 +2,13 @@ package dev.depthwise.bench;
 
 import dev.depthwise.data.BadFileException;
 import dev.depthwise.data.ImageDecoder;
+import dev.depthwise.data.PngEncoder;
 import dev.depthwise.data.RgbImage;
 import dev.depthwise.serve.SegmentServer;
 import dev.depthwise.serve.ServeOptions;
 import dev.depthwise.train.AlphaMatte;
 import dev.depthwise.train.Segmenter;
 
-import javax.imageio.ImageIO;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -116,7 +116,7 @@ final class ServeBench {
         for (int i = -3; i < times.length; i++) {
             long start = System.nanoTime();
             Segmenter.Segmentation s = segmenter.segment(image);
-            ImageIO.write(Segmenter.cutout(image, s, AlphaMatte.Mode.SOFT), "png", OutputStream.nullOutputStream());
+            PngEncoder.write(Segmenter.cutout(image, s, AlphaMatte.Mode.SOFT), OutputStream.nullOutputStream());
             if (i >= 0) {
                 times[i] = (System.nanoTime() - start) / 1e6;
             }

@@ -73,6 +73,30 @@ class ImageDecoderTest {
         assertEquals(50, image.get(7, 7, 2), 4);
     }
 
+    /** JPEGs decode to TYPE_3BYTE_BGR, whose bytes are copied row by row: the same pixels getRGB gives. */
+    @Test
+    void jpegPixelsAreExactlyWhatGetRgbReturns() throws Exception {
+        java.util.Random random = new java.util.Random(11);
+        BufferedImage noisy = new BufferedImage(37, 23, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 23; y++) {
+            for (int x = 0; x < 37; x++) {
+                noisy.setRGB(x, y, random.nextInt(1 << 24));
+            }
+        }
+        Path file = tmp.resolve("noisy.jpg");
+        TestImages.write(noisy, "jpeg", file);
+        BufferedImage reference = ImageIO.read(file.toFile());
+        assertEquals(BufferedImage.TYPE_3BYTE_BGR, reference.getType());
+        RgbImage image = ImageDecoder.readRgb(file);
+        for (int y = 0; y < 23; y++) {
+            for (int x = 0; x < 37; x++) {
+                int rgb = reference.getRGB(x, y);
+                int ours = image.get(x, y, 0) << 16 | image.get(x, y, 1) << 8 | image.get(x, y, 2);
+                assertEquals(rgb & 0xffffff, ours, "pixel " + x + "," + y);
+            }
+        }
+    }
+
     @Test
     void rgbaDropsAlphaAndGreyIsNotGammaShifted() throws Exception {
         BufferedImage rgba = new BufferedImage(2, 1, BufferedImage.TYPE_INT_ARGB);

@@ -3,6 +3,7 @@ package dev.depthwise.serve;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.depthwise.data.PngEncoder;
 import dev.depthwise.data.RgbImage;
 import dev.depthwise.models.Classification;
 import dev.depthwise.train.AlphaMatte;
@@ -17,9 +18,7 @@ import io.javalin.http.staticfiles.Location;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -321,7 +320,7 @@ public final class SegmentServer implements AutoCloseable {
             case CUTOUT -> segmenter.cutoutOf(image, s, alpha);
             default -> alphaImage(segmenter.alphaOf(image, s, alpha), s.width(), s.height());
         };
-        byte[] png = png(picture);
+        byte[] png = PngEncoder.bytes(picture);
         ctx.header("Server-Timing", timing + String.format(Locale.ROOT, ", render;dur=%.1f, total;dur=%.1f",
                 ms(System.nanoTime() - renderStart), ms(System.nanoTime() - arrived)));
         ctx.contentType("image/png").result(png);
@@ -406,16 +405,6 @@ public final class SegmentServer implements AutoCloseable {
         }
         img.getRaster().setDataElements(0, 0, width, height, pixels);
         return img;
-    }
-
-    private static byte[] png(BufferedImage image) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            ImageIO.write(image, "png", out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
     }
 
     private static void json(Context ctx, int status, ObjectNode body) {

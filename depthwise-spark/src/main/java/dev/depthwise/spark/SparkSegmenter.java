@@ -1,5 +1,6 @@
 package dev.depthwise.spark;
 
+import dev.depthwise.data.PngEncoder;
 import dev.depthwise.data.RgbImage;
 import dev.depthwise.models.ModelSpec;
 import dev.depthwise.train.AlphaMatte;
@@ -12,11 +13,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -117,11 +114,11 @@ public final class SparkSegmenter {
         }
 
         private Row row(Segmenter segmenter, String path, RgbImage image, Segmenter.Segmentation s) {
-            byte[] maskPng = png(Segmenter.maskImage(s, segmenter.palette()));
+            byte[] maskPng = PngEncoder.bytes(Segmenter.maskImage(s, segmenter.palette()));
             String error = null;
             if (pngs != null) {
                 try {
-                    byte[] cutoutPng = pngs.cutout() ? png(segmenter.cutoutOf(image, s, AlphaMatte.Mode.SOFT)) : null;
+                    byte[] cutoutPng = pngs.cutout() ? PngEncoder.bytes(segmenter.cutoutOf(image, s, AlphaMatte.Mode.SOFT)) : null;
                     pngs.write(path, maskPng, cutoutPng);
                 } catch (IOException e) {
                     error = "cannot write its PNGs: " + e.getMessage();
@@ -139,15 +136,5 @@ public final class SparkSegmenter {
             counts[c]++;
         }
         return counts;
-    }
-
-    static byte[] png(BufferedImage image) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try {
-            ImageIO.write(image, "png", bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException("PNG encoding failed in memory", e);
-        }
-        return bytes.toByteArray();
     }
 }

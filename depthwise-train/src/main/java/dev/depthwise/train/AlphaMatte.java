@@ -92,16 +92,38 @@ public final class AlphaMatte {
         int radius = Math.max(2, Math.round(Math.min(w, h) / (40f * scale)));
         float[] filtered = GuidedFilter.filter(image, coarse, scale, radius, EPS);
         // Near the band (within the filter's reach) the filter decides; elsewhere the classes stand.
-        float[] near = new float[w * h];
-        for (int i = 0; i < near.length; i++) {
-            near[i] = unknown[i];
-        }
-        near = GuidedFilter.boxMean(near, w, h, radius * scale);
+        boolean[] near = withinReach(unknown, w, h, radius * scale);
         float[] alpha = new float[w * h];
         for (int i = 0; i < alpha.length; i++) {
             float known = classes[i] == Mask.PET ? 1f : classes[i] == Mask.BORDER ? 0.5f : 0f;
-            alpha[i] = near[i] > 0 ? Math.min(1f, Math.max(0f, filtered[i])) : known;
+            alpha[i] = near[i] ? Math.min(1f, Math.max(0f, filtered[i])) : known;
         }
         return alpha;
+    }
+
+    /**
+     * Whether each pixel has a marked pixel within {@code reach} rows and columns: counted exactly, from a table of
+     * prefix counts, so a window of zeros is zero (a box mean in floating point may leave a residue there).
+     */
+    static boolean[] withinReach(byte[] marked, int w, int h, int reach) {
+        int[] table = new int[(w + 1) * (h + 1)]; // table[y][x]: the marked pixels above and left of (x, y)
+        for (int y = 0; y < h; y++) {
+            int row = 0;
+            for (int x = 0; x < w; x++) {
+                row += marked[y * w + x];
+                table[(y + 1) * (w + 1) + x + 1] = table[y * (w + 1) + x + 1] + row;
+            }
+        }
+        boolean[] near = new boolean[w * h];
+        for (int y = 0; y < h; y++) {
+            int top = Math.max(0, y - reach) * (w + 1);
+            int bottom = (Math.min(h - 1, y + reach) + 1) * (w + 1);
+            for (int x = 0; x < w; x++) {
+                int left = Math.max(0, x - reach);
+                int right = Math.min(w - 1, x + reach) + 1;
+                near[y * w + x] = table[bottom + right] - table[bottom + left] - table[top + right] + table[top + left] > 0;
+            }
+        }
+        return near;
     }
 }

@@ -6,6 +6,11 @@ import dev.depthwise.data.RgbImage;
  * The guided filter with a colour guide (He, Sun and Tang, TPAMI 2013, section 3.5) in its fast form (He and Sun,
  * 2015): the linear coefficients are fitted on a copy downscaled by {@code scale} and upsampled bilinearly, then
  * applied to the full-resolution guide. Box means run as running sums, so the cost does not depend on the radius.
+ *
+ * <p>Its cost is eighteen box means over the photo, so they are written for the CPU: the products of the guide's
+ * channels are formed inside the box mean's row pass instead of as arrays of their own, a row's sums are prefix sums
+ * (one dependent add per pixel instead of an add and a subtract), and counts are divided once, not per pixel. Sums
+ * stay in double: the covariances below subtract means of similar size, and eps is only 1e-3.
  */
 final class GuidedFilter {
     private GuidedFilter() {
@@ -21,37 +26,60 @@ final class GuidedFilter {
     static float[] filter(RgbImage guide, float[] p, int scale, int radius, float eps) {
         int w = guide.width();
         int h = guide.height();
+        int plane = w * h;
         int sw = (w + scale - 1) / scale;
         int sh = (h + scale - 1) / scale;
-        float[][] colour = new float[3][];
-        float[] guideFull = new float[3 * w * h];
-        for (int c = 0; c < 3; c++) {
-            float[] plane = new float[w * h];
-            for (int i = 0; i < w * h; i++) {
-                plane[i] = (guide.rgb()[i * 3 + c] & 0xff) / 255f;
-            }
-            System.arraycopy(plane, 0, guideFull, c * w * h, w * h);
-            colour[c] = downscale(plane, w, h, scale);
+        float[][] full = new float[3][plane];
+        byte[] rgb = guide.rgb();
+        for (int i = 0; i < plane; i++) {
+            full[0][i] = (rgb[i * 3] & 0xff) / 255f;
+            full[1][i] = (rgb[i * 3 + 1] & 0xff) / 255f;
+            full[2][i] = (rgb[i * 3 + 2] & 0xff) / 255f;
         }
+        float[] r = downscale(full[0], w, h, scale);
+        float[] g = downscale(full[1], w, h, scale);
+        float[] b = downscale(full[2], w, h, scale);
         float[] ps = downscale(p, w, h, scale);
-        float[] meanR = boxMean(colour[0], sw, sh, radius);
-        float[] meanG = boxMean(colour[1], sw, sh, radius);
-        float[] meanB = boxMean(colour[2], sw, sh, radius);
-        float[] meanP = boxMean(ps, sw, sh, radius);
-        float[] rr = boxMean(product(colour[0], colour[0]), sw, sh, radius);
-        float[] rg = boxMean(product(colour[0], colour[1]), sw, sh, radius);
-        float[] rb = boxMean(product(colour[0], colour[2]), sw, sh, radius);
-        float[] gg = boxMean(product(colour[1], colour[1]), sw, sh, radius);
-        float[] gb = boxMean(product(colour[1], colour[2]), sw, sh, radius);
-        float[] bb = boxMean(product(colour[2], colour[2]), sw, sh, radius);
-        float[] rp = boxMean(product(colour[0], ps), sw, sh, radius);
-        float[] gp = boxMean(product(colour[1], ps), sw, sh, radius);
-        float[] bp = boxMean(product(colour[2], ps), sw, sh, radius);
-        int n = sw * sh;
-        float[] aR = new float[n];
-        float[] aG = new float[n];
-        float[] aB = new float[n];
-        float[] b = new float[n];
+        float[] meanR = boxMean(r, null, sw, sh, radius);
+        float[] meanG = boxMean(g, null, sw, sh, radius);
+        float[] meanB = boxMean(b, null, sw, sh, radius);
+        float[] meanP = boxMean(ps, null, sw, sh, radius);
+        float[] rr = boxMean(r, r, sw, sh, radius);
+        float[] rg = boxMean(r, g, sw, sh, radius);
+        float[] rb = boxMean(r, b, sw, sh, radius);
+        float[] gg = boxMean(g, g, sw, sh, radius);
+        float[] gb = boxMean(g, b, sw, sh, radius);
+        float[] bb = boxMean(b, b, sw, sh, radius);
+        float[] rp = boxMean(r, ps, sw, sh, radius);
+        float[] gp = boxMean(g, ps, sw, sh, radius);
+        float[] bp = boxMean(b, ps, sw, sh, radius);
+        // The coefficients overwrite arrays no longer needed once read at the same index.
+        coefficients(meanR, meanG, meanB, meanP, rr, rg, rb, gg, gb, bb, rp, gp, bp, eps);
+        float[] aR = rr;
+        float[] aG = gg;
+        float[] aB = bb;
+        float[] offset = meanP;
+        float[] maR = upscale(boxMean(aR, null, sw, sh, radius), sw, sh, w, h, scale);
+        float[] maG = upscale(boxMean(aG, null, sw, sh, radius), sw, sh, w, h, scale);
+        float[] maB = upscale(boxMean(aB, null, sw, sh, radius), sw, sh, w, h, scale);
+        float[] mOffset = upscale(boxMean(offset, null, sw, sh, radius), sw, sh, w, h, scale);
+        float[] q = new float[plane];
+        for (int i = 0; i < plane; i++) {
+            q[i] = maR[i] * full[0][i] + maG[i] * full[1][i] + maB[i] * full[2][i] + mOffset[i];
+        }
+        return q;
+    }
+
+    /**
+     * Fits each window's linear model of p on the colour: the colours' covariance plus eps on the diagonal, inverted
+     * by cofactors (it is symmetric), times their covariance with p. The slopes replace rr, gg and bb and the offset
+     * replaces meanP. In double: the covariances subtract products of similar size and the cofactors cancel further
+     * where the channels are correlated, as in a grey window. One division per pixel.
+     */
+    private static void coefficients(float[] meanR, float[] meanG, float[] meanB, float[] meanP, float[] rr,
+                                     float[] rg, float[] rb, float[] gg, float[] gb, float[] bb, float[] rp,
+                                     float[] gp, float[] bp, float eps) {
+        int n = meanR.length;
         for (int i = 0; i < n; i++) {
             double mr = meanR[i];
             double mg = meanG[i];
@@ -60,7 +88,6 @@ final class GuidedFilter {
             double covR = rp[i] - mr * mp;
             double covG = gp[i] - mg * mp;
             double covB = bp[i] - mb * mp;
-            // The colours' covariance in the window plus eps on the diagonal, inverted by cofactors (symmetric).
             double s00 = rr[i] - mr * mr + eps;
             double s01 = rg[i] - mr * mg;
             double s02 = rb[i] - mr * mb;
@@ -73,48 +100,52 @@ final class GuidedFilter {
             double i11 = s00 * s22 - s02 * s02;
             double i12 = s01 * s02 - s00 * s12;
             double i22 = s00 * s11 - s01 * s01;
-            double det = s00 * i00 + s01 * i01 + s02 * i02;
-            double ar = (i00 * covR + i01 * covG + i02 * covB) / det;
-            double ag = (i01 * covR + i11 * covG + i12 * covB) / det;
-            double ab = (i02 * covR + i12 * covG + i22 * covB) / det;
-            aR[i] = (float) ar;
-            aG[i] = (float) ag;
-            aB[i] = (float) ab;
-            b[i] = (float) (mp - ar * mr - ag * mg - ab * mb);
+            double inverseDet = 1 / (s00 * i00 + s01 * i01 + s02 * i02);
+            double ar = (i00 * covR + i01 * covG + i02 * covB) * inverseDet;
+            double ag = (i01 * covR + i11 * covG + i12 * covB) * inverseDet;
+            double ab = (i02 * covR + i12 * covG + i22 * covB) * inverseDet;
+            rr[i] = (float) ar;
+            gg[i] = (float) ag;
+            bb[i] = (float) ab;
+            meanP[i] = (float) (mp - ar * mr - ag * mg - ab * mb);
         }
-        float[] maR = upscale(boxMean(aR, sw, sh, radius), sw, sh, w, h, scale);
-        float[] maG = upscale(boxMean(aG, sw, sh, radius), sw, sh, w, h, scale);
-        float[] maB = upscale(boxMean(aB, sw, sh, radius), sw, sh, w, h, scale);
-        float[] mB = upscale(boxMean(b, sw, sh, radius), sw, sh, w, h, scale);
-        float[] q = new float[w * h];
-        int plane = w * h;
-        for (int i = 0; i < plane; i++) {
-            q[i] = maR[i] * guideFull[i] + maG[i] * guideFull[plane + i] + maB[i] * guideFull[2 * plane + i] + mB[i];
-        }
-        return q;
     }
 
-    /** The mean over the (2r+1)x(2r+1) window around each pixel, clipped at the borders. */
-    static float[] boxMean(float[] src, int w, int h, int r) {
-        float[] rows = new float[w * h];
+    /**
+     * The mean over the (2r+1)x(2r+1) window around each pixel, clipped at the borders, of {@code a}, or of
+     * {@code a[i] * b[i]} when {@code b} is given (the product rounded to float, as an array of products would hold it).
+     */
+    static float[] boxMean(float[] a, float[] b, int w, int h, int r) {
+        double[] inverseRowCount = inverseCounts(w, r);
+        double[] rows = new double[w * h];
+        double[] prefix = new double[w + 1];
+        // Windows away from the row's ends have no clipping: that loop has no min/max and vectorises.
+        int inner = Math.max(r, w - r);
         for (int y = 0; y < h; y++) {
             int o = y * w;
             double sum = 0;
-            for (int x = 0; x <= Math.min(r, w - 1); x++) {
-                sum += src[o + x];
+            if (b == null) {
+                for (int x = 0; x < w; x++) {
+                    sum += a[o + x];
+                    prefix[x + 1] = sum;
+                }
+            } else {
+                for (int x = 0; x < w; x++) {
+                    sum += a[o + x] * b[o + x];
+                    prefix[x + 1] = sum;
+                }
             }
-            for (int x = 0; x < w; x++) {
-                int lo = Math.max(0, x - r);
-                int hi = Math.min(w - 1, x + r);
-                rows[o + x] = (float) (sum / (hi - lo + 1));
-                if (x + r + 1 < w) {
-                    sum += src[o + x + r + 1];
-                }
-                if (x - r >= 0) {
-                    sum -= src[o + x - r];
-                }
+            for (int x = 0; x < Math.min(r, w); x++) {
+                rows[o + x] = (prefix[Math.min(w, x + r + 1)] - prefix[0]) * inverseRowCount[x];
+            }
+            for (int x = r; x < inner; x++) {
+                rows[o + x] = (prefix[x + r + 1] - prefix[x - r]) * inverseRowCount[x];
+            }
+            for (int x = Math.max(r, inner); x < w; x++) {
+                rows[o + x] = (prefix[w] - prefix[Math.max(0, x - r)]) * inverseRowCount[x];
             }
         }
+        double[] inverseColumnCount = inverseCounts(h, r);
         float[] out = new float[w * h];
         double[] sums = new double[w];
         for (int y = 0; y <= Math.min(r, h - 1); y++) {
@@ -123,9 +154,10 @@ final class GuidedFilter {
             }
         }
         for (int y = 0; y < h; y++) {
-            int count = Math.min(h - 1, y + r) - Math.max(0, y - r) + 1;
+            double inverse = inverseColumnCount[y];
+            int o = y * w;
             for (int x = 0; x < w; x++) {
-                out[y * w + x] = (float) (sums[x] / count);
+                out[o + x] = (float) (sums[x] * inverse);
             }
             if (y + r + 1 < h) {
                 int add = (y + r + 1) * w;
@@ -143,12 +175,13 @@ final class GuidedFilter {
         return out;
     }
 
-    private static float[] product(float[] a, float[] b) {
-        float[] out = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i] * b[i];
+    /** 1 / the number of positions of a (2r+1)-window clipped to 0..n-1, at each position. */
+    private static double[] inverseCounts(int n, int r) {
+        double[] inverse = new double[n];
+        for (int i = 0; i < n; i++) {
+            inverse[i] = 1.0 / (Math.min(n - 1, i + r) - Math.max(0, i - r) + 1);
         }
-        return out;
+        return inverse;
     }
 
     /** Means of scale x scale blocks (the last row and column of blocks may be smaller). */

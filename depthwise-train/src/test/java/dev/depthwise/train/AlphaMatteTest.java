@@ -43,6 +43,31 @@ class AlphaMatteTest {
     }
 
     @Test
+    void reachIsExactlyTheMarkedPixelsWithinTheWindow() {
+        Random random = new Random(9);
+        int w = 31;
+        int h = 19;
+        byte[] marked = new byte[w * h];
+        for (int i = 0; i < marked.length; i++) {
+            marked[i] = (byte) (random.nextInt(40) == 0 ? 1 : 0);
+        }
+        for (int reach : new int[] {0, 2, 5, 40}) {
+            boolean[] near = AlphaMatte.withinReach(marked, w, h, reach);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    boolean any = false;
+                    for (int v = Math.max(0, y - reach); v <= Math.min(h - 1, y + reach); v++) {
+                        for (int u = Math.max(0, x - reach); u <= Math.min(w - 1, x + reach); u++) {
+                            any |= marked[v * w + u] == 1;
+                        }
+                    }
+                    assertEquals(any, near[y * w + x], "reach " + reach + " at " + x + "," + y);
+                }
+            }
+        }
+    }
+
+    @Test
     void sizesMustAgree() {
         Scene scene = Scene.make(40, 30, 1);
         Segmenter.Segmentation other = new Segmenter.Segmentation(30, 40, new int[1200]);
