@@ -1,6 +1,7 @@
 package dev.depthwise.bench;
 
 import dev.depthwise.data.BadFileException;
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.ImageDecoder;
 import dev.depthwise.data.PngEncoder;
 import dev.depthwise.data.RgbImage;
@@ -9,9 +10,12 @@ import dev.depthwise.serve.ServeOptions;
 import dev.depthwise.train.AlphaMatte;
 import dev.depthwise.train.Segmenter;
 
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,6 +42,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ServeBench {
     static final int[] CLIENTS = {1, 4, 16, 64};
+    private static final int STAGE_RUNS = 20;
+    private static final int STAGE_WARMUP = 5;
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final com.sun.management.OperatingSystemMXBean PROCESS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     private final Path checkpoint;
     private final Path photo;
@@ -59,7 +68,7 @@ final class ServeBench {
     }
 
     /** One step's outcome: latencies of the answered requests, the statuses seen, the wall time. */
-    record Step(int clients, double[] latenciesMs, Map<Integer, Integer> statuses, double seconds) {
+    record Step(int clients, double[] latenciesMs, Map<Integer, Integer> statuses, double seconds, double cpuMillis) {
         double throughput() {
             return latenciesMs.length / seconds;
         }
@@ -85,10 +94,13 @@ final class ServeBench {
         double single = singleImageMs(segmenter, image);
         out.printf(Locale.ROOT, "photo %s (%dx%d); segment, one image in-process (decoded; segment, soft cut-out, PNG): "
                 + "%.1f ms median%n", photo.getFileName(), image.width(), image.height(), single);
+        stages(segmenter, body);
         out.printf(Locale.ROOT, "%d requests or %d s per step, whichever comes first; POST /v1/segment?output=cutout; "
-                + "queue %d%n%n", requestsPerStep, stepLimit.toSeconds(), queue);
-        out.println("| batching | clients | req/s | p50 ms | p95 ms | p99 ms | p99 / one request | statuses |");
-        out.println("|---|---:|---:|---:|---:|---:|---:|---|");
+                + "queue %d; CPU ms / request: the whole process's CPU time over the step (the load generator's "
+                + "client threads included) per answered request%n%n", requestsPerStep, stepLimit.toSeconds(), queue);
+        out.println("| batching | clients | req/s | p50 ms | p95 ms | p99 ms | p99 / one request | CPU ms / request "
+                + "| statuses |");
+        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---|");
         for (int batch : new int[] {1, maxBatch}) {
             ServeOptions options = new ServeOptions("127.0.0.1", 0, 1, batch, Duration.ofMillis(batch == 1 ? 0 : 5),
                     queue, 64L << 20, ServeOptions.DEFAULT_MAX_PIXELS, Duration.ofSeconds(60));
@@ -102,13 +114,96 @@ final class ServeBench {
                     if (clients == 1) {
                         oneRequest = s.percentile(50);
                     }
-                    out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %s |%n",
+                    out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %s |%n",
                             batch == 1 ? "off" : "up to " + batch, clients, s.throughput(), s.percentile(50),
-                            s.percentile(95), s.percentile(99), s.percentile(99) / oneRequest, s.statuses());
+                            s.percentile(95), s.percentile(99), s.percentile(99) / oneRequest,
+                            s.cpuMillis() / s.latenciesMs().length, s.statuses());
                     out.flush();
                 }
             }
         }
+    }
+
+    /**
+     * Where one cut-out request's CPU goes, stage by stage, in process: medians of {@link #STAGE_RUNS} after warm-up.
+     * CPU time, not wall time, so that other jobs on the machine change the figures little. Segmenting is counted
+     * on every thread (its model runs on the shared pool), the other stages run on the calling thread alone. Then
+     * segmenting at batch 1 and at {@code maxBatch}, per image: what dynamic batching can save.
+     */
+    private void stages(Segmenter segmenter, byte[] body) throws IOException {
+        String[] names = {"decode (JPEG bytes to RGB)", "segment (resize, model, upsampling, argmax; all threads)",
+                "soft alpha (guided filter)", "cut-out image (alpha into ARGB)", "PNG encoding of the cut-out"};
+        long[][] nanos = new long[names.length][STAGE_RUNS];
+        for (int run = -STAGE_WARMUP; run < STAGE_RUNS; run++) {
+            long[] marks = new long[names.length + 1];
+            marks[0] = THREADS.getCurrentThreadCpuTime();
+            RgbImage image = decode(body);
+            marks[1] = THREADS.getCurrentThreadCpuTime();
+            long all = allThreadsCpuNanos();
+            Segmenter.Segmentation s = segmenter.segment(image);
+            long segmentNanos = allThreadsCpuNanos() - all;
+            marks[2] = THREADS.getCurrentThreadCpuTime();
+            float[] alpha = segmenter.alphaOf(image, s, AlphaMatte.Mode.SOFT);
+            marks[3] = THREADS.getCurrentThreadCpuTime();
+            BufferedImage cutout = Segmenter.cutout(image, s, alpha);
+            marks[4] = THREADS.getCurrentThreadCpuTime();
+            PngEncoder.write(cutout, OutputStream.nullOutputStream());
+            marks[5] = THREADS.getCurrentThreadCpuTime();
+            if (run >= 0) {
+                for (int k = 0; k < names.length; k++) {
+                    nanos[k][run] = k == 1 ? segmentNanos : marks[k + 1] - marks[k];
+                }
+            }
+        }
+        out.printf(Locale.ROOT, "CPU per stage of one cut-out request, in process, medians of %d:%n%n", STAGE_RUNS);
+        out.println("| stage | CPU ms |");
+        out.println("|---|---:|");
+        double total = 0;
+        for (int k = 0; k < names.length; k++) {
+            double ms = median(nanos[k]) / 1e6;
+            total += ms;
+            out.printf(Locale.ROOT, "| %s | %.1f |%n", names[k], ms);
+        }
+        out.printf(Locale.ROOT, "| sum | %.1f |%n%n", total);
+        RgbImage image = decode(body);
+        for (int batch : new int[] {1, maxBatch}) {
+            List<RgbImage> images = java.util.Collections.nCopies(batch, image);
+            int runs = Math.max(4, 2 * STAGE_RUNS / batch);
+            long[] perImage = new long[runs];
+            for (int run = -STAGE_WARMUP; run < runs; run++) {
+                long all = allThreadsCpuNanos();
+                segmenter.segmentAll(images);
+                if (run >= 0) {
+                    perImage[run] = (allThreadsCpuNanos() - all) / batch;
+                }
+            }
+            out.printf(Locale.ROOT, "segment at batch %d: %.1f ms CPU per image (all threads, median of %d)%n", batch,
+                    median(perImage) / 1e6, runs);
+        }
+        out.println();
+    }
+
+    private static RgbImage decode(byte[] body) {
+        try {
+            return ImageDecoder.readRgb(body, "photo", new DecodeLimits(ServeOptions.DEFAULT_MAX_PIXELS));
+        } catch (BadFileException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** The CPU time of this JVM's live threads; threads that ended meanwhile are not counted. */
+    private static long allThreadsCpuNanos() {
+        long sum = 0;
+        for (long id : THREADS.getAllThreadIds()) {
+            sum += Math.max(0, THREADS.getThreadCpuTime(id));
+        }
+        return sum;
+    }
+
+    private static long median(long[] values) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     private static double singleImageMs(Segmenter segmenter, RgbImage image) throws IOException {
@@ -129,6 +224,7 @@ final class ServeBench {
     private Step step(URI url, byte[] body, int clients, int total) throws InterruptedException {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         AtomicInteger issued = new AtomicInteger();
+        long cpuStart = PROCESS.getProcessCpuTime();
         long deadline = System.nanoTime() + stepLimit.toNanos();
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         List<Future<List<long[]>>> results = new ArrayList<>();
@@ -166,8 +262,9 @@ final class ServeBench {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuMillis = (PROCESS.getProcessCpuTime() - cpuStart) / 1e6;
         pool.shutdown();
         double[] sorted = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return new Step(clients, sorted, statuses, seconds);
+        return new Step(clients, sorted, statuses, seconds, cpuMillis);
     }
 }

@@ -57,18 +57,27 @@ public final class Classifier {
         return classifyAll(List.of(image), top).get(0);
     }
 
-    /** As {@link #classify} for each image, in one forward pass (padded as a segmenter's batch). */
+    /** As {@link #classify} for each image, in forward passes of several images as a segmenter's. */
     public List<List<Classification.Score>> classifyAll(List<RgbImage> images, int top) {
+        List<List<Classification.Score>> out = new ArrayList<>(images.size());
+        for (int from = 0; from < images.size(); ) {
+            int n = Segmenter.passSize(images.size() - from);
+            out.addAll(classifyPass(images.subList(from, from + n), top));
+            from += n;
+        }
+        return out;
+    }
+
+    private List<List<Classification.Score>> classifyPass(List<RgbImage> images, int top) {
         int n = images.size();
-        int batch = Segmenter.paddedBatch(n);
         int crop = ImageNetPreprocessing.CROP;
         int one = 3 * crop * crop;
-        Tensor x = Tensor.zeros(batch, 3, crop, crop);
+        Tensor x = Tensor.zeros(n, 3, crop, crop);
         for (int i = 0; i < n; i++) {
             System.arraycopy(ImageNetPreprocessing.apply(images.get(i)).data(), 0, x.data(), i * one, one);
         }
         Tensor logits = predictor.forward(x);
-        int classes = logits.size() / batch;
+        int classes = logits.size() / n;
         List<List<Classification.Score>> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             Tensor row = Tensor.zeros(1, classes);

@@ -132,13 +132,23 @@ public final class Segmenter {
     }
 
     /**
-     * Segments the images as one batch (one forward pass, padded to {@link #paddedBatch}), each at its own size; the
-     * same as one by one.
+     * Segments the images in forward passes of {@link #passSize} images, each at its own size; the same as one by
+     * one.
      */
     public List<Segmentation> segmentAll(List<RgbImage> images) {
+        List<Segmentation> out = new ArrayList<>(images.size());
+        for (int from = 0; from < images.size(); ) {
+            int n = passSize(images.size() - from);
+            out.addAll(segmentPass(images.subList(from, from + n)));
+            from += n;
+        }
+        return out;
+    }
+
+    private List<Segmentation> segmentPass(List<RgbImage> images) {
         int n = images.size();
         int plane = size * size;
-        Tensor x = Tensor.zeros(paddedBatch(n), 3, size, size);
+        Tensor x = Tensor.zeros(n, 3, size, size);
         for (int i = 0; i < n; i++) {
             Transforms.toChw(Transforms.resize(images.get(i), size, size, Interpolation.NEAREST), x.data(), i * 3 * plane);
         }
@@ -157,12 +167,14 @@ public final class Segmenter {
     }
 
     /**
-     * The batch {@code n} images run as, the rest zeros: 1, 4 or the next power of two, so that batches of up to 8
-     * (a server's dynamic batches, a Spark partition's last) need only three compiled plans (what {@link Predictor}
-     * keeps) instead of one per size.
+     * How many of {@code waiting} images the next forward pass takes: 1, or the largest power of two from 4 up that
+     * is not above {@code waiting}. Batches of up to 8 (a server's dynamic batches, a Spark partition's last) so need
+     * only three compiled plans (what {@link Predictor} keeps), and no pass computes padding: a batch of 5 runs as
+     * 4 + 1, where padding it to 8 spent three images' model time on zeros. On a CPU an image costs the model about
+     * as much alone as in a batch (bench serve prints both), so the split loses nothing.
      */
-    static int paddedBatch(int n) {
-        return n == 1 ? 1 : n <= 4 ? 4 : Integer.highestOneBit(n - 1) << 1;
+    static int passSize(int waiting) {
+        return waiting < 4 ? 1 : Integer.highestOneBit(waiting);
     }
 
     /**
@@ -295,13 +307,16 @@ public final class Segmenter {
 
     /** The photo on a transparent background with {@link #alphaOf}'s opacity. */
     public BufferedImage cutoutOf(RgbImage image, Segmentation s, AlphaMatte.Mode mode) {
-        float[] alpha = alphaOf(image, s, mode);
-        return withAlpha(image, s, i -> Math.round(alpha[i] * 255));
+        return cutout(image, s, alphaOf(image, s, mode));
     }
 
     /** The pet on a transparent background, its alpha made as {@code mode} says ({@link AlphaMatte}). */
     public static BufferedImage cutout(RgbImage image, Segmentation s, AlphaMatte.Mode mode) {
-        float[] alpha = AlphaMatte.alpha(image, s, mode);
+        return cutout(image, s, AlphaMatte.alpha(image, s, mode));
+    }
+
+    /** The photo on a transparent background with the given opacity (0..1, row by row). */
+    public static BufferedImage cutout(RgbImage image, Segmentation s, float[] alpha) {
         return withAlpha(image, s, i -> Math.round(alpha[i] * 255));
     }
 
