@@ -1,5 +1,6 @@
 package dev.depthwise.spark;
 
+import dev.depthwise.train.DecodeLimitsOption;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,13 +30,17 @@ final class ClassifyJob implements Callable<Integer> {
     @Mixin
     ImageJobOptions images;
 
+    @Mixin
+    DecodeLimitsOption decodeLimits;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         SparkSession spark = SparkMain.session("classify");
-        SparkClassifier classifier = new SparkClassifier(spark, weights, width, top).withBatchSize(images.batchSize);
+        SparkClassifier classifier = new SparkClassifier(spark, weights, width, top).withBatchSize(images.batchSize)
+                .withDecodeLimits(decodeLimits.limits());
         return images.write(spark, classifier.classify(images.read(spark)), spec.commandLine().getOut());
     }
 }

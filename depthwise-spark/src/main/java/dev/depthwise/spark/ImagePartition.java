@@ -1,6 +1,7 @@
 package dev.depthwise.spark;
 
 import dev.depthwise.data.BadFileException;
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.RgbImage;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
@@ -25,10 +26,12 @@ abstract class ImagePartition<M> implements MapPartitionsFunction<Row, Row> {
 
     private final ExecutorModels.Shipped weights;
     private final int batchSize;
+    private final DecodeLimits limits;
 
-    ImagePartition(ExecutorModels.Shipped weights, int batchSize) {
+    ImagePartition(ExecutorModels.Shipped weights, int batchSize, DecodeLimits limits) {
         this.weights = weights;
         this.batchSize = batchSize;
+        this.limits = limits;
     }
 
     /** The model, from a local copy of the shipped file. */
@@ -72,7 +75,7 @@ abstract class ImagePartition<M> implements MapPartitionsFunction<Row, Row> {
                 for (Row row : batch) {
                     String path = row.getString(0);
                     try {
-                        images.add(ImageFiles.decode(path, (byte[]) row.get(1)));
+                        images.add(ImageFiles.decode(path, (byte[]) row.get(1), limits));
                         paths.add(path);
                     } catch (BadFileException e) {
                         out.add(failed(path, e.reason()));

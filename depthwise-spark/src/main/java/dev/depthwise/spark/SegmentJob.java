@@ -1,5 +1,6 @@
 package dev.depthwise.spark;
 
+import dev.depthwise.train.DecodeLimitsOption;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -24,6 +25,9 @@ final class SegmentJob implements Callable<Integer> {
     @Mixin
     ImageJobOptions images;
 
+    @Mixin
+    DecodeLimitsOption decodeLimits;
+
     @Option(names = "--png-dir", paramLabel = "DIR",
             description = "Also write NAME.mask.png for each image here (any Hadoop file system), under its path below --input.")
     String pngDir;
@@ -37,7 +41,8 @@ final class SegmentJob implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SparkSession spark = SparkMain.session("segment");
-        SparkSegmenter segmenter = new SparkSegmenter(spark, checkpoint).withBatchSize(images.batchSize);
+        SparkSegmenter segmenter = new SparkSegmenter(spark, checkpoint).withBatchSize(images.batchSize)
+                .withDecodeLimits(decodeLimits.limits());
         if (pngDir != null) {
             segmenter = segmenter.withPngs(spark, pngDir, images.input, cutout);
         } else if (cutout) {

@@ -1,5 +1,6 @@
 package dev.depthwise.spark;
 
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.RgbImage;
 import dev.depthwise.models.Classification;
 import dev.depthwise.train.Classifier;
@@ -33,6 +34,7 @@ public final class SparkClassifier {
     private final double width;
     private final int top;
     private final int batchSize;
+    private final DecodeLimits limits;
 
     /**
      * Reads {@code weights} (a bad file fails here, on the driver) and ships them to the executors of the job.
@@ -41,7 +43,7 @@ public final class SparkClassifier {
      * @param top   how many classes each row lists
      */
     public SparkClassifier(SparkSession spark, Path weights, double width, int top) throws IOException {
-        this(checkAndShip(spark, weights, width, top), width, top, ImageFiles.DEFAULT_BATCH);
+        this(checkAndShip(spark, weights, width, top), width, top, ImageFiles.DEFAULT_BATCH, DecodeLimits.DEFAULT);
     }
 
     private static ExecutorModels.Shipped checkAndShip(SparkSession spark, Path weights, double width, int top) throws IOException {
@@ -52,21 +54,27 @@ public final class SparkClassifier {
         return ExecutorModels.ship(spark, weights, "classifier-" + width);
     }
 
-    private SparkClassifier(ExecutorModels.Shipped weights, double width, int top, int batchSize) {
+    private SparkClassifier(ExecutorModels.Shipped weights, double width, int top, int batchSize, DecodeLimits limits) {
         this.weights = weights;
         this.width = width;
         this.top = top;
         this.batchSize = batchSize;
+        this.limits = limits;
     }
 
     /** Images per forward pass inside a partition (default {@value ImageFiles#DEFAULT_BATCH}). */
     public SparkClassifier withBatchSize(int images) {
-        return new SparkClassifier(weights, width, top, ImagePartition.checkedBatchSize(images));
+        return new SparkClassifier(weights, width, top, ImagePartition.checkedBatchSize(images), limits);
+    }
+
+    /** What an image may declare in its header before it is decoded; one over it is a row with its error. */
+    public SparkClassifier withDecodeLimits(DecodeLimits decodeLimits) {
+        return new SparkClassifier(weights, width, top, batchSize, decodeLimits);
     }
 
     /** One row per image of {@code images} ({@code binaryFile} rows), in {@link #SCHEMA}. */
     public Dataset<Row> classify(Dataset<Row> images) {
-        return new Partition(weights, width, top, batchSize).over(images, SCHEMA);
+        return new Partition(weights, width, top, batchSize, limits).over(images, SCHEMA);
     }
 
     private static final class Partition extends ImagePartition<Classifier> {
@@ -75,8 +83,8 @@ public final class SparkClassifier {
         private final double width;
         private final int top;
 
-        Partition(ExecutorModels.Shipped weights, double width, int top, int batchSize) {
-            super(weights, batchSize);
+        Partition(ExecutorModels.Shipped weights, double width, int top, int batchSize, DecodeLimits limits) {
+            super(weights, batchSize, limits);
             this.width = width;
             this.top = top;
         }

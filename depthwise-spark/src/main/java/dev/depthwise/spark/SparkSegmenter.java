@@ -1,5 +1,6 @@
 package dev.depthwise.spark;
 
+import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.PngEncoder;
 import dev.depthwise.data.RgbImage;
 import dev.depthwise.models.ModelSpec;
@@ -45,25 +46,33 @@ public final class SparkSegmenter {
     private final ExecutorModels.Shipped checkpoint;
     private final int classes;
     private final int batchSize;
+    private final DecodeLimits limits;
     private final PngOutput pngs;
 
     /** Reads {@code checkpoint} (a bad one fails here, on the driver) and ships it to the executors of the job. */
     public SparkSegmenter(SparkSession spark, Path checkpoint) throws IOException {
         this(ExecutorModels.ship(spark, checkpoint, "segmenter"),
                 ModelSpec.fromMap(Checkpoint.read(checkpoint).info().config().model()).classes(),
-                ImageFiles.DEFAULT_BATCH, null);
+                ImageFiles.DEFAULT_BATCH, DecodeLimits.DEFAULT, null);
     }
 
-    private SparkSegmenter(ExecutorModels.Shipped checkpoint, int classes, int batchSize, PngOutput pngs) {
+    private SparkSegmenter(ExecutorModels.Shipped checkpoint, int classes, int batchSize, DecodeLimits limits,
+                           PngOutput pngs) {
         this.checkpoint = checkpoint;
         this.classes = classes;
         this.batchSize = batchSize;
+        this.limits = limits;
         this.pngs = pngs;
     }
 
     /** Images per forward pass inside a partition (default {@value ImageFiles#DEFAULT_BATCH}). */
     public SparkSegmenter withBatchSize(int images) {
-        return new SparkSegmenter(checkpoint, classes, ImagePartition.checkedBatchSize(images), pngs);
+        return new SparkSegmenter(checkpoint, classes, ImagePartition.checkedBatchSize(images), limits, pngs);
+    }
+
+    /** What an image may declare in its header before it is decoded; one over it is a row with its error. */
+    public SparkSegmenter withDecodeLimits(DecodeLimits decodeLimits) {
+        return new SparkSegmenter(checkpoint, classes, batchSize, decodeLimits, pngs);
     }
 
     /**
@@ -72,12 +81,12 @@ public final class SparkSegmenter {
      */
     public SparkSegmenter withPngs(SparkSession spark, String folder, String inputRoot, boolean cutout)
             throws IOException {
-        return new SparkSegmenter(checkpoint, classes, batchSize, PngOutput.of(spark, folder, inputRoot, cutout));
+        return new SparkSegmenter(checkpoint, classes, batchSize, limits, PngOutput.of(spark, folder, inputRoot, cutout));
     }
 
     /** One row per image of {@code images} ({@code binaryFile} rows), in {@link #SCHEMA}. */
     public Dataset<Row> segment(Dataset<Row> images) {
-        return new Partition(checkpoint, classes, batchSize, pngs).over(images, SCHEMA);
+        return new Partition(checkpoint, classes, batchSize, limits, pngs).over(images, SCHEMA);
     }
 
     /** What runs on the executors: a serialisable function of the job's settings only. */
@@ -87,8 +96,8 @@ public final class SparkSegmenter {
         private final int classes;
         private final PngOutput pngs;
 
-        Partition(ExecutorModels.Shipped checkpoint, int classes, int batchSize, PngOutput pngs) {
-            super(checkpoint, batchSize);
+        Partition(ExecutorModels.Shipped checkpoint, int classes, int batchSize, DecodeLimits limits, PngOutput pngs) {
+            super(checkpoint, batchSize, limits);
             this.classes = classes;
             this.pngs = pngs;
         }

@@ -142,6 +142,30 @@ class SparkLocalTest {
     }
 
     @Test
+    void segmentAndClassifyNameImagesOverThePixelLimitInTheirRows() throws Exception {
+        Path checkpoint = Fixtures.checkpoint(root.resolve("seg-limit.safetensors"), pets);
+        Path masks = root.resolve("masks-limit.parquet");
+        String said = run("segment", "--checkpoint", checkpoint.toString(), "--input", photos.toString(),
+                "--output", masks.toString(), "--max-pixels", "100");
+        assertTrue(said.startsWith("6 images -> " + masks + " (6 with an error"), said);
+        Path weights = Fixtures.mobileNetWeights(root.resolve("mobilenet-limit.safetensors"));
+        Path classes = root.resolve("classes-limit.parquet");
+        run("classify", "--weights", weights.toString(), "--width", "0.25", "--input", photos.toString(),
+                "--output", classes.toString(), "--max-pixels", "100");
+        for (Path table : List.of(masks, classes)) {
+            Map<String, Row> rows = byFileName(spark.read().parquet(table.toString()).collectAsList());
+            assertEquals(6, rows.size());
+            rows.forEach((name, row) -> {
+                String error = row.getString(row.length() - 1);
+                assertNotNull(error, table + ": " + name);
+                if (!name.equals("broken.jpg")) {
+                    assertTrue(error.contains("more than the limit of 100"), table + ": " + name + ": " + error);
+                }
+            });
+        }
+    }
+
+    @Test
     void trainOnTwoWorkersWritesTheRunFolder() throws Exception {
         Path out = root.resolve("run");
         String said = run("train", "--workers", "2", "--out", out.toString(), "--data", pets.toString(),
