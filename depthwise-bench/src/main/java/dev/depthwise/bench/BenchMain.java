@@ -77,6 +77,10 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--queue", description = "serve: requests admitted at once, 429 beyond (default: ${DEFAULT-VALUE})")
     int queue = 32;
 
+    @Option(names = "--workers", description = "serve: the servers' inference workers, each with its own plans; with "
+            + "--threads 1 each runs its model on its own thread (default: ${DEFAULT-VALUE})")
+    int workers = 1;
+
     @Option(names = "--no-winograd", description = "bench models and train: run every dense 3x3 conv as a direct "
             + "convolution, not as a Winograd convolution where the cost model expects that faster, to compare")
     boolean noWinograd;
@@ -140,7 +144,7 @@ public final class BenchMain implements Callable<Integer> {
                     : new String[] {"--threads", Integer.toString(threads), "--runs", Integer.toString(runs)});
         }
         if (what == What.serve) {
-            new ServeBench(checkpoint, photo, requests, Duration.ofSeconds(stepSeconds), maxBatch, queue,
+            new ServeBench(checkpoint, photo, requests, Duration.ofSeconds(stepSeconds), maxBatch, queue, workers,
                     System.out).run();
         }
         return ok ? 0 : 1;

@@ -5,6 +5,7 @@ import dev.depthwise.data.DecodeLimits;
 import dev.depthwise.data.ImageDecoder;
 import dev.depthwise.data.PngEncoder;
 import dev.depthwise.data.RgbImage;
+import dev.depthwise.engine.Parallel;
 import dev.depthwise.serve.SegmentServer;
 import dev.depthwise.serve.ServeOptions;
 import dev.depthwise.train.AlphaMatte;
@@ -54,16 +55,18 @@ final class ServeBench {
     private final Duration stepLimit;
     private final int maxBatch;
     private final int queue;
+    private final int workers;
     private final PrintStream out;
 
     ServeBench(Path checkpoint, Path photo, int requestsPerStep, Duration stepLimit, int maxBatch, int queue,
-               PrintStream out) {
+               int workers, PrintStream out) {
         this.checkpoint = checkpoint;
         this.photo = photo;
         this.requestsPerStep = requestsPerStep;
         this.stepLimit = stepLimit;
         this.maxBatch = maxBatch;
         this.queue = queue;
+        this.workers = workers;
         this.out = out;
     }
 
@@ -96,13 +99,14 @@ final class ServeBench {
                 + "%.1f ms median%n", photo.getFileName(), image.width(), image.height(), single);
         stages(segmenter, body);
         out.printf(Locale.ROOT, "%d requests or %d s per step, whichever comes first; POST /v1/segment?output=cutout; "
-                + "queue %d; CPU ms / request: the whole process's CPU time over the step (the load generator's "
-                + "client threads included) per answered request%n%n", requestsPerStep, stepLimit.toSeconds(), queue);
+                + "queue %d; %d inference worker(s), %d kernel thread(s); CPU ms / request: the whole process's CPU "
+                + "time over the step (the load generator's client threads included) per answered request%n%n",
+                requestsPerStep, stepLimit.toSeconds(), queue, workers, Parallel.threads());
         out.println("| batching | clients | req/s | p50 ms | p95 ms | p99 ms | p99 / one request | CPU ms / request "
                 + "| statuses |");
         out.println("|---|---:|---:|---:|---:|---:|---:|---:|---|");
         for (int batch : new int[] {1, maxBatch}) {
-            ServeOptions options = new ServeOptions("127.0.0.1", 0, 1, batch, Duration.ofMillis(batch == 1 ? 0 : 5),
+            ServeOptions options = new ServeOptions("127.0.0.1", 0, workers, batch, Duration.ofMillis(batch == 1 ? 0 : 5),
                     queue, 64L << 20, ServeOptions.DEFAULT_MAX_PIXELS, Duration.ofSeconds(60));
             try (SegmentServer server = SegmentServer.start(segmenter.copy(), null, options)) {
                 URI url = server.url().resolve("/v1/segment?output=cutout");
