@@ -3,7 +3,7 @@ package dev.depthwise.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-import dev.depthwise.io.IoErrors;
+import dev.depthwise.train.CommandErrors;
 
 /** The {@code depthwise} command line: one small class per sub-command, each only parsing and calling the library. */
 @Command(name = "depthwise", mixinStandardHelpOptions = true, version = "depthwise 0.1.0",
@@ -24,6 +24,10 @@ import dev.depthwise.io.IoErrors;
                 TrainCommand.class,
         })
 public final class Main implements Runnable {
+    @CommandLine.Option(names = CommandErrors.STACK_TRACE, scope = CommandLine.ScopeType.INHERIT,
+            description = "On an error, print its stack trace after the one-line message (for a bug report).")
+    boolean stackTrace;
+
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);
@@ -52,14 +56,8 @@ public final class Main implements Runnable {
     /** The configured command line; tests call {@code commandLine().execute(...)}. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            // A user error (bad file, bad shape) is one clear line, not a stack trace.
-            line.getErr().println("depthwise: " + IoErrors.describe(ex));
-            if (Boolean.getBoolean("depthwise.debug")) {
-                ex.printStackTrace(line.getErr());
-            }
-            return 1;
-        });
+        // A user error (bad file, bad shape) is one clear line, not a stack trace.
+        cl.setExecutionExceptionHandler(CommandErrors.oneLine("depthwise"));
         return cl;
     }
 }

@@ -45,6 +45,32 @@ class CliErrorsTest {
     }
 
     @Test
+    void stackTraceIsPrintedOnlyWhenAskedFor() {
+        Path absent = tmp.resolve("absent.safetensors");
+        failing("eval", "--checkpoint", absent.toString(), "--data", tmp.toString());
+        StringWriter err = new StringWriter();
+        var cl = Main.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        assertEquals(1, cl.execute("eval", "--checkpoint", absent.toString(), "--data", tmp.toString(), "--stack-trace"));
+        assertTrue(err.toString().startsWith("depthwise: " + absent + ": "), err.toString());
+        assertTrue(err.toString().contains("\tat "), err.toString());
+    }
+
+    @Test
+    void aSparkJobsFailureIsTheExecutorsMessageInOneLine() {
+        // The shape of a failed barrier stage's message: a generic line, then the executor's exception and trace.
+        Exception spark = new IllegalStateException("Job aborted due to stage failure: Could not recover from a failed"
+                + " barrier ResultStage. Most recent failure reason: Stage failed because barrier task ResultTask(14, 0)"
+                + " finished unsuccessfully.\njava.lang.IllegalArgumentException: data/pets: none of the 4 trainval pairs"
+                + " could be read\n\tat dev.depthwise.train.X.call(X.java:1)\n\tat org.apache.spark.Y.run(Y.java:2)\n");
+        assertEquals("data/pets: none of the 4 trainval pairs could be read",
+                dev.depthwise.train.CommandErrors.message(spark));
+        assertEquals("/x/y.png: truncated: no IEND chunk",
+                dev.depthwise.train.CommandErrors.message(new IllegalStateException("/x/y.png: truncated: no IEND chunk")));
+    }
+
+    @Test
     void anUnreachableMirrorNamesTheUrl() {
         String err = failing("download", tmp.resolve("pets").toString(), "--base-url", "ftp://127.0.0.1/pets/");
         assertTrue(err.contains("'ftp://127.0.0.1/pets/' is not an absolute http:// or https:// URL"), err);

@@ -1,6 +1,6 @@
 package dev.depthwise.spark;
 
-import dev.depthwise.io.IoErrors;
+import dev.depthwise.train.CommandErrors;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,6 +15,10 @@ import picocli.CommandLine.Command;
         subcommands = {CommandLine.HelpCommand.class, ExchangeJob.class, ClassifyJob.class, SegmentJob.class,
                 TrainJob.class})
 public final class SparkMain implements Runnable {
+    @CommandLine.Option(names = CommandErrors.STACK_TRACE, scope = CommandLine.ScopeType.INHERIT,
+            description = "On an error, print its stack trace after the one-line message (for a bug report).")
+    boolean stackTrace;
+
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);
@@ -34,13 +38,7 @@ public final class SparkMain implements Runnable {
     /** The configured command line: a user error is one line, as in the {@code depthwise} command. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SparkMain());
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            line.getErr().println("depthwise-spark: " + IoErrors.describe(ex));
-            if (Boolean.getBoolean("depthwise.debug")) {
-                ex.printStackTrace(line.getErr());
-            }
-            return 1;
-        });
+        cl.setExecutionExceptionHandler(CommandErrors.oneLine("depthwise-spark"));
         return cl;
     }
 

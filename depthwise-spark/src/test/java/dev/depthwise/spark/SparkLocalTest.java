@@ -190,6 +190,7 @@ class SparkLocalTest {
         // Every 40x40 pet declares 1600 pixels: each worker skips all of its shard.
         assertEquals(1, status, err.toString());
         assertTrue(err.toString().contains("none of the 4 trainval pairs could be read"), err.toString());
+        assertEquals(1, err.toString().strip().lines().count(), "one line, not Spark's stack trace: " + err);
     }
 
     @Test
