@@ -96,7 +96,7 @@ public final class TrainCommand implements Callable<Integer> {
         stdout.printf(Locale.ROOT, "test pixel accuracy %.4f, IoU %.4f after %d epochs%n",
                 result.last().pixelAccuracy(), result.last().iou(), result.last().epoch());
         if (result.chosen() != result.last()) {
-            stdout.printf(Locale.ROOT, "best epoch by validation IoU: %d (best.safetensors), test pixel accuracy %.4f, IoU %.4f%n",
+            stdout.printf(Locale.ROOT, "best epoch by validation mean IoU: %d (best.safetensors), test pixel accuracy %.4f, IoU %.4f%n",
                     result.chosen().epoch(), result.chosen().pixelAccuracy(), result.chosen().iou());
         }
         stdout.println("report:      " + result.report());

@@ -69,7 +69,7 @@ public final class TrainOptions {
 
     @Option(names = "--recipe", defaultValue = RunConfig.ARTICLE, description = "article (the default) or small-data:"
             + " for tens or hundreds of images, stronger augmentation (zoom-crops, rotations, colour jitter), warm-up"
-            + " and cosine, CE + Dice, 30 epochs at batch 8, the best epoch chosen on a fifth of the training data,"
+            + " and cosine, CE + Dice, 30 epochs at batch 8, the best epoch by mean IoU on a fifth of the training data,"
             + " flip test-time augmentation in eval and segment.")
     String recipe;
 

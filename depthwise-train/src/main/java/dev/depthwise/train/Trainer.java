@@ -65,12 +65,12 @@ public final class Trainer {
             return history.get(history.size() - 1);
         }
 
-        /** The epoch the run would keep: the best by validation IoU when it has a validation split, else the last. */
+        /** The epoch the run would keep: the best by validation mean IoU when it has a validation split, else the last. */
         public EpochRecord chosen() {
             if (last().validation() == null) {
                 return last();
             }
-            return history.stream().max(Comparator.comparingDouble(EpochRecord::selectionIoU)).orElseThrow();
+            return history.stream().max(Comparator.comparingDouble(EpochRecord::selectionScore)).orElseThrow();
         }
     }
 
@@ -227,7 +227,7 @@ public final class Trainer {
             startEpoch = last.info().epoch();
             progress.message("resuming " + outDir + " after epoch " + startEpoch + " of " + config.epochs());
         }
-        double bestIoU = history.stream().mapToDouble(EpochRecord::selectionIoU).max()
+        double bestScore = history.stream().mapToDouble(EpochRecord::selectionScore).max()
                 .orElse(Double.NEGATIVE_INFINITY);
 
         try (PetLoader train = new PetLoader(workers.shard(trainAndValidation.get(0)), data.masks(), trainOptions, skipped);
@@ -251,8 +251,8 @@ public final class Trainer {
                 CheckpointInfo info = new CheckpointInfo(CheckpointInfo.FORMAT, config, epoch + 1, optimizer.steps(),
                         history);
                 Checkpoint.save(outDir.resolve(LAST), model, optimizer, info);
-                if (record.selectionIoU() > bestIoU) {
-                    bestIoU = record.selectionIoU();
+                if (record.selectionScore() > bestScore) {
+                    bestScore = record.selectionScore();
                     Checkpoint.save(outDir.resolve(BEST), model, optimizer, info);
                 }
                 progress.endEpoch(String.format(Locale.ROOT,

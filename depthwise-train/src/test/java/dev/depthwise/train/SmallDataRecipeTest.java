@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -41,10 +42,28 @@ class SmallDataRecipeTest {
         }
         EpochRecord chosen = r.chosen();
         for (EpochRecord e : r.history()) {
-            assertTrue(chosen.selectionIoU() >= e.selectionIoU());
+            assertTrue(chosen.selectionScore() >= e.selectionScore());
         }
         assertEquals(chosen.epoch(), Checkpoint.read(r.bestCheckpoint()).info().epoch());
         assertTrue(Checkpoint.read(r.lastCheckpoint()).info().config().flipTta());
+    }
+
+    @Test
+    void theBestEpochIsTheOneWithTheBestValidationMeanIoUNotTheBestHeadlineIoU() {
+        // Epoch 2 calls more background pixels pet: a better headline IoU (which leaves background targets out),
+        // a worse mean IoU.
+        EpochRecord first = epoch(1, Map.of("iou", 0.60, "mean_iou", 0.61));
+        EpochRecord second = epoch(2, Map.of("iou", 0.66, "mean_iou", 0.57));
+        EpochRecord third = epoch(3, Map.of("iou", 0.59, "mean_iou", 0.60));
+        assertEquals(1, new Trainer.Result(List.of(first, second, third), null, null, null, 0).chosen().epoch());
+        // Without a validation split (the article's recipe) the run keeps its last epoch.
+        EpochRecord best = new EpochRecord(1, 1e-3, 1, 1, Map.of("iou", 0.9), new long[0][0], 1, 1);
+        EpochRecord last = new EpochRecord(2, 1e-3, 1, 1, Map.of("iou", 0.5), new long[0][0], 1, 1);
+        assertEquals(2, new Trainer.Result(List.of(best, last), null, null, null, 0).chosen().epoch());
+    }
+
+    private static EpochRecord epoch(int number, Map<String, Double> validation) {
+        return new EpochRecord(number, 1e-3, 1, 1, Map.of("iou", 0.5), new long[0][0], 1, 1, validation);
     }
 
     @Test
