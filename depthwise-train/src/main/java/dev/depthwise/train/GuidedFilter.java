@@ -156,17 +156,26 @@ final class GuidedFilter {
         for (int y = 0; y < h; y++) {
             double inverse = inverseColumnCount[y];
             int o = y * w;
+            int add = (y + r + 1) * w;
+            int sub = (y - r) * w;
+            if (y + r + 1 < h && y - r >= 0) {
+                // Away from the top and bottom the window gains a row and loses one: one pass over the sums.
+                for (int x = 0; x < w; x++) {
+                    double sum = sums[x];
+                    out[o + x] = (float) (sum * inverse);
+                    sums[x] = sum + rows[add + x] - rows[sub + x];
+                }
+                continue;
+            }
             for (int x = 0; x < w; x++) {
                 out[o + x] = (float) (sums[x] * inverse);
             }
             if (y + r + 1 < h) {
-                int add = (y + r + 1) * w;
                 for (int x = 0; x < w; x++) {
                     sums[x] += rows[add + x];
                 }
             }
             if (y - r >= 0) {
-                int sub = (y - r) * w;
                 for (int x = 0; x < w; x++) {
                     sums[x] -= rows[sub + x];
                 }
