@@ -594,7 +594,11 @@ public final class ConvOp {
         }
     }
 
-    private static float[][] partials(int parts, int size) {
+    /**
+     * The calling thread's per-partition weight-gradient sums, at least {@code size} floats each; also {@link
+     * WinogradConv}'s, so the two paths share one set.
+     */
+    static float[][] partials(int parts, int size) {
         float[][] held = PARTIALS.get();
         if (held.length < parts) {
             held = java.util.Arrays.copyOf(held, parts);
