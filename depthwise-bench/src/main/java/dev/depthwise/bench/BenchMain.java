@@ -81,9 +81,13 @@ public final class BenchMain implements Callable<Integer> {
             + "--threads 1 each runs its model on its own thread (default: ${DEFAULT-VALUE})")
     int workers = 1;
 
-    @Option(names = "--no-winograd", description = "bench models and train: run every dense 3x3 conv as a direct "
+    @Option(names = "--no-winograd", description = "bench models: run every dense 3x3 conv as a direct "
             + "convolution, not as a Winograd convolution where the cost model expects that faster, to compare")
     boolean noWinograd;
+
+    @Option(names = "--winograd-training", description = "bench train: train the dense 3x3 convs as Winograd "
+            + "convolutions where the cost model expects that faster, as train --winograd (default: direct, as train)")
+    boolean winogradTraining;
 
     @Spec
     CommandSpec spec;
@@ -135,7 +139,7 @@ public final class BenchMain implements Callable<Integer> {
         }
         if (what == What.train || what == What.all) {
             new TrainBench(threads, warmup, runs, trainBatches, only,
-                    noWinograd ? WinogradPolicy.NEVER : WinogradPolicy.COST_MODEL, System.out).run();
+                    winogradTraining ? WinogradPolicy.COST_MODEL : WinogradPolicy.NEVER, System.out).run();
         }
         if (what == What.kernels || what == What.all) {
             System.out.println();

@@ -55,10 +55,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     DecodeLimitsOption decodeLimits;
 
-    @Option(names = "--no-winograd", description = "Run every conv as a direct convolution, not the dense 3x3 convs "
-            + "as Winograd convolutions where the cost model expects them faster (to compare; results differ by "
-            + "float rounding only).")
-    boolean noWinograd;
+    @Option(names = "--winograd", description = "Train dense 3x3 convs as Winograd convolutions where the cost model "
+            + "expects them faster (experimental: on JDK 17 its transforms still allocate, and SegNet's step was only "
+            + "9% faster; results differ from direct convolution's by float rounding only).")
+    boolean winograd;
 
     @Override
     public Integer call() throws Exception {
@@ -88,7 +88,7 @@ public final class TrainCommand implements Callable<Integer> {
         Trainer.Result result;
         try {
             result = new Trainer(config, dir, Progress.toStderr(), loaderThreads, WorkerGroup.SINGLE, limits)
-                    .withWinograd(noWinograd ? WinogradPolicy.NEVER : WinogradPolicy.COST_MODEL).run(start);
+                    .withWinograd(winograd ? WinogradPolicy.COST_MODEL : WinogradPolicy.NEVER).run(start);
         } catch (Trainer.RunExistsException e) {
             throw new IllegalArgumentException(e.getMessage() + "; give --resume to continue it, --overwrite to "
                     + "replace it, or another --out", e);

@@ -12,8 +12,9 @@ import java.util.random.RandomGenerator;
  * {@code [out, in/groups, k, k]} (OIHW) and an optional bias {@code [out]}. {@code groups == in} is a
  * depthwise conv. Parameters start at zero; models initialise them ({@link Init}).
  *
- * <p>Dense 3×3 stride-1 convs run forward and backward as Winograd convolutions where the cost model expects that
- * faster ({@link WinogradPolicy#COST_MODEL}); {@link #setWinograd} sets another policy for a whole model.
+ * <p>Convs run as direct convolutions by default. {@link #setWinograd} with {@link WinogradPolicy#COST_MODEL} runs
+ * dense 3×3 stride-1 convs, forward and backward, as Winograd convolutions where the cost model expects that
+ * faster; not the default yet, because that path still boxes vectors on JDK 17 (about 14 GiB per SegNet step at batch 16, docs/benchmarks/winograd.md) and so gained only 9% per step.
  */
 public final class Conv2d extends Module {
     private final ConvSpec spec;
@@ -22,7 +23,7 @@ public final class Conv2d extends Module {
     private Tensor input;
     private Tensor out;
     private boolean borrowsOutput;
-    private WinogradPolicy winograd = WinogradPolicy.COST_MODEL;
+    private WinogradPolicy winograd = WinogradPolicy.NEVER;
 
     public Conv2d(int in, int out, int kernel, int stride, int padding, int groups, boolean bias) {
         this.spec = ConvSpec.of(in, out, kernel, stride, padding, groups);

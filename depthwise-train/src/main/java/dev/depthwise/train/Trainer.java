@@ -56,7 +56,7 @@ public final class Trainer {
     private final int loaderThreads;
     private final WorkerGroup workers;
     private final DecodeLimits decodeLimits;
-    private WinogradPolicy winograd = WinogradPolicy.COST_MODEL;
+    private WinogradPolicy winograd = WinogradPolicy.NEVER;
 
     /** What a finished run leaves behind. */
     public record Result(List<EpochRecord> history, Path lastCheckpoint, Path bestCheckpoint, Path report,
@@ -98,8 +98,9 @@ public final class Trainer {
     }
 
     /**
-     * Which dense 3×3 convs run as Winograd convolutions (default: where the cost model expects them faster;
-     * {@link WinogradPolicy#NEVER} for direct convolution everywhere). The results differ by float rounding only.
+     * Which dense 3×3 convs run as Winograd convolutions (default {@link WinogradPolicy#NEVER}, direct convolution
+     * everywhere; {@link WinogradPolicy#COST_MODEL} where the cost model expects them faster, which still
+     * boxes vectors on JDK 17 (about 14 GiB per SegNet step at batch 16, docs/benchmarks/winograd.md)). The results differ by float rounding only.
      */
     public Trainer withWinograd(WinogradPolicy policy) {
         if (policy == null) {
