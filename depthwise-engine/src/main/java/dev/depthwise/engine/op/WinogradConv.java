@@ -607,66 +607,46 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
      * One side of a transform on a vector of tiles: reads {@code a} vectors {@code v[i]} from {@code src} (at
      * {@code srcOff + i·srcStride}) and writes {@code clamp(Σ_i coef[r][i]·v[i] + add, lo, hi)}, {@code add} the
      * vector at {@code addLanes[addOff]}, for each of the first {@code rows} rows of {@code coef} to {@code dst} (at
-     * {@code dstOff + r·dstStride}); 2 inputs (F(2×2)'s A, in the weight gradient), 4 or 6. Each count is a small
-     * method of its own, written out without loops over vectors: C2 on JDK 17 boxes a vector that a loop carries
-     * (see docs/jvm-notes.md). The added vector is loaded in each, not passed in: a vector argument is boxed
-     * whenever C2 leaves the call un-inlined, as it did once the blocked form's transforms were one call deeper
-     * (66 MB per SegNet pass). The clamp, needed only for an activation fused into inference's output, is a pass of
-     * its own over the rows just written: in training steps C2 left the max and min of a clamp chained onto the
-     * sums un-inlined, boxing every vector (25 GiB per SegNet step), even where the bounds were infinite.
+     * {@code dstOff + r·dstStride}); 2 inputs (F(2×2)'s A, in the weight gradient), 4 or 6. Written out for each
+     * count, without loops over vectors and in this one method: C2 on JDK 17 boxes a vector that a loop carries,
+     * and inside a training step it left the Vector API calls of a helper one call deeper un-inlined (see
+     * docs/jvm-notes.md). The added vector is loaded here, not passed in: a vector argument is boxed whenever C2
+     * leaves the call un-inlined (66 MB per SegNet pass once the blocked form's transforms were one call deeper).
+     * The clamp, needed only for an activation fused into inference's output, is a pass of its own over the rows
+     * just written: chained onto the sums, its max and min were left un-inlined in training steps, boxing every
+     * vector (25 GiB per SegNet step), even where the bounds were infinite.
      */
     static void combine(int a, float[][] coef, int rows, float[] src, int srcOff, int srcStride,
                         float[] dst, int dstOff, int dstStride, float[] addLanes, int addOff, float lo, float hi) {
+        FloatVector add = FloatVector.fromArray(S, addLanes, addOff);
+        FloatVector v0 = FloatVector.fromArray(S, src, srcOff);
+        FloatVector v1 = FloatVector.fromArray(S, src, srcOff + srcStride);
         if (a == 2) {
-            combine2(coef, rows, src, srcOff, srcStride, dst, dstOff, dstStride, addLanes, addOff);
-        } else if (a == 4) {
-            combine4(coef, rows, src, srcOff, srcStride, dst, dstOff, dstStride, addLanes, addOff);
+            for (int r = 0; r < rows; r++) {
+                float[] c = coef[r];
+                v0.mul(c[0]).add(add).add(v1.mul(c[1])).intoArray(dst, dstOff + r * dstStride);
+            }
         } else {
-            combine6(coef, rows, src, srcOff, srcStride, dst, dstOff, dstStride, addLanes, addOff);
+            FloatVector v2 = FloatVector.fromArray(S, src, srcOff + 2 * srcStride);
+            FloatVector v3 = FloatVector.fromArray(S, src, srcOff + 3 * srcStride);
+            if (a == 4) {
+                for (int r = 0; r < rows; r++) {
+                    float[] c = coef[r];
+                    v0.mul(c[0]).add(add).add(v1.mul(c[1])).add(v2.mul(c[2]).add(v3.mul(c[3])))
+                            .intoArray(dst, dstOff + r * dstStride);
+                }
+            } else {
+                FloatVector v4 = FloatVector.fromArray(S, src, srcOff + 4 * srcStride);
+                FloatVector v5 = FloatVector.fromArray(S, src, srcOff + 5 * srcStride);
+                for (int r = 0; r < rows; r++) {
+                    float[] c = coef[r];
+                    v0.mul(c[0]).add(add).add(v1.mul(c[1]).add(v2.mul(c[2])))
+                            .add(v3.mul(c[3]).add(v4.mul(c[4])).add(v5.mul(c[5]))).intoArray(dst, dstOff + r * dstStride);
+                }
+            }
         }
         if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) {
             clamp(rows, dst, dstOff, dstStride, lo, hi);
-        }
-    }
-
-    private static void combine2(float[][] coef, int rows, float[] src, int srcOff, int srcStride,
-                                 float[] dst, int dstOff, int dstStride, float[] addLanes, int addOff) {
-        FloatVector add = FloatVector.fromArray(S, addLanes, addOff);
-        FloatVector v0 = FloatVector.fromArray(S, src, srcOff);
-        FloatVector v1 = FloatVector.fromArray(S, src, srcOff + srcStride);
-        for (int r = 0; r < rows; r++) {
-            float[] c = coef[r];
-            v0.mul(c[0]).add(add).add(v1.mul(c[1])).intoArray(dst, dstOff + r * dstStride);
-        }
-    }
-
-    private static void combine4(float[][] coef, int rows, float[] src, int srcOff, int srcStride,
-                                 float[] dst, int dstOff, int dstStride, float[] addLanes, int addOff) {
-        FloatVector add = FloatVector.fromArray(S, addLanes, addOff);
-        FloatVector v0 = FloatVector.fromArray(S, src, srcOff);
-        FloatVector v1 = FloatVector.fromArray(S, src, srcOff + srcStride);
-        FloatVector v2 = FloatVector.fromArray(S, src, srcOff + 2 * srcStride);
-        FloatVector v3 = FloatVector.fromArray(S, src, srcOff + 3 * srcStride);
-        for (int r = 0; r < rows; r++) {
-            float[] c = coef[r];
-            v0.mul(c[0]).add(add).add(v1.mul(c[1])).add(v2.mul(c[2]).add(v3.mul(c[3])))
-                    .intoArray(dst, dstOff + r * dstStride);
-        }
-    }
-
-    private static void combine6(float[][] coef, int rows, float[] src, int srcOff, int srcStride,
-                                 float[] dst, int dstOff, int dstStride, float[] addLanes, int addOff) {
-        FloatVector add = FloatVector.fromArray(S, addLanes, addOff);
-        FloatVector v0 = FloatVector.fromArray(S, src, srcOff);
-        FloatVector v1 = FloatVector.fromArray(S, src, srcOff + srcStride);
-        FloatVector v2 = FloatVector.fromArray(S, src, srcOff + 2 * srcStride);
-        FloatVector v3 = FloatVector.fromArray(S, src, srcOff + 3 * srcStride);
-        FloatVector v4 = FloatVector.fromArray(S, src, srcOff + 4 * srcStride);
-        FloatVector v5 = FloatVector.fromArray(S, src, srcOff + 5 * srcStride);
-        for (int r = 0; r < rows; r++) {
-            float[] c = coef[r];
-            v0.mul(c[0]).add(add).add(v1.mul(c[1]).add(v2.mul(c[2]))).add(v3.mul(c[3]).add(v4.mul(c[4])).add(v5.mul(c[5])))
-                    .intoArray(dst, dstOff + r * dstStride);
         }
     }
 
