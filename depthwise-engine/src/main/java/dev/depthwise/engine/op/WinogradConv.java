@@ -317,7 +317,7 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
                 WEIGHT_GRADIENT_TILES);
         op.w = gradW;
         op.parts = Math.max(1, Math.min(Parallel.threads(), n));
-        op.partials = ConvOp.partials(op.parts, tile.a * tile.a * op.k * op.c); // shared with direct convolution's
+        op.partials = ConvWeightGradient.partials(op.parts, tile.a * tile.a * op.k * op.c); // shared with direct convolution's
         try {
             op.phase = Phase.WEIGHT_GRADIENT;
             Parallel.forRange(op.parts, 1, op);

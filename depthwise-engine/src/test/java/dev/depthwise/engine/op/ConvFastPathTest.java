@@ -109,19 +109,19 @@ class ConvFastPathTest {
         ConvSpec packed = ConvSpec.of(40, 12, 3, 1, 1, 1);
         ConvOp.Geometry geo = new ConvOp.Geometry().set(packed, 3, 45, 41);
         assertTrue(ConvOp.gradientIsConv(packed, geo));
-        assertTrue(ConvOp.weightGradientIsChannelsLast(packed, geo));
+        assertTrue(ConvWeightGradient.weightGradientIsChannelsLast(packed, geo));
         ConvSpec pads = new ConvSpec(9, 10, 5, 3, 1, 1, 2, 0, 1, 1, 1);
         geo.set(pads, 6, 11, 13);
         assertTrue(ConvOp.gradientIsConv(pads, geo));
-        assertTrue(ConvOp.weightGradientIsChannelsLast(pads, geo));
+        assertTrue(ConvWeightGradient.weightGradientIsChannelsLast(pads, geo));
         ConvSpec stride2 = ConvSpec.of(12, 10, 3, 2, 1, 1);
         geo.set(stride2, 8, 17, 19);
         assertFalse(ConvOp.gradientIsConv(stride2, geo));
-        assertFalse(ConvOp.weightGradientIsChannelsLast(stride2, geo));
+        assertFalse(ConvWeightGradient.weightGradientIsChannelsLast(stride2, geo));
         ConvSpec few = ConvSpec.of(3, 16, 3, 1, 1, 1);
         geo.set(few, 6, 20, 18);
         assertFalse(ConvOp.gradientIsConv(few, geo));
-        assertFalse(ConvOp.weightGradientIsChannelsLast(few, geo));
+        assertFalse(ConvWeightGradient.weightGradientIsChannelsLast(few, geo));
     }
 
     private static void assertClose(float[] expected, float[] actual, String what) {
