@@ -1,7 +1,6 @@
 package dev.depthwise.bench;
 
 import dev.depthwise.engine.Parallel;
-import dev.depthwise.engine.op.WinogradPolicy;
 import dev.depthwise.models.Models;
 import dev.depthwise.nn.inference.CompileOptions;
 import picocli.CommandLine;
@@ -45,7 +44,8 @@ public final class BenchMain implements Callable<Integer> {
     List<Integer> trainBatches = List.of(16, 64);
 
     @Option(names = "--isolated", description = "models: also time ours-planned and ONNX Runtime each alone, in a JVM"
-            + " of its own per case, and give ratios against ONNX Runtime's better figure")
+            + " of its own per case, and give ratios against ONNX Runtime's better figure; train: also time our "
+            + "training step alone, in a JVM of its own per model and batch")
     boolean isolated;
 
     @Option(names = "--only", paramLabel = "MODEL", description = "only this model (models and train)")
@@ -138,8 +138,7 @@ public final class BenchMain implements Callable<Integer> {
             ok &= new ModelBench(threads, warmup, runs, only, options, isolated, System.out).run();
         }
         if (what == What.train || what == What.all) {
-            new TrainBench(threads, warmup, runs, trainBatches, only,
-                    winogradTraining ? WinogradPolicy.COST_MODEL : WinogradPolicy.NEVER, System.out).run();
+            new TrainBench(threads, warmup, runs, trainBatches, only, winogradTraining, isolated, System.out).run();
         }
         if (what == What.kernels || what == What.all) {
             System.out.println();

@@ -29,13 +29,15 @@ final class TrainBench {
     private final int runs;
     private final List<Integer> batches;
     private final String only;
-    private final WinogradPolicy winograd;
+    private final boolean winograd;
+    private final boolean isolated;
     private final PrintStream out;
 
-    TrainBench(int threads, int warmup, int runs, List<Integer> batches, String only, WinogradPolicy winograd,
-               PrintStream out) {
+    TrainBench(int threads, int warmup, int runs, List<Integer> batches, String only, boolean winograd,
+               boolean isolated, PrintStream out) {
         this.only = only;
         this.winograd = winograd;
+        this.isolated = isolated;
         this.threads = threads;
         this.warmup = warmup;
         this.runs = runs;
@@ -53,17 +55,21 @@ final class TrainBench {
         int trainRuns = Math.max(1, Math.min(runs, 3));
         out.printf("%ntraining at %dx%d, Adam lr 1e-3, cross-entropy, random data: median step of %d runs after at "
                 + "least %d warm-up steps and 2 s; epoch = %d images; dense 3x3 convs: %s%n", SIZE, SIZE, trainRuns,
-                trainWarmup, EPOCH_IMAGES, winograd == WinogradPolicy.NEVER ? "direct (add --winograd-training for Winograd)"
+                trainWarmup, EPOCH_IMAGES, !winograd ? "direct (add --winograd-training for Winograd)"
                         : "Winograd where the cost model chooses it");
         out.printf("GEMM peak: %.1f GFLOP/s (our GEMM, %d^3, %d threads, best call); GFLOP/s = 3 x the forward pass's"
                 + " direct-convolution multiply-adds x 2 per image (forward, input and weight gradients), %%peak = ours"
                 + " against the GEMM peak%n", peak, GemmPeak.SIZE, threads);
-        out.printf("peak heap = the most Java heap in use during the timed steps, after a full collection: kept"
+        out.printf("peak heap = the most Java heap in use during the timed steps in the run, after a full collection: kept"
                 + " activations, the layers' shared pool of gradients and recomputed activations, parameters, gradients"
                 + " and Adam's moments, kernel scratch, the batch (max heap %d MiB)%n", Runtime.getRuntime().maxMemory() >> 20);
-        out.printf("%-13s %5s | %10s %9s %9s | %10s %9s | %9s | %8s %8s %5s | %12s %10s%n", "model", "batch",
-                "ours s/step", "ours img/s", "epoch", "torch s/step", "torch img/s", "ours/torch", "GFLOP/s",
-                "torch GF/s", "%peak", "ours B/step", "peak heap");
+        out.printf("in run = ours timed in this JVM, one model after another (the kernels C2 compiled for the models"
+                + " before are shared); alone = ours timed again in a JVM of its own per model and batch%s; torch ="
+                + " PyTorch in a process of its own; ours/torch = the ratio of step times%n",
+                isolated ? "" : " (add --isolated)");
+        out.printf("%-13s %5s | %13s %9s %9s | %12s %9s %9s | %12s %9s | %12s %11s | %8s %10s %5s | %13s %10s%n", "model",
+                "batch", "in run s/step", "img/s", "epoch", "alone s/step", "img/s", "B/step", "torch s/step",
+                "img/s", "in run/torch", "alone/torch", "GFLOP/s", "torch GF/s", "%peak", "in run B/step", "peak heap");
         for (String name : MODELS) {
             if (only != null && !only.equals(name)) {
                 continue;
@@ -72,30 +78,57 @@ final class TrainBench {
             for (int batch : batches) {
                 Measurement.Result r;
                 try {
-                    Module model = Models.create(name);
-                    Conv2d.setWinograd(model, winograd);
-                    Step step = new Step(model, batch);
-                    r = Measurement.measure(step::run, trainWarmup, trainRuns);
+                    r = measureStep(name, SIZE, batch, winograd, trainWarmup, trainRuns);
                 } catch (OutOfMemoryError e) {
                     // Big batches of the full SegNet need more heap than a shared machine may give; say so, go on.
                     out.printf("%-13s %5d | out of Java heap (max %d MiB; raise it with DEPTHWISE_JAVA_OPTS=-Xmx...)%n",
                             name, batch, Runtime.getRuntime().maxMemory() >> 20);
                     continue;
                 }
+                Measurement.Result alone = isolated ? alone(name, batch, trainWarmup, trainRuns) : null;
                 double seconds = r.medianNanos() / 1e9;
+                double aloneSeconds = alone == null ? Double.NaN : alone.medianNanos() / 1e9;
                 double imagesPerSecond = batch / seconds;
                 TorchTrainStep.Result t = torch == null ? null : torch.run(name, batch, SIZE, threads, trainWarmup, trainRuns);
-                double gflops = flopsPerImage * imagesPerSecond / 1e9;
-                out.printf("%-13s %5d | %10.3f %9.1f %9s | %10s %9s | %9s | %8.1f %8s %5.0f | %12s %10s%n", name, batch,
-                        seconds, imagesPerSecond, duration(EPOCH_IMAGES / imagesPerSecond),
-                        t == null ? "-" : String.format("%.3f", t.medianStepSeconds()),
-                        t == null ? "-" : String.format("%.1f", t.imagesPerSecond()),
-                        t == null ? "-" : String.format("%.2f", seconds / t.medianStepSeconds()), gflops,
+                double torchSeconds = t == null ? Double.NaN : t.medianStepSeconds();
+                // The GFLOP/s and share of the peak are the better of ours in the run and alone.
+                double gflops = flopsPerImage * batch / Math.min(seconds, alone == null ? seconds : aloneSeconds) / 1e9;
+                out.printf("%-13s %5d | %13.3f %9.1f %9s | %12s %9s %9s | %12s %9s | %12s %11s | %8.1f %10s %5.0f | %13s %10s%n",
+                        name, batch, seconds, imagesPerSecond, duration(EPOCH_IMAGES / imagesPerSecond),
+                        format("%.3f", aloneSeconds), format("%.1f", batch / aloneSeconds),
+                        alone == null ? "-" : ModelBench.bytes(alone.allocatedBytesPerCall()),
+                        format("%.3f", torchSeconds), format("%.1f", batch / torchSeconds),
+                        format("%.2f", seconds / torchSeconds), format("%.2f", aloneSeconds / torchSeconds), gflops,
                         t == null ? "-" : String.format("%.1f", flopsPerImage * t.imagesPerSecond() / 1e9),
                         100 * gflops / peak, ModelBench.bytes(r.allocatedBytesPerCall()),
                         String.format("%,d MiB", r.peakHeapBytes() >> 20));
             }
         }
+    }
+
+    /** Our training step of one model, timed by {@link Measurement} in this JVM: in the run, or as the isolated child. */
+    static Measurement.Result measureStep(String name, int size, int batch, boolean winograd, int warmup, int runs)
+            throws Exception {
+        Module model = Models.create(name);
+        Conv2d.setWinograd(model, winograd ? WinogradPolicy.COST_MODEL : WinogradPolicy.NEVER);
+        Step step = new Step(model, batch, size);
+        return Measurement.measure(step::run, warmup, runs);
+    }
+
+    /** Our step timed in a JVM of its own; null (said on {@code out}) when that JVM failed, e.g. out of heap. */
+    private Measurement.Result alone(String name, int batch, int trainWarmup, int trainRuns) throws Exception {
+        try {
+            return IsolatedRun.trainStep(name, SIZE, batch, threads, trainWarmup, trainRuns, winograd);
+        } catch (IllegalStateException e) {
+            out.println(e.getMessage().lines().findFirst().orElse("") + " (last line: "
+                    + e.getMessage().lines().reduce((a, b) -> b).orElse("") + ")");
+            return null;
+        }
+    }
+
+    /** A figure, or "-" for one not measured (NaN). */
+    private static String format(String pattern, double value) {
+        return Double.isNaN(value) ? "-" : String.format(pattern, value);
     }
 
     /** One training step with fixed random data; buffers live across steps as in a training loop. */
@@ -106,11 +139,11 @@ final class TrainBench {
         private int[] labels;
         private Tensor gradLogits;
 
-        Step(Module model, int batch) {
+        Step(Module model, int batch, int size) {
             this.model = model;
             model.train(true);
             this.adam = new Adam(model.namedParameters(), 1e-3);
-            this.images = BenchTensors.randomInput(batch, 3, SIZE, SIZE);
+            this.images = BenchTensors.randomInput(batch, 3, size, size);
         }
 
         void run() {
