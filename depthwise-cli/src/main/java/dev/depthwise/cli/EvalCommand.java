@@ -29,7 +29,8 @@ final class EvalCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = "--split", defaultValue = "test", description = "test (the held-out split: test.txt for the pets,"
-            + " the validation split otherwise; also 'val') or trainval (also 'train') (default ${DEFAULT-VALUE}).")
+            + " the validation split otherwise; also 'val'), trainval (also 'train') or carve (the training pairs the"
+            + " run held out to choose its best epoch, RUN/split/validation.txt) (default ${DEFAULT-VALUE}).")
     String split;
 
     @Option(names = "--batch-size", defaultValue = "16", description = "Batch size (default ${DEFAULT-VALUE}).")
@@ -48,15 +49,15 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
         threads.apply();
-        Split which = switch (split.toLowerCase(Locale.ROOT)) {
-            case "test", "val" -> Split.TEST;
-            case "trainval", "train" -> Split.TRAINVAL;
-            default -> throw new IllegalArgumentException("unknown split '" + split + "' (test or val, trainval or train)");
-        };
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
         }
-        Evaluation e = Evaluation.run(checkpoint, data, which, batchSize, 2, decodeLimits.limits());
+        Evaluation e = switch (split.toLowerCase(Locale.ROOT)) {
+            case "test", "val" -> Evaluation.run(checkpoint, data, Split.TEST, batchSize, 2, decodeLimits.limits());
+            case "trainval", "train" -> Evaluation.run(checkpoint, data, Split.TRAINVAL, batchSize, 2, decodeLimits.limits());
+            case "carve" -> Evaluation.runOnValidationCarve(checkpoint, data, batchSize, 2, decodeLimits.limits());
+            default -> throw new IllegalArgumentException("unknown split '" + split + "' (test or val, trainval or train, carve)");
+        };
         stdout.print(json ? e.json() + System.lineSeparator() : e.table());
         stdout.flush();
         return 0;

@@ -8,6 +8,7 @@ import dev.depthwise.train.Progress;
 import dev.depthwise.train.RunConfig;
 import dev.depthwise.train.TrainOptions;
 import dev.depthwise.train.Trainer;
+import dev.depthwise.train.TrainingReport;
 import dev.depthwise.train.WorkerGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,8 +27,9 @@ import java.util.concurrent.Callable;
                         + " Pascal VOC or colour masks (detected; --layout forces one). The model gets one output per class.",
                 "Defaults are the article's recipe: SegNet-DSC, Adam lr 1e-3, StepLR(7, 0.7), cross-entropy, "
                         + "batch 16, 128x128, 20 epochs; --recipe small-data for tens or hundreds of images.",
-                "After each epoch: test metrics, OUT/epochs/epoch-NN.png and OUT/last.safetensors "
-                        + "(+ best.safetensors); at the end OUT/report.html.",
+                "After each epoch: test metrics, OUT/epochs/epoch-NN.png and OUT/last.safetensors; with a validation "
+                        + "carve (--validation-fraction) also OUT/best.safetensors, the epoch with the best validation "
+                        + "mean IoU. No epoch is ever chosen on the test split. At the end OUT/report.html.",
                 "A run directory that already holds a run is never replaced silently: give --resume to continue "
                         + "it or --overwrite to start again."})
 public final class TrainCommand implements Callable<Integer> {
@@ -75,6 +77,11 @@ public final class TrainCommand implements Callable<Integer> {
         RunConfig config;
         if (resume) {
             config = Trainer.resumedConfig(dir, run.epochs());
+            Double asked = run.validationFraction();
+            if (asked != null && asked.doubleValue() != config.validationFraction()) {
+                throw new IllegalArgumentException("--validation-fraction " + asked + ": " + dir + " holds out "
+                        + config.validationFraction() + " of its training pairs, and a resumed run keeps its carve");
+            }
         } else if (!run.hasData()) {
             throw new IllegalArgumentException("--data DIR is required (or --resume to continue a run)");
         } else {
@@ -95,9 +102,10 @@ public final class TrainCommand implements Callable<Integer> {
         }
         stdout.printf(Locale.ROOT, "test pixel accuracy %.4f, IoU %.4f after %d epochs%n",
                 result.last().pixelAccuracy(), result.last().iou(), result.last().epoch());
+        stdout.println(TrainingReport.keptEpochText(config, result.history()));
         if (result.chosen() != result.last()) {
-            stdout.printf(Locale.ROOT, "best epoch by validation mean IoU: %d (best.safetensors), test pixel accuracy %.4f, IoU %.4f%n",
-                    result.chosen().epoch(), result.chosen().pixelAccuracy(), result.chosen().iou());
+            stdout.printf(Locale.ROOT, "kept epoch %d: test pixel accuracy %.4f, IoU %.4f%n", result.chosen().epoch(),
+                    result.chosen().pixelAccuracy(), result.chosen().iou());
         }
         stdout.println("report:      " + result.report());
         stdout.println("checkpoint:  " + result.lastCheckpoint()

@@ -136,13 +136,20 @@ class CliErrorsTest {
         String[][] cases = {
                 {"--gamma", "NaN"}, {"--gamma", "-1"}, {"--lr", "Infinity"}, {"--momentum", "-0.5"},
                 {"--model", "mobilenet_v2_seg", "--image-size", "50"}, {"--max-pixels", "0"}, {"--threads", "0"},
-                {"--loader-threads", "0"}, {"--resume", "--overwrite"}, {"--optimizer", "lion"}};
+                {"--loader-threads", "0"}, {"--resume", "--overwrite"}, {"--optimizer", "lion"},
+                {"--validation-fraction", "NaN"}, {"--validation-fraction", "1"}, {"--validation-fraction", "-0.1"},
+                {"--recipe", "small-data", "--validation-fraction", "0.9"}};
         String[] expected = {
                 "gamma must be a finite number > 0, got NaN", "gamma must be a finite number > 0, got -1.0",
                 "lr must be a finite number >= 0, got Infinity", "momentum must be a finite number >= 0, got -0.5",
                 "the model does not take input [batch, 3, 50, 50]", "--max-pixels must be >= 1, got 0",
                 "--threads must be >= 1, got 0", "--loader-threads must be >= 1, got 0",
-                "--resume and --overwrite exclude each other", "unknown optimizer 'lion'"};
+                "--resume and --overwrite exclude each other", "unknown optimizer 'lion'",
+                "--validation-fraction must be >= 0 (0: no validation carve) and < 1, got NaN",
+                "--validation-fraction must be >= 0 (0: no validation carve) and < 1, got 1.0",
+                "--validation-fraction must be >= 0 (0: no validation carve) and < 1, got -0.1",
+                "--validation-fraction 0.9 holds out 2 of the 2 pairs of the trainval split of " + data
+                        + ", none to train on"};
         for (int i = 0; i < cases.length; i++) {
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train", "--data", data.toString(),
                     "--epochs", "1", "--out", out.toString()));

@@ -138,6 +138,36 @@ class TrainingCommandsTest {
     }
 
     @Test
+    void aValidationCarveChoosesTheKeptEpochAndEvalReadsItBack() throws Exception {
+        CliRun help = CliRun.of("train", "--help");
+        assertTrue(help.out().contains("--validation-fraction=F") && help.out().contains("never on the test split"),
+                help.out());
+        Path data = dir.resolve("data");
+        Path runDir = dir.resolve("run");
+        assertEquals(0, CliRun.of("generate", data.toString(), "--count", "16", "--size", "40", "--seed", "3").exit());
+        CliRun train = CliRun.of("train", "--data", data.toString(), "--epochs", "2", "--batch-size", "4",
+                "--image-size", "32", "--loader-threads", "1", "--validation-fraction", "0.25", "--out", runDir.toString());
+        assertEquals(0, train.exit(), train.err());
+        assertEquals(2, Files.readAllLines(runDir.resolve("split/validation.txt")).size()); // a quarter of 8 trainval
+        assertTrue(train.out().contains("chosen on the validation carve"), train.out());
+        assertTrue(Files.exists(runDir.resolve("best.safetensors")));
+
+        CliRun eval = CliRun.of("eval", "--checkpoint", runDir.resolve("best.safetensors").toString(), "--split", "carve",
+                "--json");
+        assertEquals(0, eval.exit(), eval.err());
+        JsonNode json = new ObjectMapper().readTree(eval.out());
+        assertEquals("validation carve", json.get("split").asText());
+        assertEquals(2, json.get("images").asInt());
+        assertTrue(json.get("epoch_choice").asText().startsWith("chosen on the validation carve"), eval.out());
+
+        CliRun resumed = CliRun.of("train", "--out", runDir.toString(), "--resume", "--epochs", "3",
+                "--validation-fraction", "0.5");
+        assertEquals(1, resumed.exit(), resumed.err());
+        assertEquals("depthwise: --validation-fraction 0.5: " + runDir + " holds out 0.25 of its training pairs, and a "
+                + "resumed run keeps its carve", resumed.err().strip());
+    }
+
+    @Test
     void resumeWithoutACheckpointIsOneClearError() {
         CliRun r = CliRun.of("train", "--resume", "--out", dir.resolve("nothing").toString());
         assertEquals(1, r.exit());

@@ -57,14 +57,23 @@ public record Dataset(Path dir, Layout layout, List<String> classNames, int back
         return new PetLoader(entries(split), masks, options, skipped);
     }
 
-    /** Writes the split's stems into {@code runDir/split/train.txt} and {@code val.txt}, one per line. */
+    /** Writes the split into {@code runDir/split/train.txt} and {@code val.txt}, one {@link #listName} per line. */
     public void writeSplit(Path runDir) throws IOException {
         Path out = runDir.resolve(SPLIT_DIR);
         Files.createDirectories(out);
         for (Split s : Split.values()) {
-            String names = entries(s).stream().map(f -> dir.relativize(f.image()).toString().replace('\\', '/'))
-                    .collect(Collectors.joining("\n", "", "\n"));
-            Files.writeString(out.resolve(s == Split.TRAINVAL ? "train.txt" : "val.txt"), names, StandardCharsets.UTF_8);
+            Files.writeString(out.resolve(s == Split.TRAINVAL ? "train.txt" : "val.txt"), listText(entries(s)),
+                    StandardCharsets.UTF_8);
         }
+    }
+
+    /** A saved list's text: {@code samples} in their order, one {@link #listName} per line. */
+    public String listText(List<SampleFiles> samples) {
+        return samples.stream().map(this::listName).collect(Collectors.joining("\n", "", "\n"));
+    }
+
+    /** How a saved list names a sample: its image's path relative to the dataset folder, with '/' separators. */
+    public String listName(SampleFiles sample) {
+        return dir.relativize(sample.image()).toString().replace('\\', '/');
     }
 }

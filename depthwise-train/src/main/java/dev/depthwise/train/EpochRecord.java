@@ -1,5 +1,7 @@
 package dev.depthwise.train;
 
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,8 +15,8 @@ import java.util.Map;
  * @param confusion  test confusion matrix, rows = targets
  * @param seconds    wall time of the training part of the epoch
  * @param imagesPerSecond training throughput
- * @param validation metrics on the validation split carved from the training data (the small-data recipe's
- *                   choice of the best epoch), or null
+ * @param validation metrics on the validation split carved from the training data, which choose the best epoch
+ *                   ({@link RunConfig#validationFraction}), or null for a run without a carve
  */
 public record EpochRecord(int epoch, double lr, double trainLoss, double testLoss, Map<String, Double> test,
                           long[][] confusion, double seconds, double imagesPerSecond, Map<String, Double> validation) {
@@ -24,13 +26,22 @@ public record EpochRecord(int epoch, double lr, double trainLoss, double testLos
     }
 
     /**
-     * The score that chooses the best epoch: the validation split's mean IoU when there is one, else the test
-     * split's IoU (the article's). Not the headline IoU on validation: it drops the pixels whose target is the
-     * class it leaves out, so an epoch that calls background pixels pet loses nothing by it and can win by it
-     * (at the cost of pixel accuracy); mean IoU counts every class's errors.
+     * The score that chooses the best epoch: the validation carve's mean IoU; negative infinity without a carve,
+     * for no epoch is chosen on the test split. Not the headline IoU on validation: it drops the pixels whose
+     * target is the class it leaves out, so an epoch that calls background pixels pet loses nothing by it and can
+     * win by it (at the cost of pixel accuracy); mean IoU counts every class's errors.
      */
     public double selectionScore() {
-        return validation != null ? validation.getOrDefault("mean_iou", 0.0) : iou();
+        return validation != null ? validation.getOrDefault("mean_iou", 0.0) : Double.NEGATIVE_INFINITY;
+    }
+
+    /** The epoch a run keeps: the best by validation mean IoU when it has a validation carve, else the last. */
+    public static EpochRecord kept(List<EpochRecord> history) {
+        EpochRecord last = history.get(history.size() - 1);
+        if (last.validation() == null) {
+            return last;
+        }
+        return history.stream().max(Comparator.comparingDouble(EpochRecord::selectionScore)).orElseThrow();
     }
 
     public double pixelAccuracy() {

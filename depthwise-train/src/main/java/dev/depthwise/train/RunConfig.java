@@ -34,18 +34,18 @@ import java.util.Map;
  * @param dataset      layout, classes and the class the headline IoU leaves out ({@link DatasetConfig#DETECT}
  *                     before training; null in checkpoints from before layouts, read as DETECT)
  * @param transfer     starting weights other than the seed's ({@link TransferConfig#NONE}; null read as NONE)
- * @param recipe       {@link #ARTICLE} or {@link #SMALL_DATA}: the augmentation, whether the best epoch is chosen on a
- *                     validation split carved from the training data, and flip test-time augmentation (null read
- *                     as the article's)
+ * @param recipe       {@link #ARTICLE} or {@link #SMALL_DATA}: the augmentation and flip test-time augmentation
+ *                     (null read as the article's)
+ * @param validationFraction the share of the training pairs held out, seeded, to choose the best epoch on
+ *                     ({@code best.safetensors}); 0 for none, and then no epoch is chosen (null: the recipe's,
+ *                     {@link #defaultValidationFraction})
  */
 public record RunConfig(Map<String, String> model, String dataDir, int epochs, int batchSize, int imageSize,
                         String optimizer, double lr, Double weightDecay, double momentum, boolean nesterov,
                         String scheduler, int stepSize, double gamma, String loss, long seed, DatasetConfig dataset,
-                        TransferConfig transfer, String recipe) implements Serializable {
+                        TransferConfig transfer, String recipe, Double validationFraction) implements Serializable {
     public static final String ARTICLE = "article";
     public static final String SMALL_DATA = "small-data";
-    /** The share of the training data the small-data recipe holds out to choose its best epoch. */
-    public static final double VALIDATION_SHARE = 0.2;
     private static final int WARMUP_EPOCHS = 2;
 
     /** A run on a dataset whose layout and classes are detected when training starts. */
@@ -53,7 +53,7 @@ public record RunConfig(Map<String, String> model, String dataDir, int epochs, i
                      String optimizer, double lr, Double weightDecay, double momentum, boolean nesterov,
                      String scheduler, int stepSize, double gamma, String loss, long seed) {
         this(model, dataDir, epochs, batchSize, imageSize, optimizer, lr, weightDecay, momentum, nesterov, scheduler,
-                stepSize, gamma, loss, seed, DatasetConfig.DETECT, TransferConfig.NONE, ARTICLE);
+                stepSize, gamma, loss, seed, DatasetConfig.DETECT, TransferConfig.NONE, ARTICLE, null);
     }
 
     public RunConfig {
@@ -62,6 +62,11 @@ public record RunConfig(Map<String, String> model, String dataDir, int epochs, i
         recipe = recipe == null ? ARTICLE : recipe;
         if (!recipe.equals(ARTICLE) && !recipe.equals(SMALL_DATA)) {
             throw new IllegalArgumentException("unknown recipe '" + recipe + "' (" + ARTICLE + ", " + SMALL_DATA + ")");
+        }
+        validationFraction = validationFraction == null ? defaultValidationFraction(recipe) : validationFraction;
+        if (!(validationFraction >= 0 && validationFraction < 1)) {
+            throw new IllegalArgumentException("--validation-fraction must be >= 0 (0: no validation carve) and < 1, got "
+                    + validationFraction);
         }
         if ((transfer.encoderWeights() != null || transfer.freezeEncoderEpochs() > 0)
                 && !Models.MOBILENET_V2_SEG.equals(model.get("name"))) {
@@ -123,7 +128,16 @@ public record RunConfig(Map<String, String> model, String dataDir, int epochs, i
      */
     public static RunConfig smallData(Map<String, String> model, Path dataDir, long seed) {
         return new RunConfig(model, dataDir.toString(), 30, 8, 128, "adam", 1e-3, null, 0.9, false,
-                "warmup-cosine", 7, 0.7, "ce+dice", seed, DatasetConfig.DETECT, TransferConfig.NONE, SMALL_DATA);
+                "warmup-cosine", 7, 0.7, "ce+dice", seed, DatasetConfig.DETECT, TransferConfig.NONE, SMALL_DATA, null);
+    }
+
+    /**
+     * A recipe's validation carve: a fifth for the small-data recipe, whose point is choosing the epoch; none for
+     * the article's, which trains on all of its training split and keeps its last epoch, as the article does (so
+     * its figures stay comparable with the article's and with earlier runs).
+     */
+    public static double defaultValidationFraction(String recipe) {
+        return SMALL_DATA.equals(recipe) ? 0.2 : 0;
     }
 
     /** True for the small-data recipe: flip test-time augmentation in evaluation and segmentation. */
@@ -131,24 +145,29 @@ public record RunConfig(Map<String, String> model, String dataDir, int epochs, i
         return SMALL_DATA.equals(recipe);
     }
 
+    /** True when the run holds out part of its training pairs to choose its best epoch on. */
+    public boolean hasValidationCarve() {
+        return validationFraction > 0;
+    }
+
     public RunConfig withEpochs(int value) {
         return new RunConfig(model, dataDir, value, batchSize, imageSize, optimizer, lr, weightDecay, momentum,
-                nesterov, scheduler, stepSize, gamma, loss, seed, dataset, transfer, recipe);
+                nesterov, scheduler, stepSize, gamma, loss, seed, dataset, transfer, recipe, validationFraction);
     }
 
     public RunConfig withDataset(DatasetConfig value) {
         return new RunConfig(model, dataDir, epochs, batchSize, imageSize, optimizer, lr, weightDecay, momentum,
-                nesterov, scheduler, stepSize, gamma, loss, seed, value, transfer, recipe);
+                nesterov, scheduler, stepSize, gamma, loss, seed, value, transfer, recipe, validationFraction);
     }
 
     public RunConfig withTransfer(TransferConfig value) {
         return new RunConfig(model, dataDir, epochs, batchSize, imageSize, optimizer, lr, weightDecay, momentum,
-                nesterov, scheduler, stepSize, gamma, loss, seed, dataset, value, recipe);
+                nesterov, scheduler, stepSize, gamma, loss, seed, dataset, value, recipe, validationFraction);
     }
 
     public RunConfig withModel(Map<String, String> value) {
         return new RunConfig(value, dataDir, epochs, batchSize, imageSize, optimizer, lr, weightDecay, momentum,
-                nesterov, scheduler, stepSize, gamma, loss, seed, dataset, transfer, recipe);
+                nesterov, scheduler, stepSize, gamma, loss, seed, dataset, transfer, recipe, validationFraction);
     }
 
     /** The class names: the resolved dataset's, or for an older checkpoint the model's class count's defaults. */

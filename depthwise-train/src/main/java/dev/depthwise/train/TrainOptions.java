@@ -73,6 +73,13 @@ public final class TrainOptions {
             + " flip test-time augmentation in eval and segment.")
     String recipe;
 
+    @Option(names = "--validation-fraction", paramLabel = "F", description = "Hold out this share of the training"
+            + " pairs (seeded, listed in OUT/split/validation.txt) and keep the epoch with the best validation mean IoU"
+            + " as best.safetensors; 0 for none, and then no epoch is chosen: never on the test split. Default: the"
+            + " recipe's, 0.2 for small-data; 0 for the article's, which trains on all of its training split and keeps"
+            + " its last epoch as the article does, so that its figures stay comparable (give 0.1 for a best epoch).")
+    Double validationFraction;
+
     @Option(names = "--encoder-weights", description = "mobilenet_v2_seg: start the encoder from torchvision's ImageNet "
             + "MobileNetV2 weights (mobilenet_v2-b0353104.pth, or safetensors).")
     Path encoderWeights;
@@ -98,6 +105,11 @@ public final class TrainOptions {
     /** Whether --data was given. */
     public boolean hasData() {
         return data != null;
+    }
+
+    /** The validation fraction, or null when not given (the recipe's; a resumed run keeps its own). */
+    public Double validationFraction() {
+        return validationFraction;
     }
 
     /** The epoch count, or null when not given (a resumed run keeps its own). */
@@ -137,6 +149,6 @@ public final class TrainOptions {
                 nesterov, scheduler != null ? scheduler : base.scheduler(), stepSize, gamma,
                 loss != null ? loss : base.loss(), seed, datasetConfig(),
                 new TransferConfig(encoderWeights == null ? null : encoderWeights.toString(), freezeEncoderEpochs,
-                        init == null ? null : init.toString()), base.recipe());
+                        init == null ? null : init.toString()), base.recipe(), validationFraction);
     }
 }

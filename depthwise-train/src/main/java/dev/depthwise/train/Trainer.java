@@ -8,7 +8,6 @@ import dev.depthwise.data.Dataset;
 import dev.depthwise.data.DatasetCheck;
 import dev.depthwise.data.Datasets;
 import dev.depthwise.data.PetLoader;
-import dev.depthwise.data.SampleFiles;
 import dev.depthwise.data.SkippedFiles;
 import dev.depthwise.data.Split;
 import dev.depthwise.engine.Tensor;
@@ -28,7 +27,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -38,8 +36,10 @@ import java.util.SplittableRandom;
 /**
  * The training loop of a segmentation run, as the article's: per epoch, set the scheduled learning rate,
  * train over the shuffled, augmented trainval split, then evaluate on the test split and write the test
- * metrics, a prediction grid ({@code epochs/epoch-NN.png}) and a checkpoint ({@code last.safetensors},
- * and {@code best.safetensors} when the test IoU improved). At the end, {@code report.html}.
+ * metrics, a prediction grid ({@code epochs/epoch-NN.png}) and a checkpoint ({@code last.safetensors}).
+ * With a validation carve ({@link RunConfig#validationFraction}, {@link ValidationCarve}) the epoch with the best
+ * validation mean IoU is also kept as {@code best.safetensors}; without one no epoch is chosen, and never one on
+ * the test split. At the end, {@code report.html}.
  *
  * <p>A run is a pure function of its {@link RunConfig}: the model's initialisation comes from the seed,
  * the data order and augmentation from (seed, epoch), dropout from (seed, epoch). So training 2 epochs, or
@@ -65,12 +65,9 @@ public final class Trainer {
             return history.get(history.size() - 1);
         }
 
-        /** The epoch the run would keep: the best by validation mean IoU when it has a validation split, else the last. */
+        /** The epoch the run keeps: the best by validation mean IoU when it has a validation carve, else the last. */
         public EpochRecord chosen() {
-            if (last().validation() == null) {
-                return last();
-            }
-            return history.stream().max(Comparator.comparingDouble(EpochRecord::selectionScore)).orElseThrow();
+            return EpochRecord.kept(history);
         }
     }
 
@@ -181,12 +178,17 @@ public final class Trainer {
             config = config.withModel(spec.withClasses(data.numClasses()).toMap());
         }
         Models.checkInput(Models.create(ModelSpec.fromMap(config.model())), 3, config.imageSize(), config.imageSize());
+        // A resumed run keeps the pairs it held out, as saved, even if the dataset folder has changed since.
+        ValidationCarve saved = resume && config.hasValidationCarve()
+                ? ValidationCarve.read(data, outDir, w -> progress.message("warning: " + w)) : null;
+        ValidationCarve carve = saved != null ? saved
+                : ValidationCarve.draw(data, config.validationFraction(), config.seed());
         if (start == Start.OVERWRITE) {
             for (String name : runFiles) {
                 Files.deleteIfExists(outDir.resolve(name));
             }
             deleteIfEmpty(outDir.resolve(EPOCHS));
-            for (String list : List.of("train.txt", "val.txt")) {
+            for (String list : List.of("train.txt", "val.txt", ValidationCarve.FILE)) {
                 Files.deleteIfExists(outDir.resolve(Dataset.SPLIT_DIR).resolve(list));
             }
             deleteIfEmpty(outDir.resolve(Dataset.SPLIT_DIR));
@@ -194,8 +196,15 @@ public final class Trainer {
         Files.createDirectories(outDir);
         AtomicFiles.deleteStaleTemporaries(outDir);
         AtomicFiles.deleteStaleTemporaries(outDir.resolve(EPOCHS));
+        AtomicFiles.deleteStaleTemporaries(outDir.resolve(Dataset.SPLIT_DIR));
         if (data.seededSplit() && workers.writes()) {
             data.writeSplit(outDir);
+        }
+        if (saved == null && config.hasValidationCarve() && workers.writes()) {
+            carve.write(data, outDir);
+        } else if (!resume && workers.writes()) {
+            // A list left by an earlier run is not this run's carve (eval --split carve would read it).
+            Files.deleteIfExists(outDir.resolve(Dataset.SPLIT_DIR).resolve(ValidationCarve.FILE));
         }
         Palette palette = Palette.of(config.classNames());
         SkippedFiles skipped = new SkippedFiles(System.err);
@@ -205,10 +214,6 @@ public final class Trainer {
                 .withAugmentation(smallData ? Augmentation.SMALL_DATA : Augmentation.ARTICLE)
                 .withDecodeLimits(decodeLimits);
         LoaderOptions testOptions = trainOptions.withAugmentation(Augmentation.NONE);
-        // The small-data recipe chooses its best epoch on data it does not train on, and never on the test split.
-        List<List<SampleFiles>> trainAndValidation = smallData
-                ? carveValidation(data.entries(Split.TRAINVAL), config.seed())
-                : List.of(data.entries(Split.TRAINVAL), List.of());
         Loss loss = Loss.of(config.loss());
 
         Module model = Models.create(ModelSpec.fromMap(config.model()));
@@ -228,23 +233,29 @@ public final class Trainer {
             startEpoch = last.info().epoch();
             progress.message("resuming " + outDir + " after epoch " + startEpoch + " of " + config.epochs());
         }
-        double bestScore = history.stream().mapToDouble(EpochRecord::selectionScore).max()
-                .orElse(Double.NEGATIVE_INFINITY);
+        double bestScore = history.stream().filter(r -> r.validation() != null)
+                .mapToDouble(EpochRecord::selectionScore).max().orElse(Double.NEGATIVE_INFINITY);
+        boolean choosing = !carve.validation().isEmpty();
 
-        try (PetLoader train = new PetLoader(workers.shard(trainAndValidation.get(0)), data.masks(), trainOptions, skipped);
-             PetLoader validation = new PetLoader(trainAndValidation.get(1), data.masks(), testOptions, skipped);
+        try (PetLoader train = new PetLoader(workers.shard(carve.train()), data.masks(), trainOptions, skipped);
+             PetLoader validation = new PetLoader(carve.validation(), data.masks(), testOptions, skipped);
              PetLoader test = data.loader(Split.TEST, testOptions, skipped)) {
-            if (train.size() == 0 || test.size() == 0 || (smallData && validation.size() == 0)) {
-                throw new IOException(config.dataDir() + ": need both " + data.splitName(Split.TRAINVAL) + " and "
-                        + data.splitName(Split.TEST) + " samples, found " + train.size() + " and " + test.size());
+            if (carve.train().isEmpty() || test.size() == 0 || (config.hasValidationCarve() && !choosing)) {
+                throw new IOException(config.dataDir() + ": need " + data.splitName(Split.TRAINVAL) + " and "
+                        + data.splitName(Split.TEST) + " samples" + (config.hasValidationCarve() ? " and validation" : "")
+                        + ", found " + carve.train().size() + " and " + test.size()
+                        + (config.hasValidationCarve() ? " and " + carve.validation().size() : ""));
             }
-            if (smallData) {
-                progress.message("small-data recipe: training on " + train.size() + " pairs, choosing the best epoch on "
-                        + validation.size() + " held out from them");
+            if (workers.writes()) {
+                progress.message(selectionLine(config, carve, outDir));
+                if (resume && !choosing && Files.exists(outDir.resolve(BEST))) {
+                    progress.message("note: " + outDir.resolve(BEST) + " was chosen on the test split by an earlier "
+                            + "version; it is left as it is and no longer updated");
+                }
             }
             for (int epoch = startEpoch; epoch < config.epochs(); epoch++) {
                 EpochRecord record = trainAndEvaluate(config, palette, model, optimizer, loss, train,
-                        smallData ? validation : null, test, epoch);
+                        choosing ? validation : null, test, epoch);
                 if (!workers.writes()) {
                     continue;
                 }
@@ -252,14 +263,17 @@ public final class Trainer {
                 CheckpointInfo info = new CheckpointInfo(CheckpointInfo.FORMAT, config, epoch + 1, optimizer.steps(),
                         history);
                 Checkpoint.save(outDir.resolve(LAST), model, optimizer, info);
-                if (record.selectionScore() > bestScore) {
+                boolean improved = choosing && record.selectionScore() > bestScore;
+                if (improved) {
                     bestScore = record.selectionScore();
                     Checkpoint.save(outDir.resolve(BEST), model, optimizer, info);
                 }
                 progress.endEpoch(String.format(Locale.ROOT,
-                        "epoch %d/%d: train loss %.4f, test loss %.4f, pixel accuracy %.4f, IoU %.4f, %.1f img/s, %s",
+                        "epoch %d/%d: train loss %.4f, test loss %.4f, pixel accuracy %.4f, IoU %.4f%s, %.1f img/s, %s",
                         record.epoch(), config.epochs(), record.trainLoss(), record.testLoss(), record.pixelAccuracy(),
-                        record.iou(), record.imagesPerSecond(), Progress.clock(record.seconds())));
+                        record.iou(), choosing ? String.format(Locale.ROOT, ", validation mean IoU %.4f%s",
+                                record.selectionScore(), improved ? ", best so far" : "") : "",
+                        record.imagesPerSecond(), Progress.clock(record.seconds())));
             }
         }
         if (!workers.writes()) {
@@ -275,7 +289,21 @@ public final class Trainer {
             progress.message(skipped.summary());
         }
         Path best = outDir.resolve(BEST);
-        return new Result(history, outDir.resolve(LAST), Files.exists(best) ? best : null, report, skipped.count());
+        return new Result(history, outDir.resolve(LAST), choosing && Files.exists(best) ? best : null, report,
+                skipped.count());
+    }
+
+    /** The line at the start of a run that says which split, if any, chooses its kept epoch. */
+    static String selectionLine(RunConfig config, ValidationCarve carve, Path outDir) {
+        int all = carve.train().size() + carve.validation().size();
+        if (carve.validation().isEmpty()) {
+            return "no validation carve (--validation-fraction 0): training on all " + all + " training pairs; no "
+                    + "epoch is chosen (none on the test split): the run's result is " + LAST;
+        }
+        return String.format(Locale.ROOT, "validation carve: %d of the %d training pairs held out (--validation-fraction"
+                + " %s, seed %d; %s); %s is the epoch with the best validation mean IoU, never chosen on the test split",
+                carve.validation().size(), all, config.validationFraction(), config.seed(),
+                outDir.resolve(Dataset.SPLIT_DIR).resolve(ValidationCarve.FILE), BEST);
     }
 
     /** The prediction grid of a (1-based) epoch, relative to the run directory. */
@@ -391,12 +419,6 @@ public final class Trainer {
             throw new IllegalStateException("epoch " + (epoch + 1) + ": none of the " + train.size()
                     + " trainval pairs could be read (each was skipped, see the warnings)");
         }
-    }
-
-    /** A seeded fifth of the training pairs held out (in list order): [train, validation]. */
-    static List<List<SampleFiles>> carveValidation(List<SampleFiles> entries, long seed) {
-        // Another seed than a drawn dataset split's, so the two hold-outs are not the same draw.
-        return Datasets.holdOut(entries, seed ^ 0x5A11DA7AL, RunConfig.VALIDATION_SHARE);
     }
 
     /** The starting weights the run asks for besides the seed's: an ImageNet encoder, or a trained checkpoint. */

@@ -1,5 +1,6 @@
 package dev.depthwise.train;
 
+import dev.depthwise.data.Dataset;
 import dev.depthwise.io.AtomicFiles;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -18,8 +19,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The end-of-run report: {@code report.html} with charts of loss, pixel accuracy and IoU by epoch and the
- * final metrics table. The charts are PNG files next to the page ({@code loss.png}, {@code accuracy.png},
+ * The end-of-run report: {@code report.html} with charts of loss, pixel accuracy and IoU by epoch, which epoch
+ * the run keeps and which split chose it, and that epoch's test metrics. The charts are PNG files next to the page ({@code loss.png}, {@code accuracy.png},
  * {@code iou.png}) and are also embedded in it, so the page alone can be mailed or archived.
  */
 public final class TrainingReport {
@@ -40,13 +41,22 @@ public final class TrainingReport {
         byte[] loss = chart("Loss", "loss", epochs,
                 Map.of("train", series(history, EpochRecord::trainLoss), "test", series(history, EpochRecord::testLoss)),
                 Styler.LegendPosition.InsideNE);
-        byte[] accuracy = chart("Test pixel accuracy", "pixel accuracy", epochs,
-                Map.of("test", series(history, EpochRecord::pixelAccuracy)), Styler.LegendPosition.InsideSE);
+        boolean carved = EpochRecord.kept(history).validation() != null;
+        Map<String, double[]> accuracyLines = new LinkedHashMap<>();
+        accuracyLines.put("test", series(history, EpochRecord::pixelAccuracy));
         List<String> names = config.classNames();
         int ignored = config.iouIgnoredClass();
-        byte[] iou = chart("Test IoU", "IoU", epochs,
-                Map.of(ignored < 0 ? "IoU" : "IoU (" + names.get(ignored) + " left out)", series(history, EpochRecord::iou),
-                        "mean IoU", series(history, r -> r.test().getOrDefault("mean_iou", 0.0))),
+        Map<String, double[]> iouLines = new LinkedHashMap<>();
+        iouLines.put(ignored < 0 ? "IoU" : "IoU (" + names.get(ignored) + " left out)", series(history, EpochRecord::iou));
+        iouLines.put("mean IoU", series(history, r -> r.test().getOrDefault("mean_iou", 0.0)));
+        if (carved) {
+            // What chose the kept epoch, beside what it is judged by.
+            accuracyLines.put("validation", series(history, r -> validation(r, "pixel_accuracy")));
+            iouLines.put("validation mean IoU (chooses the epoch)", series(history, r -> validation(r, "mean_iou")));
+        }
+        byte[] accuracy = chart(carved ? "Pixel accuracy" : "Test pixel accuracy", "pixel accuracy", epochs,
+                accuracyLines, Styler.LegendPosition.InsideSE);
+        byte[] iou = chart(carved ? "IoU (test, and validation's mean IoU)" : "Test IoU", "IoU", epochs, iouLines,
                 Styler.LegendPosition.InsideSE);
         Map<String, double[]> perClassLines = new LinkedHashMap<>();
         for (String name : names) {
@@ -65,6 +75,11 @@ public final class TrainingReport {
 
     private interface Value {
         double of(EpochRecord r);
+    }
+
+    /** A validation metric of an epoch; NaN (no point on a chart) for an epoch without validation metrics. */
+    private static double validation(EpochRecord r, String metric) {
+        return r.validation() == null ? Double.NaN : r.validation().getOrDefault(metric, Double.NaN);
     }
 
     private static double[] series(List<EpochRecord> history, Value v) {
@@ -87,7 +102,8 @@ public final class TrainingReport {
     }
 
     private static String html(RunConfig c, List<EpochRecord> history, String gridFile, byte[]... charts) {
-        EpochRecord last = history.get(history.size() - 1);
+        EpochRecord kept = EpochRecord.kept(history);
+        boolean carved = kept.validation() != null;
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Depthwise training report</title>\n")
                 .append("<style>body{font-family:sans-serif;margin:2em;max-width:1400px}")
@@ -100,21 +116,22 @@ public final class TrainingReport {
                         c.dataDir(), c.dataset().layout() == null ? "detected" : c.dataset().layout(),
                         c.classNames().size(), c.epochs(), c.batchSize(), c.imageSize(), c.imageSize(), c.optimizer(), c.lr(),
                         c.lrScheduler().describe(), c.loss(), c.seed()))).append("</p>\n");
-        h.append("<h2>Final test metrics (epoch ").append(last.epoch()).append(")</h2>\n<table>")
+        h.append("<p><b>").append(escape(keptEpochText(c, history))).append("</b></p>\n");
+        h.append("<h2>Test metrics of the kept epoch (").append(kept.epoch()).append(")</h2>\n<table>")
                 .append("<tr><th>metric</th><th>value</th></tr>\n");
-        last.test().forEach((k, v) -> h.append("<tr><td style=\"text-align:left\">").append(escape(k))
+        kept.test().forEach((k, v) -> h.append("<tr><td style=\"text-align:left\">").append(escape(k))
                 .append("</td><td>").append(String.format(Locale.ROOT, "%.4f", v)).append("</td></tr>\n"));
         h.append(String.format(Locale.ROOT, "<tr><td style=\"text-align:left\">test loss</td><td>%.4f</td></tr>\n",
-                last.testLoss()));
+                kept.testLoss()));
         List<String> names = c.classNames();
         h.append("</table>\n<h3>Confusion matrix (rows: target, columns: prediction)</h3>\n<table><tr><th></th>");
         for (String name : names) {
             h.append("<th>").append(escape(name)).append("</th>");
         }
         h.append("</tr>\n");
-        for (int t = 0; t < last.confusion().length; t++) {
+        for (int t = 0; t < kept.confusion().length; t++) {
             h.append("<tr><th>").append(escape(names.get(t))).append("</th>");
-            for (long v : last.confusion()[t]) {
+            for (long v : kept.confusion()[t]) {
                 h.append("<td>").append(v).append("</td>");
             }
             h.append("</tr>\n");
@@ -125,13 +142,20 @@ public final class TrainingReport {
                     .append("\">\n");
         }
         h.append("<table><tr><th>epoch</th><th>lr</th><th>train loss</th><th>test loss</th><th>pixel accuracy</th>")
-                .append("<th>IoU</th><th>mean IoU</th><th>soft IoU</th><th>images/s</th><th>seconds</th></tr>\n");
+                .append("<th>IoU</th><th>mean IoU</th><th>soft IoU</th>")
+                .append(carved ? "<th>validation pixel accuracy</th><th>validation mean IoU</th>" : "")
+                .append("<th>images/s</th><th>seconds</th></tr>\n");
         for (EpochRecord r : history) {
-            h.append(String.format(Locale.ROOT, "<tr><td>%d</td><td>%.2e</td><td>%.4f</td><td>%.4f</td><td>%.4f</td>"
-                            + "<td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.1f</td><td>%.0f</td></tr>\n",
-                    r.epoch(), r.lr(), r.trainLoss(), r.testLoss(), r.pixelAccuracy(), r.iou(),
-                    r.test().getOrDefault("mean_iou", 0.0), r.test().getOrDefault("soft_iou", 0.0),
-                    r.imagesPerSecond(), r.seconds()));
+            h.append(String.format(Locale.ROOT, "<tr%s><td>%d</td><td>%.2e</td><td>%.4f</td><td>%.4f</td><td>%.4f</td>"
+                            + "<td>%.4f</td><td>%.4f</td><td>%.4f</td>",
+                    r == kept ? " style=\"font-weight:bold\"" : "", r.epoch(), r.lr(), r.trainLoss(), r.testLoss(),
+                    r.pixelAccuracy(), r.iou(), r.test().getOrDefault("mean_iou", 0.0),
+                    r.test().getOrDefault("soft_iou", 0.0)));
+            if (carved) {
+                h.append(String.format(Locale.ROOT, "<td>%.4f</td><td>%.4f</td>", validation(r, "pixel_accuracy"),
+                        validation(r, "mean_iou")));
+            }
+            h.append(String.format(Locale.ROOT, "<td>%.1f</td><td>%.0f</td></tr>\n", r.imagesPerSecond(), r.seconds()));
         }
         h.append("</table>\n");
         if (gridFile != null) {
@@ -140,6 +164,19 @@ public final class TrainingReport {
                     .append("<img alt=\"predictions\" src=\"").append(escape(gridFile)).append("\">\n");
         }
         return h.append("</body></html>\n").toString();
+    }
+
+    /** Which epoch the run keeps and which split chose it, in a sentence. */
+    public static String keptEpochText(RunConfig c, List<EpochRecord> history) {
+        EpochRecord kept = EpochRecord.kept(history);
+        if (kept.validation() == null) {
+            return "Kept: the last epoch, " + kept.epoch() + " (" + Trainer.LAST + "). This run has no validation carve"
+                    + " (--validation-fraction 0), so no epoch was chosen, and none on the test split.";
+        }
+        return String.format(Locale.ROOT, "Kept: epoch %d of %d (%s), chosen on the validation carve (%s of the"
+                        + " training pairs held out, seeded; %s/%s) by its mean IoU, %.4f. The test split chose nothing.",
+                kept.epoch(), history.size(), Trainer.BEST, c.validationFraction(), Dataset.SPLIT_DIR,
+                ValidationCarve.FILE, kept.selectionScore());
     }
 
     private static String escape(String s) {

@@ -1,6 +1,5 @@
 package dev.depthwise.train;
 
-import dev.depthwise.data.SampleFiles;
 import dev.depthwise.data.SyntheticPets;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.models.ModelSpec;
@@ -10,11 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,7 +31,7 @@ class SmallDataRecipeTest {
         assertEquals("warmup-cosine(warmup=2, T_max=28)", recipe.lrScheduler().describe());
         RunConfig tiny = new RunConfig(recipe.model(), recipe.dataDir(), 3, 4, 32, recipe.optimizer(), recipe.lr(), null,
                 0.9, false, recipe.scheduler(), 7, 0.7, recipe.loss(), 0, DatasetConfig.DETECT, TransferConfig.NONE,
-                RunConfig.SMALL_DATA);
+                RunConfig.SMALL_DATA, null);
         Trainer.Result r = new Trainer(tiny, root.resolve("run"), Progress.silent(), 1).run(Trainer.Start.NEW);
         for (EpochRecord e : r.history()) {
             assertNotNull(e.validation(), "epoch " + e.epoch() + " has validation metrics");
@@ -56,7 +52,7 @@ class SmallDataRecipeTest {
         EpochRecord second = epoch(2, Map.of("iou", 0.66, "mean_iou", 0.57));
         EpochRecord third = epoch(3, Map.of("iou", 0.59, "mean_iou", 0.60));
         assertEquals(1, new Trainer.Result(List.of(first, second, third), null, null, null, 0).chosen().epoch());
-        // Without a validation split (the article's recipe) the run keeps its last epoch.
+        // Without a validation carve (the article's recipe by default) the run keeps its last epoch.
         EpochRecord best = new EpochRecord(1, 1e-3, 1, 1, Map.of("iou", 0.9), new long[0][0], 1, 1);
         EpochRecord last = new EpochRecord(2, 1e-3, 1, 1, Map.of("iou", 0.5), new long[0][0], 1, 1);
         assertEquals(2, new Trainer.Result(List.of(best, last), null, null, null, 0).chosen().epoch());
@@ -64,21 +60,6 @@ class SmallDataRecipeTest {
 
     private static EpochRecord epoch(int number, Map<String, Double> validation) {
         return new EpochRecord(number, 1e-3, 1, 1, Map.of("iou", 0.5), new long[0][0], 1, 1, validation);
-    }
-
-    @Test
-    void carvingHoldsOutAFifthDisjointAndSeeded() {
-        List<SampleFiles> entries = new ArrayList<>();
-        for (int i = 0; i < 50; i++) {
-            entries.add(new SampleFiles("s" + i, Path.of("i" + i), Path.of("m" + i)));
-        }
-        List<List<SampleFiles>> parts = Trainer.carveValidation(entries, 4);
-        assertEquals(40, parts.get(0).size());
-        assertEquals(10, parts.get(1).size());
-        Set<SampleFiles> all = new HashSet<>(parts.get(0));
-        all.addAll(parts.get(1));
-        assertEquals(50, all.size());
-        assertEquals(parts, Trainer.carveValidation(entries, 4));
     }
 
     @Test

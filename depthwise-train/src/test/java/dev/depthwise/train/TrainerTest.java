@@ -15,6 +15,8 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -69,7 +71,10 @@ class TrainerTest {
         Trainer.Result r = new Trainer(tiny(1), out, Progress.silent(), 1).run(Trainer.Start.NEW);
         assertTrue(Files.size(out.resolve("last.safetensors")) > 0);
         assertTrue(Files.exists(out.resolve("last.json")));
-        assertTrue(Files.exists(out.resolve("best.safetensors")));
+        // No validation carve (the article's recipe): no epoch is chosen, so no best checkpoint, and none on test.
+        assertFalse(Files.exists(out.resolve("best.safetensors")));
+        assertNull(r.bestCheckpoint());
+        assertFalse(Files.exists(out.resolve("split/validation.txt")));
         assertTrue(Files.exists(out.resolve("epochs/epoch-01.png")));
         for (String chart : new String[] {"loss.png", "accuracy.png", "iou.png"}) {
             assertTrue(Files.size(out.resolve(chart)) > 1000, chart);

@@ -31,7 +31,7 @@ class TransferLearningTest {
 
     private RunConfig config(String model, Path data, int epochs, double lr, TransferConfig transfer) {
         return new RunConfig(ModelSpec.of(model).withSeed(1).toMap(), data.toString(), epochs, 4, 32, "adam", lr, null,
-                0.9, false, "none", 7, 0.7, "ce", 0, DatasetConfig.DETECT, transfer, RunConfig.ARTICLE);
+                0.9, false, "none", 7, 0.7, "ce", 0, DatasetConfig.DETECT, transfer, RunConfig.ARTICLE, null);
     }
 
     @Test
