@@ -164,6 +164,11 @@ public final class Trainer {
         Dataset data = Datasets.open(Path.of(requested.dataDir()),
                 requested.dataset().openOptions(requested.seed(), start == Start.OVERWRITE ? null : outDir));
         data.warnings().forEach(w -> progress.message("warning: " + w));
+        // A resumed run keeps the pairs it held out, as saved, even if the dataset folder has changed since.
+        ValidationCarve saved = resume && requested.hasValidationCarve()
+                ? ValidationCarve.read(data, outDir, w -> progress.message("warning: " + w)) : null;
+        ValidationCarve carve = saved != null ? saved
+                : ValidationCarve.draw(data, requested.validationFraction(), requested.seed());
         if (workers.writes()) {
             // The checks of 'dataset check', in one line; a faulty file is skipped (and named) when it is loaded.
             progress.message(DatasetCheck.run(data, decodeLimits).summaryLine());
@@ -178,11 +183,6 @@ public final class Trainer {
             config = config.withModel(spec.withClasses(data.numClasses()).toMap());
         }
         Models.checkInput(Models.create(ModelSpec.fromMap(config.model())), 3, config.imageSize(), config.imageSize());
-        // A resumed run keeps the pairs it held out, as saved, even if the dataset folder has changed since.
-        ValidationCarve saved = resume && config.hasValidationCarve()
-                ? ValidationCarve.read(data, outDir, w -> progress.message("warning: " + w)) : null;
-        ValidationCarve carve = saved != null ? saved
-                : ValidationCarve.draw(data, config.validationFraction(), config.seed());
         if (start == Start.OVERWRITE) {
             for (String name : runFiles) {
                 Files.deleteIfExists(outDir.resolve(name));

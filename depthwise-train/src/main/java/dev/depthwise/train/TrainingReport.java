@@ -47,8 +47,10 @@ public final class TrainingReport {
         List<String> names = config.classNames();
         int ignored = config.iouIgnoredClass();
         Map<String, double[]> iouLines = new LinkedHashMap<>();
-        iouLines.put(ignored < 0 ? "IoU" : "IoU (" + names.get(ignored) + " left out)", series(history, EpochRecord::iou));
-        iouLines.put("mean IoU", series(history, r -> r.test().getOrDefault("mean_iou", 0.0)));
+        String test = carved ? "test " : ""; // beside validation's line, say which split each line is
+        iouLines.put(test + (ignored < 0 ? "IoU" : "IoU (" + names.get(ignored) + " left out)"),
+                series(history, EpochRecord::iou));
+        iouLines.put(test + "mean IoU", series(history, r -> r.test().getOrDefault("mean_iou", 0.0)));
         if (carved) {
             // What chose the kept epoch, beside what it is judged by.
             accuracyLines.put("validation", series(history, r -> validation(r, "pixel_accuracy")));
