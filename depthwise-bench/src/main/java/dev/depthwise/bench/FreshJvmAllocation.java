@@ -2,7 +2,11 @@ package dev.depthwise.bench;
 
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.WinogradPolicy;
 import dev.depthwise.models.Models;
+import dev.depthwise.nn.Conv2d;
+import dev.depthwise.nn.Module;
+import dev.depthwise.nn.inference.CompileOptions;
 import dev.depthwise.nn.inference.InferenceModel;
 
 import java.io.BufferedReader;
@@ -19,17 +23,22 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Whether the JIT compiles the planned kernels without boxing, over many fresh JVMs: C2's choices depend on the
- * timing of profiles and compiles, so one JVM that allocates nothing proves little (see docs/jvm-notes.md). Starts
+ * Whether the JIT compiles the kernels without boxing, over many fresh JVMs: C2's choices depend on the timing of
+ * profiles and compiles, so one JVM that allocates nothing proves little (see docs/jvm-notes.md). Starts
  * {@code --jvms} JVMs with plain {@code java --add-modules jdk.incubator.vector} (plus any {@code --jvm-flag}), each
- * running one model's plan for {@code --seconds}, and prints the bytes each allocated per call in its last window.
+ * running one model's plan (or, with {@code --train}, its training step as {@code bench train} times it) for
+ * {@code --seconds}, and prints the bytes each allocated per call (per step) in its last window. {@code
+ * --no-winograd} runs the dense 3×3 convs as direct convolutions, to compare.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp depthwise-bench.jar dev.depthwise.bench.FreshJvmAllocation
- * [--jvms 12] [--parallel 2] [--model segnet_dsc] [--input 1,3,16,16] [--seconds 20] [--threads 2]
- * [--jvm-flag -XX:...]...}. Exits 1 when any JVM allocated.
+ * [--jvms 12] [--parallel 2] [--model segnet_dsc] [--input 1,3,16,16] [--seconds 20] [--threads 2] [--train]
+ * [--no-winograd] [--jvm-flag -XX:...]...}. Exits 1 when any JVM allocated. A training step allocates a little
+ * (tens of KiB) whatever the convs, so with {@code --train} compare the figures with those of {@code --no-winograd}.
  */
 public final class FreshJvmAllocation {
     private static final int WINDOW = 50;
+    /** Training steps per window: a step is thousands of planned calls' work. */
+    private static final int TRAINING_WINDOW = 2;
     private static final String RESULT = "bytes-per-call ";
 
     private FreshJvmAllocation() {
@@ -38,7 +47,7 @@ public final class FreshJvmAllocation {
     public static void main(String[] args) throws Exception {
         int jvms = 12, parallel = 2, seconds = 20, threads = 2;
         String model = Models.SEGNET_DSC, input = "1,3,16,16";
-        boolean child = false;
+        boolean child = false, train = false, winograd = true;
         List<String> flags = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -49,24 +58,36 @@ public final class FreshJvmAllocation {
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--jvm-flag" -> flags.add(args[++i]);
+                case "--train" -> train = true;
+                case "--no-winograd" -> winograd = false;
                 case "--child" -> child = true;
                 default -> throw new IllegalArgumentException("FreshJvmAllocation: unknown argument " + args[i]);
             }
         }
         int[] shape = Arrays.stream(input.split(",")).mapToInt(Integer::parseInt).toArray();
         if (child) {
-            System.out.println(RESULT + runChild(model, shape, seconds, threads));
+            Parallel.setThreads(threads);
+            Runnable call = train ? trainingStep(model, shape, winograd) : plannedRun(model, shape, winograd);
+            System.out.println(RESULT + runChild(call, train ? TRAINING_WINDOW : WINDOW, seconds));
             return;
         }
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        List<String> jvm = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--add-modules", "jdk.incubator.vector"));
-        command.addAll(flags);
+        jvm.addAll(flags);
+        List<String> command = new ArrayList<>(jvm);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), FreshJvmAllocation.class.getName(),
                 "--child", "--model", model, "--input", input, "--seconds", Integer.toString(seconds),
                 "--threads", Integer.toString(threads)));
+        if (train) {
+            command.add("--train");
+        }
+        if (!winograd) {
+            command.add("--no-winograd");
+        }
         KernelBench.printMachine();
-        System.out.println("command per JVM: " + String.join(" ", command.subList(0, command.size() - 12))
-                + " ... " + model + " " + input + ", " + seconds + " s, " + threads + " threads");
+        System.out.println("command per JVM: " + String.join(" ", jvm) + " ... " + model + " " + input
+                + (train ? ", training steps" : ", planned calls") + (winograd ? "" : ", no Winograd") + ", "
+                + seconds + " s, " + threads + " threads");
         ExecutorService pool = Executors.newFixedThreadPool(parallel);
         List<Future<String>> results = new ArrayList<>();
         for (int j = 0; j < jvms; j++) {
@@ -105,28 +126,44 @@ public final class FreshJvmAllocation {
         return result + " (" + history + ")";
     }
 
-    /**
-     * Runs the plan in windows for {@code seconds}; returns the last window's bytes per call (0: nothing), and prints
-     * them every 5 s: a JVM still compiling allocates less and less, one whose kernel C2 left boxing does not.
-     */
-    private static long runChild(String model, int[] shape, int seconds, int threads) {
-        Parallel.setThreads(threads);
-        InferenceModel plan = InferenceModel.compile(Models.create(model), shape);
+    private static Runnable plannedRun(String model, int[] shape, boolean winograd) {
+        InferenceModel plan = InferenceModel.compile(Models.create(model),
+                CompileOptions.defaults().withWinograd(winograd), shape);
         Tensor x = Tensor.zeros(shape);
         Random random = new Random(1);
         for (int i = 0; i < x.size(); i++) {
             x.data()[i] = (float) random.nextGaussian();
         }
+        return () -> plan.runReusingOutput(x);
+    }
+
+    /** {@code bench train}'s step (forward, loss, backward, Adam) on a batch of {@code N×3×S×S} random images. */
+    private static Runnable trainingStep(String model, int[] shape, boolean winograd) {
+        if (shape.length != 4 || shape[1] != 3 || shape[2] != shape[3]) {
+            throw new IllegalArgumentException("FreshJvmAllocation: --train needs --input N,3,S,S, got "
+                    + Arrays.toString(shape));
+        }
+        Module module = Models.create(model);
+        Conv2d.setWinograd(module, winograd ? WinogradPolicy.COST_MODEL : WinogradPolicy.NEVER);
+        return new TrainBench.Step(module, shape[0], shape[2])::run;
+    }
+
+    /**
+     * Makes {@code call} in windows of {@code window} calls for {@code seconds}; returns the last window's bytes per
+     * call (0: nothing), and prints them every 5 s: a JVM still compiling allocates less and less, one whose kernel
+     * C2 left boxing does not.
+     */
+    private static long runChild(Runnable call, int window, int seconds) {
         long overhead = -Parallel.allocatedBytes() + Parallel.allocatedBytes();
         long start = System.nanoTime(), end = start + seconds * 1_000_000_000L, last = 0;
         long nextReport = start;
         StringBuilder history = new StringBuilder();
         while (System.nanoTime() < end) {
             long before = Parallel.allocatedBytes();
-            for (int i = 0; i < WINDOW; i++) {
-                plan.runReusingOutput(x);
+            for (int i = 0; i < window; i++) {
+                call.run();
             }
-            last = Math.max(0, Parallel.allocatedBytes() - before - overhead) / WINDOW;
+            last = Math.max(0, Parallel.allocatedBytes() - before - overhead) / window;
             if (System.nanoTime() >= nextReport) {
                 history.append(history.length() == 0 ? "" : ", ").append((System.nanoTime() - start) / 1_000_000_000L)
                         .append(" s: ").append(last);

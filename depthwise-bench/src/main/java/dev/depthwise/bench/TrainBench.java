@@ -132,7 +132,7 @@ final class TrainBench {
     }
 
     /** One training step with fixed random data; buffers live across steps as in a training loop. */
-    private static final class Step {
+    static final class Step {
         private final Module model;
         private final Adam adam;
         private final Tensor images;

@@ -73,7 +73,7 @@ public final class ConvOp {
         }
         WinogradConv.Tile tile = winogradTile(winograd, s, geo.n, geo.inH, geo.inW);
         if (tile != null) {
-            WinogradConv.forward(s, tile, geo.n, geo.inH, geo.inW, x.data(), weight.data(),
+            NchwWinogradConv.forward(s, tile, geo.n, geo.inH, geo.inW, x.data(), weight.data(),
                     bias == null ? null : bias.data(), out.data());
             return;
         }
@@ -245,7 +245,7 @@ public final class ConvOp {
         if (gradW != null) {
             WinogradConv.Tile tile = winogradTile(winograd, s, geo.n, geo.inH, geo.inW);
             if (tile != null) {
-                WinogradConv.accumulateWeightGradient(s, tile, geo.n, geo.inH, geo.inW, x.data(), gd, gradW.data());
+                NchwWinogradConv.accumulateWeightGradient(s, tile, geo.n, geo.inH, geo.inW, x.data(), gd, gradW.data());
             } else {
                 ConvWeightGradient.weightGradient(s, geo, x.data(), gd, gradW.data());
             }
@@ -397,7 +397,7 @@ public final class ConvOp {
         ConvSpec transposed = new ConvSpec(cout, cin, kh, kw, 1, 1, kh - 1 - s.padH(), kw - 1 - s.padW(), 1, 1, 1);
         WinogradConv.Tile tile = winogradTile(winograd, transposed, geo.n, geo.outH, geo.outW);
         if (tile != null) {
-            WinogradConv.forward(transposed, tile, geo.n, geo.outH, geo.outW, g, flipped, null, gradX);
+            NchwWinogradConv.forward(transposed, tile, geo.n, geo.outH, geo.outW, g, flipped, null, gradX);
             return;
         }
         Geometry tg = TRANSPOSED_GEOMETRIES.get().set(transposed, geo.n, geo.outH, geo.outW);

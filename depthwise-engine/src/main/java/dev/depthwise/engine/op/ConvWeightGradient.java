@@ -209,7 +209,7 @@ final class ConvWeightGradient {
 
     /**
      * The calling thread's per-partition weight-gradient sums, at least {@code size} floats each; also {@link
-     * WinogradConv}'s, so the two paths share one set.
+     * NchwWinogradConv}'s, so the two paths share one set.
      */
     static float[][] partials(int parts, int size) {
         float[][] held = PARTIALS.get();

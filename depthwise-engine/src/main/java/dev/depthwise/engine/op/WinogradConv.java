@@ -1,49 +1,30 @@
 package dev.depthwise.engine.op;
 
-import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Winograd convolution F(m×m, 3×3) for dense 3×3 convs at stride 1 (NCHW, inference): each m×m output tile
- * costs (m+2)² multiplications per input and output channel instead of 9m², 2.25× fewer for F(4×4, 3×3)
- * and 1.78× for F(2×2, 3×3). The weights are transformed once, when the op is prepared; a run then
+ * Winograd convolution F(m×m, 3×3) for dense 3×3 convs at stride 1: what its two forms share. Each m×m output tile
+ * costs (m+2)² multiplications per input and output channel instead of 9m², 2.25× fewer for F(4×4, 3×3) and 1.78×
+ * for F(2×2, 3×3). A conv
  * <ol>
- *   <li>transforms the input tiles, {@code V = Bᵀ d B}, into (m+2)² matrices of [input channels × tiles],</li>
- *   <li>multiplies each by its transformed weights, {@code M[ξ] = U[ξ] · V[ξ]} ((m+2)² GEMMs of
- *       [output channels × input channels] by [input channels × tiles]),</li>
+ *   <li>transforms the input tiles, {@code V = Bᵀ d B}, into (m+2)² matrices of input channels by tiles,</li>
+ *   <li>multiplies each by its transformed weights {@code U = G g Gᵀ}, {@code M[ξ] = U[ξ] · V[ξ]} ((m+2)² GEMMs),</li>
  *   <li>transforms back, {@code Y = Aᵀ M A}, adds the bias and applies the activation.</li>
  * </ol>
- * The transforms are built by Toom-Cook from interpolation points, as in Lavin and Gray ("Fast Algorithms for
- * Convolutional Neural Networks", 2016); {@code WinogradConvTest} measures their float32 error against the
- * definition.
- *
- * <p>Tiles are processed in chunks of whole tile rows of one image, a chunk per task. Within a chunk the tiles
- * are the vector lanes: each input row is first split into its m phases (columns m·j + r), so that the patch
- * element (i, j) of consecutive tiles is contiguous, and both transforms run on whole vectors of tiles. Each
- * tile row carries one spare lane (tile {@code tilesW}), so lane t + 1 is always the right neighbour; the spare
- * lanes' results are never written out.
- *
- * <p>Training ({@link ConvOp} with a {@link WinogradPolicy}) runs the same chunks with the weights transformed on
- * each call, as they change every step ({@link #forward}); the input gradient of a stride-1 conv is a conv of
- * gradOut with the flipped, transposed weights, so it is a forward too. The weight gradient is the forward's
- * adjoint ({@link #accumulateWeightGradient}): with {@code M = U ⊙ V} per tile and {@code Y = Aᵀ M A}, the
- * gradient of {@code U} is {@code (A dY Aᵀ) ⊙ V} summed over tiles and images, (m+2)² GEMMs of [output channels ×
- * tiles] by [tiles × input channels], and that of the 3×3 weights {@code Gᵀ dU G}, once per channel pair.
+ * This class holds the tiles and their matrices ({@link Tile}, built by Toom-Cook from interpolation points, as in
+ * Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016; {@code WinogradConvTest} measures their
+ * float32 error against the definition), the weight transform, the one vector step both forms' transforms are made
+ * of ({@link #combine}) and the cost model that chooses a tile per layer. The forms: {@link NchwWinogradConv} on
+ * NCHW tensors (training's forward, input gradient and weight gradient, and {@link #prepare}'s op) and {@link
+ * BlockedWinogradConv} on planned inference's channel-blocked layout.
  */
-public final class WinogradConv implements Runnable, Parallel.RangeBody {
+public final class WinogradConv {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /** What {@link #combine} adds where it adds nothing: one vector of zeros. */
     static final float[] NO_ADD = new float[L];
-    /** Tiles aimed for per chunk: enough columns for the GEMMs' register tiles, few enough to keep V and M near L2. */
-    private static final int CHUNK_TILES = 96;
-    /**
-     * Tiles aimed for per chunk of the weight gradient: the tiles are its GEMMs' k, and each chunk reads and writes
-     * back the (m+2)²·K·C gradient of U, so chunks are longer than the forward's.
-     */
-    private static final int WEIGHT_GRADIENT_TILES = 256;
 
     /**
      * The output tile, with the interpolation points its transforms are built from (plus the point at infinity).
@@ -134,61 +115,6 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
         }
     }
 
-    /** What {@link #run(int, int)} does with its range: the forward's chunks, or a step of training's passes. */
-    private enum Phase { FORWARD, TRANSFORM_WEIGHTS, WEIGHT_GRADIENT, REDUCE_WEIGHT_GRADIENT }
-
-    // What the op is bound to: once for a prepared (inference) op, on every call for training's per-thread one.
-    private Phase phase;
-    private ConvSpec spec;
-    private Tile tile;
-    private float[] x;
-    /** The output; gradOut for the weight gradient. */
-    private float[] out;
-    /** U[ξ][k][c], the transformed weights. */
-    private float[] u;
-    /** The 3×3 weights {@link Phase#TRANSFORM_WEIGHTS} reads; the weight gradient {@link Phase#REDUCE_WEIGHT_GRADIENT} adds to. */
-    private float[] w;
-    /** Per output channel, or null for none. */
-    private float[] bias;
-    private float lo;
-    private float hi;
-    private int n;
-    private int c;
-    private int k;
-    private int inH;
-    private int inW;
-    private int outH;
-    private int outW;
-    private int tilesH;
-    private int tilesW;
-    /** Lanes per tile row: tilesW plus the spare one. */
-    private int stride;
-    private int rowsPerChunk;
-    private int chunksPerImage;
-    /** Columns of a chunk's V and M rows: its lanes rounded up to whole vectors. */
-    private int columns;
-    /** The weight gradient's partial sums of dU, one per part of the batch, each [ξ][k][c]. */
-    private float[][] partials;
-    private int parts;
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-    /** Training's op, bound afresh on each call, and its transformed weights, per calling thread. */
-    private static final ThreadLocal<WinogradConv> TRAINING = ThreadLocal.withInitial(WinogradConv::new);
-    private static final ThreadLocal<float[][]> TRAINING_WEIGHTS = ThreadLocal.withInitial(() -> new float[1][0]);
-
-    /** Per-thread buffers, grown to the largest op a thread has run and then reused. */
-    private static final class Scratch {
-        float[] phases = new float[0];
-        float[] v = new float[0];
-        float[] mm = new float[0];
-        float[] tmp = new float[0];
-        float[] y = new float[0];
-        /** The bias of the output channel being transformed, in every lane. */
-        final float[] biasLanes = new float[L];
-        /** dU of one channel pair, summed over the partitions. */
-        final double[] du = new double[36];
-    }
-
     /** {@code a}, or a new array when {@code a} is shorter than {@code n}: per-thread scratch grows, then is reused. */
     static float[] grow(float[] a, int n) {
         return a.length >= n ? a : new float[n];
@@ -197,66 +123,17 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
     private WinogradConv() {
     }
 
-    private WinogradConv bind(ConvSpec spec, Tile tile, int n, int inH, int inW, float[] x, float[] out, float[] u,
-                              float[] bias, Activation activation, int chunkTiles) {
-        Tiling tiling = Tiling.of(tile, spec.outputHeight(inH), spec.outputWidth(inW), chunkTiles);
-        this.phase = Phase.FORWARD;
-        this.spec = spec;
-        this.tile = tile;
-        this.x = x;
-        this.out = out;
-        this.u = u;
-        this.bias = bias;
-        this.lo = activation.lo;
-        this.hi = activation.hi;
-        this.n = n;
-        this.c = spec.inChannels();
-        this.k = spec.outChannels();
-        this.inH = inH;
-        this.inW = inW;
-        this.outH = spec.outputHeight(inH);
-        this.outW = spec.outputWidth(inW);
-        this.tilesH = tiling.tilesH;
-        this.tilesW = tiling.tilesW;
-        this.stride = tilesW + 1;
-        this.rowsPerChunk = tiling.rowsPerChunk;
-        this.chunksPerImage = tiling.chunks;
-        this.columns = roundUp(rowsPerChunk * stride, L);
-        return this;
-    }
-
-    /** Drops the arrays of training's op, so an idle thread keeps no tensor alive. */
-    private void release() {
-        x = out = u = w = bias = null;
-        partials = null;
-    }
-
-    /** How an output plane is cut: tiles, tile rows per chunk (a task), chunks per image. */
-    private record Tiling(int tilesH, int tilesW, int rowsPerChunk, int chunks) {
-        static Tiling of(Tile tile, int outH, int outW, int chunkTiles) {
-            int tilesH = (outH + tile.m - 1) / tile.m;
-            int tilesW = (outW + tile.m - 1) / tile.m;
-            int rowsPerChunk = Math.max(1, Math.min(tilesH, Math.round((float) chunkTiles / (tilesW + 1))));
-            return new Tiling(tilesH, tilesW, rowsPerChunk, (tilesH + rowsPerChunk - 1) / rowsPerChunk);
-        }
-
-        /** GEMM columns of a full chunk: its tiles and one spare lane per tile row. */
-        int lanesPerChunk() {
-            return rowsPerChunk * (tilesW + 1);
-        }
-    }
-
-    /** Dense (one group), 3×3, stride 1, no dilation: the convs this op computes. Any padding. */
+    /** Dense (one group), 3×3, stride 1, no dilation: the convs Winograd convolution computes here. Any padding. */
     public static boolean supports(ConvSpec s) {
         return s.groups() == 1 && s.kernelH() == 3 && s.kernelW() == 3 && s.strideH() == 1 && s.strideW() == 1
                 && s.dilationH() == 1 && s.dilationW() == 1;
     }
 
     /**
-     * Binds the op to its tensors and transforms the weights ({@code [out, in, 3, 3]}) once. {@code bias} may be
-     * null. Each {@link #run} then writes {@code activation(conv(x) + bias)} into {@code out}.
+     * The NCHW form bound to its tensors, with the weights ({@code [out, in, 3, 3]}) transformed once. {@code bias}
+     * may be null. Each {@link NchwWinogradConv#run} then writes {@code activation(conv(x) + bias)} into {@code out}.
      */
-    public static WinogradConv prepare(ConvSpec spec, Tile tile, Tensor x, Tensor weight, Tensor bias, Tensor out,
+    public static NchwWinogradConv prepare(ConvSpec spec, Tile tile, Tensor x, Tensor weight, Tensor bias, Tensor out,
                                        Activation activation) {
         if (!supports(spec)) {
             throw new IllegalArgumentException("winograd conv: needs a dense 3x3 conv at stride 1 without dilation, got "
@@ -268,64 +145,10 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
         }
         int[] outShape = spec.outputShape(OpChecks.present("winograd conv", "input", x).shape());
         requireShape("output", out, outShape);
-        return new WinogradConv().bind(spec, tile, x.n(), x.h(), x.w(), x.data(), out.data(),
+        return new NchwWinogradConv().bind(spec, tile, x.n(), x.h(), x.w(), x.data(), out.data(),
                 transformWeights(tile, weight, spec),
                 bias == null ? null : java.util.Arrays.copyOf(bias.data(), spec.outChannels()), activation,
-                CHUNK_TILES);
-    }
-
-    /** Runs the prepared op: writes {@code activation(conv(x) + bias)} into its output. */
-    @Override
-    public void run() {
-        Parallel.forRange(n * chunksPerImage, 1, this);
-    }
-
-    /**
-     * Training's forward, on NCHW arrays: {@code out = conv(x, w) + bias} ({@code bias} may be null) for an
-     * {@code n×C×inH×inW} input. The weights are transformed on this call, into the calling thread's scratch; nothing
-     * is allocated once the scratch has grown. The caller has checked the shapes.
-     */
-    static void forward(ConvSpec spec, Tile tile, int n, int inH, int inW, float[] x, float[] w, float[] bias,
-                        float[] out) {
-        int size = tile.a * tile.a * spec.outChannels() * spec.inChannels();
-        float[][] held = TRAINING_WEIGHTS.get();
-        if (held[0].length < size) {
-            held[0] = new float[size];
-        }
-        WinogradConv op = TRAINING.get().bind(spec, tile, n, inH, inW, x, out, held[0], bias, Activation.NONE,
-                CHUNK_TILES);
-        op.w = w;
-        try {
-            op.phase = Phase.TRANSFORM_WEIGHTS;
-            Parallel.forRange(op.k, Math.max(1, 2048 / op.c), op);
-            op.phase = Phase.FORWARD;
-            Parallel.forRange(n * op.chunksPerImage, 1, op);
-        } finally {
-            op.release();
-        }
-    }
-
-    /**
-     * Adds the weight gradient of {@link #forward} for gradOut {@code g} to {@code gradW}, computed in the Winograd
-     * domain (see the class comment). The batch is cut into one part per thread (at most one per image), each summed
-     * into its own partial dU in a fixed order, and the parts added in order: the same result for a given thread
-     * count, whatever ran where.
-     */
-    static void accumulateWeightGradient(ConvSpec spec, Tile tile, int n, int inH, int inW, float[] x, float[] g,
-                                         float[] gradW) {
-        WinogradConv op = TRAINING.get().bind(spec, tile, n, inH, inW, x, g, null, null, Activation.NONE,
-                WEIGHT_GRADIENT_TILES);
-        op.w = gradW;
-        op.parts = Math.max(1, Math.min(Parallel.threads(), n));
-        op.partials = ConvWeightGradient.partials(op.parts, tile.a * tile.a * op.k * op.c); // shared with direct convolution's
-        try {
-            op.phase = Phase.WEIGHT_GRADIENT;
-            Parallel.forRange(op.parts, 1, op);
-            op.phase = Phase.REDUCE_WEIGHT_GRADIENT;
-            Parallel.forRange(op.k, Math.max(1, 1024 / op.c), op);
-        } finally {
-            op.release();
-        }
+                NchwWinogradConv.CHUNK_TILES);
     }
 
     /**
@@ -352,13 +175,14 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
     public static double relativeCost(ConvSpec spec, Tile tile, int n, int h, int w) {
         int outH = spec.outputHeight(h);
         int outW = spec.outputWidth(w);
-        Tiling tiling = Tiling.of(tile, outH, outW, CHUNK_TILES);
-        double lanes = (double) n * tiling.tilesH * (tiling.tilesW + 1);
+        NchwWinogradConv.Tiling tiling =
+                NchwWinogradConv.Tiling.of(tile, outH, outW, NchwWinogradConv.CHUNK_TILES);
+        double lanes = (double) n * tiling.tilesH() * (tiling.tilesW() + 1);
         int perChunk = tiling.lanesPerChunk();
         double gemmEfficiency = (double) perChunk / roundUp(perChunk, Gemm.NR);
         double c = spec.inChannels();
         double k = spec.outChannels();
-        return estimate(tile, spec, lanes, gemmEfficiency, (double) n * tiling.chunks) / (9.0 * c * k * n * outH * outW);
+        return estimate(tile, spec, lanes, gemmEfficiency, (double) n * tiling.chunks()) / (9.0 * c * k * n * outH * outW);
     }
 
     /**
@@ -403,7 +227,7 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
     }
 
     /** {@code U[ξ][ko][ci] = (G g Gᵀ)[ξ]} for output channels {@code [k0, k1)} of {@code w} ({@code [k][c][3][3]}). */
-    private static void transformWeights(Tile tile, float[] w, int k, int c, float[] u, int k0, int k1) {
+    static void transformWeights(Tile tile, float[] w, int k, int c, float[] u, int k0, int k1) {
         int a = tile.a;
         float[][] g = tile.g;
         for (int ko = k0; ko < k1; ko++) {
@@ -422,183 +246,6 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
                         u[((i * a + j) * k + ko) * c + ci] = (float) (r0 * g[j][0] + r1 * g[j][1] + r2 * g[j][2]);
                     }
                 }
-            }
-        }
-    }
-
-    /**
-     * {@code gradW[ko][ci] += Gᵀ dU G} for output channels {@code [k0, k1)}, dU being the sum of the partitions'
-     * partial sums, taken in partition order.
-     */
-    private void reduceWeightGradient(Scratch s, int k0, int k1) {
-        int a = tile.a;
-        float[][] g = tile.g;
-        double[] du = s.du;
-        for (int ko = k0; ko < k1; ko++) {
-            for (int ci = 0; ci < c; ci++) {
-                for (int xi = 0; xi < a * a; xi++) {
-                    int at = (xi * k + ko) * c + ci;
-                    float sum = 0;
-                    for (int p = 0; p < parts; p++) {
-                        sum += partials[p][at];
-                    }
-                    du[xi] = sum;
-                }
-                int base = (ko * c + ci) * 9;
-                for (int t = 0; t < 3; t++) {
-                    for (int q = 0; q < 3; q++) {
-                        double sum = 0;
-                        for (int i = 0; i < a; i++) {
-                            double row = 0;
-                            for (int j = 0; j < a; j++) {
-                                row += du[i * a + j] * g[j][q];
-                            }
-                            sum += g[i][t] * row;
-                        }
-                        w[base + t * 3 + q] += (float) sum;
-                    }
-                }
-            }
-        }
-    }
-
-    @Override
-    public void run(int from, int to) {
-        Scratch s = SCRATCH.get();
-        switch (phase) {
-            case TRANSFORM_WEIGHTS -> transformWeights(tile, w, k, c, u, from, to);
-            case FORWARD -> forwardChunks(s, from, to);
-            case WEIGHT_GRADIENT -> {
-                for (int part = from; part < to; part++) {
-                    weightGradientOfImages(s, partials[part], part * n / parts, (part + 1) * n / parts);
-                }
-            }
-            case REDUCE_WEIGHT_GRADIENT -> reduceWeightGradient(s, from, to);
-        }
-    }
-
-    private void growScratch(Scratch s) {
-        int a = tile.a;
-        int m = tile.m;
-        s.phases = grow(s.phases, a * m * (columns + L));
-        s.v = grow(s.v, a * a * c * columns);
-        s.mm = grow(s.mm, a * a * k * columns);
-        s.tmp = grow(s.tmp, a * a * L);
-        s.y = grow(s.y, m * m * columns);
-    }
-
-    private void forwardChunks(Scratch s, int from, int to) {
-        growScratch(s);
-        int a = tile.a;
-        int phaseLength = columns + L; // a read at lane t + 1 of the last vector stays inside
-        for (int chunk = from; chunk < to; chunk++) {
-            int img = chunk / chunksPerImage;
-            int firstRow = chunk % chunksPerImage * rowsPerChunk;
-            int rows = Math.min(rowsPerChunk, tilesH - firstRow);
-            int lanes = rows * stride;
-            for (int ci = 0; ci < c; ci++) {
-                splitPhases(s.phases, phaseLength, img, ci, firstRow, rows);
-                transformInput(s, phaseLength, ci);
-            }
-            for (int xi = 0; xi < a * a; xi++) {
-                Gemm.matmul(false, false, k, lanes, c, u, xi * k * c, c, s.v, xi * c * columns, columns,
-                        s.mm, xi * k * columns, columns, false);
-            }
-            for (int ko = 0; ko < k; ko++) {
-                transformOutput(s, ko);
-                writeOutput(s.y, img, ko, firstRow, rows);
-            }
-        }
-    }
-
-    /**
-     * Adds images {@code [fromImg, toImg)}'s dU to {@code partial} ([ξ][k][c]), chunk by chunk in order: V from the
-     * input as in the forward, {@code A dY Aᵀ} from gradOut, then {@code dU[ξ] += (A dY Aᵀ)[ξ] · V[ξ]ᵀ}.
-     */
-    private void weightGradientOfImages(Scratch s, float[] partial, int fromImg, int toImg) {
-        growScratch(s);
-        int a = tile.a;
-        int phaseLength = columns + L;
-        java.util.Arrays.fill(partial, 0, a * a * k * c, 0f);
-        for (int img = fromImg; img < toImg; img++) {
-            for (int firstRow = 0; firstRow < tilesH; firstRow += rowsPerChunk) {
-                int rows = Math.min(rowsPerChunk, tilesH - firstRow);
-                int lanes = rows * stride;
-                for (int ci = 0; ci < c; ci++) {
-                    splitPhases(s.phases, phaseLength, img, ci, firstRow, rows);
-                    transformInput(s, phaseLength, ci);
-                }
-                for (int ko = 0; ko < k; ko++) {
-                    gatherGradient(s.y, img, ko, firstRow, rows);
-                    transformGradient(s, ko);
-                }
-                for (int xi = 0; xi < a * a; xi++) {
-                    Gemm.matmul(false, true, k, c, lanes, s.mm, xi * k * columns, columns, s.v, xi * c * columns,
-                            columns, partial, xi * k * c, c, true);
-                }
-            }
-        }
-    }
-
-    /**
-     * Fills {@code phases[(i·m + r)·phaseLength + row·stride + j]} with input pixel (row of the chunk's tile row
-     * {@code row} + i, column m·j + r), both counted from the padded corner, zero outside the input.
-     */
-    private void splitPhases(float[] phases, int phaseLength, int img, int ci, int firstRow, int rows) {
-        int a = tile.a;
-        int m = tile.m;
-        float[] xd = x;
-        int plane = (img * c + ci) * inH * inW;
-        for (int i = 0; i < a; i++) {
-            for (int r = 0; r < m; r++) {
-                int dst = (i * m + r) * phaseLength;
-                java.util.Arrays.fill(phases, dst + rows * stride, dst + phaseLength, 0f);
-                for (int row = 0; row < rows; row++) {
-                    int iy = (firstRow + row) * m + i - spec.padH();
-                    int d = dst + row * stride;
-                    if (iy < 0 || iy >= inH) {
-                        java.util.Arrays.fill(phases, d, d + stride, 0f);
-                        continue;
-                    }
-                    int src = plane + iy * inW;
-                    for (int j = 0, ix = r - spec.padW(); j < stride; j++, ix += m) {
-                        phases[d + j] = ix >= 0 && ix < inW ? xd[src + ix] : 0f;
-                    }
-                }
-            }
-        }
-    }
-
-    /** {@code V[ξ][ci][lanes] = (Bᵀ d B)[ξ]}, a vector of tiles at a time. */
-    private void transformInput(Scratch s, int phaseLength, int ci) {
-        int a = tile.a;
-        int m = tile.m;
-        for (int t = 0; t < columns; t += L) {
-            // Columns first: tmp[p][j] = Σ_i Bᵀ[p][i] d[i][j], where d[i][j] is phase (j mod m) of row i, lane + j/m.
-            for (int j = 0; j < a; j++) {
-                combine(a, tile.bt, a, s.phases, (j % m) * phaseLength + t + j / m, m * phaseLength, s.tmp, j * L,
-                        a * L, NO_ADD, 0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
-            }
-            // Then rows: V[p][q] = Σ_j tmp[p][j] Bᵀ[q][j].
-            for (int p = 0; p < a; p++) {
-                combine(a, tile.bt, a, s.tmp, p * a * L, L, s.v, (p * a * c + ci) * columns + t, c * columns,
-                        NO_ADD, 0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
-            }
-        }
-    }
-
-    /** {@code y[yy][xx][lanes] = activation((Aᵀ M A)[yy][xx] + bias)} for output channel {@code ko}. */
-    private void transformOutput(Scratch s, int ko) {
-        int a = tile.a;
-        int m = tile.m;
-        java.util.Arrays.fill(s.biasLanes, bias == null ? 0f : bias[ko]);
-        for (int t = 0; t < columns; t += L) {
-            for (int q = 0; q < a; q++) {
-                combine(a, tile.at, m, s.mm, (q * k + ko) * columns + t, a * k * columns, s.tmp, q * L, a * L,
-                        NO_ADD, 0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
-            }
-            for (int p = 0; p < m; p++) {
-                combine(a, tile.at, m, s.tmp, p * a * L, L, s.y, p * m * columns + t, columns, s.biasLanes, 0, lo, hi);
             }
         }
     }
@@ -654,73 +301,6 @@ public final class WinogradConv implements Runnable, Parallel.RangeBody {
         for (int r = 0; r < rows; r++) {
             int at = dstOff + r * dstStride;
             FloatVector.fromArray(S, dst, at).max(lo).min(hi).intoArray(dst, at);
-        }
-    }
-
-    /** Interleaves the tiles of {@code y} back into output rows, dropping pixels past the output's edge. */
-    private void writeOutput(float[] y, int img, int ko, int firstRow, int rows) {
-        int m = tile.m;
-        float[] od = out;
-        int plane = (img * k + ko) * outH * outW;
-        for (int row = 0; row < rows; row++) {
-            for (int p = 0; p < m; p++) {
-                int oy = (firstRow + row) * m + p;
-                if (oy >= outH) {
-                    break;
-                }
-                int dst = plane + oy * outW;
-                for (int ox = 0; ox < outW; ox++) {
-                    od[dst + ox] = y[(p * m + ox % m) * columns + row * stride + ox / m];
-                }
-            }
-        }
-    }
-
-    /**
-     * The adjoint of {@link #writeOutput}: {@code y[(p·m + q)·columns + row·stride + j]} = gradOut pixel (row p of
-     * tile row {@code row}, column m·j + q) of output channel {@code ko}, zero past the output's edge, in the spare
-     * lanes and past the chunk's lanes (the forward dropped those outputs: they have no gradient).
-     */
-    private void gatherGradient(float[] y, int img, int ko, int firstRow, int rows) {
-        int m = tile.m;
-        float[] g = out;
-        int plane = (img * k + ko) * outH * outW;
-        for (int pq = 0; pq < m * m; pq++) {
-            java.util.Arrays.fill(y, pq * columns + rows * stride, (pq + 1) * columns, 0f);
-        }
-        for (int row = 0; row < rows; row++) {
-            for (int p = 0; p < m; p++) {
-                int oy = (firstRow + row) * m + p;
-                int lane = row * stride;
-                if (oy >= outH) {
-                    for (int q = 0; q < m; q++) {
-                        java.util.Arrays.fill(y, (p * m + q) * columns + lane, (p * m + q) * columns + lane + stride, 0f);
-                    }
-                    continue;
-                }
-                int src = plane + oy * outW;
-                for (int ox = 0; ox < stride * m; ox++) {
-                    y[(p * m + ox % m) * columns + lane + ox / m] = ox < outW ? g[src + ox] : 0f;
-                }
-            }
-        }
-    }
-
-    /** {@code M[ξ][ko][lanes] = (A dY Aᵀ)[ξ]}, the adjoint of {@link #transformOutput}, a vector of tiles at a time. */
-    private void transformGradient(Scratch s, int ko) {
-        int a = tile.a;
-        int m = tile.m;
-        for (int t = 0; t < columns; t += L) {
-            // Columns first: tmp[i][q] = Σ_p A[i][p] dY[p][q].
-            for (int q = 0; q < m; q++) {
-                combine(m, tile.aMat, a, s.y, q * columns + t, m * columns, s.tmp, q * L, m * L,
-                        NO_ADD, 0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
-            }
-            // Then rows: M[i][j] = Σ_q tmp[i][q] A[j][q].
-            for (int i = 0; i < a; i++) {
-                combine(m, tile.aMat, a, s.tmp, i * m * L, L, s.mm, (i * a * k + ko) * columns + t, k * columns,
-                        NO_ADD, 0, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
-            }
         }
     }
 
