@@ -37,8 +37,8 @@ import java.util.concurrent.Future;
  */
 public final class FreshJvmAllocation {
     private static final int WINDOW = 50;
-    /** Training steps per window: a step is thousands of planned calls' work. */
-    private static final int TRAINING_WINDOW = 2;
+    /** Training steps per window: one step is the work of thousands of planned calls. */
+    private static final int TRAINING_WINDOW = 1;
     private static final String RESULT = "bytes-per-call ";
 
     private FreshJvmAllocation() {

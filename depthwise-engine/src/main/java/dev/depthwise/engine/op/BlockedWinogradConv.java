@@ -165,7 +165,7 @@ public final class BlockedWinogradConv extends PreparedLoop {
 
     /** The tile the cost model expects fastest on this layout, or null for direct convolution. */
     public static WinogradConv.Tile choose(ConvSpec spec, int n, int h, int w) {
-        return WinogradConv.cheapest(spec, tile -> relativeCost(spec, tile, n, h, w));
+        return WinogradConv.cheapest(spec, n, h, w, BlockedWinogradConv::relativeCost);
     }
 
     @Override

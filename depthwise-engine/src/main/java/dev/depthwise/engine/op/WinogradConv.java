@@ -199,18 +199,33 @@ public final class WinogradConv {
 
     /** The tile the cost model expects fastest for this conv, or null when a direct convolution is (or is the only way). */
     public static Tile choose(ConvSpec spec, int n, int h, int w) {
-        return cheapest(spec, tile -> relativeCost(spec, tile, n, h, w));
+        return cheapest(spec, n, h, w, WinogradConv::relativeCost);
     }
 
-    /** The tile of least relative cost below 1 (direct convolution's), or null; null too for a conv not supported. */
-    static Tile cheapest(ConvSpec spec, java.util.function.ToDoubleFunction<Tile> relativeCost) {
+    /** A form's cost model: the predicted time of a conv with a tile, as a fraction of a direct convolution's. */
+    @FunctionalInterface
+    interface CostModel {
+        double relativeCost(ConvSpec spec, Tile tile, int n, int h, int w);
+    }
+
+    /**
+     * The tiles, as {@link #cheapest} tries them: training asks on every conv call, and {@code Tile.values()} would
+     * copy the array each time.
+     */
+    private static final Tile[] TILES = Tile.values();
+
+    /**
+     * The tile of least relative cost below 1 (direct convolution's), or null; null too for a conv not supported. The
+     * model is a method, not a lambda over the conv's size, so that choosing allocates nothing.
+     */
+    static Tile cheapest(ConvSpec spec, int n, int h, int w, CostModel model) {
         if (!supports(spec)) {
             return null;
         }
         Tile best = null;
         double bestCost = 1;
-        for (Tile tile : Tile.values()) {
-            double cost = relativeCost.applyAsDouble(tile);
+        for (Tile tile : TILES) {
+            double cost = model.relativeCost(spec, tile, n, h, w);
             if (cost < bestCost) {
                 best = tile;
                 bestCost = cost;
