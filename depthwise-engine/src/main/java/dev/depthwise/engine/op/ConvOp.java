@@ -218,13 +218,17 @@ public final class ConvOp {
         Geometry geo = checkCommon(s, x, weight, "conv backward");
         requireOutputShape(gradOut, "gradOut", s, x, geo);
         if (gradX != null) {
-            requireShape(gradX, x.shape(), "gradX", s, x);
+            if (gradX.rank() != 4 || gradX.dim(0) != geo.n || gradX.dim(1) != s.inChannels()
+                    || gradX.dim(2) != geo.inH || gradX.dim(3) != geo.inW) {
+                requireShape(gradX, x.shape(), "gradX", s, x); // builds the shapes only to throw
+            }
             requireDistinct(gradX, gradOut, "gradX", "gradOut", s);
             if (gradW != null) { // the input is read only for the weight gradient
                 requireDistinct(gradX, x, "gradX", "the input", s);
             }
         }
-        if (gradW != null) {
+        if (gradW != null && (gradW.rank() != 4 || gradW.dim(0) != s.outChannels()
+                || gradW.dim(1) != s.inPerGroup() || gradW.dim(2) != s.kernelH() || gradW.dim(3) != s.kernelW())) {
             requireShape(gradW, s.weightShape(), "gradW", s, x);
         }
         checkBias("conv", s, gradB, "gradB");
