@@ -88,7 +88,6 @@ public final class NchwWinogradConv implements Runnable, Parallel.RangeBody {
 
     NchwWinogradConv bind(ConvSpec spec, Tile tile, int n, int inH, int inW, float[] x, float[] out, float[] u,
                           float[] bias, Activation activation, int chunkTiles) {
-        Tiling tiling = Tiling.of(tile, spec.outputHeight(inH), spec.outputWidth(inW), chunkTiles);
         this.phase = Phase.FORWARD;
         this.spec = spec;
         this.tile = tile;
@@ -105,11 +104,11 @@ public final class NchwWinogradConv implements Runnable, Parallel.RangeBody {
         this.inW = inW;
         this.outH = spec.outputHeight(inH);
         this.outW = spec.outputWidth(inW);
-        this.tilesH = tiling.tilesH;
-        this.tilesW = tiling.tilesW;
+        this.tilesH = tiles(tile, outH);
+        this.tilesW = tiles(tile, outW);
         this.stride = tilesW + 1;
-        this.rowsPerChunk = tiling.rowsPerChunk;
-        this.chunksPerImage = tiling.chunks;
+        this.rowsPerChunk = rowsPerChunk(tilesH, tilesW, chunkTiles);
+        this.chunksPerImage = (tilesH + rowsPerChunk - 1) / rowsPerChunk;
         this.columns = WinogradConv.roundUp(rowsPerChunk * stride, L);
         return this;
     }
@@ -120,19 +119,17 @@ public final class NchwWinogradConv implements Runnable, Parallel.RangeBody {
         partials = null;
     }
 
-    /** How an output plane is cut: tiles, tile rows per chunk (a task), chunks per image. */
-    record Tiling(int tilesH, int tilesW, int rowsPerChunk, int chunks) {
-        static Tiling of(Tile tile, int outH, int outW, int chunkTiles) {
-            int tilesH = (outH + tile.m - 1) / tile.m;
-            int tilesW = (outW + tile.m - 1) / tile.m;
-            int rowsPerChunk = Math.max(1, Math.min(tilesH, Math.round((float) chunkTiles / (tilesW + 1))));
-            return new Tiling(tilesH, tilesW, rowsPerChunk, (tilesH + rowsPerChunk - 1) / rowsPerChunk);
-        }
+    /** Output tiles along a side of {@code length} pixels. */
+    static int tiles(Tile tile, int length) {
+        return (length + tile.m - 1) / tile.m;
+    }
 
-        /** GEMM columns of a full chunk: its tiles and one spare lane per tile row. */
-        int lanesPerChunk() {
-            return rowsPerChunk * (tilesW + 1);
-        }
+    /**
+     * Tile rows per chunk (a task): about {@code chunkTiles} lanes, each tile row having one spare. Ints, not an
+     * object describing the cut, because training binds an op and asks the cost model on every conv call.
+     */
+    static int rowsPerChunk(int tilesH, int tilesW, int chunkTiles) {
+        return Math.max(1, Math.min(tilesH, Math.round((float) chunkTiles / (tilesW + 1))));
     }
 
     /** Runs the prepared op: writes {@code activation(conv(x) + bias)} into its output. */

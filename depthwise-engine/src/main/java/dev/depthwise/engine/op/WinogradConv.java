@@ -175,14 +175,16 @@ public final class WinogradConv {
     public static double relativeCost(ConvSpec spec, Tile tile, int n, int h, int w) {
         int outH = spec.outputHeight(h);
         int outW = spec.outputWidth(w);
-        NchwWinogradConv.Tiling tiling =
-                NchwWinogradConv.Tiling.of(tile, outH, outW, NchwWinogradConv.CHUNK_TILES);
-        double lanes = (double) n * tiling.tilesH() * (tiling.tilesW() + 1);
-        int perChunk = tiling.lanesPerChunk();
+        int tilesH = NchwWinogradConv.tiles(tile, outH);
+        int tilesW = NchwWinogradConv.tiles(tile, outW);
+        int rowsPerChunk = NchwWinogradConv.rowsPerChunk(tilesH, tilesW, NchwWinogradConv.CHUNK_TILES);
+        double lanes = (double) n * tilesH * (tilesW + 1);
+        int perChunk = rowsPerChunk * (tilesW + 1); // GEMM columns of a full chunk: its tiles and the spare lanes
         double gemmEfficiency = (double) perChunk / roundUp(perChunk, Gemm.NR);
+        double chunks = (double) n * ((tilesH + rowsPerChunk - 1) / rowsPerChunk);
         double c = spec.inChannels();
         double k = spec.outChannels();
-        return estimate(tile, spec, lanes, gemmEfficiency, (double) n * tiling.chunks()) / (9.0 * c * k * n * outH * outW);
+        return estimate(tile, spec, lanes, gemmEfficiency, chunks) / (9.0 * c * k * n * outH * outW);
     }
 
     /**
