@@ -64,7 +64,8 @@ final class TrainJob implements Callable<Integer> {
         stdout.printf(Locale.ROOT, "last epoch %.1f img/s in all; %d exchanges (gradients every step, BatchNorm "
                 + "statistics every epoch), %.1f ms each, %.0f%% of training time%n",
                 r.imagesPerSecond(), r.exchanges(), r.exchangeMillis(), 100 * r.exchangeShare());
-        stdout.println("run folder:  " + out + " (report.html, last.safetensors)");
+        stdout.println("run folder:  " + out + " (report.html, last.safetensors" + (config.hasValidationCarve()
+                ? "; best.safetensors, the epoch chosen on the validation carve)" : "; no epoch chosen: no validation carve)"));
         stdout.flush();
         return 0;
     }
