@@ -79,8 +79,8 @@ public final class FusedConv implements Parallel.RangeBody {
             chunk = chunks = rowsPerBlock = rowBlocks = 1;
             packedW = null;
             quadW = null;
-            tasks = geo.n * s.inChannels();
-            grain = DepthwiseConv3x3.planeGrain(geo);
+            tasks = depthwiseJob.tasks();
+            grain = depthwiseJob.grain();
             return;
         }
         depthwiseJob = null;

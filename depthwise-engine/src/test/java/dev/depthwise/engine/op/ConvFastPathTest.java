@@ -67,7 +67,12 @@ class ConvFastPathTest {
                 Arguments.of("depthwise stride 2 no pad 3x3", ConvSpec.of(2, 2, 3, 2, 0, 2), new int[] {2, 2, 3, 3}),
                 Arguments.of("depthwise stride 2 1-pixel rows", ConvSpec.of(3, 3, 3, 2, 1, 3), new int[] {2, 3, 1, 19}),
                 Arguments.of("depthwise stride 2 1-pixel columns", ConvSpec.of(3, 3, 3, 2, 1, 3), new int[] {2, 3, 21, 1}),
-                Arguments.of("depthwise stride 1x2 pad 2", new ConvSpec(2, 2, 3, 3, 1, 2, 2, 2, 1, 1, 2), new int[] {1, 2, 4, 50}));
+                Arguments.of("depthwise stride 1x2 pad 2", new ConvSpec(2, 2, 3, 3, 1, 2, 2, 2, 1, 1, 2), new int[] {1, 2, 4, 50}),
+                // Small planes of one channel stacked into one tall plane, several stacks per channel at a batch of 6.
+                Arguments.of("depthwise stacked 4x4", ConvSpec.of(5, 5, 3, 1, 1, 5), new int[] {6, 5, 4, 4}),
+                Arguments.of("depthwise stacked pad 2", ConvSpec.of(2, 2, 3, 1, 2, 2), new int[] {4, 2, 5, 6}),
+                Arguments.of("depthwise stacked stride 2 odd rows", ConvSpec.of(3, 3, 3, 2, 1, 3), new int[] {5, 3, 7, 6}),
+                Arguments.of("depthwise stacked stride 2 no pad", ConvSpec.of(2, 2, 3, 2, 0, 2), new int[] {4, 2, 7, 7}));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -106,6 +111,13 @@ class ConvFastPathTest {
     @Test
     void casesReachTheirPaths() {
         Parallel.setThreads(3);
+        ConvSpec small = ConvSpec.of(5, 5, 3, 1, 1, 5);
+        int rowStride = 4 + 2 + 2;
+        assertEquals(6, DepthwiseConv3x3.stackedImages(small, new ConvOp.Geometry().set(small, 6, 4, 4), rowStride));
+        assertEquals(2, DepthwiseConv3x3.stackedImages(small, new ConvOp.Geometry().set(small, 6, 40, 40), 40 + 4));
+        assertEquals(1, DepthwiseConv3x3.stackedImages(small, new ConvOp.Geometry().set(small, 6, 64, 64), 64 + 4));
+        ConvSpec stride2 = ConvSpec.of(3, 3, 3, 2, 1, 3);
+        assertEquals(5, DepthwiseConv3x3.stackedImages(stride2, new ConvOp.Geometry().set(stride2, 5, 7, 6), 6 + 4));
         ConvSpec packed = ConvSpec.of(40, 12, 3, 1, 1, 1);
         ConvOp.Geometry geo = new ConvOp.Geometry().set(packed, 3, 45, 41);
         assertTrue(ConvOp.gradientIsConv(packed, geo));
@@ -114,10 +126,10 @@ class ConvFastPathTest {
         geo.set(pads, 6, 11, 13);
         assertTrue(ConvOp.gradientIsConv(pads, geo));
         assertTrue(ConvWeightGradient.weightGradientIsChannelsLast(pads, geo));
-        ConvSpec stride2 = ConvSpec.of(12, 10, 3, 2, 1, 1);
-        geo.set(stride2, 8, 17, 19);
-        assertFalse(ConvOp.gradientIsConv(stride2, geo));
-        assertFalse(ConvWeightGradient.weightGradientIsChannelsLast(stride2, geo));
+        ConvSpec dense2 = ConvSpec.of(12, 10, 3, 2, 1, 1);
+        geo.set(dense2, 8, 17, 19);
+        assertFalse(ConvOp.gradientIsConv(dense2, geo));
+        assertFalse(ConvWeightGradient.weightGradientIsChannelsLast(dense2, geo));
         ConvSpec few = ConvSpec.of(3, 16, 3, 1, 1, 1);
         geo.set(few, 6, 20, 18);
         assertFalse(ConvOp.gradientIsConv(few, geo));
