@@ -77,6 +77,7 @@ public final class InferenceModel {
                         + Arrays.toString(inputShape));
             }
         }
+        TrapLimitAdvice.sayOnce();
         Graph graph = InferenceCompiler.compile(model, inputShape, options);
         return new InferenceModel(graph, BufferPlan.plan(graph, graph.output), options.threads());
     }
