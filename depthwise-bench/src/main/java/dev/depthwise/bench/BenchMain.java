@@ -85,9 +85,10 @@ public final class BenchMain implements Callable<Integer> {
             + "convolution, not as a Winograd convolution where the cost model expects that faster, to compare")
     boolean noWinograd;
 
-    @Option(names = "--winograd-training", description = "bench train: train the dense 3x3 convs as Winograd "
-            + "convolutions where the cost model expects that faster, as train --winograd (default: direct, as train)")
-    boolean winogradTraining;
+    @Option(names = "--no-winograd-training", description = "bench train: train every conv as a direct convolution, "
+            + "as train --no-winograd, to compare (default: the dense 3x3 convs as Winograd convolutions where the cost "
+            + "model expects that faster, as train)")
+    boolean noWinogradTraining;
 
     @Spec
     CommandSpec spec;
@@ -138,7 +139,7 @@ public final class BenchMain implements Callable<Integer> {
             ok &= new ModelBench(threads, warmup, runs, only, options, isolated, System.out).run();
         }
         if (what == What.train || what == What.all) {
-            new TrainBench(threads, warmup, runs, trainBatches, only, winogradTraining, isolated, System.out).run();
+            new TrainBench(threads, warmup, runs, trainBatches, only, !noWinogradTraining, isolated, System.out).run();
         }
         if (what == What.kernels || what == What.all) {
             System.out.println();

@@ -55,8 +55,8 @@ final class TrainBench {
         int trainRuns = Math.max(1, Math.min(runs, 3));
         out.printf("%ntraining at %dx%d, Adam lr 1e-3, cross-entropy, random data: median step of %d runs after at "
                 + "least %d warm-up steps and 2 s; epoch = %d images; dense 3x3 convs: %s%n", SIZE, SIZE, trainRuns,
-                trainWarmup, EPOCH_IMAGES, !winograd ? "direct (add --winograd-training for Winograd)"
-                        : "Winograd where the cost model chooses it");
+                trainWarmup, EPOCH_IMAGES, winograd ? "Winograd where the cost model chooses it"
+                        + " (--no-winograd-training: direct)" : "direct");
         out.printf("GEMM peak: %.1f GFLOP/s (our GEMM, %d^3, %d threads, best call); GFLOP/s = 3 x the forward pass's"
                 + " direct-convolution multiply-adds x 2 per image (forward, input and weight gradients), %%peak = ours"
                 + " against the GEMM peak%n", peak, GemmPeak.SIZE, threads);

@@ -57,10 +57,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     DecodeLimitsOption decodeLimits;
 
-    @Option(names = "--winograd", description = "Train dense 3x3 convs as Winograd convolutions where the cost model "
-            + "expects them faster (SegNet's step about 1.4x faster; not yet the default, being new; results differ from "
-            + "direct convolution's by float rounding only).")
-    boolean winograd;
+    @Option(names = "--no-winograd", description = "Train every conv as a direct convolution, to compare. By default the "
+            + "dense 3x3 convs train as Winograd convolutions where the cost model expects them faster (SegNet's step "
+            + "about 1.4x faster); the results differ by float rounding only.")
+    boolean noWinograd;
 
     @Override
     public Integer call() throws Exception {
@@ -95,7 +95,7 @@ public final class TrainCommand implements Callable<Integer> {
         Trainer.Result result;
         try {
             result = new Trainer(config, dir, Progress.toStderr(), loaderThreads, WorkerGroup.SINGLE, limits)
-                    .withWinograd(winograd ? WinogradPolicy.COST_MODEL : WinogradPolicy.NEVER).run(start);
+                    .withWinograd(noWinograd ? WinogradPolicy.NEVER : WinogradPolicy.COST_MODEL).run(start);
         } catch (Trainer.RunExistsException e) {
             throw new IllegalArgumentException(e.getMessage() + "; give --resume to continue it, --overwrite to "
                     + "replace it, or another --out", e);

@@ -12,10 +12,10 @@ import java.util.random.RandomGenerator;
  * {@code [out, in/groups, k, k]} (OIHW) and an optional bias {@code [out]}. {@code groups == in} is a
  * depthwise conv. Parameters start at zero; models initialise them ({@link Init}).
  *
- * <p>Convs run as direct convolutions by default. {@link #setWinograd} with {@link WinogradPolicy#COST_MODEL} runs
- * dense 3×3 stride-1 convs, forward and backward, as Winograd convolutions where the cost model expects that
- * faster; not the default yet: until a fix at 19:04 UTC on 5 Dec 2026 that path boxed vectors on JDK 17 (14 GiB per
- * SegNet step), and it has been checked clean in only two JVMs since (docs/benchmarks/winograd.md).
+ * <p>Dense 3×3 stride-1 convs run, forward and backward, as Winograd convolutions where the cost model expects
+ * that faster ({@link WinogradPolicy#COST_MODEL}, the default); the rest as direct convolutions. The two differ by
+ * float rounding only. {@link #setWinograd} with {@link WinogradPolicy#NEVER} runs every conv direct, to compare
+ * (docs/benchmarks/winograd.md).
  */
 public final class Conv2d extends Module {
     private final ConvSpec spec;
@@ -24,7 +24,7 @@ public final class Conv2d extends Module {
     private Tensor input;
     private Tensor out;
     private boolean borrowsOutput;
-    private WinogradPolicy winograd = WinogradPolicy.NEVER;
+    private WinogradPolicy winograd = WinogradPolicy.COST_MODEL;
 
     public Conv2d(int in, int out, int kernel, int stride, int padding, int groups, boolean bias) {
         this.spec = ConvSpec.of(in, out, kernel, stride, padding, groups);
@@ -38,8 +38,8 @@ public final class Conv2d extends Module {
     }
 
     /**
-     * Sets which of {@code model}'s convs run as Winograd convolutions, forward and backward ({@link
-     * WinogradPolicy#NEVER}: direct convolution everywhere, to compare).
+     * Sets which of {@code model}'s convs run as Winograd convolutions, forward and backward (default {@link
+     * WinogradPolicy#COST_MODEL}; {@link WinogradPolicy#NEVER}: direct convolution everywhere, to compare).
      */
     public static void setWinograd(Module model, WinogradPolicy policy) {
         if (policy == null) {

@@ -56,7 +56,7 @@ public final class Trainer {
     private final int loaderThreads;
     private final WorkerGroup workers;
     private final DecodeLimits decodeLimits;
-    private WinogradPolicy winograd = WinogradPolicy.NEVER;
+    private WinogradPolicy winograd = WinogradPolicy.COST_MODEL;
 
     /** What a finished run leaves behind. */
     public record Result(List<EpochRecord> history, Path lastCheckpoint, Path bestCheckpoint, Path report,
@@ -95,9 +95,9 @@ public final class Trainer {
     }
 
     /**
-     * Which dense 3×3 convs run as Winograd convolutions (default {@link WinogradPolicy#NEVER}, direct convolution
-     * everywhere; {@link WinogradPolicy#COST_MODEL} where the cost model expects them faster, about 1.4x
-     * faster on SegNet; not yet the default, see docs/benchmarks/winograd.md). The results differ by float rounding only.
+     * Which dense 3×3 convs run as Winograd convolutions (default {@link WinogradPolicy#COST_MODEL}, where the cost
+     * model expects them faster: SegNet's step about 1.4x faster; {@link WinogradPolicy#NEVER}, direct convolution
+     * everywhere, to compare; see docs/benchmarks/winograd.md). The results differ by float rounding only.
      */
     public Trainer withWinograd(WinogradPolicy policy) {
         if (policy == null) {
