@@ -1,6 +1,7 @@
 package dev.depthwise.nn;
 
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.Activation;
 import dev.depthwise.engine.op.BatchNormOp;
 
 /**
@@ -25,6 +26,8 @@ public final class BatchNorm2d extends Module {
     private final float[] saveInvStd;
     private boolean overwriteGradOut;
     private boolean borrowsOutput;
+    /** The ReLU or ReLU6 after this layer, applied by this layer's kernels (see {@link ReLU#overwriteInput}). */
+    private Activation activation = Activation.NONE;
     private Tensor input;
     private Tensor out;
 
@@ -88,12 +91,12 @@ public final class BatchNorm2d extends Module {
         out = borrowsOutput ? borrow(x.shape()) : reuse(out, x.shape());
         if (isTraining()) {
             BatchNormOp.forwardTrain(x, weight.value().data(), bias.value().data(), runningMean.data(),
-                    runningVar.data(), momentum, eps, out, saveMean, saveInvStd);
+                    runningVar.data(), momentum, eps, out, saveMean, saveInvStd, activation);
             numBatchesTracked.data()[0] += 1;
             input = x;
         } else {
             BatchNormOp.forwardEval(x, weight.value().data(), bias.value().data(), runningMean.data(),
-                    runningVar.data(), eps, out);
+                    runningVar.data(), eps, out, activation);
             input = null;
         }
         return out;
@@ -109,12 +112,20 @@ public final class BatchNorm2d extends Module {
         this.overwriteGradOut = true;
     }
 
+    /**
+     * Set by the ReLU that follows in a {@link Sequential}: this layer's output and backward include it, one pass over
+     * the activations fewer each way (that ReLU then passes values and gradients through).
+     */
+    void fuseActivation(Activation activation) {
+        this.activation = activation;
+    }
+
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         requireForwardCache(input);
         Tensor gradX = overwriteGradOut ? gradOut : borrow(input.shape());
-        BatchNormOp.backward(input, gradOut, weight.value().data(), saveMean, saveInvStd, gradX,
-                weight.grad().data(), bias.grad().data());
+        BatchNormOp.backward(input, gradOut, weight.value().data(), bias.value().data(), saveMean, saveInvStd,
+                activation, gradX, weight.grad().data(), bias.grad().data());
         return gradX;
     }
 

@@ -1,6 +1,7 @@
 package dev.depthwise.nn;
 
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.Activation;
 import dev.depthwise.engine.op.ActivationOp;
 
 /**
@@ -17,7 +18,6 @@ public class ReLU extends Module {
     private boolean overwriteGradOut;
     /** The BatchNorm2d whose output this ReLU overwrites, or null. */
     private BatchNorm2d producer;
-    private boolean maskAppliedByPool;
     private Tensor input;
     private Tensor out;
 
@@ -29,21 +29,31 @@ public class ReLU extends Module {
         this.inplace = inplace;
     }
 
-    /** Set by {@link Sequential}: the input tensor is private to the previous layer and this one. */
+    /**
+     * Set by {@link Sequential}: the input tensor is private to the previous layer and this one. The BatchNorm then
+     * applies this activation as it stores its output and masks the gradient as it reads it, and this layer passes
+     * both through.
+     */
     void overwriteInput(BatchNorm2d producer) {
         this.overwriteInput = true;
         this.producer = producer;
+        producer.fuseActivation(kind());
+    }
+
+    /** This activation as the kernels' clamp. */
+    Activation kind() {
+        return Activation.RELU;
     }
 
     /**
      * Set by {@link Module#chain} when a max-pool follows: a plain ReLU in place on a BatchNorm's output lets the
-     * pool's backward apply its mask, so its output need not outlive the pool's forward.
+     * pool's backward apply its mask (the BatchNorm's backward applies it again, from its own input), so its output
+     * need not outlive the pool's forward.
      */
     void handMaskTo(MaxPool2d pool) {
         if (getClass() == ReLU.class && producer != null) {
             producer.borrowOutput();
             pool.applyReluMask();
-            maskAppliedByPool = true;
         }
     }
 
@@ -60,7 +70,9 @@ public class ReLU extends Module {
     @Override
     protected Tensor computeForward(Tensor x) {
         Tensor y = overwriteInput ? x : (out = reuse(out, x.shape()));
-        activate(x, y);
+        if (!overwriteInput) {
+            activate(x, y);
+        }
         // Pre- or post-activation values both give the same backward mask.
         input = isTraining() ? y : null;
         return y;
@@ -69,8 +81,15 @@ public class ReLU extends Module {
     @Override
     protected Tensor computeBackward(Tensor gradOut) {
         requireForwardCache(input);
-        if (maskAppliedByPool) {
-            return gradOut;
+        if (overwriteInput) {
+            // The BatchNorm's backward masks the gradient (as does the pool's, if it applies the mask) and writes its
+            // own over the buffer it is given, which must therefore be this layer's to give.
+            if (overwriteGradOut) {
+                return gradOut;
+            }
+            Tensor gradX = borrow(input.shape());
+            System.arraycopy(gradOut.data(), 0, gradX.data(), 0, gradX.size());
+            return gradX;
         }
         Tensor gradX = overwriteGradOut ? gradOut : borrow(input.shape());
         activateBackward(input, gradOut, gradX);

@@ -1,6 +1,7 @@
 package dev.depthwise.nn;
 
 import dev.depthwise.engine.Tensor;
+import dev.depthwise.engine.op.Activation;
 import dev.depthwise.engine.op.ActivationOp;
 
 /** {@code min(max(0, x), 6)}, as {@code torch.nn.ReLU6}; MobileNetV2's activation. */
@@ -16,6 +17,11 @@ public final class ReLU6 extends ReLU {
     @Override
     public Lowering.Value lower(Lowering g, Lowering.Value x) {
         return g.relu6(x);
+    }
+
+    @Override
+    Activation kind() {
+        return Activation.RELU6;
     }
 
     @Override

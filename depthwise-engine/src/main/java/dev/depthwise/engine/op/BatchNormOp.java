@@ -3,6 +3,7 @@ package dev.depthwise.engine.op;
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -38,6 +39,19 @@ public final class BatchNormOp {
     /** Training-mode forward; {@code saveMean}/{@code saveInvStd} receive what {@link #backward} needs. */
     public static void forwardTrain(Tensor x, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
                                     float momentum, float eps, Tensor out, float[] saveMean, float[] saveInvStd) {
+        forwardTrain(x, gamma, beta, runningMean, runningVar, momentum, eps, out, saveMean, saveInvStd,
+                Activation.NONE);
+    }
+
+    /**
+     * As {@link #forwardTrain(Tensor, float[], float[], float[], float[], float, float, Tensor, float[], float[])},
+     * with the ReLU or ReLU6 that follows applied as the output is stored: one pass over the activations fewer, and
+     * the same values as the activation run after it. Its backward is then {@link #backward(Tensor, Tensor, float[],
+     * float[], float[], float[], Activation, Tensor, float[], float[])} with the same activation.
+     */
+    public static void forwardTrain(Tensor x, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
+                                    float momentum, float eps, Tensor out, float[] saveMean, float[] saveInvStd,
+                                    Activation act) {
         String op = "BatchNormOp.forwardTrain";
         int channels = checkCommon(op, x, gamma, beta, runningMean, runningVar, out);
         length(op, "saveMean", saveMean, channels, "channels of x " + x.shapeString());
@@ -65,11 +79,11 @@ public final class BatchNormOp {
                 }
                 double var = squares / count;
                 float invStd = (float) (1.0 / Math.sqrt(var + eps));
-                float scale = (gamma == null ? 1f : gamma[c]) * invStd;
-                float shift = (beta == null ? 0f : beta[c]) - mean * scale;
+                float scale = scale(gamma, c, invStd);
+                float shift = shift(beta, c, mean, scale);
                 for (int n = 0; n < batch; n++) {
                     int off = (n * channels + c) * plane;
-                    scaleShift(xs, os, off, plane, scale, shift);
+                    scaleShift(xs, os, off, plane, scale, shift, act.lo, act.hi);
                 }
                 if (runningMean != null) {
                     runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean;
@@ -90,6 +104,12 @@ public final class BatchNormOp {
     /** Eval-mode forward: normalises with the running statistics; nothing is updated. */
     public static void forwardEval(Tensor x, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
                                    float eps, Tensor out) {
+        forwardEval(x, gamma, beta, runningMean, runningVar, eps, out, Activation.NONE);
+    }
+
+    /** As {@link #forwardEval(Tensor, float[], float[], float[], float[], float, Tensor)}, then {@code act}. */
+    public static void forwardEval(Tensor x, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
+                                   float eps, Tensor out, Activation act) {
         String op = "BatchNormOp.forwardEval";
         int channels = checkCommon(op, x, gamma, beta, runningMean, runningVar, out);
         required(op, "runningMean", runningMean);
@@ -104,7 +124,7 @@ public final class BatchNormOp {
                 float scale = (gamma == null ? 1f : gamma[c]) * invStd;
                 float shift = (beta == null ? 0f : beta[c]) - runningMean[c] * scale;
                 for (int n = 0; n < batch; n++) {
-                    scaleShift(xs, os, (n * channels + c) * plane, plane, scale, shift);
+                    scaleShift(xs, os, (n * channels + c) * plane, plane, scale, shift, act.lo, act.hi);
                 }
             }
         });
@@ -116,6 +136,18 @@ public final class BatchNormOp {
      */
     public static void backward(Tensor x, Tensor gradOut, float[] gamma, float[] saveMean, float[] saveInvStd,
                                 Tensor gradX, float[] gradGamma, float[] gradBeta) {
+        backward(x, gradOut, gamma, null, saveMean, saveInvStd, Activation.NONE, gradX, gradGamma, gradBeta);
+    }
+
+    /**
+     * The backward of a training-mode forward that applied {@code act} ({@code gradOut} is the gradient of the
+     * activation's output): the activation's mask is taken from the normalised values, recomputed from {@code x},
+     * the saved statistics, {@code gamma} and {@code beta} exactly as the forward computed them, plane by plane while
+     * the plane is in cache, so the activation's own backward pass over the tensors is not needed.
+     */
+    public static void backward(Tensor x, Tensor gradOut, float[] gamma, float[] beta, float[] saveMean,
+                                float[] saveInvStd, Activation act, Tensor gradX, float[] gradGamma,
+                                float[] gradBeta) {
         String op = "BatchNormOp.backward";
         rankAtLeast(op, "x", x, 2);
         int channels = x.dim(1);
@@ -129,6 +161,10 @@ public final class BatchNormOp {
         length(op, "saveInvStd", required(op, "saveInvStd", saveInvStd), channels, context);
         length(op, "gradGamma", gradGamma, channels, context);
         length(op, "gradBeta", gradBeta, channels, context);
+        length(op, "beta", beta, channels, context);
+        if (act != Activation.NONE && gradX == null) {
+            throw fail(op, "gradX is required with a fused " + act + " (the masked gradient passes through it)");
+        }
         int batch = x.dim(0);
         int plane = planeSize(x);
         long count = (long) batch * plane;
@@ -140,10 +176,17 @@ public final class BatchNormOp {
             for (int c = from; c < to; c++) {
                 float mean = saveMean[c];
                 float invStd = saveInvStd[c];
+                float scale = scale(gamma, c, invStd);
+                float shift = shift(beta, c, mean, scale);
                 double sumDy = 0;
                 double sumDyCentered = 0;
                 for (int n = 0; n < batch; n++) {
-                    sumAndProductCentered(dys, xs, (n * channels + c) * plane, plane, mean, planeSums);
+                    int off = (n * channels + c) * plane;
+                    if (act != Activation.NONE) {
+                        // The plane is still in cache for the sums that follow, so this sweep costs little memory.
+                        maskGradient(dys, xs, dxs, off, plane, scale, shift, act.lo, act.hi);
+                    }
+                    sumAndProductCentered(act == Activation.NONE ? dys : dxs, xs, off, plane, mean, planeSums);
                     sumDy += planeSums[0];
                     sumDyCentered += planeSums[1];
                 }
@@ -160,8 +203,9 @@ public final class BatchNormOp {
                     double b = -k * invStd * invStd * sumDyCentered / count;
                     double c0 = -k * sumDy / count;
                     for (int n = 0; n < batch; n++) {
-                        linearCombination(dys, xs, dxs, (n * channels + c) * plane, plane,
-                                (float) k, (float) b, (float) c0, mean);
+                        // With an activation, gradX holds the masked gradient by now.
+                        linearCombination(act == Activation.NONE ? dys : dxs, xs, dxs, (n * channels + c) * plane,
+                                plane, (float) k, (float) b, (float) c0, mean);
                     }
                 }
             }
@@ -179,6 +223,15 @@ public final class BatchNormOp {
         length(op, "runningMean", runningMean, channels, context);
         length(op, "runningVar", runningVar, channels, context);
         return channels;
+    }
+
+    /** The forward's per-channel scale and shift, {@code out = x * scale + shift}; the backward recomputes them. */
+    private static float scale(float[] gamma, int c, float invStd) {
+        return (gamma == null ? 1f : gamma[c]) * invStd;
+    }
+
+    private static float shift(float[] beta, int c, float mean, float scale) {
+        return (beta == null ? 0f : beta[c]) - mean * scale;
     }
 
     private static int grain(long elementsPerChannel) {
@@ -263,17 +316,52 @@ public final class BatchNormOp {
         sums[1] = totalCentered;
     }
 
-    /** out = x * scale + shift over one plane; {@code out} may be {@code x}. */
-    static void scaleShift(float[] x, float[] out, int off, int len, float scale, float shift) {
+    /**
+     * dx = dy where the forward's output {@code x * scale + shift} (recomputed as the forward computed it: fused in the
+     * vector loop, multiplied then added in the tail) was strictly inside {@code (lo, hi)}, else 0, over one plane, as
+     * ActivationOp's backward; {@code dx} may be {@code dy}. Its own sweep, not a mask inside the sums' loop: C2 boxed
+     * the masks there once it had compiled that loop for other layers first (bench train, JFR). An infinite
+     * pre-activation, where training has diverged already, passes no gradient even under a ReLU.
+     */
+    private static void maskGradient(float[] dy, float[] x, float[] dx, int off, int len, float scale, float shift,
+                                     float lo, float hi) {
         FloatVector vs = FloatVector.broadcast(S, scale);
         FloatVector vb = FloatVector.broadcast(S, shift);
+        FloatVector low = FloatVector.broadcast(S, lo);
+        FloatVector high = FloatVector.broadcast(S, hi);
+        FloatVector zero = FloatVector.zero(S);
         int bound = S.loopBound(len);
         int i = 0;
         for (; i < bound; i += S.length()) {
-            FloatVector.fromArray(S, x, off + i).fma(vs, vb).intoArray(out, off + i);
+            FloatVector y = FloatVector.fromArray(S, x, off + i).fma(vs, vb);
+            VectorMask<Float> pass = y.compare(VectorOperators.GT, low).and(y.compare(VectorOperators.LT, high));
+            zero.blend(FloatVector.fromArray(S, dy, off + i), pass).intoArray(dx, off + i);
         }
         for (; i < len; i++) {
-            out[off + i] = x[off + i] * scale + shift;
+            float y = x[off + i] * scale + shift;
+            dx[off + i] = y > lo && y < hi ? dy[off + i] : 0f;
+        }
+    }
+
+    /** out = x * scale + shift over one plane; {@code out} may be {@code x}. */
+    static void scaleShift(float[] x, float[] out, int off, int len, float scale, float shift) {
+        scaleShift(x, out, off, len, scale, shift, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+    }
+
+    /** out = min(max(x * scale + shift, lo), hi) over one plane (NaN stays NaN); {@code out} may be {@code x}. */
+    private static void scaleShift(float[] x, float[] out, int off, int len, float scale, float shift, float lo,
+                                   float hi) {
+        FloatVector vs = FloatVector.broadcast(S, scale);
+        FloatVector vb = FloatVector.broadcast(S, shift);
+        FloatVector low = FloatVector.broadcast(S, lo);
+        FloatVector high = FloatVector.broadcast(S, hi);
+        int bound = S.loopBound(len);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, off + i).fma(vs, vb).max(low).min(high).intoArray(out, off + i);
+        }
+        for (; i < len; i++) {
+            out[off + i] = Math.min(Math.max(x[off + i] * scale + shift, lo), hi);
         }
     }
 

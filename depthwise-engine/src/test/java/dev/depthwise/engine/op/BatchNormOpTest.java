@@ -43,6 +43,60 @@ class BatchNormOpTest {
         assertArrayEquals(expected, out.data(), 1e-5f);
     }
 
+    /**
+     * The activation fused into the BatchNorm gives bit for bit what the BatchNorm then the activation's own passes
+     * give, forward and backward, in training and eval mode: planes of 5x7 (vector loops and scalar tails), values on
+     * both sides of 0 and 6.
+     */
+    @Test
+    void aFusedReluOrRelu6IsTheActivationAfterTheBatchNorm() {
+        for (Activation act : new Activation[] {Activation.RELU, Activation.RELU6}) {
+            Tensor x = Tensors.gaussian(3, 2, 3, 5, 7);
+            float[] gamma = {4f, -3f, 2.5f};
+            float[] beta = {1f, 3f, 5f};
+            Tensor gradOut = Tensors.gaussian(4, 2, 3, 5, 7);
+
+            float[] rmA = new float[3], rvA = {1, 1, 1}, meanA = new float[3], invA = new float[3];
+            Tensor separate = Tensor.zeros(2, 3, 5, 7);
+            BatchNormOp.forwardTrain(x, gamma, beta, rmA, rvA, 0.1f, EPS, separate, meanA, invA);
+            Tensor activated = Tensor.zeros(2, 3, 5, 7);
+            Tensor masked = Tensor.zeros(2, 3, 5, 7);
+            if (act == Activation.RELU) {
+                ActivationOp.relu(separate, activated);
+                ActivationOp.reluBackward(activated, gradOut, masked);
+            } else {
+                ActivationOp.relu6(separate, activated);
+                ActivationOp.relu6Backward(activated, gradOut, masked);
+            }
+            Tensor gradXA = Tensor.zeros(2, 3, 5, 7);
+            float[] gGammaA = new float[3], gBetaA = new float[3];
+            BatchNormOp.backward(x, masked, gamma, meanA, invA, gradXA, gGammaA, gBetaA);
+
+            float[] rmB = new float[3], rvB = {1, 1, 1}, meanB = new float[3], invB = new float[3];
+            Tensor fused = Tensor.zeros(2, 3, 5, 7);
+            BatchNormOp.forwardTrain(x, gamma, beta, rmB, rvB, 0.1f, EPS, fused, meanB, invB, act);
+            assertArrayEquals(activated.data(), fused.data(), act + " forward");
+            float clipped = 0;
+            for (float v : fused.data()) {
+                clipped += v == 0f || v == 6f ? 1 : 0;
+            }
+            assertTrue(clipped > 10, act + ": the test's values reach the clamp (" + clipped + " clipped)");
+            Tensor gradXB = gradOut.copy();
+            float[] gGammaB = new float[3], gBetaB = new float[3];
+            BatchNormOp.backward(x, gradXB, gamma, beta, meanB, invB, act, gradXB, gGammaB, gBetaB);
+            assertArrayEquals(gradXA.data(), gradXB.data(), act + " input gradient (in place over gradOut)");
+            assertArrayEquals(gGammaA, gGammaB, act + " gamma gradient");
+            assertArrayEquals(gBetaA, gBetaB, act + " beta gradient");
+
+            Tensor evalSeparate = Tensor.zeros(2, 3, 5, 7);
+            BatchNormOp.forwardEval(x, gamma, beta, rmA, rvA, EPS, evalSeparate);
+            act.applyInPlace(evalSeparate);
+            Tensor evalFused = Tensor.zeros(2, 3, 5, 7);
+            BatchNormOp.forwardEval(x, gamma, beta, rmA, rvA, EPS, evalFused, act);
+            assertArrayEquals(evalSeparate.data(), evalFused.data(), act + " eval");
+        }
+    }
+
     @Test
     void evalUsesRunningStatistics() {
         Tensor x = new Tensor(new float[] {1, 2, 3, 4}, 1, 2, 1, 2);
