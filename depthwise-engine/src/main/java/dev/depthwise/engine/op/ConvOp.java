@@ -17,10 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * growing with the image; when there are enough (image, chunk) tasks to share, the weights (for a pointwise
  * conv's input gradient, their transpose) are packed for the GEMM once per call rather than once per task.
  *
- * <p>Training paths for stride-1 convs (SegNet): the input gradient is itself a conv of gradOut with flipped
- * weights, run through the forward's path ({@link #inputGradientAsConv}); the weight gradient, where the output
- * channels are few for the plane width, runs on a channels-last copy of the input instead of transposing the
- * im2col matrix ({@link ConvWeightGradient}).
+ * <p>The gradients have classes of their own: {@link ConvInputGradient} (for stride-1 convs, such as SegNet's, a
+ * conv of gradOut with flipped weights, run through the forward's path) and {@link ConvWeightGradient} (where the
+ * output channels are few for the plane width, on a channels-last copy of the input instead of transposing the
+ * im2col matrix); Winograd convolution's are {@link NchwWinogradConv}'s.
  *
  * <p>Work is split over (image, column chunk) tasks that write disjoint outputs, so results do not depend on
  * scheduling. Weight gradients are summed over a fixed partition of the batch into one partial sum per thread,
@@ -34,9 +34,8 @@ public final class ConvOp {
     static final int COLUMN_BUFFER_FLOATS = 1 << 18;
 
     static final ThreadLocal<float[][]> COLUMNS = ThreadLocal.withInitial(() -> new float[1][0]);
-    /** The calling thread's packed weights ({@link Gemm#packA}) and flipped weights (input gradient). */
-    private static final ThreadLocal<float[][]> PACKED_WEIGHTS = ThreadLocal.withInitial(() -> new float[1][0]);
-    private static final ThreadLocal<float[][]> FLIPPED_WEIGHTS = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** The calling thread's packed weights ({@link Gemm#packA}), shared with {@link ConvInputGradient}. */
+    static final ThreadLocal<float[][]> PACKED_WEIGHTS = ThreadLocal.withInitial(() -> new float[1][0]);
     /** Output columns per task of the packed-weight paths, when the plane has that many. */
     static final int PACKED_MIN_CHUNK = 256;
 
@@ -81,12 +80,12 @@ public final class ConvOp {
     }
 
     /** The policy's tile for this conv, or null for direct convolution (also where Winograd cannot compute it). */
-    private static WinogradConv.Tile winogradTile(WinogradPolicy winograd, ConvSpec s, int n, int h, int w) {
+    static WinogradConv.Tile winogradTile(WinogradPolicy winograd, ConvSpec s, int n, int h, int w) {
         return WinogradConv.supports(s) ? winograd.tile(s, n, h, w) : null;
     }
 
     /** The GEMM paths of {@link #forward}, on arrays: also the input gradient of a stride-1 conv. */
-    private static void forwardGemm(ConvSpec s, Geometry geo, float[] x, float[] w, float[] bias, float[] out) {
+    static void forwardGemm(ConvSpec s, Geometry geo, float[] x, float[] w, float[] bias, float[] out) {
         ForwardJob job = FORWARD_JOBS.get();
         job.set(s, geo, x, w, bias, out);
         try {
@@ -244,7 +243,7 @@ public final class ConvOp {
             return;
         }
         if (gradX != null) {
-            inputGradient(s, geo, weight.data(), gd, gradX.data(), winograd);
+            ConvInputGradient.inputGradient(s, geo, weight.data(), gd, gradX.data(), winograd);
         }
         if (gradW != null) {
             WinogradConv.Tile tile = winogradTile(winograd, s, geo.n, geo.inH, geo.inW);
@@ -293,126 +292,11 @@ public final class ConvOp {
         return sum;
     }
 
-    /** {@code gradX = W^T · gradOut}, scattered back through col2im unless the conv is pointwise. */
-    private static void inputGradient(ConvSpec s, Geometry geo, float[] w, float[] g, float[] gradX,
-                                      WinogradPolicy winograd) {
-        if (gradientIsConv(s, geo)) {
-            inputGradientAsConv(s, geo, w, g, gradX, winograd);
-            return;
-        }
-        int cinG = s.inPerGroup(), coutG = s.outPerGroup(), kk = geo.kk;
-        if (geo.pointwise && s.groups() == 1) {
-            int chunk = geo.packedColumnChunk();
-            int chunks = (geo.outHW + chunk - 1) / chunk;
-            if (geo.n * chunks >= 2 * Parallel.threads()) {
-                // As the forward: W^T packed once for every (image, chunk) task, not once per task.
-                int cin = s.inChannels(), cout = s.outChannels();
-                float[] packedWt = scratch(PACKED_WEIGHTS, Gemm.packedRows(cin) * cout);
-                Gemm.packA(true, cin, cout, w, 0, cin, packedWt);
-                Parallel.forRange(geo.n * chunks, (from, to) -> {
-                    for (int t = from; t < to; t++) {
-                        int img = t / chunks;
-                        int j0 = (t % chunks) * chunk;
-                        int cols = Math.min(chunk, geo.outHW - j0);
-                        Gemm.matmulPackedAOnThisThread(0, cin, cin, cols, cout, packedWt, g,
-                                img * cout * geo.outHW + j0, geo.outHW, gradX, img * cin * geo.inHW + j0, geo.inHW);
-                    }
-                });
-                return;
-            }
-        }
-        if (geo.pointwise) {
-            int chunk = geo.columnChunk();
-            int chunks = (geo.outHW + chunk - 1) / chunk;
-            forTasks(geo.n * chunks, (from, to) -> {
-                for (int t = from; t < to; t++) {
-                    int img = t / chunks;
-                    int j0 = (t % chunks) * chunk;
-                    int cols = Math.min(chunk, geo.outHW - j0);
-                    for (int gr = 0; gr < s.groups(); gr++) {
-                        int xOff = (img * s.inChannels() + gr * cinG) * geo.inHW + j0;
-                        int gOff = (img * s.outChannels() + gr * coutG) * geo.outHW + j0;
-                        Gemm.matmul(true, false, cinG, cols, coutG, w, gr * coutG * kk, kk, g, gOff, geo.outHW,
-                                gradX, xOff, geo.inHW, false);
-                    }
-                }
-            });
-            return;
-        }
-        // col2im adds overlapping receptive fields, so one image is one task.
-        int chunk = Math.max(1, Math.min(geo.outHW, COLUMN_BUFFER_FLOATS / kk));
-        Parallel.RangeBody images = (from, to) -> {
-            for (int img = from; img < to; img++) {
-                java.util.Arrays.fill(gradX, img * s.inChannels() * geo.inHW,
-                        (img + 1) * s.inChannels() * geo.inHW, 0f);
-                for (int j0 = 0; j0 < geo.outHW; j0 += chunk) {
-                    int cols = Math.min(chunk, geo.outHW - j0);
-                    float[] col = scratch(COLUMNS, kk * cols);
-                    for (int gr = 0; gr < s.groups(); gr++) {
-                        int xOff = (img * s.inChannels() + gr * cinG) * geo.inHW;
-                        int gOff = (img * s.outChannels() + gr * coutG) * geo.outHW + j0;
-                        Gemm.matmul(true, false, kk, cols, coutG, w, gr * coutG * kk, kk, g, gOff, geo.outHW,
-                                col, 0, cols, false);
-                        col2im(s, geo, col, cinG, j0, cols, gradX, xOff);
-                    }
-                }
-            }
-        };
-        if (geo.n >= Parallel.threads()) {
-            Parallel.forRange(geo.n, images);
-        } else {
-            images.run(0, geo.n); // too few images to share: the GEMMs inside run in parallel instead
-        }
-    }
-
-    private static final ThreadLocal<Geometry> TRANSPOSED_GEOMETRIES = ThreadLocal.withInitial(Geometry::new);
-
-    /**
-     * Whether the input gradient runs as a forward conv ({@link #inputGradientAsConv}): stride and dilation 1, one
-     * group, padding inside the kernel, and enough input channels to fill the GEMM's register tile.
-     */
-    static boolean gradientIsConv(ConvSpec s, Geometry geo) {
-        return !geo.pointwise && s.groups() == 1 && s.strideH() == 1 && s.strideW() == 1 && s.dilationH() == 1
-                && s.dilationW() == 1 && s.padH() < s.kernelH() && s.padW() < s.kernelW()
-                && s.inChannels() >= Gemm.MR;
-    }
-
-    /**
-     * The input gradient of a stride-1 conv is itself a "full" conv: {@code gradX = conv(gradOut, W')} with
-     * {@code W'[ci][co][ky][kx] = W[co][ci][kh-1-ky][kw-1-kx]} and padding {@code k-1-pad}. Run that way it takes the
-     * forward's path (weights packed once, one task per image and column chunk, outputs written once) instead of
-     * a GEMM per image with the weights repacked each time and col2im's scattered adds; or as a Winograd conv, where
-     * the policy says so for the transposed conv.
-     */
-    private static void inputGradientAsConv(ConvSpec s, Geometry geo, float[] w, float[] g, float[] gradX,
-                                            WinogradPolicy winograd) {
-        int cin = s.inChannels(), cout = s.outChannels(), kh = s.kernelH(), kw = s.kernelW(), taps = kh * kw;
-        float[] flipped = scratch(FLIPPED_WEIGHTS, w.length);
-        Parallel.forRange(cout, Math.max(1, 65536 / (cin * taps)), (from, to) -> {
-            for (int co = from; co < to; co++) {
-                for (int ci = 0; ci < cin; ci++) {
-                    int src = (co * cin + ci) * taps, dst = (ci * cout + co) * taps;
-                    for (int t = 0; t < taps; t++) {
-                        flipped[dst + t] = w[src + taps - 1 - t];
-                    }
-                }
-            }
-        });
-        ConvSpec transposed = new ConvSpec(cout, cin, kh, kw, 1, 1, kh - 1 - s.padH(), kw - 1 - s.padW(), 1, 1, 1);
-        WinogradConv.Tile tile = winogradTile(winograd, transposed, geo.n, geo.outH, geo.outW);
-        if (tile != null) {
-            NchwWinogradConv.forward(transposed, tile, geo.n, geo.outH, geo.outW, g, flipped, null, gradX);
-            return;
-        }
-        Geometry tg = TRANSPOSED_GEOMETRIES.get().set(transposed, geo.n, geo.outH, geo.outW);
-        forwardGemm(transposed, tg, g, flipped, null, gradX);
-    }
-
     /**
      * Runs independent tasks on the pool when there are enough of them to share; otherwise one by one on this
      * thread, where the GEMM inside each is parallel instead.
      */
-    private static void forTasks(int tasks, Parallel.RangeBody body) {
+    static void forTasks(int tasks, Parallel.RangeBody body) {
         if (tasks >= 2 * Parallel.threads()) {
             Parallel.forRange(tasks, body);
         } else {
@@ -519,51 +403,6 @@ public final class ConvOp {
         }
     }
 
-    /** The adjoint of {@link #im2col}: adds each column entry back onto the input pixel it came from. */
-    static void col2im(ConvSpec s, Geometry geo, float[] col, int cin, int j0, int cols, float[] gx, int xOff) {
-        int kh = s.kernelH(), kw = s.kernelW(), sw = s.strideW();
-        int row = 0;
-        for (int c = 0; c < cin; c++) {
-            int plane = xOff + c * geo.inHW;
-            for (int ky = 0; ky < kh; ky++) {
-                for (int kx = 0; kx < kw; kx++, row++) {
-                    int src = row * cols;
-                    int oy = j0 / geo.outW, ox = j0 % geo.outW;
-                    for (int j = 0; j < cols; oy++, ox = 0) {
-                        int run = Math.min(geo.outW - ox, cols - j);
-                        int iy = oy * s.strideH() - s.padH() + ky * s.dilationH();
-                        if (iy >= 0 && iy < geo.inH) {
-                            int ix0 = ox * sw - s.padW() + kx * s.dilationW();
-                            int lo = Math.min(run, ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw);
-                            int hi = Math.max(lo, Math.min(run, ix0 >= geo.inW ? 0 : (geo.inW - ix0 + sw - 1) / sw));
-                            int dst = plane + iy * geo.inW + ix0;
-                            if (sw == 1) {
-                                addInto(col, src + lo, gx, dst + lo, hi - lo);
-                            } else {
-                                for (int t = lo; t < hi; t++) {
-                                    gx[dst + t * sw] += col[src + t];
-                                }
-                            }
-                        }
-                        j += run;
-                        src += run;
-                    }
-                }
-            }
-        }
-    }
-
-    /** {@code dst[d..d+len) += src[s..s+len)}, vectorised (C2 does not auto-vectorise it: the arrays may alias). */
-    private static void addInto(float[] src, int s, float[] dst, int d, int len) {
-        int i = 0;
-        for (int end = F.loopBound(len); i < end; i += F.length()) {
-            FloatVector.fromArray(F, dst, d + i).add(FloatVector.fromArray(F, src, s + i)).intoArray(dst, d + i);
-        }
-        for (; i < len; i++) {
-            dst[d + i] += src[s + i];
-        }
-    }
-
     /** Validates input and weight without allocating (messages are built only on failure; {@code what} names the op, a literal). */
     private static Geometry checkCommon(ConvSpec s, Tensor x, Tensor weight, String what) {
         if (s == null || x == null || weight == null) {
@@ -620,3 +459,4 @@ public final class ConvOp {
         }
     }
 }
+

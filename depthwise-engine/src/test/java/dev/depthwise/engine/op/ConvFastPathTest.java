@@ -120,19 +120,19 @@ class ConvFastPathTest {
         assertEquals(5, DepthwiseConv3x3.stackedImages(stride2, new ConvOp.Geometry().set(stride2, 5, 7, 6), 6 + 4));
         ConvSpec packed = ConvSpec.of(40, 12, 3, 1, 1, 1);
         ConvOp.Geometry geo = new ConvOp.Geometry().set(packed, 3, 45, 41);
-        assertTrue(ConvOp.gradientIsConv(packed, geo));
+        assertTrue(ConvInputGradient.gradientIsConv(packed, geo));
         assertTrue(ConvWeightGradient.weightGradientIsChannelsLast(packed, geo));
         ConvSpec pads = new ConvSpec(9, 10, 5, 3, 1, 1, 2, 0, 1, 1, 1);
         geo.set(pads, 6, 11, 13);
-        assertTrue(ConvOp.gradientIsConv(pads, geo));
+        assertTrue(ConvInputGradient.gradientIsConv(pads, geo));
         assertTrue(ConvWeightGradient.weightGradientIsChannelsLast(pads, geo));
         ConvSpec dense2 = ConvSpec.of(12, 10, 3, 2, 1, 1);
         geo.set(dense2, 8, 17, 19);
-        assertFalse(ConvOp.gradientIsConv(dense2, geo));
+        assertFalse(ConvInputGradient.gradientIsConv(dense2, geo));
         assertFalse(ConvWeightGradient.weightGradientIsChannelsLast(dense2, geo));
         ConvSpec few = ConvSpec.of(3, 16, 3, 1, 1, 1);
         geo.set(few, 6, 20, 18);
-        assertFalse(ConvOp.gradientIsConv(few, geo));
+        assertFalse(ConvInputGradient.gradientIsConv(few, geo));
         assertFalse(ConvWeightGradient.weightGradientIsChannelsLast(few, geo));
     }
 

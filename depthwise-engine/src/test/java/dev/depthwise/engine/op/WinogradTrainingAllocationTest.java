@@ -21,9 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * included) and one with F(2×2). Steady state needs the JIT, so the measurement warms up in windows and stops at the
  * first window that allocates nothing, as {@code InferenceAllocationTest}'s does; vectors left boxed by C2 (a SegNet
  * step once allocated 14 GiB, docs/jvm-notes.md) or an object made on every call would keep every window above the
- * bound. The input gradient runs the same Winograd forward on gradOut, but {@code ConvOp} first flips the weights in
- * a task that allocates its lambda and the flipped conv's spec (88 bytes per call, as with direct convolution), so
- * it is left out here, as is the bias gradient, direct convolution's code.
+ * bound. The input gradient runs the same Winograd forward on gradOut, but {@link ConvInputGradient} first flips the
+ * weights in a task that allocates its lambda and the flipped conv's spec (88 bytes per call, as with direct
+ * convolution), so it is left out here, as is the bias gradient, direct convolution's code.
  *
  * <p>The measurement runs in a JVM of its own ({@link #main}), started with this JVM's vector-width flags: on JDK 17
  * the Vector API code of the tests run before it can make C2 compile later kernels with boxing (docs/jvm-notes.md,
