@@ -102,7 +102,7 @@ public final class TileGenerator {
     }
 
     /** The rows of Gemm's register tiles (each two vectors wide): see {@code Gemm.MR}. */
-    static final List<Integer> GEMM_ROWS = List.of(8, 5);
+    static final List<Integer> GEMM_ROWS = List.of(8, 6);
 
     private static String gemmTiles() {
         StringBuilder out = new StringBuilder();

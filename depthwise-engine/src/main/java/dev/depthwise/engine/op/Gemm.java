@@ -19,15 +19,15 @@ public final class Gemm {
     private static final int L = S.length();
     /**
      * Rows of the register tile ({@link GemmTiles}): 8 (16 accumulators) with 512-bit vectors, whose machines have
-     * 32 vector registers; 5 (10 accumulators) with 16 registers, where C2 spilled the 8-row tile (AVX2, one
-     * thread: 46 GFLOP/s at 512^3 against 61 with 5 rows; docs/jvm-notes.md).
+     * 32 vector registers; 6 (12 accumulators, two B vectors and a broadcast: 15 of the 16 registers) with 256- or
+     * 128-bit vectors, where C2 spilled the 8-row tile and 5 rows left FMA slots idle (docs/jvm-notes.md).
      */
-    static final int MR = L >= 16 ? 8 : 5;
+    static final int MR = L >= 16 ? 8 : 6;
     /** Columns of the register tile: two vectors (32 floats with AVX-512). */
     static final int NR = 2 * L;
     /** Depth of a packed block: an MR×KC strip of A plus a KC×NR strip of B stay in L1. */
     private static final int KC = 256;
-    /** Rows of A packed at once (stays in L2): whole register tiles, 8 or 5 rows. */
+    /** Rows of A packed at once (stays in L2): whole register tiles, 8 or 6 rows. */
     private static final int MC = 120;
     /** Columns of B packed at once (stays in L2/L3). */
     private static final int NC = 1024;
@@ -516,7 +516,7 @@ public final class Gemm {
         if (MR == 8) {
             GemmTiles.rows8(ap, aAt, bp, bAt, kc, c, cAt, ldc, overwrite);
         } else {
-            GemmTiles.rows5(ap, aAt, bp, bAt, kc, c, cAt, ldc, overwrite);
+            GemmTiles.rows6(ap, aAt, bp, bAt, kc, c, cAt, ldc, overwrite);
         }
     }
 
