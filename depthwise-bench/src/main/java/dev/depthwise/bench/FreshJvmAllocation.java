@@ -154,16 +154,11 @@ public final class FreshJvmAllocation {
      * C2 left boxing does not.
      */
     private static long runChild(Runnable call, int window, int seconds) {
-        long overhead = -Parallel.allocatedBytes() + Parallel.allocatedBytes();
         long start = System.nanoTime(), end = start + seconds * 1_000_000_000L, last = 0;
         long nextReport = start;
         StringBuilder history = new StringBuilder();
         while (System.nanoTime() < end) {
-            long before = Parallel.allocatedBytes();
-            for (int i = 0; i < window; i++) {
-                call.run();
-            }
-            last = Math.max(0, Parallel.allocatedBytes() - before - overhead) / window;
+            last = Math.max(0, Parallel.allocatedBytes(call, window)) / window;
             if (System.nanoTime() >= nextReport) {
                 history.append(history.length() == 0 ? "" : ", ").append((System.nanoTime() - start) / 1_000_000_000L)
                         .append(" s: ").append(last);

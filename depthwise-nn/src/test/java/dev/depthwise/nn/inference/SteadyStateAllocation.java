@@ -1,30 +1,23 @@
 package dev.depthwise.nn.inference;
 
-import dev.depthwise.engine.Parallel;
+import dev.depthwise.engine.ChildJvmAllocation;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.models.MobileNetV2;
 import dev.depthwise.models.MobileNetV2Segmenter;
 import dev.depthwise.models.SegNet;
 import dev.depthwise.nn.Module;
 
-import java.util.Arrays;
-
 /**
- * The child JVM of {@link InferenceAllocationTest}: compiles one model's plan, runs it in windows of calls until a
- * window allocates nothing (or the time is up) and prints one line, {@code windows W millis M best B zero Z}.
+ * The child JVM of {@link InferenceAllocationTest}: compiles one model's plan and prints
+ * {@link ChildJvmAllocation#measure}'s line for its planned calls.
  *
  * <p>Usage: {@code SteadyStateAllocation mobilenet_v2|segnet_dsc|segmenter}.
  */
 public final class SteadyStateAllocation {
-    static final int WINDOW = 50;
+    /** Planned calls per window. */
+    private static final int WINDOW = 50;
+    /** 80 windows of a small model take only about a second on a loaded machine; the 30 s minimum rules. */
     private static final int MIN_WINDOWS = 80;
-    /**
-     * Windows go on until this long has passed too, since C2 compiles in the background and 80 windows of a small
-     * model take only about a second on a loaded machine (the rarely run kernels reach C2 last, docs/jvm-notes.md).
-     */
-    private static final long MIN_NANOS = 30_000_000_000L;
-    /** Per window, beyond what reading the counters costs: less than one object per call can hide in it. */
-    static final long SLACK_BYTES = 64;
 
     private SteadyStateAllocation() {
     }
@@ -51,24 +44,6 @@ public final class SteadyStateAllocation {
     private static String measure(Module model, int... shape) {
         InferenceModel plan = InferenceModel.compile(model, shape);
         Tensor x = InferenceModelTest.randomInput(3, shape);
-        long best = Long.MAX_VALUE;
-        long start = System.nanoTime();
-        int windows = 0;
-        boolean zero = false;
-        while (!zero && (windows < MIN_WINDOWS || System.nanoTime() - start < MIN_NANOS)) {
-            // What one reading of the counters allocates, taken beside each window: it changes as the JIT compiles
-            // the reading itself (816 or 976 bytes seen), as WinogradTrainingAllocationTest found.
-            long first = Parallel.allocatedBytes();
-            long before = Parallel.allocatedBytes();
-            for (int i = 0; i < WINDOW; i++) {
-                plan.runReusingOutput(x);
-            }
-            long allocated = Parallel.allocatedBytes() - before - (before - first);
-            best = Math.min(best, allocated);
-            zero = allocated <= SLACK_BYTES;
-            windows++;
-        }
-        return "windows " + windows + " millis " + (System.nanoTime() - start) / 1_000_000 + " best " + best
-                + " zero " + zero + " shape " + Arrays.toString(shape);
+        return ChildJvmAllocation.measure(() -> plan.runReusingOutput(x), WINDOW, MIN_WINDOWS);
     }
 }
