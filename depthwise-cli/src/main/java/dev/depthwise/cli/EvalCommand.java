@@ -31,7 +31,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--split", defaultValue = "test", description = "test (the held-out split: test.txt for the pets,"
             + " the validation split otherwise; also 'val'), trainval (also 'train'; all of it, a validation carve"
             + " included) or carve (the training pairs the run held out to choose its best epoch,"
-            + " RUN/split/validation.txt) (default ${DEFAULT-VALUE}).")
+            + " RUN/split/validation.json) (default ${DEFAULT-VALUE}).")
     String split;
 
     @Option(names = "--batch-size", defaultValue = "16", description = "Batch size (default ${DEFAULT-VALUE}).")

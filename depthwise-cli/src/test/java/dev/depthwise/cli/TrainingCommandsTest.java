@@ -148,7 +148,7 @@ class TrainingCommandsTest {
         CliRun train = CliRun.of("train", "--data", data.toString(), "--epochs", "2", "--batch-size", "4",
                 "--image-size", "32", "--loader-threads", "1", "--validation-fraction", "0.25", "--out", runDir.toString());
         assertEquals(0, train.exit(), train.err());
-        assertEquals(2, Files.readAllLines(runDir.resolve("split/validation.txt")).size()); // a quarter of 8 trainval
+        assertEquals(2, new ObjectMapper().readTree(runDir.resolve("split/validation.json").toFile()).size()); // a quarter of 8 trainval
         assertTrue(train.out().contains("chosen on the validation carve"), train.out());
         assertTrue(Files.exists(runDir.resolve("best.safetensors")));
 

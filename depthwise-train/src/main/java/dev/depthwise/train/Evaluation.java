@@ -36,7 +36,7 @@ public record Evaluation(Path checkpoint, CheckpointInfo info, Path dataDir, Str
 
     /**
      * The checkpoint on its run's validation carve: the training pairs it held out to choose its best epoch, as
-     * listed beside it ({@code split/validation.txt}).
+     * listed beside it ({@code split/validation.json}).
      */
     public static Evaluation runOnValidationCarve(Path checkpoint, Path dataDir, int batchSize, int loaderThreads,
                                                   DecodeLimits limits) throws IOException {

@@ -74,7 +74,7 @@ public final class TrainOptions {
     String recipe;
 
     @Option(names = "--validation-fraction", paramLabel = "F", description = "Hold out this share of the training"
-            + " pairs (seeded, listed in OUT/split/validation.txt) and keep the epoch with the best validation mean IoU"
+            + " pairs (seeded, listed in OUT/split/validation.json) and keep the epoch with the best validation mean IoU"
             + " as best.safetensors; 0 for none, and then no epoch is chosen: never on the test split. Default: the"
             + " recipe's, 0.2 for small-data; 0 for the article's, which trains on all of its training split and keeps"
             + " its last epoch as the article does, so that its figures stay comparable (give 0.1 for a best epoch).")

@@ -1,15 +1,20 @@
 package dev.depthwise.train;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.depthwise.data.Dataset;
 import dev.depthwise.data.Datasets;
 import dev.depthwise.data.SampleFiles;
 import dev.depthwise.data.Split;
-import dev.depthwise.data.SplitListReader;
-
+import dev.depthwise.engine.OneLine;
 import dev.depthwise.io.AtomicFiles;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -21,16 +26,23 @@ import java.util.function.Consumer;
 
 /**
  * The pairs a run trains on and the ones it holds out of its training split to choose its best epoch on, never
- * touching the test split. Drawn from the seed when a run starts and written to {@code RUN/split/validation.txt}
- * ({@link #FILE}), so that a resumed run, and {@code eval --split validation}, use the same pairs even if the
+ * touching the test split. Drawn from the seed when a run starts and written to {@code RUN/split/validation.json}
+ * ({@link #FILE}), so that a resumed run, and {@code eval --split carve}, use the same pairs even if the
  * dataset folder has changed since.
  *
  * @param train      the training split without the held-out pairs, in the split's order
  * @param validation the held-out pairs (empty for a run without a carve), in the split's order
  */
 public record ValidationCarve(List<SampleFiles> train, List<SampleFiles> validation) {
-    /** The held-out pairs of a run, in its run directory: one image path relative to the dataset per line. */
-    public static final String FILE = "validation.txt";
+    /**
+     * The held-out pairs of a run, in its run directory: a JSON list of image paths relative to the dataset, one a
+     * line. JSON, not a plain list split on white space, so that any file name (two spaces in a row, a tab, a
+     * leading {@code #}) reads back exactly.
+     */
+    public static final String FILE = "validation.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectWriter ONE_NAME_A_LINE = JSON.writer(new DefaultPrettyPrinter()
+            .withArrayIndenter(new DefaultIndenter("  ", "\n")));
 
     public ValidationCarve {
         train = List.copyOf(train);
@@ -65,7 +77,8 @@ public record ValidationCarve(List<SampleFiles> train, List<SampleFiles> validat
 
     /**
      * The carve saved in {@code runDir}, or null when there is none. A listed pair that is no longer in the
-     * training split is left out and said in {@code warnings}, as a bad split-list line is.
+     * training split is left out and said in {@code warnings}, as a bad split-list line is; a file that is not a
+     * JSON list of names is an {@link IllegalArgumentException} naming it.
      */
     public static ValidationCarve read(Dataset data, Path runDir, Consumer<String> warnings) {
         Path file = runDir.resolve(Dataset.SPLIT_DIR).resolve(FILE);
@@ -74,24 +87,45 @@ public record ValidationCarve(List<SampleFiles> train, List<SampleFiles> validat
         }
         Map<String, SampleFiles> byName = new LinkedHashMap<>();
         data.entries(Split.TRAINVAL).forEach(f -> byName.put(data.listName(f), f));
-        SplitListReader.Result<SampleFiles> listed = SplitListReader.read(file, fields -> {
-            SampleFiles f = byName.get(String.join(" ", fields));
+        Set<SampleFiles> held = new HashSet<>();
+        for (String name : names(file)) {
+            SampleFiles f = byName.get(name);
             if (f == null) {
-                throw new IllegalArgumentException("not a pair of the " + data.splitName(Split.TRAINVAL) + " split of "
-                        + data.dir());
+                warnings.accept("skipping '" + OneLine.of(name) + "' of " + file + ": not a pair of the "
+                        + data.splitName(Split.TRAINVAL) + " split of " + data.dir());
+            } else {
+                held.add(f);
             }
-            return f;
-        });
-        listed.skipped().forEach(line -> warnings.accept("skipping " + line.describe()));
-        Set<SampleFiles> held = new HashSet<>(listed.entries());
+        }
         return new ValidationCarve(byName.values().stream().filter(f -> !held.contains(f)).toList(),
                 byName.values().stream().filter(held::contains).toList());
     }
 
-    /** Writes the held-out pairs to {@code runDir/split/validation.txt}, atomically (a resumed run reads them). */
+    /**
+     * The names {@code file} lists. A file that cannot be read is an {@link UncheckedIOException}, one that is not a
+     * JSON list of names an {@link IllegalArgumentException}, each naming it.
+     */
+    private static List<String> names(Path file) {
+        List<String> names;
+        try {
+            names = JSON.readValue(file.toFile(), new TypeReference<List<String>>() { });
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(file + " is not a JSON list of image paths: "
+                    + OneLine.of(e.getOriginalMessage()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        if (names == null || names.contains(null)) {
+            throw new IllegalArgumentException(file + " is not a JSON list of image paths: it holds a null");
+        }
+        return names;
+    }
+
+    /** Writes the held-out pairs to {@code runDir/split/validation.json}, atomically (a resumed run reads them). */
     public void write(Dataset data, Path runDir) throws IOException {
         Path dir = runDir.resolve(Dataset.SPLIT_DIR);
         Files.createDirectories(dir);
-        AtomicFiles.write(dir.resolve(FILE), data.listText(validation).getBytes(StandardCharsets.UTF_8));
+        List<String> names = validation.stream().map(data::listName).toList();
+        AtomicFiles.write(dir.resolve(FILE), ONE_NAME_A_LINE.writeValueAsBytes(names));
     }
 }

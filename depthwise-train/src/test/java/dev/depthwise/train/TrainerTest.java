@@ -74,7 +74,7 @@ class TrainerTest {
         // No validation carve (the article's recipe): no epoch is chosen, so no best checkpoint, and none on test.
         assertFalse(Files.exists(out.resolve("best.safetensors")));
         assertNull(r.bestCheckpoint());
-        assertFalse(Files.exists(out.resolve("split/validation.txt")));
+        assertFalse(Files.exists(out.resolve("split/validation.json")));
         assertTrue(Files.exists(out.resolve("epochs/epoch-01.png")));
         for (String chart : new String[] {"loss.png", "accuracy.png", "iou.png"}) {
             assertTrue(Files.size(out.resolve(chart)) > 1000, chart);

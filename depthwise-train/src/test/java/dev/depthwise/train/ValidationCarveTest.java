@@ -1,5 +1,7 @@
 package dev.depthwise.train;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.depthwise.data.Dataset;
 import dev.depthwise.data.Datasets;
 import dev.depthwise.data.SampleFiles;
@@ -42,6 +44,12 @@ class ValidationCarveTest {
     static void generate() throws IOException {
         animals = root.resolve("animals");
         SyntheticPets.generate(animals, 30, 32, 6, 3);
+    }
+
+    /** The names a run's carve file lists, read as plain JSON. */
+    private static List<String> listed(Path run) throws IOException {
+        return new ObjectMapper().readValue(run.resolve("split/validation.json").toFile(),
+                new TypeReference<List<String>>() { });
     }
 
     private static Set<Path> images(List<SampleFiles> samples) {
@@ -104,6 +112,57 @@ class ValidationCarveTest {
     }
 
     @Test
+    void namesWithRunsOfSpacesTabsAndHashesReadBackExactly() throws IOException {
+        Path odd = root.resolve("odd-names");
+        SyntheticPets.generate(odd, 12, 32, 4, 3);
+        Files.delete(odd.resolve("train.txt")); // a seeded split: lists split on white space could not name these
+        Files.delete(odd.resolve("val.txt"));
+        String[] forms = {"%s  two spaces", "%s\ttab", "#%s", " %s", "%s ", "%s \t mixed"};
+        List<Path> images;
+        try (var files = Files.list(odd.resolve("images"))) {
+            images = files.sorted().toList();
+        }
+        for (int i = 0; i < images.size(); i++) {
+            String stem = Datasets.stem(images.get(i));
+            String name = String.format(forms[i % forms.length], stem);
+            String extension = images.get(i).getFileName().toString().substring(stem.length());
+            Files.move(images.get(i), images.get(i).resolveSibling(name + extension));
+            Files.move(odd.resolve("masks").resolve(stem + ".png"), odd.resolve("masks").resolve(name + ".png"));
+        }
+        Dataset data = Datasets.open(odd, Datasets.Options.DEFAULT.withSeed(3));
+        ValidationCarve carve = ValidationCarve.draw(data, 0.5, 3);
+        assertTrue(carve.validation().size() >= 3, carve.validation().toString());
+        Path run = root.resolve("odd-run");
+        carve.write(data, run);
+
+        assertEquals(carve.validation().stream().map(data::listName).toList(), listed(run));
+        assertEquals(carve, ValidationCarve.read(data, run, w -> { throw new AssertionError(w); }));
+    }
+
+    @Test
+    void aListedPairNoLongerInTheSplitIsSkippedSayingSoAndABadFileIsNamed() throws IOException {
+        Dataset data = Datasets.open(animals, Datasets.Options.DEFAULT.withSeed(7));
+        Path run = root.resolve("edited-run");
+        Path file = run.resolve("split/validation.json");
+        Files.createDirectories(file.getParent());
+        String kept = data.listName(data.entries(Split.TRAINVAL).get(0));
+        Files.writeString(file, "[\"" + kept + "\", \"images/gone.png\"]");
+        List<String> warnings = new ArrayList<>();
+        ValidationCarve carve = ValidationCarve.read(data, run, warnings::add);
+        assertEquals(List.of(data.entries(Split.TRAINVAL).get(0)), carve.validation());
+        assertEquals(List.of("skipping 'images/gone.png' of " + file + ": not a pair of the train split of " + animals),
+                warnings);
+
+        for (String bad : new String[] {"images/a.png\nimages/b.png\n", "[\"a\", 3, [", "[null]", "{\"a\": 1}"}) {
+            Files.writeString(file, bad);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ValidationCarve.read(data, run, warnings::add), bad);
+            assertTrue(e.getMessage().startsWith(file + " is not a JSON list of image paths: "), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    @Test
     void aBadFractionIsOneLineNamingTheOption() {
         for (double bad : new double[] {-0.1, 1, 1.5, Double.NaN, Double.POSITIVE_INFINITY}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tiny(animals, 1, bad));
@@ -124,7 +183,7 @@ class ValidationCarveTest {
         Trainer.Result full = new Trainer(tiny(animals, 3, 0.25), straight, Progress.silent(), 1).run(Trainer.Start.NEW);
         Dataset data = Datasets.open(animals, Datasets.Options.DEFAULT.withSeed(7).withSavedSplit(straight));
         ValidationCarve drawn = ValidationCarve.draw(data, 0.25, 7);
-        List<String> listed = Files.readAllLines(straight.resolve("split/validation.txt"));
+        List<String> listed = listed(straight);
         assertEquals(drawn.validation().stream().map(data::listName).toList(), listed);
         assertEquals(drawn, ValidationCarve.read(data, straight, w -> { throw new AssertionError(w); }));
 
@@ -146,7 +205,7 @@ class ValidationCarveTest {
         new Trainer(tiny(animals, 2, 0.25), resumed, Progress.silent(), 1).run(Trainer.Start.NEW);
         Trainer.Result continued = new Trainer(Trainer.resumedConfig(resumed, 3), resumed, Progress.silent(), 1)
                 .run(Trainer.Start.RESUME);
-        assertEquals(listed, Files.readAllLines(resumed.resolve("split/validation.txt")));
+        assertEquals(listed, listed(resumed));
         assertEquals(full.last().validation(), continued.last().validation());
         assertEquals(full.chosen().epoch(), continued.chosen().epoch());
         Checkpoint.Contents a = Checkpoint.read(full.lastCheckpoint());
@@ -160,7 +219,7 @@ class ValidationCarveTest {
         SyntheticPets.generate(pets, 24, 32, 3); // the pet layout: annotations/trainval.txt and test.txt
         Path run = root.resolve("pets-run");
         new Trainer(tiny(pets, 1, 0.25), run, Progress.silent(), 1).run(Trainer.Start.NEW);
-        List<String> held = Files.readAllLines(run.resolve("split/validation.txt"));
+        List<String> held = listed(run);
         assertEquals(3, held.size());
 
         // A trained-on pair leaves the list: drawn anew, the carve would be another one.
@@ -175,7 +234,7 @@ class ValidationCarveTest {
 
         Trainer.Result continued = new Trainer(Trainer.resumedConfig(run, 2), run, Progress.silent(), 1)
                 .run(Trainer.Start.RESUME);
-        assertEquals(held, Files.readAllLines(run.resolve("split/validation.txt")));
+        assertEquals(held, listed(run));
         assertEquals(held, ValidationCarve.read(smaller, run, w -> { throw new AssertionError(w); }).validation()
                 .stream().map(smaller::listName).toList());
         assertNotNull(continued.last().validation());
@@ -186,7 +245,7 @@ class ValidationCarveTest {
         Path run = root.resolve("no-carve");
         Trainer.Result r = new Trainer(tiny(animals, 2, 0), run, Progress.silent(), 1).run(Trainer.Start.NEW);
         assertFalse(Files.exists(run.resolve(Trainer.BEST)));
-        assertFalse(Files.exists(run.resolve("split/validation.txt")));
+        assertFalse(Files.exists(run.resolve("split/validation.json")));
         assertEquals(2, r.chosen().epoch());
         String report = Files.readString(r.report());
         assertTrue(report.contains("Kept: the last epoch, 2 (last.safetensors). This run has no validation carve"
