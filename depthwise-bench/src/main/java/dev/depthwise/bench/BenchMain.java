@@ -48,6 +48,11 @@ public final class BenchMain implements Callable<Integer> {
             + "training step alone, in a JVM of its own per model and batch")
     boolean isolated;
 
+    @Option(names = "--per-layer", description = "models: instead of the summary table, each step of our compiled plan"
+            + " timed on its own beside ONNX Runtime's profiled node times for the same layers, at 1 thread and at"
+            + " --threads, with sums by kind of op")
+    boolean perLayer;
+
     @Option(names = "--only", paramLabel = "MODEL", description = "only this model (models and train)")
     String only;
 
@@ -136,7 +141,11 @@ public final class BenchMain implements Callable<Integer> {
         if (what == What.models || what == What.all) {
             CompileOptions options = CompileOptions.defaults().withLayout(layout).withFuseSeparable(!noFuseSeparable)
                     .withWinograd(!noWinograd);
-            ok &= new ModelBench(threads, warmup, runs, only, options, isolated, System.out).run();
+            if (perLayer) {
+                new LayerBench(threads, warmup, runs, only, options, System.out).run();
+            } else {
+                ok &= new ModelBench(threads, warmup, runs, only, options, isolated, System.out).run();
+            }
         }
         if (what == What.train || what == What.all) {
             new TrainBench(threads, warmup, runs, trainBatches, only, !noWinogradTraining, isolated, System.out).run();

@@ -56,13 +56,7 @@ final class Measurement {
      */
     static List<Result> measureInterleaved(List<Work> works, int warmup, int runs) throws Exception {
         for (Work work : works) {
-            // At least `warmup` calls, and more until two seconds have passed: the Vector API kernels are slow
-            // and allocate boxed vectors until C2 has compiled them, which a fast call needs many calls to reach.
-            long warmupStart = System.nanoTime();
-            for (int i = 0; i < warmup
-                    || (System.nanoTime() - warmupStart < MIN_WARMUP_NANOS && i < MAX_WARMUP_CALLS); i++) {
-                work.run();
-            }
+            warmUp(work, warmup);
         }
         // The threads are listed once, after warm-up has started the pool's workers; what reading their
         // counters allocates itself is measured and subtracted, so a call that allocates nothing reads 0.
@@ -101,6 +95,18 @@ final class Measurement {
         return results;
     }
 
+    /**
+     * At least {@code warmup} calls, and more until two seconds have passed: the Vector API kernels are slow and
+     * allocate boxed vectors until C2 has compiled them, which a fast call needs many calls to reach.
+     */
+    static void warmUp(Work work, int warmup) throws Exception {
+        long warmupStart = System.nanoTime();
+        for (int i = 0; i < warmup
+                || (System.nanoTime() - warmupStart < MIN_WARMUP_NANOS && i < MAX_WARMUP_CALLS); i++) {
+            work.run();
+        }
+    }
+
     /** Blocks per work when several take turns. */
     static final int BLOCKS = 3;
     /** Longer than ONNX Runtime's workers spin after a run (20–30 ms of CPU measured). */
@@ -109,7 +115,7 @@ final class Measurement {
     static final long BLOCK_WARMUP_NANOS = 200_000_000L;
 
     /** Lets the previous engine's threads go idle, then runs {@code work} untimed until it is back at speed. */
-    private static void settle(Work work) throws Exception {
+    static void settle(Work work) throws Exception {
         Thread.sleep(SETTLE_PAUSE_MILLIS);
         long start = System.nanoTime();
         do {

@@ -78,6 +78,12 @@ public final class OnnxExporter {
     }
 
     /**
+     * The name of the graph's output and of the Identity node that gives it (ONNX Runtime removes that node and names
+     * the node before it so).
+     */
+    public static final String OUTPUT = "output";
+
+    /**
      * The model as an ONNX graph for inputs of shape {@code [batch, c, h, w]} (batch symbolic); input
      * {@code input}, output {@code output}. The model is not changed (not even its mode).
      *
@@ -89,7 +95,7 @@ public final class OnnxExporter {
         String input = graph.input("input", -1, c, h, w);
         String last = new OnnxExporter(graph).exportModule("", model, input);
         // The graph output needs its own name; Identity also covers a model that returns its input.
-        String output = graph.identity("output", last);
+        String output = graph.identity(OUTPUT, last);
         graph.output(output, (int[]) null);
         return graph;
     }

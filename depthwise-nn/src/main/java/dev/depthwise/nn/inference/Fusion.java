@@ -74,8 +74,10 @@ final class Fusion {
                         inputs.add(other);
                     }
                 }
+                List<String> modules = new ArrayList<>(producer.modules());
+                modules.addAll(consumer.modules());
                 Graph.Node node = new Graph.Node(commonPath(producer.path(), consumer.path()), joined,
-                        inputs.toArray(Graph.Value[]::new), consumer.output());
+                        inputs.toArray(Graph.Value[]::new), consumer.output(), modules);
                 nodes.set(i, node);
                 producers.put(node.output(), node);
                 nodes.remove(indexOf(nodes, producer));

@@ -52,10 +52,27 @@ final class Graph {
         }
     }
 
-    /** One step: {@code path} is the module it comes from. */
-    record Node(String path, Op op, Value[] inputs, Value output) {
+    /**
+     * One step: {@code path} is the module it comes from (for a fused node, the path the fused modules share), and
+     * {@code modules} the paths of every module whose work it does (empty for a layout change), for profiles.
+     */
+    record Node(String path, Op op, Value[] inputs, Value output, List<String> modules) {
         Node {
             inputs = inputs.clone();
+            modules = List.copyOf(modules);
+        }
+
+        /** A node that does the work of module {@code path} alone. */
+        Node(String path, Op op, Value[] inputs, Value output) {
+            this(path, op, inputs, output, List.of(path));
+        }
+
+        Node withOp(Op newOp) {
+            return new Node(path, newOp, inputs, output, modules);
+        }
+
+        Node withInputs(Value[] newInputs) {
+            return new Node(path, op, newInputs, output, modules);
         }
 
         Value input() {

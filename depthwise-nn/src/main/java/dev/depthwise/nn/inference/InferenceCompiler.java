@@ -50,8 +50,7 @@ final class InferenceCompiler {
                 int[] in = node.input().shape;
                 WinogradConv.Tile tile = BlockedWinogradConv.choose(conv.spec(), in[0], in[2], in[3]);
                 if (tile != null) {
-                    graph.nodes.set(i, new Graph.Node(node.path(), new Op.Winograd(conv, tile), node.inputs(),
-                            node.output()));
+                    graph.nodes.set(i, node.withOp(new Op.Winograd(conv, tile)));
                 }
             }
         }

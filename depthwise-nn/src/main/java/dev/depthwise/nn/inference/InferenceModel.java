@@ -5,6 +5,7 @@ import dev.depthwise.engine.Tensor;
 import dev.depthwise.nn.Module;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A model compiled for fast inference at one input shape: the eval-mode forward pass as a flat list of
@@ -30,7 +31,7 @@ public final class InferenceModel {
     private final Tensor input;
     private final Tensor output;
     private final Step[] steps;
-    private final String[] descriptions;
+    private final StepInfo[] stepInfos;
     private final long activationBytes;
     private final int threads;
 
@@ -41,7 +42,7 @@ public final class InferenceModel {
         this.input = buffers.tensor(graph.input);
         this.output = buffers.tensor(graph.output);
         this.steps = new Step[graph.nodes.size()];
-        this.descriptions = new String[steps.length];
+        this.stepInfos = new StepInfo[steps.length];
         for (int i = 0; i < steps.length; i++) {
             Graph.Node node = graph.nodes.get(i);
             Tensor[] ins = new Tensor[node.inputs().length];
@@ -49,8 +50,8 @@ public final class InferenceModel {
                 ins[j] = buffers.tensor(node.inputs()[j]);
             }
             steps[i] = node.op().bind(ins, buffers.tensor(node.output()));
-            descriptions[i] = String.format("%-28s %-40s %s", node.path().isEmpty() ? "(model)" : node.path(),
-                    node.op().describe(), Tensor.shapeString(node.output().storedShape()));
+            stepInfos[i] = new StepInfo(node.path().isEmpty() ? "(model)" : node.path(), node.op().describe(),
+                    Tensor.shapeString(node.output().storedShape()), node.modules());
         }
         this.activationBytes = buffers.bytes();
     }
@@ -88,6 +89,15 @@ public final class InferenceModel {
      * {@link #run(Tensor, Tensor)}, to keep a result.
      */
     public Tensor runReusingOutput(Tensor x) {
+        load(x);
+        for (Step s : steps) {
+            s.run();
+        }
+        return output;
+    }
+
+    /** Checks {@code x}, copies it into the planned input buffer and sets the plan's thread count. */
+    private void load(Tensor x) {
         if (x == null || !x.hasShape(inputShape)) {
             throw new IllegalArgumentException("InferenceModel: compiled for input " + Tensor.shapeString(inputShape)
                     + ", got " + (x == null ? "null" : x.shapeString()));
@@ -97,10 +107,6 @@ public final class InferenceModel {
         if (threads > 0 && Parallel.threads() != threads) {
             Parallel.setThreads(threads);
         }
-        for (Step s : steps) {
-            s.run();
-        }
-        return output;
     }
 
     /** Runs the forward pass and returns the result in a new tensor, the caller's to keep. */
@@ -119,6 +125,45 @@ public final class InferenceModel {
     }
 
     /**
+     * What one step of the plan computes: the module path it came from (the common path of modules fused into it),
+     * the op, its output's stored shape (5-D when channel-blocked), and the paths of all the modules whose work it
+     * does (none for a layout change).
+     */
+    public record StepInfo(String path, String op, String outputShape, List<String> modules) {
+        public StepInfo {
+            modules = List.copyOf(modules);
+        }
+
+        @Override
+        public String toString() {
+            return String.format("%-28s %-40s %s", path, op, outputShape);
+        }
+    }
+
+    /** The plan's steps in the order they run. */
+    public List<StepInfo> steps() {
+        return List.of(stepInfos);
+    }
+
+    /**
+     * {@link #runReusingOutput} with each step timed: step {@code i}'s wall time in nanoseconds goes to
+     * {@code stepNanos[i]}. For profiles; {@link #runReusingOutput} itself reads no clock.
+     */
+    public Tensor runTimingSteps(Tensor x, long[] stepNanos) {
+        if (stepNanos == null || stepNanos.length != steps.length) {
+            throw new IllegalArgumentException("InferenceModel.runTimingSteps: one time per step (" + steps.length
+                    + ") is needed, got " + (stepNanos == null ? "null" : stepNanos.length));
+        }
+        load(x);
+        for (int i = 0; i < steps.length; i++) {
+            long t0 = System.nanoTime();
+            steps[i].run();
+            stepNanos[i] = System.nanoTime() - t0;
+        }
+        return output;
+    }
+
+    /**
      * Times each step over {@code runs} runs of {@code x} (after one untimed run) and returns the plan with each
      * step's median time in microseconds and its share of the total: where a forward pass spends its time.
      */
@@ -128,12 +173,11 @@ public final class InferenceModel {
         }
         runReusingOutput(x);
         long[][] nanos = new long[steps.length][runs];
+        long[] once = new long[steps.length];
         for (int r = 0; r < runs; r++) {
-            input.copyFrom(x);
+            runTimingSteps(x, once);
             for (int i = 0; i < steps.length; i++) {
-                long t0 = System.nanoTime();
-                steps[i].run();
-                nanos[i][r] = System.nanoTime() - t0;
+                nanos[i][r] = once[i];
             }
         }
         long[] median = new long[steps.length];
@@ -147,7 +191,7 @@ public final class InferenceModel {
                 total / 1e6));
         for (int i = 0; i < steps.length; i++) {
             sb.append(String.format("  %8.1f us %5.1f%%  %s%n", median[i] / 1e3, 100.0 * median[i] / Math.max(1, total),
-                    descriptions[i]));
+                    stepInfos[i]));
         }
         return sb.toString();
     }
@@ -178,6 +222,6 @@ public final class InferenceModel {
     public String toString() {
         return "InferenceModel " + Tensor.shapeString(inputShape) + " -> " + Tensor.shapeString(outputShape) + ", "
                 + steps.length + " steps, " + activationBytes / 1024 + " KiB of activations\n  "
-                + String.join("\n  ", descriptions);
+                + String.join("\n  ", Arrays.stream(stepInfos).map(StepInfo::toString).toList());
     }
 }

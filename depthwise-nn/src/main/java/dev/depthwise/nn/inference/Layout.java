@@ -73,7 +73,7 @@ final class Layout {
             }
         }
         node.output().blocked = blockedOut;
-        nodes.add(new Graph.Node(node.path(), node.op(), in, node.output()));
+        nodes.add(node.withInputs(in));
     }
 
     /** {@code v} in the layout asked for: itself, or its reordered copy (made once). */
@@ -84,7 +84,7 @@ final class Layout {
         return (blocked ? blockedCopies : nchwCopies).computeIfAbsent(v, source -> {
             Graph.Value copy = graph.newValue(source.shape);
             copy.blocked = blocked;
-            nodes.add(new Graph.Node(path, new Op.Reorder(blocked), new Graph.Value[] {source}, copy));
+            nodes.add(new Graph.Node(path, new Op.Reorder(blocked), new Graph.Value[] {source}, copy, List.of()));
             return copy;
         });
     }

@@ -12,6 +12,7 @@ import dev.depthwise.nn.Module;
 import dev.depthwise.nn.Sequential;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -157,6 +158,15 @@ class InferenceModelTest {
         String profile = m.profile(randomInput(10, 1, 3, 32, 32), 3);
         assertEquals(m.stepCount() + 1, profile.split("\n").length, profile);
         assertTrue(profile.contains("classifier.1") && profile.contains(" us "), profile);
+        // A fused step names every module it does the work of: features.1's depthwise conv, BatchNorm and ReLU6
+        // and its pointwise conv and BatchNorm.
+        InferenceModel.StepInfo separable = m.steps().get(1);
+        assertEquals("features.1.conv", separable.path(), m.toString());
+        assertEquals(List.of("features.1.conv.0.0", "features.1.conv.0.1", "features.1.conv.0.2", "features.1.conv.1",
+                "features.1.conv.2"), separable.modules());
+        long[] nanos = new long[m.stepCount()];
+        m.runTimingSteps(randomInput(10, 1, 3, 32, 32), nanos);
+        assertTrue(java.util.Arrays.stream(nanos).allMatch(t -> t > 0), java.util.Arrays.toString(nanos));
     }
 
     @Test
