@@ -147,8 +147,8 @@ public final class Gemm {
                 dotBlock(k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, i0, i1, j0, j1,
                         BUFFERS.get().tile);
             } else {
-                block(transA, transB, k, a, aOff, lda, b, bOff, ldb, null, c, cOff, ldc, accumulate, i0, i1, j0, j1,
-                        BUFFERS.get(), null, 0);
+                block(transA, transB, k, a, aOff, lda, null, b, bOff, ldb, null, c, cOff, ldc, accumulate, i0, i1, j0,
+                        j1, BUFFERS.get(), null, 0);
             }
         }
     }
@@ -182,7 +182,7 @@ public final class Gemm {
         if (empty(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
-        block(transA, transB, k, a, aOff, lda, b, bOff, ldb, null, c, cOff, ldc, accumulate, 0, m, 0, n,
+        block(transA, transB, k, a, aOff, lda, null, b, bOff, ldb, null, c, cOff, ldc, accumulate, 0, m, 0, n,
                 BUFFERS.get(), null, 0);
     }
 
@@ -235,21 +235,23 @@ public final class Gemm {
         if (i1 <= i0 || n == 0) {
             return;
         }
-        block(false, false, k, null, 0, 0, b, bOff, ldb, null, c, cOff, ldc, false, i0, i1, 0, n, BUFFERS.get(),
-                packedA, packedRows(m));
+        block(false, false, k, null, 0, 0, null, b, bOff, ldb, null, c, cOff, ldc, false, i0, i1, 0, n,
+                BUFFERS.get(), packedA, packedRows(m));
     }
 
     /**
-     * A B operand that is never stored as a matrix (the shifted channels-last input of a conv's weight gradient),
-     * written by its owner straight into the packed layout.
+     * An operand that is never stored as one matrix (the shifted channels-last input of a conv's weight gradient,
+     * or a tensor whose k runs over several NCHW images), written by its owner straight into the packed layout.
      */
     interface PanelSource {
         /**
-         * Writes {@code B[pc:pc+kc, jc:jc+nc]} into {@code dst} as {@link #packB} would: for each strip of
-         * {@link #NR} columns {@code jr} (from 0), {@code dst[jr * kc + p * NR + j] = B[pc + p, jc + jr + j]}, with
-         * zeros for the columns past {@code nc} in the last strip.
+         * Writes lines {@code [from, from + count)} of the operand over {@code k} in {@code [pc, pc + kc)} into
+         * {@code dst} as {@link #packA} and {@link #packB} would, lines being the rows of op(A) or the columns of
+         * op(B): for each strip of {@code width} lines ({@link #MR} for A, {@link #NR} for B) starting at line
+         * {@code s} (from 0), {@code dst[s * kc + p * width + l] = line(from + s + l)[pc + p]}, with zeros for the
+         * lines past {@code count} in the last strip.
          */
-        void pack(int pc, int kc, int jc, int nc, float[] dst);
+        void pack(int pc, int kc, int from, int count, float[] dst);
     }
 
     /**
@@ -261,7 +263,17 @@ public final class Gemm {
         if (empty(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
-        block(false, false, k, a, aOff, lda, null, 0, 0, b, c, cOff, ldc, accumulate, 0, m, 0, n, BUFFERS.get(),
+        block(false, false, k, a, aOff, lda, null, null, 0, 0, b, c, cOff, ldc, accumulate, 0, m, 0, n,
+                BUFFERS.get(), null, 0);
+    }
+
+    /** {@code C (+)= A·B} with both operands packed by their sources, on the calling thread. */
+    static void matmulOnThisThread(int m, int n, int k, PanelSource a, PanelSource b, float[] c, int cOff, int ldc,
+                                   boolean accumulate) {
+        if (empty(m, n, k, c, cOff, ldc, accumulate)) {
+            return;
+        }
+        block(false, false, k, null, 0, 0, a, null, 0, 0, b, c, cOff, ldc, accumulate, 0, m, 0, n, BUFFERS.get(),
                 null, 0);
     }
 
@@ -385,10 +397,11 @@ public final class Gemm {
     /**
      * Computes the block {@code C[i0:i1, j0:j1]} on the calling thread; with {@code packedA} (A packed once, of
      * {@code mPad} rows, see {@link #packA(int, int, float[], int, int)}) A is read from there instead of packed;
-     * with {@code source}, B is packed by it instead of from {@code b}.
+     * with {@code aSource} or {@code bSource}, that operand is packed by it instead of from its array.
      */
     private static void block(boolean transA, boolean transB, int k, float[] a, int aOff, int lda,
-                              float[] b, int bOff, int ldb, PanelSource source, float[] c, int cOff, int ldc,
+                              PanelSource aSource, float[] b, int bOff, int ldb, PanelSource bSource, float[] c,
+                              int cOff, int ldc,
                               boolean accumulate,
                               int i0, int i1, int j0, int j1, Buffers buf, float[] packedA, int mPad) {
         float[] ap = packedA != null ? packedA : buf.a;
@@ -397,15 +410,17 @@ public final class Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 boolean overwrite = pc == 0 && !accumulate;
-                if (source != null) {
-                    source.pack(pc, kc, jc, nc, buf.b);
+                if (bSource != null) {
+                    bSource.pack(pc, kc, jc, nc, buf.b);
                 } else {
                     packB(transB, b, bOff, ldb, pc, kc, jc, nc, buf.b);
                 }
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     int aAt = 0;
-                    if (packedA == null) {
+                    if (aSource != null) {
+                        aSource.pack(pc, kc, ic, mc, buf.a);
+                    } else if (packedA == null) {
                         packA(transA, a, aOff, lda, ic, mc, pc, kc, buf.a, 0);
                     } else {
                         aAt = pc * mPad + ic * kc;

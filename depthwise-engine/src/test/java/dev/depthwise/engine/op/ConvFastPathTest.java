@@ -32,6 +32,9 @@ class ConvFastPathTest {
                 Arguments.of("pointwise several chunks", ConvSpec.of(6, 9, 1, 1, 0, 1), new int[] {1, 6, 47, 45}),
                 Arguments.of("pointwise 1x1 plane", ConvSpec.of(17, 33, 1, 1, 0, 1), new int[] {5, 17, 1, 1}),
                 Arguments.of("pointwise grouped", ConvSpec.of(8, 12, 1, 1, 0, 4), new int[] {4, 8, 5, 3}),
+                // The weight gradient over the images' pixels: GEMM depth blocks that end inside an image, channel
+                // counts that are no multiple of the register tile's sides.
+                Arguments.of("pointwise over images", ConvSpec.of(13, 20, 1, 1, 0, 1), new int[] {9, 13, 9, 10}),
                 Arguments.of("dense 3x3 im2col chunks", ConvSpec.of(64, 9, 3, 1, 1, 1), new int[] {2, 64, 21, 23}),
                 Arguments.of("dense 3x3 stride 2 odd", ConvSpec.of(3, 10, 3, 2, 1, 1), new int[] {5, 3, 9, 7}),
                 Arguments.of("dense 3x3 no pad", ConvSpec.of(4, 5, 3, 1, 0, 1), new int[] {3, 4, 3, 3}),
@@ -130,6 +133,9 @@ class ConvFastPathTest {
         geo.set(dense2, 8, 17, 19);
         assertFalse(ConvInputGradient.gradientIsConv(dense2, geo));
         assertFalse(ConvWeightGradient.weightGradientIsChannelsLast(dense2, geo));
+        ConvSpec overImages = ConvSpec.of(13, 20, 1, 1, 0, 1);
+        assertTrue(ConvWeightGradient.weightGradientIsOverImages(overImages, geo.set(overImages, 9, 9, 10)));
+        assertFalse(ConvWeightGradient.weightGradientIsOverImages(overImages, geo.set(overImages, 1, 47, 45)));
         ConvSpec few = ConvSpec.of(3, 16, 3, 1, 1, 1);
         geo.set(few, 6, 20, 18);
         assertFalse(ConvInputGradient.gradientIsConv(few, geo));
