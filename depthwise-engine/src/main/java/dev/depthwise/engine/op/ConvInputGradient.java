@@ -4,6 +4,9 @@ import dev.depthwise.engine.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
  * The input gradient of {@link ConvOp}'s convs, {@code gradX = Wᵀ · gradOut}: for a stride-1 conv with enough input
  * channels a conv of gradOut with the flipped, transposed weights, run by the forward's paths (a GEMM, or Winograd
@@ -112,9 +115,57 @@ final class ConvInputGradient {
      */
     private static void inputGradientAsConv(ConvSpec s, ConvOp.Geometry geo, float[] w, float[] g,
                                             float[] gradX, WinogradPolicy winograd) {
-        int cin = s.inChannels(), cout = s.outChannels(), kh = s.kernelH(), kw = s.kernelW(), taps = kh * kw;
         float[] flipped = ConvOp.scratch(FLIPPED_WEIGHTS, w.length);
-        Parallel.forRange(cout, Math.max(1, 65536 / (cin * taps)), (from, to) -> {
+        Flip flip = FLIPS.get();
+        flip.set(s, w, flipped);
+        try {
+            Parallel.forRange(s.outChannels(), Math.max(1, 65536 / (s.inChannels() * flip.taps)), flip);
+        } finally {
+            flip.clear();
+        }
+        ConvSpec transposed = TRANSPOSED_SPECS.computeIfAbsent(s, ConvInputGradient::transposed);
+        WinogradConv.Tile tile = ConvOp.winogradTile(winograd, transposed, geo.n, geo.outH, geo.outW);
+        if (tile != null) {
+            NchwWinogradConv.forward(transposed, tile, geo.n, geo.outH, geo.outW, g, flipped, null, gradX);
+            return;
+        }
+        ConvOp.Geometry tg = TRANSPOSED_GEOMETRIES.get().set(transposed, geo.n, geo.outH, geo.outW);
+        ConvOp.forwardGemm(transposed, tg, g, flipped, null, gradX);
+    }
+
+    /** The conv whose forward is {@code s}'s input gradient; one per spec, kept, so that a call makes none. */
+    private static final Map<ConvSpec, ConvSpec> TRANSPOSED_SPECS = new ConcurrentHashMap<>();
+
+    private static ConvSpec transposed(ConvSpec s) {
+        int kh = s.kernelH(), kw = s.kernelW();
+        return new ConvSpec(s.outChannels(), s.inChannels(), kh, kw, 1, 1, kh - 1 - s.padH(), kw - 1 - s.padW(), 1, 1,
+                1);
+    }
+
+    private static final ThreadLocal<Flip> FLIPS = ThreadLocal.withInitial(Flip::new);
+
+    /**
+     * {@code W'[ci][co] = W[co][ci]} with the taps reversed, as a reusable body per calling thread, so that the
+     * flip allocates nothing per call (a lambda over the weights would).
+     */
+    private static final class Flip implements Parallel.RangeBody {
+        float[] w, flipped;
+        int cin, cout, taps;
+
+        void set(ConvSpec s, float[] w, float[] flipped) {
+            this.w = w;
+            this.flipped = flipped;
+            cin = s.inChannels();
+            cout = s.outChannels();
+            taps = s.kernelH() * s.kernelW();
+        }
+
+        void clear() {
+            w = flipped = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
             for (int co = from; co < to; co++) {
                 for (int ci = 0; ci < cin; ci++) {
                     int src = (co * cin + ci) * taps, dst = (ci * cout + co) * taps;
@@ -123,15 +174,7 @@ final class ConvInputGradient {
                     }
                 }
             }
-        });
-        ConvSpec transposed = new ConvSpec(cout, cin, kh, kw, 1, 1, kh - 1 - s.padH(), kw - 1 - s.padW(), 1, 1, 1);
-        WinogradConv.Tile tile = ConvOp.winogradTile(winograd, transposed, geo.n, geo.outH, geo.outW);
-        if (tile != null) {
-            NchwWinogradConv.forward(transposed, tile, geo.n, geo.outH, geo.outW, g, flipped, null, gradX);
-            return;
         }
-        ConvOp.Geometry tg = TRANSPOSED_GEOMETRIES.get().set(transposed, geo.n, geo.outH, geo.outW);
-        ConvOp.forwardGemm(transposed, tg, g, flipped, null, gradX);
     }
 
     /** The adjoint of {@link ConvOp#im2col}: adds each column entry back onto the input pixel it came from. */

@@ -8,13 +8,11 @@ import java.util.Random;
 
 /**
  * Training's Winograd convs allocate nothing at steady state, on the calling thread or the pool's workers: the
- * forward and the weight gradient through {@link ConvOp}, one conv as the cost model chooses it (F(4×4), the choice
- * included) and one with F(2×2), in a JVM of its own ({@link #main}, started by {@link ChildJvmAllocation}). Vectors
- * left boxed by C2 (a SegNet step once allocated 14 GiB, docs/jvm-notes.md) or an object made on every call would
- * keep every window above the bound. The input gradient runs the same Winograd forward on gradOut, but {@link
- * ConvInputGradient} first flips the weights in a task that allocates its lambda and the flipped conv's spec (88
- * bytes per call, as with direct convolution), so it is left out here, as is the bias gradient, direct
- * convolution's code.
+ * forward, the input gradient (a Winograd forward of gradOut with the flipped weights) and the weight gradient
+ * through {@link ConvOp}, one conv as the cost model chooses it (F(4×4), the choice included) and one with F(2×2), in
+ * a JVM of its own ({@link #main}, started by {@link ChildJvmAllocation}). Vectors left boxed by C2 (a SegNet step
+ * once allocated 14 GiB, docs/jvm-notes.md) or an object made on every call would keep every window above the bound.
+ * The bias gradient is left out: it is direct convolution's code.
  */
 class WinogradTrainingAllocationTest {
     /** Training steps per window. */
@@ -22,7 +20,7 @@ class WinogradTrainingAllocationTest {
     private static final int MIN_WINDOWS = 40;
 
     @Test
-    void forwardAndWeightGradientAllocateNothing() throws Exception {
+    void forwardAndGradientsAllocateNothing() throws Exception {
         ChildJvmAllocation.assertAllocatesNothing(WinogradTrainingAllocationTest.class);
     }
 
@@ -39,11 +37,11 @@ class WinogradTrainingAllocationTest {
         }, WINDOW, MIN_WINDOWS));
     }
 
-    /** One conv's tensors and a training step on them: the forward, then the weight gradient. */
+    /** One conv's tensors and a training step on them: the forward, then the input and weight gradients. */
     private static final class Conv {
         final ConvSpec spec;
         final WinogradPolicy policy;
-        final Tensor x, weight, bias, out, gradOut, gradW;
+        final Tensor x, weight, bias, out, gradOut, gradX, gradW;
 
         Conv(ConvSpec spec, int n, int size, WinogradPolicy policy, long seed) {
             this.spec = spec;
@@ -56,12 +54,13 @@ class WinogradTrainingAllocationTest {
             bias = new Tensor(Tensors.gaussian(r, spec.outChannels()), spec.outChannels());
             out = Tensor.zeros(outShape);
             gradOut = new Tensor(Tensors.gaussian(r, out.size()), outShape);
+            gradX = Tensor.zeros(xShape);
             gradW = Tensor.zeros(spec.weightShape());
         }
 
         void step() {
             ConvOp.forward(spec, x, weight, bias, out, policy);
-            ConvOp.backward(spec, x, weight, gradOut, null, gradW, null, policy);
+            ConvOp.backward(spec, x, weight, gradOut, gradX, gradW, null, policy);
         }
     }
 }
