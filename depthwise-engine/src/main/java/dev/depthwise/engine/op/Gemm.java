@@ -480,32 +480,38 @@ public final class Gemm {
     /** Packs op(B)[pc:pc+kc, jc:jc+nc] as NR-column strips, each stored k-major ({@code NR} values per k), zero-padded. */
     private static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
                               float[] dst) {
+        if (!transB) {
+            // Row by row, each row of B read in one sweep: strip by strip walked kc rows at once, kc streams through
+            // memory, which ran a pointwise conv's input gradient (k = 96 planes of 64x64) at half speed.
+            int full = nc / NR * NR;
+            for (int p = 0; p < kc; p++) {
+                int src = bOff + (pc + p) * ldb + jc;
+                int d = p * NR;
+                int jr = 0;
+                for (; jr < full; jr += NR) {
+                    FloatVector.fromArray(S, b, src + jr).intoArray(dst, d + jr * kc);
+                    FloatVector.fromArray(S, b, src + jr + L).intoArray(dst, d + jr * kc + L);
+                }
+                if (jr < nc) {
+                    System.arraycopy(b, src + jr, dst, d + jr * kc, nc - jr);
+                    java.util.Arrays.fill(dst, d + jr * kc + nc - jr, d + jr * kc + NR, 0f);
+                }
+            }
+            return;
+        }
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int base = jr * kc;
-            if (!transB) {
-                for (int p = 0; p < kc; p++) {
-                    int src = bOff + (pc + p) * ldb + jc + jr;
-                    int d = base + p * NR;
-                    if (nr == NR) {
-                        System.arraycopy(b, src, dst, d, NR);
-                    } else {
-                        System.arraycopy(b, src, dst, d, nr);
-                        java.util.Arrays.fill(dst, d + nr, d + NR, 0f);
+            // op(B)(p, j) = b[j * ldb + p]: read each column of op(B) contiguously.
+            for (int j = 0; j < NR; j++) {
+                if (j < nr) {
+                    int src = bOff + (jc + jr + j) * ldb + pc;
+                    for (int p = 0; p < kc; p++) {
+                        dst[base + p * NR + j] = b[src + p];
                     }
-                }
-            } else {
-                // op(B)(p, j) = b[j * ldb + p]: read each column of op(B) contiguously.
-                for (int j = 0; j < NR; j++) {
-                    if (j < nr) {
-                        int src = bOff + (jc + jr + j) * ldb + pc;
-                        for (int p = 0; p < kc; p++) {
-                            dst[base + p * NR + j] = b[src + p];
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            dst[base + p * NR + j] = 0f;
-                        }
+                } else {
+                    for (int p = 0; p < kc; p++) {
+                        dst[base + p * NR + j] = 0f;
                     }
                 }
             }
