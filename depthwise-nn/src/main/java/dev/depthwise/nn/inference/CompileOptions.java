@@ -13,8 +13,9 @@ import dev.depthwise.engine.Parallel;
  * @param layout        where activations may be stored channel-blocked (see {@link Layout})
  * @param fuseSeparable whether each blocked 3x3 depthwise conv and the pointwise conv that alone reads it run as
  *                      one step (on by default; off only to compare)
- * @param threads       the engine's thread count while the plan runs; 0 leaves it as it is ({@link Parallel} is
- *                      shared by the whole process, so a plan with a count sets it for everyone)
+ * @param threads       the engine's thread count while the plan is compiled (its kernels split their work for it)
+ *                      and while it runs; 0 leaves it as it is ({@link Parallel} is shared by the whole process,
+ *                      so a plan with a count sets it for everyone)
  * @param winograd      whether blocked dense 3x3 convs at stride 1 may run as Winograd convolutions, each where the
  *                      engine's cost model ({@code BlockedWinogradConv.choose}) expects it faster (on by default:
  *                      SegNet at 128x128 in 0.55-0.6 of the direct convs' time; off to compare, or for results

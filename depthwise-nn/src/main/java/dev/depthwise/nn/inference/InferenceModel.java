@@ -79,6 +79,11 @@ public final class InferenceModel {
             }
         }
         TrapLimitAdvice.sayOnce();
+        if (options.threads() > 0) {
+            // The kernels size their work split for the thread count they are built under; build them under the
+            // count the plan will run with (see load), not whatever the process had before.
+            Parallel.setThreads(options.threads());
+        }
         Graph graph = InferenceCompiler.compile(model, inputShape, options);
         return new InferenceModel(graph, BufferPlan.plan(graph, graph.output), options.threads());
     }

@@ -117,6 +117,19 @@ class InferenceModelTest {
     }
 
     @Test
+    void aPlanIsBuiltForItsOwnThreadCount() {
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(2);
+            InferenceModel.compile(new MobileNetV2(10, 0.35, 0.2f, 1),
+                    CompileOptions.defaults().withThreads(1), 1, 3, 32, 32);
+            assertEquals(1, Parallel.threads(), "the kernels split their work for the count the plan runs with");
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @Test
     void badOptionsAreNamed() {
         var layout = assertThrows(IllegalArgumentException.class, () -> CompileOptions.defaults().withLayout(null));
         assertTrue(layout.getMessage().contains("layout"), layout.getMessage());
