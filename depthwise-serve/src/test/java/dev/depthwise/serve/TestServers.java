@@ -20,6 +20,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** Small models, photos and an HTTP client for the server's tests (all seeded; loopback only). */
 final class TestServers {
@@ -41,7 +43,15 @@ final class TestServers {
 
     /** A segmenter whose every batch takes {@code millis}: for queues, timeouts and shutdown. */
     static Segmenter slowSegmenter(long millis) {
-        return new Segmenter(new SlowModule(millis), SIZE);
+        return new Segmenter(new SlowModule(millis, null), SIZE);
+    }
+
+    /**
+     * A segmenter whose every batch waits until {@code gate} opens (a minute at most): nothing is answered before
+     * the test says so, however slowly a loaded machine delivers its requests.
+     */
+    static Segmenter gatedSegmenter(CountDownLatch gate) {
+        return new Segmenter(new SlowModule(0, gate), SIZE);
     }
 
     static ServeOptions options() {
@@ -113,17 +123,25 @@ final class TestServers {
         return new String(response.body(), StandardCharsets.UTF_8);
     }
 
-    /** Three-class logits that favour the pet in the middle; sleeps first. No lowering: runs through forward. */
+    /**
+     * Three-class logits that favour the pet in the middle; waits for its gate (if any), then sleeps. No lowering:
+     * runs through forward.
+     */
     private static final class SlowModule extends Module {
         private final long millis;
+        private final CountDownLatch gate;
 
-        SlowModule(long millis) {
+        SlowModule(long millis, CountDownLatch gate) {
             this.millis = millis;
+            this.gate = gate;
         }
 
         @Override
         protected Tensor computeForward(Tensor x) {
             try {
+                if (gate != null && !gate.await(1, TimeUnit.MINUTES)) {
+                    throw new IllegalStateException("the test never opened the gate");
+                }
                 Thread.sleep(millis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
