@@ -7,6 +7,7 @@ import dev.depthwise.data.ImageDecoder;
 import dev.depthwise.data.RgbImage;
 import dev.depthwise.models.Classification;
 import dev.depthwise.train.Classifier;
+import dev.depthwise.train.ClassifierOptions;
 import dev.depthwise.train.Segmenter;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -15,7 +16,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -35,16 +35,8 @@ final class ClassifyCommand implements Callable<Integer> {
             + "or directories of images (.jpg, .jpeg, .png, .gif, .bmp, in name order).")
     List<Path> inputs;
 
-    @Option(names = "--weights", required = true, paramLabel = "FILE",
-            description = "MobileNetV2 state dict: a torch.save .pth/.pt or a .safetensors file.")
-    Path weights;
-
-    @Option(names = "--width", defaultValue = "1.0",
-            description = "Width multiplier the weights were trained with (default ${DEFAULT-VALUE}).")
-    double width;
-
-    @Option(names = "--top", defaultValue = "5", description = "How many classes to print (default ${DEFAULT-VALUE}).")
-    int top;
+    @Mixin
+    ClassifierOptions classifierOptions;
 
     @Mixin
     DecodeLimitsOption decodeLimits;
@@ -58,17 +50,12 @@ final class ClassifyCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         // Before the weights are read: a mistyped path or a bad option fails at once.
         DecodeLimits limits = decodeLimits.limits();
-        if (top < 1) {
-            throw new IllegalArgumentException("--top must be >= 1, got " + top);
-        }
-        if (!(width > 0) || !Double.isFinite(width)) {
-            throw new IllegalArgumentException("--width must be a finite number > 0, got " + width);
-        }
+        classifierOptions.check();
         List<Path> images = Segmenter.expand(inputs);
         if (images.isEmpty()) {
             throw new IllegalArgumentException("no image files (.jpg, .jpeg, .png, .gif, .bmp) in " + inputs);
         }
-        Classifier classifier = Classifier.fromWeights(weights, width);
+        Classifier classifier = Classifier.fromWeights(classifierOptions.weights(), classifierOptions.width());
         int failed = 0;
         for (Path image : images) {
             RgbImage input;
@@ -80,7 +67,7 @@ final class ClassifyCommand implements Callable<Integer> {
                 continue;
             }
             out.println(image);
-            for (Classification.Score s : classifier.classify(input, top)) {
+            for (Classification.Score s : classifier.classify(input, classifierOptions.top())) {
                 out.printf("  %7.4f  %s (%d)%n", s.probability(), s.label(), s.index());
             }
         }

@@ -31,6 +31,7 @@ import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -179,6 +180,20 @@ class SparkLocalTest {
         assertEquals(2, last.info().optimizerSteps());
         assertTrue(Files.exists(out.resolve("report.html")));
         assertTrue(Files.exists(out.resolve("epochs/epoch-01.png")));
+    }
+
+    @Test
+    void classifyChecksItsOptionsAsTheCliDoes() {
+        for (String[] bad : new String[][] {{"--top", "0", "--top must be >= 1, got 0"},
+                {"--width", "NaN", "--width must be a finite number > 0, got NaN"}}) {
+            StringWriter err = new StringWriter();
+            int status = SparkMain.commandLine().setOut(new PrintWriter(new StringWriter())).setErr(new PrintWriter(err))
+                    .execute("classify", "--weights", root.resolve("absent.pth").toString(), "--input",
+                            root.toString(), "--output", root.resolve("never.parquet").toString(), bad[0], bad[1]);
+            assertNotEquals(0, status, err.toString());
+            assertTrue(err.toString().strip().endsWith(bad[2]), err.toString());
+            assertEquals(1, err.toString().strip().lines().count(), "one line: " + err);
+        }
     }
 
     @Test
