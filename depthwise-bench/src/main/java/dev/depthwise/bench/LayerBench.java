@@ -76,7 +76,7 @@ final class LayerBench {
                     List<Side> sides = new ArrayList<>();
                     List<InferenceModel.StepInfo> steps = null;
                     for (int t : counts) {
-                        Parallel.setThreads(t);
+                        // A plan with a thread count is compiled, and runs, with that many (InferenceModel.compile).
                         InferenceModel plan = InferenceModel.compile(model, options.withThreads(t), input.shape());
                         steps = plan.steps();
                         sides.add(measure(plan, onnx, input, t, traces));
