@@ -68,7 +68,7 @@ public record Dataset(Path dir, Layout layout, List<String> classNames, int back
     }
 
     /** A saved list's text: {@code samples} in their order, one {@link #listName} per line. */
-    public String listText(List<SampleFiles> samples) {
+    private String listText(List<SampleFiles> samples) {
         return samples.stream().map(this::listName).collect(Collectors.joining("\n", "", "\n"));
     }
 
