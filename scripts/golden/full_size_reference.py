@@ -1,0 +1,114 @@
+"""References at full size, too large for the test resources: torchvision's MobileNetV2 (width 1.0, 1000 classes,
+3x224x224) and the article's SegNet and SegNet-DSC (3 classes, 3x128x128), with seeded weights and randomised
+BatchNorm statistics. For each model it writes, into OUTDIR (outside the repository; about 90 MB):
+
+    MODEL.safetensors        the state dict, Depthwise's (and PyTorch's) keys
+    MODEL_eval.safetensors   input (2 images) and eval-mode output
+    MODEL_train.safetensors  input, target, training-mode output, loss, gradients of parameters from the first
+                             layer to the last, and the running statistics after the step
+
+Every reference is computed in float64 from float32 weights and inputs (dropout off), so it bounds our float32
+error; beside each output and gradient, PyTorch's own float32 result (key `torch_float32.KEY`) says how far a float32
+computation of the same network lands from it. FullSizeReferenceTest reads OUTDIR when DEPTHWISE_FULL_SIZE_REFERENCE names it, and skips otherwise:
+
+    /usr/bin/python3 scripts/golden/full_size_reference.py /tmp/full-size
+    DEPTHWISE_FULL_SIZE_REFERENCE=/tmp/full-size mvn -B -pl depthwise-nn -am test -Dtest=FullSizeReferenceTest \
+        -Dsurefire.failIfNoSpecifiedTests=false
+"""
+import collections
+import os
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+from article_segnet import SegNet
+from make_golden import seeded, write_safetensors
+
+
+def randomise_batchnorm(model, g):
+    """Statistics and affine parameters away from their 0/1 defaults, so folding and normalising are exercised."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                c = m.num_features
+                m.weight.copy_(0.5 + torch.rand(c, generator=g))
+                m.bias.copy_(0.1 * torch.randn(c, generator=g))
+                m.running_mean.copy_(0.1 * torch.randn(c, generator=g))
+                m.running_var.copy_(0.5 + torch.rand(c, generator=g))
+
+
+def gradient_keys(model):
+    """The weight (and bias) of the first conv, of every fifth parameter after it and of the last layer."""
+    names = [n for n, _ in model.named_parameters()]
+    return sorted(set(names[:2] + names[::5] + names[-2:]), key=names.index)
+
+
+def run(model, x, target, dtype):
+    """Eval-mode output, then one training step's output, loss, gradients and running means, in dtype."""
+    model = model.to(dtype)
+    model.eval()
+    with torch.no_grad():
+        results = collections.OrderedDict(output_eval=model(x.to(dtype)))
+    model.train()
+    out = model(x.to(dtype))
+    loss = F.cross_entropy(out, target)
+    loss.backward()
+    params = dict(model.named_parameters())
+    results.update(output=out.detach(), loss=loss.detach().reshape(1))
+    results.update(("grad." + k, params[k].grad) for k in gradient_keys(model))
+    results.update(("after." + k, v) for k, v in model.named_buffers() if k.endswith("running_mean"))
+    # Copies: the next run's model.to() and load_state_dict() write into these very tensors.
+    return collections.OrderedDict((k, v.detach().clone()) for k, v in results.items())
+
+
+def write_case(outdir, name, model, x, target, meta):
+    state = collections.OrderedDict((k, v.clone()) for k, v in model.state_dict().items())
+    write_safetensors(os.path.join(outdir, name + ".safetensors"), state)
+    reference = run(model, x, target, torch.float64)
+    model.load_state_dict(state)
+    model.zero_grad(set_to_none=True)
+    float32 = run(model, x, target, torch.float32)
+    peers = collections.OrderedDict(("torch_float32." + k, v) for k, v in float32.items() if not k.startswith("after."))
+
+    eval_tensors = collections.OrderedDict(input=x, output=reference.pop("output_eval"))
+    eval_tensors["torch_float32.output"] = peers.pop("torch_float32.output_eval")
+    write_safetensors(os.path.join(outdir, name + "_eval.safetensors"), eval_tensors, meta)
+    train_tensors = collections.OrderedDict(input=x, target=target)
+    train_tensors.update(reference)
+    train_tensors.update(peers)
+    write_safetensors(os.path.join(outdir, name + "_train.safetensors"), train_tensors,
+                      dict(meta, note="training mode, dropout 0, cross-entropy"))
+    print("wrote", name, file=sys.stderr)
+
+
+def main(outdir):
+    os.makedirs(outdir, exist_ok=True)
+    torch.manual_seed(2001)
+    mobilenet = torchvision.models.mobilenet_v2()
+    g = seeded(2002)
+    randomise_batchnorm(mobilenet, g)
+    with torch.no_grad():  # torchvision's N(0, 0.01) classifier gives logits near 1e-3
+        mobilenet.classifier[1].weight.mul_(10)
+    mobilenet.classifier[0].p = 0.0
+    x = torch.randn(2, 3, 224, 224, generator=g).double()
+    target = torch.randint(0, 1000, (2,), generator=g)
+    write_case(outdir, "mobilenet_v2", mobilenet, x, target,
+               dict(model="torchvision.models.mobilenet_v2()", torchvision=torchvision.__version__))
+
+    for name, separable, seed in (("segnet", False, 2003), ("segnet_dsc", True, 2004)):
+        torch.manual_seed(seed)
+        segnet = SegNet(3, separable)
+        g = seeded(seed + 100)
+        randomise_batchnorm(segnet, g)
+        x = torch.randn(2, 3, 128, 128, generator=g).double()
+        target = torch.randint(0, 3, (2, 128, 128), generator=g)
+        write_case(outdir, name, segnet, x, target, dict(model="article_segnet.SegNet(3, separable=%s)" % separable))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: full_size_reference.py OUTDIR")
+    main(sys.argv[1])
