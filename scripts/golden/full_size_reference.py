@@ -11,8 +11,8 @@ Every reference is computed in float64 from float32 weights and inputs (dropout 
 error; beside each output and gradient, PyTorch's own float32 result (key `torch_float32.KEY`) says how far a float32
 computation of the same network lands from it. FullSizeReferenceTest reads OUTDIR when DEPTHWISE_FULL_SIZE_REFERENCE names it, and skips otherwise:
 
-    /usr/bin/python3 scripts/golden/full_size_reference.py /tmp/full-size
-    DEPTHWISE_FULL_SIZE_REFERENCE=/tmp/full-size mvn -B -pl depthwise-nn -am test -Dtest=FullSizeReferenceTest \
+    /usr/bin/python3 scripts/golden/full_size_reference.py data/full-size
+    DEPTHWISE_FULL_SIZE_REFERENCE=$PWD/data/full-size mvn -B -pl depthwise-nn -am test -Dtest=FullSizeReferenceTest \
         -Dsurefire.failIfNoSpecifiedTests=false
 """
 import collections
