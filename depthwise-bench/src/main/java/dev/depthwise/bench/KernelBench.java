@@ -23,7 +23,12 @@ import java.util.Random;
  * Each figure is the median of several timed runs after a warm-up; the best run is shown too, since on a shared
  * machine the median also measures the neighbours. A benchmark, not a test.
  *
- * <p>Usage: {@code KernelBench [--threads 1,2] [--runs 7] [--only NAME-SUBSTRING]}.
+ * <p>With {@code --jvms N} the same benchmark runs in N fresh JVMs, one after another, each printing its own figures,
+ * and then the least, median and greatest of each kernel's medians over the JVMs: C2 compiles a kernel afresh in
+ * each JVM, and a register tile it spills in some JVMs runs at half speed there (docs/jvm-notes.md), which one JVM
+ * cannot show.
+ *
+ * <p>Usage: {@code KernelBench [--threads 1,2] [--runs 7] [--only NAME-REGEX] [--jvms N]}.
  */
 public final class KernelBench {
     private static final double WARMUP_SECONDS = 0.4;
@@ -45,23 +50,35 @@ public final class KernelBench {
         int[] threads = {1, 2};
         int runs = 7;
         String only = null;
+        int jvms = 0;
+        List<String> childArgs = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--only" -> only = args[++i];
+                case "--jvms" -> jvms = Integer.parseInt(args[++i]);
                 default -> {
-                    System.err.println("usage: KernelBench [--threads 1,2] [--runs 7] [--only NAME-SUBSTRING]");
+                    System.err.println("usage: KernelBench [--threads 1,2] [--runs 7] [--only NAME-REGEX] [--jvms N]");
                     System.exit(2);
                 }
             }
+            if (!args[i - 1].equals("--jvms")) {
+                childArgs.addAll(List.of(args[i - 1], args[i]));
+            }
         }
+        if (jvms > 0) {
+            FreshJvms.run(KernelBench.class, childArgs, jvms);
+            return;
+        }
+        java.util.function.Predicate<String> selected = only == null ? name -> true
+                : java.util.regex.Pattern.compile(only).asPredicate();
         printMachine();
         List<Case> cases = cases();
         // A warm-up pass over every case first, so no figure is taken while the JIT is still compiling.
         Parallel.setThreads(Arrays.stream(threads).max().orElse(1));
         for (Case c : cases) {
-            if (only == null || c.name.contains(only)) {
+            if (selected.test(c.name)) {
                 times(c.call, 1);
             }
         }
@@ -71,7 +88,7 @@ public final class KernelBench {
             Parallel.setThreads(t);
             java.util.Map<String, Double> medians = new java.util.HashMap<>();
             for (Case c : cases) {
-                if (only != null && !c.name.contains(only)) {
+                if (!selected.test(c.name)) {
                     continue;
                 }
                 double[] times = times(c.call, runs);
@@ -129,6 +146,10 @@ public final class KernelBench {
         conv(cases, random, "pointwise 56x56x24->144", ConvSpec.of(24, 144, 1, 1, 0, 1), 56);
         conv(cases, random, "pointwise 14x14x96->576", ConvSpec.of(96, 576, 1, 1, 0, 1), 14);
         conv(cases, random, "pointwise 7x7x320->1280", ConvSpec.of(320, 1280, 1, 1, 0, 1), 7);
+        // MobileNetV2's project convs: few output channels (here the channels tile's pairs are few)
+        conv(cases, random, "pointwise 28x28x192->32", ConvSpec.of(192, 32, 1, 1, 0, 1), 28);
+        conv(cases, random, "pointwise 14x14x384->64", ConvSpec.of(384, 64, 1, 1, 0, 1), 14);
+        conv(cases, random, "pointwise 7x7x960->160", ConvSpec.of(960, 160, 1, 1, 0, 1), 7);
         conv(cases, random, "depthwise 112x112x96 s2", ConvSpec.of(96, 96, 3, 2, 1, 96), 112);
         conv(cases, random, "depthwise 56x56x144 s1", ConvSpec.of(144, 144, 3, 1, 1, 144), 56);
         conv(cases, random, "depthwise 14x14x576 s2", ConvSpec.of(576, 576, 3, 2, 1, 576), 14);

@@ -2,6 +2,7 @@ package dev.depthwise.engine.op;
 
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.engine.Tensor;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * The inference conv in the {@link ChannelBlocks channel-blocked layout}: {@code out = act(conv(x, weight) + bias
@@ -9,7 +10,8 @@ import dev.depthwise.engine.Tensor;
  * nothing when run. Three kernels, chosen by the spec and the input's layout:
  * <ul>
  *   <li><b>pointwise</b> (1×1, stride 1, blocked input): for each tile of {@link #TILE} pixels and pair of output
- *       blocks, 2 × TILE vector accumulators, each input channel a broadcast multiplied into two weight vectors (the tiles are
+ *       blocks, 2 × TILE vector accumulators, each input channel a broadcast multiplied into two weight vectors, the
+ *       inputs read from a per-thread copy of the pixels in rows (see {@link #pointwisePixels}; the tiles are
  *       generated at build time, see {@link #pixels});</li>
  *   <li><b>depthwise 3×3</b> (stride 1 or 2, blocked input): {@link BlockedDepthwiseRows}, 9 vector taps per
  *       output pixel, every lane a channel;</li>
@@ -49,7 +51,7 @@ public final class BlockedConv implements Parallel.RangeBody {
      */
     private final float[] start;
     private final int startStride;
-    private final float[] zeros = new float[B];
+    private final float[] zeros = new float[2 * B];
     /** {@code zeros} and {@code start}, chosen by {@link #hasSecond} without a branch. */
     private final float[][] startOrZeros;
     private final int tasks;
@@ -68,6 +70,14 @@ public final class BlockedConv implements Parallel.RangeBody {
     private final BlockedDepthwiseRows depthwise;
     /** The zero-bordered copy of the input, this run's: a per-thread scratch shared by every direct conv. */
     private float[] padded;
+    /**
+     * Pointwise with its output block pairs split into groups: every chunk's panel, copied once per run before the
+     * tasks (the calling thread's scratch, shared by every such conv), where each group's task would copy its chunk
+     * again (a pass over the input per group: 7x7x960->160 on two threads' split ran 25% slower so); null otherwise.
+     */
+    private float[] packedChunks;
+    /** Fills {@link #packedChunks}; null when the tasks copy their own chunks. */
+    private final Runnable packChunks;
 
     /**
      * {@code x} (shape {@code xShape}) is null in a {@link BlockedSeparableConv}'s pointwise half, which reads a
@@ -102,13 +112,7 @@ public final class BlockedConv implements Parallel.RangeBody {
         int cout = s.outChannels(), cin = s.inChannels();
         int threads = Parallel.threads();
         if (kind == Kind.POINTWISE) {
-            // w[(block * Cin + ci) * B + lane] = weight[block * B + lane][ci]
-            w = new float[2 * pairs * cin * B];
-            for (int co = 0; co < cout; co++) {
-                for (int ci = 0; ci < cin; ci++) {
-                    w[((co / B) * cin + ci) * B + co % B] = wt[co * cin + ci];
-                }
-            }
+            w = pairInterleaved(wt, cout, cin, pairs);
             chunks = (outHW + CHUNK - 1) / CHUNK;
             // Even chunks of whole tiles: 14x14 as 66 + 66 + 64 pixels, not 96 + 96 + 4.
             chunkPixels = ((outHW + chunks - 1) / chunks + TILE - 1) / TILE * TILE;
@@ -130,6 +134,7 @@ public final class BlockedConv implements Parallel.RangeBody {
             }
             pairsPerGroup = perGroup;
             pairGroups = (pairs + pairsPerGroup - 1) / pairsPerGroup;
+            packChunks = pairGroups > 1 ? new PackChunks() : null;
             tasks = units * pairGroups;
             grain = 1;
             rowChunks = rowsPerChunk = 1;
@@ -140,6 +145,7 @@ public final class BlockedConv implements Parallel.RangeBody {
             return;
         }
         chunks = chunkPixels = pairGroups = pairsPerGroup = 1;
+        packChunks = null;
         int units = kind == Kind.DEPTHWISE ? n * outBlocks : n * pairs;
         int rc = Math.max(1, Math.min(outH, (4 * threads + units - 1) / units));
         rowsPerChunk = (outH + rc - 1) / rc;
@@ -155,15 +161,10 @@ public final class BlockedConv implements Parallel.RangeBody {
             return;
         }
         depthwise = null;
-        // DIRECT: w[(block * taps + t) * B + lane] = weight[block * B + lane][t], t = (ci * kh + ky) * kw + kx
+        // DIRECT: term t = (ci * kh + ky) * kw + kx
         int kh = s.kernelH(), kw = s.kernelW();
         taps = cin * kh * kw;
-        w = new float[2 * pairs * taps * B];
-        for (int co = 0; co < cout; co++) {
-            for (int t = 0; t < taps; t++) {
-                w[((co / B) * taps + t) * B + co % B] = wt[co * taps + t];
-            }
-        }
+        w = pairInterleaved(wt, cout, taps, pairs);
         padH = inH + 2 * s.padH();
         padW = inW + 2 * s.padW();
         boolean blockedInput = xShape.length == 5;
@@ -202,6 +203,22 @@ public final class BlockedConv implements Parallel.RangeBody {
     }
 
     private static final ThreadLocal<float[]> PADDED = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * The weights {@code weight[co][t]} as the tiles read them: for each pair of output blocks, term by term, the
+     * first block's B lanes then the second's ({@code w[((pair * terms + t) * 2 + half) * B + lane]}), zero past
+     * {@code cout}.
+     */
+    private static float[] pairInterleaved(float[] weight, int cout, int terms, int pairs) {
+        float[] packed = new float[2 * pairs * terms * B];
+        for (int co = 0; co < cout; co++) {
+            int block = co / B;
+            for (int t = 0; t < terms; t++) {
+                packed[((block / 2 * terms + t) * 2 + block % 2) * B + co % B] = weight[co * terms + t];
+            }
+        }
+        return packed;
+    }
 
     /**
      * Checks the tensors and prepares the conv. {@code x} is NCHW (direct kernel, groups 1) or blocked (any conv
@@ -272,8 +289,19 @@ public final class BlockedConv implements Parallel.RangeBody {
             padded = scratch;
             fillPadded.run();
         }
+        if (packChunks != null) {
+            int size = n * chunks * panelFloats();
+            float[] scratch = PACKED.get();
+            if (scratch.length < size) {
+                scratch = new float[size]; // once per thread and size: steady-state runs allocate nothing
+                PACKED.set(scratch);
+            }
+            packedChunks = scratch;
+            packChunks.run();
+        }
         Parallel.forRange(tasks, grain, this);
         padded = null;
+        packedChunks = null;
     }
 
     /** Runs tasks {@code [from, to)} on the calling thread; called by {@link Parallel}. */
@@ -294,21 +322,84 @@ public final class BlockedConv implements Parallel.RangeBody {
         int group = t % pairGroups;
         int rest = t / pairGroups;
         int img = rest / chunks;
-        int p0 = (rest % chunks) * chunkPixels;
-        int pair0 = group * pairsPerGroup;
-        pointwisePixels(x, img * inBlocks * inHW * B, inHW * B, img, p0, Math.min(outHW, p0 + chunkPixels), pair0,
-                Math.min((outBlocks + 1) / 2, pair0 + pairsPerGroup));
+        int p0 = (rest % chunks) * chunkPixels, p1 = Math.min(outHW, p0 + chunkPixels);
+        int pair0 = group * pairsPerGroup, pair1 = Math.min((outBlocks + 1) / 2, pair0 + pairsPerGroup);
+        if (packedChunks == null) {
+            pointwisePixels(x, img * inBlocks * inHW * B, inHW * B, img, p0, p1, pair0, pair1);
+        } else {
+            pairs(packedChunks, rest * panelFloats(), img, p0, p1, pair0, pair1);
+        }
+    }
+
+    /** Copies every chunk's pixels into {@link #packedChunks} before the tasks, which then share them. */
+    private final class PackChunks extends PreparedLoop {
+        PackChunks() {
+            super(n * chunks, 1);
+        }
+
+        @Override
+        public void run(int from, int to) {
+            for (int u = from; u < to; u++) {
+                int p0 = (u % chunks) * chunkPixels;
+                pack(x, (u / chunks) * inBlocks * inHW * B, inHW * B, p0, Math.min(outHW, p0 + chunkPixels),
+                        packedChunks, u * panelFloats());
+            }
+        }
+    }
+
+    /** Floats of the panel of one piece of at most {@link #CHUNK} pixels: see {@link #pointwisePixels}. */
+    private int panelFloats() {
+        return (s.inChannels() + ConvTiles.ROW - 1) / ConvTiles.ROW * CHUNK * ConvTiles.ROW;
     }
 
     /**
      * Pixels {@code [p0, p1)} of output block pairs {@code [pair0, pair1)} of image {@code img}, from input pixel
-     * {@code p}'s channel block {@code k} at {@code xs[inBase + k * blockStride + p * B]}.
+     * {@code p}'s channel block {@code k} at {@code xs[inBase + k * blockStride + p * B]}. A piece of at most
+     * {@link #CHUNK} pixels at a time is first copied into a per-thread panel, one row of {@link ConvTiles#ROW} floats
+     * per pixel (and per ROW input channels: {@code panel[(c * CHUNK + pixel) * ROW + channel % ROW]} for c =
+     * channel / ROW), which every pair's tiles then read. In the tiles, each input is then the loop counter plus a
+     * constant: the loop compiles as tightly as {@code Gemm}'s in every JVM, where reading the blocked layout took a
+     * shift, a mask, bounds checks and a register per pixel for each term, and C2 spilled accumulators in some JVMs
+     * (docs/jvm-notes.md). The copy is one vector per pixel and input block.
      */
     void pointwisePixels(float[] xs, int inBase, int blockStride, int img, int p0, int p1, int pair0, int pair1) {
-        for (int pair = pair0; pair < pair1; pair++) {
-            pixels(xs, inBase + p0 * B, blockStride, B, img, 2 * pair, p0, p1);
+        int pieces = (p1 - p0 + CHUNK - 1) / CHUNK;
+        int piece = ((p1 - p0 + pieces - 1) / pieces + TILE - 1) / TILE * TILE;
+        float[] panel = PANEL.get();
+        if (panel.length < panelFloats()) {
+            panel = new float[panelFloats()]; // once per thread and size: steady-state runs allocate nothing
+            PANEL.set(panel);
+        }
+        for (int q0 = p0; q0 < p1; q0 += piece) {
+            int q1 = Math.min(p1, q0 + piece);
+            pack(xs, inBase, blockStride, q0, q1, panel, 0);
+            pairs(panel, 0, img, q0, q1, pair0, pair1);
         }
     }
+
+    /** Pixels {@code [q0, q1)} (at most {@link #CHUNK}) from the blocked input into a panel at {@code at}. */
+    private void pack(float[] xs, int inBase, int blockStride, int q0, int q1, float[] panel, int at) {
+        int row = ConvTiles.ROW;
+        for (int k = 0; k < inBlocks; k++) {
+            int channel = k * B, dst = at + channel / row * CHUNK * row + channel % row;
+            for (int src = inBase + k * blockStride + q0 * B, end = src + (q1 - q0) * B; src < end; src += B,
+                    dst += row) {
+                FloatVector.fromArray(ChannelBlocks.S, xs, src).intoArray(panel, dst);
+            }
+        }
+    }
+
+    /** Output pixels {@code [q0, q1)} of block pairs {@code [pair0, pair1)}, from their panel at {@code at}. */
+    private void pairs(float[] panel, int at, int img, int q0, int q1, int pair0, int pair1) {
+        for (int pair = pair0; pair < pair1; pair++) {
+            pixels(panel, at, ConvTiles.ROW, img, 2 * pair, q0, q1);
+        }
+    }
+
+    /** The pointwise kernel's panel, this thread's: shared by every pointwise conv. */
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
+    /** {@link #packedChunks}, the calling thread's. */
+    private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
 
     // ---- depthwise 3x3 ----
 
@@ -335,7 +426,7 @@ public final class BlockedConv implements Parallel.RangeBody {
         int img = pairIndex / pairs, block = 2 * (pairIndex % pairs);
         int plane0 = img * (unit == 1 ? s.inChannels() : inBlocks * B) * padH * padW;
         for (int oy = chunk * rowsPerChunk, end = Math.min(outH, oy + rowsPerChunk); oy < end; oy++) {
-            pixels(padded, plane0 + oy * s.strideH() * padW * unit, 0, s.strideW() * unit, img, block, oy * outW,
+            pixels(padded, plane0 + oy * s.strideH() * padW * unit, s.strideW() * unit, img, block, oy * outW,
                     (oy + 1) * outW);
         }
     }
@@ -344,31 +435,31 @@ public final class BlockedConv implements Parallel.RangeBody {
 
     /**
      * Output pixels {@code [p0, p1)} of blocks {@code block} and {@code block + 1} (if there is one) of image
-     * {@code img}, pixel {@code p0 + j}'s input at {@code xs[in0 + j * step]} (its terms from there: the channel
-     * blocks {@code blockStride} apart, or the direct conv's tap offsets). Runs of tiles: 2 × TILE pixels of a lone last
+     * {@code img}, pixel {@code p0 + j}'s input at {@code xs[in0 + j * step]} (its terms from there: the next
+     * channels of the pointwise panel's row, or the direct conv's tap offsets). Runs of tiles: 2 × TILE pixels of a lone last
      * block, then (TILE - 1)- and TILE-pixel tiles of the pair that cover the run exactly, then (when it cannot be covered so)
      * one tile ending at the run's end and recomputing a few pixels, then single pixels for a run shorter than a tile.
      */
-    private void pixels(float[] xs, int in0, int blockStride, int step, int img, int block, int p0, int p1) {
+    private void pixels(float[] xs, int in0, int step, int img, int block, int p0, int p1) {
         int p = p0;
         if (block + 1 == outBlocks) {
             // A lone last block (or the only one): a tile of twice the pixels instead of a wasted second block.
             for (; p + 2 * TILE <= p1; p += 2 * TILE) {
-                tile(2 * TILE, xs, in0 + (p - p0) * step, blockStride, step, img, block, p);
+                tile(2 * TILE, xs, in0 + (p - p0) * step, step, img, block, p);
             }
         }
         for (int fives = fivePixelTiles(p1 - p); fives > 0; fives--, p += TILE - 1) {
-            tile(TILE - 1, xs, in0 + (p - p0) * step, blockStride, step, img, block, p);
+            tile(TILE - 1, xs, in0 + (p - p0) * step, step, img, block, p);
         }
         for (; p + TILE <= p1; p += TILE) {
-            tile(TILE, xs, in0 + (p - p0) * step, blockStride, step, img, block, p);
+            tile(TILE, xs, in0 + (p - p0) * step, step, img, block, p);
         }
         if (p < p1 && overlapTail(p1 - p0)) {
-            tile(TILE, xs, in0 + (p1 - TILE - p0) * step, blockStride, step, img, block, p1 - TILE);
+            tile(TILE, xs, in0 + (p1 - TILE - p0) * step, step, img, block, p1 - TILE);
             p = p1;
         }
         for (; p < p1; p++) {
-            tile(1, xs, in0 + (p - p0) * step, blockStride, step, img, block, p);
+            tile(1, xs, in0 + (p - p0) * step, step, img, block, p);
         }
     }
 
@@ -379,37 +470,45 @@ public final class BlockedConv implements Parallel.RangeBody {
      * branch (see {@link #hasSecond}). Two methods, one per kind of term, so that each stays small enough to inline:
      * as one method with all eight calls, 1x1 convs ran 3-10% slower (one thread's CPU time, same JVM).
      */
-    private void tile(int pixels, float[] xs, int in0, int blockStride, int step, int img, int block, int p) {
+    private void tile(int pixels, float[] xs, int in0, int step, int img, int block, int p) {
         if (tapOffsets == null) {
-            channelsTile(pixels, xs, in0, blockStride, img, block, p);
+            channelsTile(pixels, xs, in0, img, block, p);
         } else {
             tapsTile(pixels, xs, in0, step, img, block, p);
         }
     }
 
-    private void channelsTile(int pixels, float[] xs, int in0, int blockStride, int img, int block, int p) {
+    /**
+     * A channels tile at panel row {@code in0}, in passes of up to {@link ConvTiles#ROW} input channels: the first
+     * starts from bias + residual (zeros without one), a later one from the sums the previous pass stored, and only
+     * the last clamps. A tile that recomputes stored pixels (the overlapping tail) restarts from the first pass, so
+     * it stores the same values again.
+     */
+    private void channelsTile(int pixels, float[] xs, int in0, int img, int block, int p) {
         int cin = s.inChannels(), wOff = block * cin * B, bOff = block * B;
-        int o = outOffset(img, block, p), ra = startStride * o, ka = startStride * B;
-        if (pixels == 2 * TILE) {
-            if (pixels == 12) {
-                ConvTiles.channels12x1(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, out, o, lo, hi);
-            } else {
-                ConvTiles.channels10x1(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, out, o, lo, hi);
-            }
-            return;
-        }
+        int o = outOffset(img, block, p), ka = startStride * B;
         int second = hasSecond(block), o2 = o + outHW * B;
-        int ob = o + second * (o2 - o), rb = second * startStride * o2, kb = second * ka;
-        float[] sb = startOrZeros[second];
-        switch (pixels) {
-            case 6 -> ConvTiles.channels6x2(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, sb, rb,
-                    kb, out, o, ob, lo, hi);
-            case 5 -> ConvTiles.channels5x2(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, sb,
-                    rb, kb, out, o, ob, lo, hi);
-            case 4 -> ConvTiles.channels4x2(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, sb,
-                    rb, kb, out, o, ob, lo, hi);
-            default -> ConvTiles.channels1x2(xs, in0, blockStride, cin, w, wOff, bias, bOff, start, ra, ka, sb, rb,
-                    kb, out, o, ob, lo, hi);
+        int ob = o + second * (o2 - o);
+        for (int from = 0; from < cin; from += ConvTiles.ROW) {
+            boolean first = from == 0, last = from + ConvTiles.ROW >= cin;
+            int terms = Math.min(ConvTiles.ROW, cin - from);
+            int at = in0 + from / ConvTiles.ROW * CHUNK * ConvTiles.ROW, wAt = wOff + from * 2 * B;
+            float[] bs = first ? bias : zeros, sa = first ? start : out, sb = first ? startOrZeros[second] : out;
+            int bo = first ? bOff : 0, ra = first ? startStride * o : o, rb = first ? second * startStride * o2 : ob;
+            int kA = first ? ka : B, kB = first ? second * ka : B;
+            float l = last ? lo : Float.NEGATIVE_INFINITY, h = last ? hi : Float.POSITIVE_INFINITY;
+            switch (pixels) {
+                case 12 -> ConvTiles.channels12x1(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, out, o, l, h);
+                case 10 -> ConvTiles.channels10x1(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, out, o, l, h);
+                case 6 -> ConvTiles.channels6x2(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, sb, rb, kB, out, o, ob, l,
+                        h);
+                case 5 -> ConvTiles.channels5x2(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, sb, rb, kB, out, o, ob, l,
+                        h);
+                case 4 -> ConvTiles.channels4x2(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, sb, rb, kB, out, o, ob, l,
+                        h);
+                default -> ConvTiles.channels1x2(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, sb, rb, kB, out, o, ob, l,
+                        h);
+            }
         }
     }
 

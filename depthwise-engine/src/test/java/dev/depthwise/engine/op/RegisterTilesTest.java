@@ -56,10 +56,11 @@ class RegisterTilesTest {
 
     private static void checkConvTile(Method tile, boolean taps, int pixels, int blocks) throws Exception {
         Random random = new Random(pixels * 31 + blocks + (taps ? 7 : 0));
-        int terms = taps ? 29 : 3 * B; // taps: any count; channels: whole input blocks
-        int step = taps ? 3 : B;
-        int blockStride = 40 * B; // channels: input blocks this far apart (pixels of one block are B apart)
-        float[] xs = gaussian(random, 4 * blockStride + 64 * B);
+        int terms = 29; // any count: taps, and the channels of one pass over a panel row
+        int step = 3; // taps: pixels this far apart
+        int blockStride = 40 * B; // taps: the offsets' range
+        int rowStep = taps ? step : ConvTiles.ROW; // pixel to pixel
+        float[] xs = gaussian(random, 4 * blockStride + 13 * ConvTiles.ROW);
         int[] offs = new int[terms];
         for (int t = 0; t < terms; t++) {
             offs[t] = random.nextInt(blockStride);
@@ -78,8 +79,6 @@ class RegisterTilesTest {
         if (taps) {
             args.add(offs);
             args.add(step);
-        } else {
-            args.add(blockStride);
         }
         args.addAll(List.of(terms, ws, wOff, bias, bOff, sa, ra, ka));
         if (blocks == 2) {
@@ -99,8 +98,8 @@ class RegisterTilesTest {
                 for (int lane = 0; lane < B; lane++) {
                     float acc = bias[bOff + block * B + lane] + start[r + j * k + lane];
                     for (int t = 0; t < terms; t++) {
-                        int i = taps ? in0 + offs[t] + j * step : in0 + (t / B) * blockStride + t % B + j * B;
-                        acc = Math.fma(ws[wOff + block * terms * B + t * B + lane], xs[i], acc);
+                        int i = (taps ? in0 + offs[t] : in0 + t) + j * rowStep;
+                        acc = Math.fma(ws[wOff + (2 * t + block) * B + lane], xs[i], acc);
                     }
                     expected[out + j * B + lane] = Math.min(Math.max(acc, lo), hi);
                 }
