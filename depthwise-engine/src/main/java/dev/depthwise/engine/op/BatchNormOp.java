@@ -30,6 +30,8 @@ public final class BatchNormOp {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** Elements summed in float lanes before the partial sum is moved to double. */
     private static final int FLUSH = 1024;
+    /** Elements in a partial sum that spans planes smaller than {@link #FLUSH}. */
+    private static final int SMALL_PLANES_FLUSH = 256;
     /** Fewer elements than this per task cost more in scheduling than they save. */
     private static final int GRAIN_ELEMENTS = 1 << 14;
 
@@ -68,15 +70,10 @@ public final class BatchNormOp {
             for (int c = from; c < to; c++) {
                 // summing x - shift, with shift one of the values, keeps float lanes accurate when |mean| >> std
                 float shift0 = xs[c * plane];
-                double sum = 0;
-                for (int n = 0; n < batch; n++) {
-                    sum += sum(xs, (n * channels + c) * plane, plane, shift0);
-                }
+                int stride = channels * plane;
+                double sum = sum(xs, c * plane, stride, batch, plane, shift0);
                 float mean = (float) (shift0 + sum / count);
-                double squares = 0;
-                for (int n = 0; n < batch; n++) {
-                    squares += sumSquaredDeviation(xs, (n * channels + c) * plane, plane, mean);
-                }
+                double squares = sumSquaredDeviation(xs, c * plane, stride, batch, plane, mean);
                 double var = squares / count;
                 float invStd = (float) (1.0 / Math.sqrt(var + eps));
                 float scale = scale(gamma, c, invStd);
@@ -171,8 +168,10 @@ public final class BatchNormOp {
         float[] xs = x.data();
         float[] dys = gradOut.data();
         float[] dxs = gradX == null ? null : gradX.data();
+        // Small planes are swept a few at a time, enough to fill a partial sum (see flushVectors).
+        int group = Math.max(1, SMALL_PLANES_FLUSH / Math.max(1, plane));
         Parallel.forRange(channels, grain(count), (from, to) -> {
-            double[] planeSums = new double[2];
+            double[] planeSums = PLANE_SUMS.get();
             for (int c = from; c < to; c++) {
                 float mean = saveMean[c];
                 float invStd = saveInvStd[c];
@@ -180,13 +179,18 @@ public final class BatchNormOp {
                 float shift = shift(beta, c, mean, scale);
                 double sumDy = 0;
                 double sumDyCentered = 0;
-                for (int n = 0; n < batch; n++) {
-                    int off = (n * channels + c) * plane;
+                int stride = channels * plane;
+                for (int n0 = 0; n0 < batch; n0 += group) {
+                    int planes = Math.min(group, batch - n0);
+                    int off = (n0 * channels + c) * plane;
                     if (act != Activation.NONE) {
-                        // The plane is still in cache for the sums that follow, so this sweep costs little memory.
-                        maskGradient(dys, xs, dxs, off, plane, scale, shift, act.lo, act.hi);
+                        // The planes are still in cache for the sums that follow, so this sweep costs little memory.
+                        for (int n = 0; n < planes; n++) {
+                            maskGradient(dys, xs, dxs, off + n * stride, plane, scale, shift, act.lo, act.hi);
+                        }
                     }
-                    sumAndProductCentered(act == Activation.NONE ? dys : dxs, xs, off, plane, mean, planeSums);
+                    sumAndProductCentered(act == Activation.NONE ? dys : dxs, xs, off, stride, planes, plane, mean,
+                            planeSums);
                     sumDy += planeSums[0];
                     sumDyCentered += planeSums[1];
                 }
@@ -211,6 +215,9 @@ public final class BatchNormOp {
             }
         });
     }
+
+    /** Per thread: the two sums of {@link #sumAndProductCentered}. */
+    private static final ThreadLocal<double[]> PLANE_SUMS = ThreadLocal.withInitial(() -> new double[2]);
 
     private static int checkCommon(String op, Tensor x, float[] gamma, float[] beta, float[] runningMean,
                                    float[] runningVar, Tensor out) {
@@ -238,82 +245,131 @@ public final class BatchNormOp {
         return (int) Math.max(1, GRAIN_ELEMENTS / Math.max(1, elementsPerChannel));
     }
 
-    // sum, sumSquaredDeviation and sumAndProductCentered repeat the FLUSH loop on purpose: one loop taking the
-    // element body as a lambda would be called with three bodies, so the JIT could no longer inline it.
+    // sum, sumSquaredDeviation and sumAndProductCentered repeat the loop on purpose: one loop taking the element body
+    // as a lambda would be called with three bodies, so the JIT could no longer inline it.
+    //
+    // Each sweeps `planes` runs of `len` floats, `stride` apart from `off` (one channel's planes of consecutive
+    // images), as one flat vector loop that steps to the next plane as it reaches a plane's last whole vector: a
+    // partial sum then spans small planes, where a sum per plane cost a lane reduction per 16 floats at 4x4 (one per
+    // SMALL_PLANES_FLUSH floats now), and no vector is carried through a nested loop, which JDK 17's C2 may box. The planes'
+    // tails, the floats past their last whole vector, are summed after it.
 
-    /** sum(a - shift) over one plane. */
-    private static double sum(float[] a, int off, int len, float shift) {
-        FloatVector s = FloatVector.broadcast(S, shift);
-        double total = 0;
-        for (int start = 0; start < len; start += FLUSH) {
-            int end = Math.min(len, start + FLUSH);
-            int bound = start + S.loopBound(end - start);
-            FloatVector acc = FloatVector.zero(S);
-            int i = start;
-            for (; i < bound; i += S.length()) {
-                acc = acc.add(FloatVector.fromArray(S, a, off + i).sub(s));
-            }
-            float tail = 0;
-            for (; i < end; i++) {
-                tail += a[off + i] - shift;
-            }
-            total += acc.reduceLanes(VectorOperators.ADD) + (double) tail;
-        }
-        return total;
+    /**
+     * Vectors in a partial sum: {@link #FLUSH} floats, or on planes smaller than that {@link #SMALL_PLANES_FLUSH}
+     * (several small planes): partial sums as long as FLUSH on 2x2 to 8x8 planes moved a SegNet step's gradients
+     * (WinogradTrainingStepTest) further than the plane-by-plane sums had.
+     */
+    private static int flushVectors(int len) {
+        return (len >= FLUSH ? FLUSH : SMALL_PLANES_FLUSH) / S.length();
     }
 
-    private static double sumSquaredDeviation(float[] a, int off, int len, float mean) {
-        FloatVector m = FloatVector.broadcast(S, mean);
+    /** sum(a - shift) over the planes. */
+    private static double sum(float[] a, int off, int stride, int planes, int len, float shift) {
+        FloatVector s = FloatVector.broadcast(S, shift);
+        int whole = S.loopBound(len);
+        int vectors = planes * (whole / S.length());
         double total = 0;
-        for (int start = 0; start < len; start += FLUSH) {
-            int end = Math.min(len, start + FLUSH);
-            int bound = start + S.loopBound(end - start);
-            FloatVector acc = FloatVector.zero(S);
-            int i = start;
-            for (; i < bound; i += S.length()) {
-                FloatVector d = FloatVector.fromArray(S, a, off + i).sub(m);
-                acc = d.fma(d, acc);
+        FloatVector acc = FloatVector.zero(S);
+        int flush = flushVectors(len);
+        for (int v = 0, p = off, planeEnd = off + whole, untilFlush = flush; v < vectors; v++) {
+            acc = acc.add(FloatVector.fromArray(S, a, p).sub(s));
+            p += S.length();
+            if (p == planeEnd) {
+                p += stride - whole;
+                planeEnd += stride;
             }
-            float tail = 0;
-            for (; i < end; i++) {
-                float d = a[off + i] - mean;
+            if (--untilFlush == 0) {
+                total += acc.reduceLanes(VectorOperators.ADD);
+                acc = FloatVector.zero(S);
+                untilFlush = flush;
+            }
+        }
+        total += acc.reduceLanes(VectorOperators.ADD);
+        double tail = 0;
+        for (int n = 0; n < planes && whole < len; n++) {
+            for (int i = off + n * stride + whole, end = off + n * stride + len; i < end; i++) {
+                tail += a[i] - shift;
+            }
+        }
+        return total + tail;
+    }
+
+    /** sum((a - mean)^2) over the planes. */
+    private static double sumSquaredDeviation(float[] a, int off, int stride, int planes, int len, float mean) {
+        FloatVector m = FloatVector.broadcast(S, mean);
+        int whole = S.loopBound(len);
+        int vectors = planes * (whole / S.length());
+        double total = 0;
+        FloatVector acc = FloatVector.zero(S);
+        int flush = flushVectors(len);
+        for (int v = 0, p = off, planeEnd = off + whole, untilFlush = flush; v < vectors; v++) {
+            FloatVector d = FloatVector.fromArray(S, a, p).sub(m);
+            acc = d.fma(d, acc);
+            p += S.length();
+            if (p == planeEnd) {
+                p += stride - whole;
+                planeEnd += stride;
+            }
+            if (--untilFlush == 0) {
+                total += acc.reduceLanes(VectorOperators.ADD);
+                acc = FloatVector.zero(S);
+                untilFlush = flush;
+            }
+        }
+        total += acc.reduceLanes(VectorOperators.ADD);
+        double tail = 0;
+        for (int n = 0; n < planes && whole < len; n++) {
+            for (int i = off + n * stride + whole, end = off + n * stride + len; i < end; i++) {
+                float d = a[i] - mean;
                 tail += d * d;
             }
-            total += acc.reduceLanes(VectorOperators.ADD) + (double) tail;
         }
-        return total;
+        return total + tail;
     }
 
     /**
-     * sum(dy) into {@code sums[0]} and sum(dy * (x - mean)) into {@code sums[1]} over one plane, in one sweep
+     * sum(dy) into {@code sums[0]} and sum(dy * (x - mean)) into {@code sums[1]} over the planes, in one sweep
      * (dy is read once instead of twice); each sum is taken exactly as {@link #sum} would take it alone.
      */
-    private static void sumAndProductCentered(float[] dy, float[] x, int off, int len, float mean, double[] sums) {
+    private static void sumAndProductCentered(float[] dy, float[] x, int off, int stride, int planes, int len,
+                                              float mean, double[] sums) {
         FloatVector m = FloatVector.broadcast(S, mean);
+        int whole = S.loopBound(len);
+        int vectors = planes * (whole / S.length());
         double total = 0;
         double totalCentered = 0;
-        for (int start = 0; start < len; start += FLUSH) {
-            int end = Math.min(len, start + FLUSH);
-            int bound = start + S.loopBound(end - start);
-            FloatVector acc = FloatVector.zero(S);
-            FloatVector accCentered = FloatVector.zero(S);
-            int i = start;
-            for (; i < bound; i += S.length()) {
-                FloatVector g = FloatVector.fromArray(S, dy, off + i);
-                acc = acc.add(g);
-                accCentered = FloatVector.fromArray(S, x, off + i).sub(m).fma(g, accCentered);
+        FloatVector acc = FloatVector.zero(S);
+        FloatVector accCentered = FloatVector.zero(S);
+        int flush = flushVectors(len);
+        for (int v = 0, p = off, planeEnd = off + whole, untilFlush = flush; v < vectors; v++) {
+            FloatVector g = FloatVector.fromArray(S, dy, p);
+            acc = acc.add(g);
+            accCentered = FloatVector.fromArray(S, x, p).sub(m).fma(g, accCentered);
+            p += S.length();
+            if (p == planeEnd) {
+                p += stride - whole;
+                planeEnd += stride;
             }
-            float tail = 0;
-            float tailCentered = 0;
-            for (; i < end; i++) {
-                tail += dy[off + i];
-                tailCentered += (x[off + i] - mean) * dy[off + i];
+            if (--untilFlush == 0) {
+                total += acc.reduceLanes(VectorOperators.ADD);
+                totalCentered += accCentered.reduceLanes(VectorOperators.ADD);
+                acc = FloatVector.zero(S);
+                accCentered = FloatVector.zero(S);
+                untilFlush = flush;
             }
-            total += acc.reduceLanes(VectorOperators.ADD) + (double) tail;
-            totalCentered += accCentered.reduceLanes(VectorOperators.ADD) + (double) tailCentered;
         }
-        sums[0] = total;
-        sums[1] = totalCentered;
+        total += acc.reduceLanes(VectorOperators.ADD);
+        totalCentered += accCentered.reduceLanes(VectorOperators.ADD);
+        double tail = 0;
+        double tailCentered = 0;
+        for (int n = 0; n < planes && whole < len; n++) {
+            for (int i = off + n * stride + whole, end = off + n * stride + len; i < end; i++) {
+                tail += dy[i];
+                tailCentered += (x[i] - mean) * dy[i];
+            }
+        }
+        sums[0] = total + tail;
+        sums[1] = totalCentered + tailCentered;
     }
 
     /**

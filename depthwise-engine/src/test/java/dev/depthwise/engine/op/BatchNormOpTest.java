@@ -152,6 +152,66 @@ class BatchNormOpTest {
         assertEquals(1 / Math.sqrt(var + EPS), saveInvStd[0], 1e-4);
     }
 
+    /**
+     * The sums sweep a channel's planes as one loop, small planes several at a time: planes with and without a tail
+     * past their last whole vector (9 floats, fewer than a vector, 35, 1,089), partial sums that span planes (70
+     * images of 4x4 hold several partial sums' floats per channel), each against the textbook formulas in double.
+     */
+    @Test
+    void statisticsAndGradientsMatchDoublePrecisionOverPlaneShapes() {
+        int[][] shapes = {{70, 3, 4, 4}, {5, 2, 3, 3}, {4, 3, 5, 7}, {3, 2, 33, 33}, {2, 2, 16, 16}, {40, 2, 1, 1}};
+        for (int[] shape : shapes) {
+            int batch = shape[0], channels = shape[1], plane = shape[2] * shape[3];
+            Tensor x = new Tensor(Tensors.gaussian(21, batch * channels * plane, 3f, 2f), shape);
+            Tensor gradOut = Tensors.gaussian(22, shape);
+            float[] gamma = {1.5f, 0.7f, 2f};
+            gamma = java.util.Arrays.copyOf(gamma, channels);
+            float[] saveMean = new float[channels];
+            float[] saveInvStd = new float[channels];
+            BatchNormOp.forwardTrain(x, gamma, null, null, null, 0.1f, EPS, Tensor.zeros(shape), saveMean,
+                    saveInvStd);
+            Tensor gradX = Tensor.zeros(shape);
+            float[] gradGamma = new float[channels];
+            float[] gradBeta = new float[channels];
+            BatchNormOp.backward(x, gradOut, gamma, saveMean, saveInvStd, gradX, gradGamma, gradBeta);
+            int count = batch * plane;
+            String at = java.util.Arrays.toString(shape);
+            for (int c = 0; c < channels; c++) {
+                double mean = 0;
+                for (int n = 0; n < batch; n++) {
+                    for (int i = 0; i < plane; i++) {
+                        mean += x.data()[(n * channels + c) * plane + i];
+                    }
+                }
+                mean /= count;
+                double var = 0, sumDy = 0, sumDyCentered = 0;
+                for (int n = 0; n < batch; n++) {
+                    for (int i = 0; i < plane; i++) {
+                        int k = (n * channels + c) * plane + i;
+                        var += (x.data()[k] - mean) * (x.data()[k] - mean);
+                        sumDy += gradOut.data()[k];
+                        sumDyCentered += gradOut.data()[k] * (x.data()[k] - mean);
+                    }
+                }
+                var /= count;
+                double inv = 1 / Math.sqrt(var + EPS);
+                assertEquals(mean, saveMean[c], 1e-5 * Math.abs(mean), at);
+                assertEquals(inv, saveInvStd[c], 1e-5 * inv, at);
+                assertEquals(sumDy, gradBeta[c], 1e-5 * count, at);
+                assertEquals(sumDyCentered * inv, gradGamma[c], 1e-5 * count, at);
+                for (int n = 0; n < batch; n++) {
+                    for (int i = 0; i < plane; i++) {
+                        int k = (n * channels + c) * plane + i;
+                        double xhat = (x.data()[k] - mean) * inv;
+                        double expected = gamma[c] * inv
+                                * (gradOut.data()[k] - sumDy / count - xhat * sumDyCentered * inv / count);
+                        assertEquals(expected, gradX.data()[k], 1e-4 * Math.max(1, Math.abs(expected)), at);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void backwardStaysAccurateWhenTheMeanDwarfsTheSpread() {
         int[] shape = {2, 3, 8, 8};
