@@ -142,6 +142,7 @@ final class TrainBench {
         Step(Module model, int batch, int size) {
             this.model = model;
             model.train(true);
+            model.skipInputGradient(); // as the trainer's: the input is the images
             this.adam = new Adam(model.namedParameters(), 1e-3);
             this.images = BenchTensors.randomInput(batch, 3, size, size);
         }

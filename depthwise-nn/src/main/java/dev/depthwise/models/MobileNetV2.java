@@ -154,6 +154,11 @@ public final class MobileNetV2 extends Module {
     }
 
     @Override
+    public void skipInputGradient() {
+        features.skipInputGradient();
+    }
+
+    @Override
     protected Tensor computeBackward(Tensor gradOut) {
         Tensor g = classifier.backward(gradOut);
         return backwardConsuming(features, backwardConsuming(pool, backwardConsuming(flatten, g)));

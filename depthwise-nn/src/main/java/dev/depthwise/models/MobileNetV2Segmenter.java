@@ -141,6 +141,11 @@ public final class MobileNetV2Segmenter extends Module {
     }
 
     @Override
+    public void skipInputGradient() {
+        features.get(0).skipInputGradient();
+    }
+
+    @Override
     protected Tensor computeBackward(Tensor gradOut) {
         Tensor g = head.backward(gradOut);
         for (int i = ups.length - 1; i >= 0; i--) {

@@ -24,6 +24,8 @@ public final class Conv2d extends Module {
     private Tensor input;
     private Tensor out;
     private boolean borrowsOutput;
+    /** Set by {@link #skipInputGradient}: backward accumulates the parameter gradients alone. */
+    private boolean skipsInputGradient;
     private WinogradPolicy winograd = WinogradPolicy.COST_MODEL;
 
     public Conv2d(int in, int out, int kernel, int stride, int padding, int groups, boolean bias) {
@@ -124,8 +126,17 @@ public final class Conv2d extends Module {
     }
 
     @Override
+    public void skipInputGradient() {
+        skipsInputGradient = true;
+    }
+
+    @Override
     protected Tensor computeBackward(Tensor gradOut) {
         requireForwardCache(input);
+        if (skipsInputGradient) {
+            accumulateParameterGradients(gradOut);
+            return null;
+        }
         Tensor gradInput = borrow(input.shape());
         ConvOp.backward(spec, input, weight.value(), gradOut, gradInput, weight.grad(),
                 bias == null ? null : bias.grad(), winograd);

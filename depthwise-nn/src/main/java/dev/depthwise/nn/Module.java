@@ -74,6 +74,15 @@ public abstract class Module {
         }
     }
 
+    /**
+     * Tells this module that nothing will read the gradient of its input, as for a model whose input is the training
+     * images (PyTorch computes none for an input without {@code requires_grad}): the layer that alone reads the input
+     * then leaves it out (a conv saves one of its two products), and {@link #backward} returns null. A container
+     * passes this on to the child that alone reads its input; by default every input gradient is computed.
+     */
+    public void skipInputGradient() {
+    }
+
     /** The forward computation; subclasses implement this, callers use {@link #forward}. */
     protected abstract Tensor computeForward(Tensor x);
 
@@ -455,7 +464,7 @@ public abstract class Module {
             // so no later backward in this pool mistakes the same array for one handed over to it.
             transientBuffers.handOver(null);
         }
-        if (result.data() != gradient.data()) {
+        if (result == null || result.data() != gradient.data()) {
             giveBack(gradient);
         }
         return result;

@@ -74,6 +74,13 @@ public class Sequential extends Module {
     }
 
     @Override
+    public void skipInputGradient() {
+        if (!layers.isEmpty()) {
+            layers.get(0).skipInputGradient();
+        }
+    }
+
+    @Override
     protected Tensor computeBackward(Tensor gradOut) {
         int last = layers.size() - 1;
         Tensor g = gradOut;

@@ -218,6 +218,7 @@ public final class Trainer {
 
         Module model = Models.create(ModelSpec.fromMap(config.model()));
         Conv2d.setWinograd(model, winograd);
+        model.skipInputGradient(); // its input is the images
         Optimizer optimizer = Optimizer.create(config.optimizer(), model.namedParameters(), config.lr(),
                 config.weightDecay(), config.momentum(), config.nesterov());
         List<EpochRecord> history = new ArrayList<>();
