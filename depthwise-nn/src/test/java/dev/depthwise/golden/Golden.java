@@ -143,13 +143,14 @@ final class Golden {
 
     /**
      * Against a float64 reference that also holds PyTorch's own float32 result ({@code torch_float32.KEY}): the
-     * relative L2 error of ours, {@code |actual - expected| / |expected|}, may be {@code factor} times that of
-     * PyTorch's float32 result, or 1e-4 if that is larger. For a whole network's training step, where PyTorch's
-     * float32 gradients miss their float64 ones by 0.1-0.4% (ill-conditioned training-mode BatchNorm on small
-     * batches) and a max-pool window whose two values are within rounding of each other sends one element's
-     * gradient elsewhere in either engine, a per-element bound tests float32's luck; a wrong gradient is off by O(1).
+     * relative L2 error of ours, {@code |actual - expected| / |expected|}, may be {@code floor} or {@code factor}
+     * times that of PyTorch's float32 result, whichever is larger. For a whole network's training step: PyTorch's
+     * float32 gradients miss their float64 ones by up to 0.4% (ill-conditioned training-mode BatchNorm on small
+     * batches), and where a value sits within rounding of a ReLU6 bound or of another value in its max-pool window,
+     * either engine's rounding decides whether its gradient counts, so a per-element bound tests float32's luck; a
+     * wrong gradient is off by O(1).
      */
-    void assertWithinPeerError(String key, Tensor actual, double factor) {
+    void assertWithinPeerError(String key, Tensor actual, double floor, double factor) {
         assertArrayEquals(tensors.get(key).shape(), actual.shape(), () -> name + "." + key + ": shape");
         float[] expected = tensors.get(key).data();
         float[] peer = tensors.get("torch_float32." + key).data();
@@ -163,10 +164,10 @@ final class Golden {
         }
         double relative = Math.sqrt(error / norm);
         double peerRelative = Math.sqrt(peerError / norm);
-        double allowed = Math.max(RELATIVE, factor * peerRelative);
+        double allowed = Math.max(floor, factor * peerRelative);
         if (!(relative <= allowed)) { // NaN fails too
             fail(String.format("%s.%s: relative L2 error %.3g, more than %.0f times PyTorch's float32 one (%.3g) and"
-                    + " than %.0e", name, key, relative, factor, peerRelative, RELATIVE));
+                    + " than %.3g", name, key, relative, factor, peerRelative, floor));
         }
     }
 
