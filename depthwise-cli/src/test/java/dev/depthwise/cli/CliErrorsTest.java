@@ -138,18 +138,20 @@ class CliErrorsTest {
                 {"--model", "mobilenet_v2_seg", "--image-size", "50"}, {"--max-pixels", "0"}, {"--threads", "0"},
                 {"--loader-threads", "0"}, {"--resume", "--overwrite"}, {"--optimizer", "lion"},
                 {"--validation-fraction", "NaN"}, {"--validation-fraction", "1"}, {"--validation-fraction", "-0.1"},
-                {"--recipe", "small-data", "--validation-fraction", "0.9"}};
+                {"--recipe", "small-data", "--validation-fraction", "0.9"}, {"--threads", "100000"},
+                {"--image-size", "0"}, {"--batch-size", "0"}};
         String[] expected = {
                 "gamma must be a finite number > 0, got NaN", "gamma must be a finite number > 0, got -1.0",
                 "lr must be a finite number >= 0, got Infinity", "momentum must be a finite number >= 0, got -0.5",
                 "the model does not take input [batch, 3, 50, 50]", "--max-pixels must be >= 1, got 0",
-                "--threads must be >= 1, got 0", "--loader-threads must be >= 1, got 0",
+                "--threads must be 1 to ", "--loader-threads must be >= 1, got 0",
                 "--resume and --overwrite exclude each other", "unknown optimizer 'lion'",
                 "--validation-fraction must be >= 0 (0: no validation carve) and < 1, got NaN",
                 "--validation-fraction must be >= 0 (0: no validation carve) and < 1, got 1.0",
                 "--validation-fraction must be >= 0 (0: no validation carve) and < 1, got -0.1",
                 "--validation-fraction 0.9 holds out 2 of the 2 pairs of the trainval split of " + data
-                        + ", none to train on"};
+                        + ", none to train on",
+                "--threads must be 1 to ", "--image-size must be >= 16, got 0", "--batch-size must be >= 1, got 0"};
         for (int i = 0; i < cases.length; i++) {
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train", "--data", data.toString(),
                     "--epochs", "1", "--out", out.toString()));
@@ -158,9 +160,29 @@ class CliErrorsTest {
             assertTrue(err.contains(expected[i]), String.join(" ", cases[i]) + ": " + err);
             assertFalse(Files.exists(out), String.join(" ", cases[i]) + " created " + out);
         }
+        assertTrue(failing("train", "--data", data.toString(), "--epochs", "0", "--out", out.toString())
+                .contains("--epochs must be >= 1, got 0"));
         String badData = failing("train", "--data", tmp.resolve("nowhere").toString(), "--out", out.toString());
         assertTrue(badData.contains("nowhere does not exist"), badData);
         assertFalse(Files.exists(out), "a bad --data created " + out);
+    }
+
+    @Test
+    void aMistypedOptionIsOneLineNamingItNotTheUsageText() {
+        String[][] cases = {{"train", "--epochs", "abc"}, {"summary", "segnet", "--input", "a,b"},
+                {"segment", "--checkpoint", "x.safetensors", "--out", "o"}, {"train", "--epoch=3"}};
+        String[] expected = {"depthwise: Invalid value for option '--epochs': 'abc' is not an int; see 'depthwise train --help'",
+                "depthwise: Invalid value for option '--input' (C,H,W): 'a' is not an int; see 'depthwise summary --help'",
+                "depthwise: Missing required parameter: 'IMAGE-or-DIR'; see 'depthwise segment --help'",
+                "depthwise: Unknown option: '--epoch=3' (did you mean --epochs?); see 'depthwise train --help'"};
+        for (int i = 0; i < cases.length; i++) {
+            StringWriter err = new StringWriter();
+            var cl = Main.commandLine();
+            cl.setErr(new PrintWriter(err, true));
+            cl.setOut(new PrintWriter(new StringWriter(), true));
+            assertEquals(2, cl.execute(cases[i]), err.toString());
+            assertEquals(expected[i], err.toString().strip());
+        }
     }
 
     @Test

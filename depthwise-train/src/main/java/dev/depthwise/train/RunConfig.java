@@ -78,9 +78,14 @@ public record RunConfig(Map<String, String> model, String dataDir, int epochs, i
             throw new IllegalArgumentException("mobilenet_v2 is an image classifier; segmentation trains "
                     + Models.SEGNET_DSC + ", " + Models.SEGNET + " or " + Models.MOBILENET_V2_SEG);
         }
-        if (epochs < 1 || batchSize < 1 || imageSize < 16) {
-            throw new IllegalArgumentException("run: epochs " + epochs + " and batch size " + batchSize
-                    + " must be >= 1, image size " + imageSize + " >= 16");
+        if (epochs < 1) {
+            throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
+        }
+        if (imageSize < 16) {
+            throw new IllegalArgumentException("--image-size must be >= 16, got " + imageSize);
         }
         optimizer = optimizer.toLowerCase(Locale.ROOT);
         scheduler = scheduler.toLowerCase(Locale.ROOT);
