@@ -78,9 +78,9 @@ class CliErrorsTest {
 
     @Test
     void fileSystemErrorsSayWhatHappened() {
-        assertEquals("/x/y: permission denied", dev.depthwise.io.IoErrors.describe(new java.nio.file.AccessDeniedException("/x/y")));
-        assertEquals("/x/y: no such file or directory", dev.depthwise.io.IoErrors.describe(new java.nio.file.NoSuchFileException("/x/y")));
-        assertEquals("/x/y: disk full", dev.depthwise.io.IoErrors.describe(new java.nio.file.FileSystemException("/x/y", null, "disk full")));
+        assertEquals("/x/y: permission denied", dev.depthwise.engine.IoErrors.describe(new java.nio.file.AccessDeniedException("/x/y")));
+        assertEquals("/x/y: no such file or directory", dev.depthwise.engine.IoErrors.describe(new java.nio.file.NoSuchFileException("/x/y")));
+        assertEquals("/x/y: disk full", dev.depthwise.engine.IoErrors.describe(new java.nio.file.FileSystemException("/x/y", null, "disk full")));
     }
 
     @Test
@@ -183,6 +183,19 @@ class CliErrorsTest {
             assertEquals(2, cl.execute(cases[i]), err.toString());
             assertEquals(expected[i], err.toString().strip());
         }
+    }
+
+    @Test
+    void aRunDirectoryThatCannotHoldTheEpochGridsFailsBeforeTraining() throws Exception {
+        Path data = tmp.resolve("data");
+        assertEquals(0, Main.commandLine().execute("generate", data.toString(), "--count", "4", "--size", "32"));
+        Path out = tmp.resolve("run");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("epochs"), "a file where the epoch grids go");
+        String err = failing("train", "--data", data.toString(), "--epochs", "1", "--batch-size", "2",
+                "--image-size", "32", "--threads", "1", "--out", out.toString());
+        assertEquals("depthwise: cannot write in " + out.resolve("epochs") + ": already exists (and is in the way)", err);
+        assertFalse(Files.exists(out.resolve("last.safetensors")), "trained before finding out");
     }
 
     @Test

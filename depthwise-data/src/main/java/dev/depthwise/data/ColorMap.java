@@ -1,9 +1,5 @@
 package dev.depthwise.data;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,12 +14,7 @@ import java.util.Map;
 public record ColorMap(Path file, List<String> names, Map<Integer, Integer> classByColor) {
 
     public static ColorMap read(Path file) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the colour map " + file + ": " + e.getMessage(), e);
-        }
+        List<String> lines = TextLines.read(file);
         List<String> names = new ArrayList<>();
         Map<Integer, Integer> byColor = new HashMap<>();
         for (int i = 0; i < lines.size(); i++) {

@@ -1,5 +1,6 @@
 package dev.depthwise.data;
 
+import dev.depthwise.engine.OneLine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,7 +29,27 @@ public record Dataset(Path dir, Layout layout, List<String> classNames, int back
     public Dataset {
         classNames = List.copyOf(classNames);
         splits = Map.copyOf(splits);
-        warnings = List.copyOf(warnings);
+        warnings = List.copyOf(withOverlap(layout, splits, warnings));
+    }
+
+    /**
+     * {@code warnings} and, when lists put an image in both splits, one more: its test metrics would then measure
+     * what training saw. Said, not refused, since a deliberate overlap (a smoke test) is the user's to make.
+     */
+    private static List<String> withOverlap(Layout layout, Map<Split, List<SampleFiles>> splits, List<String> warnings) {
+        List<SampleFiles> test = splits.getOrDefault(Split.TEST, List.of());
+        java.util.Set<Path> trained = splits.getOrDefault(Split.TRAINVAL, List.of()).stream().map(SampleFiles::image)
+                .collect(Collectors.toSet());
+        List<SampleFiles> both = test.stream().filter(f -> trained.contains(f.image())).toList();
+        if (both.isEmpty()) {
+            return warnings;
+        }
+        boolean pets = layout == Layout.PETS;
+        List<String> out = new java.util.ArrayList<>(warnings);
+        out.add(both.size() + " of the " + test.size() + " " + (pets ? "test" : "val") + " pairs are also in the "
+                + (pets ? "trainval" : "train") + " list (first: " + OneLine.of(both.get(0).name())
+                + "): their metrics are not held out");
+        return out;
     }
 
     public int numClasses() {

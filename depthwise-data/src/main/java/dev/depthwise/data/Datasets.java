@@ -1,8 +1,8 @@
 package dev.depthwise.data;
 
+import dev.depthwise.engine.IoErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -213,7 +213,7 @@ public final class Datasets {
                 }
             });
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + images + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot list " + images + ": " + IoErrors.reason(e), e);
         }
         return byStem;
     }
@@ -243,13 +243,7 @@ public final class Datasets {
         }
         Path file = dir.resolve("classes.txt");
         if (Files.isRegularFile(file)) {
-            List<String> names;
-            try {
-                names = Files.readAllLines(file, StandardCharsets.UTF_8).stream().map(String::strip)
-                        .filter(s -> !s.isEmpty() && !s.startsWith("#")).toList();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-            }
+            List<String> names = classNames(file);
             if (names.size() < 2 || names.size() > Mask.MAX_CLASSES) {
                 throw new IllegalArgumentException(file + ": " + names.size() + " class names; need 2 to "
                         + Mask.MAX_CLASSES);
@@ -278,6 +272,29 @@ public final class Datasets {
         List<String> names = new ArrayList<>(n);
         for (int c = 0; c < n; c++) {
             names.add("class" + c);
+        }
+        return names;
+    }
+
+    /**
+     * The names of {@code classes.txt}, one a line, index 0 first; {@code #} lines are comments. A blank line
+     * before the last name is refused, naming it: left out, it would shift every later class down by one.
+     */
+    private static List<String> classNames(Path file) {
+        List<String> lines = TextLines.read(file);
+        List<String> names = new ArrayList<>();
+        int blank = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty()) {
+                blank = blank == 0 ? i + 1 : blank;
+            } else if (!line.startsWith("#")) {
+                if (blank != 0) {
+                    throw new IllegalArgumentException(file + " line " + blank + " is blank: each line names the"
+                            + " class of its index, 0 first; name the class or remove the line");
+                }
+                names.add(line);
+            }
         }
         return names;
     }

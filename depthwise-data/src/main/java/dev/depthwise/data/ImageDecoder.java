@@ -1,5 +1,6 @@
 package dev.depthwise.data;
 
+import dev.depthwise.engine.IoErrors;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
@@ -175,7 +176,7 @@ public final class ImageDecoder {
             }
             return Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new BadFileException(file, "cannot read: " + e.getMessage(), e);
+            throw new BadFileException(file, "cannot read: " + IoErrors.reason(e), e);
         }
     }
 

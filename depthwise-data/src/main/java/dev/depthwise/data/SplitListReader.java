@@ -1,13 +1,12 @@
 package dev.depthwise.data;
 
 import dev.depthwise.engine.OneLine;
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Reads a dataset's list file: one entry a line, fields separated by white space, {@code #} starting a comment,
@@ -49,22 +48,24 @@ public final class SplitListReader {
 
     /** Reads {@code list}; a file that cannot be read at all is an {@link UncheckedIOException} naming it. */
     public static <T> Result<T> read(Path list, LineParser<T> parser) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(list);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + list + ": " + e.getMessage(), e);
-        }
-        return parse(list, new String(bytes, StandardCharsets.UTF_8), parser);
+        return parse(list, TextLines.read(list), parser);
     }
 
     /** As {@link #read(Path, LineParser)} for text already read; {@code list} names it in the skipped lines. */
     public static <T> Result<T> parse(Path list, String text, LineParser<T> parser) {
+        return parse(list, TextLines.of(text), parser);
+    }
+
+    /**
+     * A line naming an entry already listed is skipped too: counted twice, a sample would weigh double in training
+     * and in the metrics, and nothing would say so.
+     */
+    private static <T> Result<T> parse(Path list, List<String> lines, LineParser<T> parser) {
         List<T> entries = new ArrayList<>();
         List<SkippedLine> skipped = new ArrayList<>();
-        String[] lines = text.split("\r\n|\r|\n", -1);
-        for (int i = 0; i < lines.length; i++) {
-            String line = (i == 0 ? stripByteOrderMark(lines[i]) : lines[i]).strip();
+        Map<T, Integer> firstLine = new HashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
@@ -72,7 +73,12 @@ public final class SplitListReader {
                 if (line.indexOf('\uFFFD') >= 0) {
                     throw new IllegalArgumentException("holds bytes that are not UTF-8");
                 }
-                entries.add(parser.parse(line.split("\\s+")));
+                T entry = parser.parse(line.split("\\s+"));
+                Integer first = firstLine.putIfAbsent(entry, i + 1);
+                if (first != null) {
+                    throw new IllegalArgumentException("the same sample as line " + first);
+                }
+                entries.add(entry);
             } catch (IllegalArgumentException e) {
                 skipped.add(new SkippedLine(list, i + 1, line, e.getMessage()));
             }
@@ -109,9 +115,5 @@ public final class SplitListReader {
 
     private static boolean hasControlCharacter(String s) {
         return s.chars().anyMatch(c -> c < 0x20 || c == 0x7f);
-    }
-
-    private static String stripByteOrderMark(String line) {
-        return line.startsWith("\uFEFF") ? line.substring(1) : line;
     }
 }

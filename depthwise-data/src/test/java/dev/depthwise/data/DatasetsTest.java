@@ -160,6 +160,39 @@ class DatasetsTest {
     }
 
     @Test
+    void aRepeatedListLineIsSkippedAndASampleInBothSplitsIsSaid() throws Exception {
+        Path dir = folders("repeats", 4, false, true);
+        Path train = dir.resolve("train.txt");
+        // A Windows editor's list: byte order mark, CRLF line ends; s1 is listed twice under two spellings.
+        Files.writeString(train, "\uFEFFs0\r\ns1\r\nimages/s1.png\r\ns2\r\n");
+        Files.writeString(dir.resolve("val.txt"), "s3\ns2\n");
+        Dataset data = Datasets.open(dir);
+        assertEquals(List.of("s0", "s1", "s2"), data.entries(Split.TRAINVAL).stream().map(SampleFiles::name).toList());
+        assertEquals(List.of(
+                "skipping line 3 of " + train + " ('images/s1.png'): the same sample as line 2",
+                "1 of the 2 val pairs are also in the train list (first: s2): their metrics are not held out"),
+                data.warnings());
+    }
+
+    @Test
+    void classAndColourFilesFromWindowsEditorsReadAsWritten() throws Exception {
+        Path dir = folders("windows", 2, false, false);
+        Files.writeString(dir.resolve("classes.txt"), "\uFEFFbackground\r\ncat\r\ndog\r\nbird\r\n\r\n");
+        assertEquals(List.of("background", "cat", "dog", "bird"), Datasets.open(dir).classNames());
+        Path colors = Files.writeString(tmp.resolve("colors.txt"), "\uFEFF0,0,0 void\r\n128,0,0 building\r\n");
+        assertEquals(List.of("void", "building"), ColorMap.read(colors).names());
+    }
+
+    @Test
+    void aBlankLineAmongTheClassNamesIsRefusedNamingIt() throws Exception {
+        Path dir = folders("blank", 2, false, false);
+        Path classes = Files.writeString(dir.resolve("classes.txt"), "background\n\ncat\ndog\nbird\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Datasets.open(dir));
+        assertEquals(classes + " line 2 is blank: each line names the class of its index, 0 first; name the class"
+                + " or remove the line", e.getMessage());
+    }
+
+    @Test
     void vocSplitListsSkipAMalformedLineNamingIt() throws Exception {
         Path dir = tmp.resolve("voc-lists");
         for (String name : List.of("2007_000001", "2007_000002")) {

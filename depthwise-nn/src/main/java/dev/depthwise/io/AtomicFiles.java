@@ -1,5 +1,6 @@
 package dev.depthwise.io;
 
+import dev.depthwise.engine.IoErrors;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -69,6 +70,19 @@ public final class AtomicFiles {
     }
 
     private static final String TEMP_SUFFIX = ".tmp";
+
+    /**
+     * Creates {@code dir} if needed and checks that a file can be made in it, so that a long job whose outputs go
+     * there fails before its work rather than after (a read-only run directory, a file where a folder should be).
+     */
+    public static void checkWritable(Path dir) throws IOException {
+        try {
+            Files.createDirectories(dir);
+            Files.delete(Files.createTempFile(dir, ".probe", TEMP_SUFFIX));
+        } catch (IOException e) {
+            throw new IOException("cannot write in " + dir + ": " + IoErrors.reason(e), e);
+        }
+    }
 
     /**
      * Removes the temporary files {@link #write} leaves in {@code dir} when the process is killed mid-write

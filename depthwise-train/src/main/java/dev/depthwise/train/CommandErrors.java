@@ -1,7 +1,7 @@
 package dev.depthwise.train;
 
 import dev.depthwise.engine.OneLine;
-import dev.depthwise.io.IoErrors;
+import dev.depthwise.engine.IoErrors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;

@@ -197,6 +197,10 @@ public final class Trainer {
         AtomicFiles.deleteStaleTemporaries(outDir);
         AtomicFiles.deleteStaleTemporaries(outDir.resolve(EPOCHS));
         AtomicFiles.deleteStaleTemporaries(outDir.resolve(Dataset.SPLIT_DIR));
+        if (workers.writes()) {
+            AtomicFiles.checkWritable(outDir);
+            AtomicFiles.checkWritable(outDir.resolve(EPOCHS));
+        }
         if (data.seededSplit() && workers.writes()) {
             data.writeSplit(outDir);
         }

@@ -1,4 +1,4 @@
-package dev.depthwise.io;
+package dev.depthwise.engine;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
