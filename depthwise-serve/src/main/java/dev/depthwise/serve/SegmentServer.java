@@ -16,6 +16,7 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.UploadedFile;
 import io.javalin.http.staticfiles.Location;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.server.handler.MinimumDataRateHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.awt.image.BufferedImage;
@@ -26,7 +27,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
@@ -49,9 +50,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class SegmentServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> PATHS = Set.of("/", "/v1/segment", "/v1/classify", "/api/remove", "/health",
-            "/ping", "/metrics", "/openapi.json");
+    /** Each endpoint and the methods it answers (any other method gets 405 naming them). */
+    private static final Map<String, String> ALLOWED = Map.of("/", "GET", "/v1/segment", "POST", "/v1/classify", "POST",
+            "/api/remove", "GET, POST", "/health", "GET", "/ping", "GET", "/metrics", "GET", "/openapi.json", "GET");
     private static final String START = "depthwise.start";
+    /**
+     * An upload arriving slower than this is cut off (408): each admitted request holds one of the {@code --queue}
+     * places while its body arrives, so a few clients sending a byte a second (a slowloris) would otherwise keep
+     * every place taken for as long as they like. A phone on a poor link still sends tens of KB a second.
+     */
+    static final long MIN_UPLOAD_BYTES_PER_SECOND = 1024;
 
     private final ServeOptions options;
     private final Segmenter segmenter;
@@ -100,7 +108,10 @@ public final class SegmentServer implements AutoCloseable {
             // close() waits until no request is being computed, but a response may still be on its way out then:
             // Jetty's graceful stop lets such responses finish writing before the connections close.
             c.jetty.modifyServer(server -> server.setStopTimeout(options.timeout().toMillis() + 1000));
-            c.jetty.modifyServletContextHandler(handler -> handler.insertHandler(new GracefulHandler()));
+            c.jetty.modifyServletContextHandler(handler -> {
+                handler.insertHandler(new GracefulHandler());
+                handler.insertHandler(new MinimumDataRateHandler(MIN_UPLOAD_BYTES_PER_SECOND, 0));
+            });
             c.http.maxRequestSize = options.maxUploadBytes();
             c.jetty.multipartConfig.maxFileSize(options.maxUploadBytes(), SizeUnit.BYTES);
             c.jetty.multipartConfig.maxTotalRequestSize(options.maxUploadBytes() + 65536, SizeUnit.BYTES);
@@ -114,7 +125,7 @@ public final class SegmentServer implements AutoCloseable {
             c.routes.before(ctx -> ctx.attribute(START, System.nanoTime()));
             c.routes.after(ctx -> {
                 Long start = ctx.attribute(START);
-                String path = PATHS.contains(ctx.path()) ? ctx.path() : "other";
+                String path = ALLOWED.containsKey(ctx.path()) ? ctx.path() : "other";
                 metrics.request(path, ctx.status().getCode(), System.nanoTime() - (start == null ? 0 : start));
             });
             c.routes.get("/health", this::health);
@@ -134,7 +145,11 @@ public final class SegmentServer implements AutoCloseable {
                             : e.getMessage()));
             c.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, "internal error: " + e));
             c.routes.error(404, ctx -> {
-                if (ctx.result() == null || ctx.result().isEmpty() || ctx.result().startsWith("Endpoint")) {
+                String allowed = ALLOWED.get(ctx.path());
+                if (allowed != null && !allowed.contains(ctx.method().name())) {
+                    ctx.header("Allow", allowed);
+                    error(ctx, 405, ctx.method() + " " + ctx.path() + " is not supported; it takes " + allowed);
+                } else if (ctx.result() == null || ctx.result().isEmpty() || ctx.result().startsWith("Endpoint")) {
                     error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path() + " (see /openapi.json)");
                 }
             });
@@ -379,13 +394,37 @@ public final class SegmentServer implements AutoCloseable {
     private record Upload(byte[] bytes, String name) {
     }
 
-    private Upload upload(Context ctx) throws IOException {
+    /**
+     * The upload's bytes; one that breaks off (the client went away, or {@link #MIN_UPLOAD_BYTES_PER_SECOND} cut it
+     * off) is the client's fault, not a 500.
+     */
+    private Upload upload(Context ctx) {
+        try {
+            return receive(ctx);
+        } catch (IOException | UncheckedIOException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof TimeoutException) {
+                    throw new ApiException(408, "upload arrived slower than " + MIN_UPLOAD_BYTES_PER_SECOND
+                            + " bytes a second; cut off");
+                }
+            }
+            throw new ApiException(400, "upload broken off: " + e.getMessage());
+        }
+    }
+
+    private Upload receive(Context ctx) throws IOException {
         String type = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
         if (type.startsWith("multipart/form-data")) {
-            UploadedFile file = ctx.uploadedFile("file");
-            if (file == null) {
+            List<UploadedFile> files = ctx.uploadedFiles("file");
+            if (files.isEmpty()) {
                 throw new ApiException(400, "multipart upload has no 'file' field");
             }
+            if (files.size() > 1) {
+                // Answering for the first alone would leave the sender thinking every photo was segmented.
+                throw new ApiException(400, "multipart upload has " + files.size() + " 'file' fields; send one"
+                        + " image per request");
+            }
+            UploadedFile file = files.get(0);
             try (InputStream in = file.content()) {
                 return new Upload(in.readAllBytes(), file.filename() == null ? "file" : file.filename());
             }
@@ -394,7 +433,7 @@ public final class SegmentServer implements AutoCloseable {
             return new Upload(ctx.bodyAsBytes(), "body");
         }
         throw new ApiException(400, "expected a multipart/form-data upload with a 'file' field or an image/* body, "
-                + "got Content-Type '" + ctx.contentType() + "'");
+                + (ctx.contentType() == null ? "got no Content-Type" : "got Content-Type '" + ctx.contentType() + "'"));
     }
 
     private static BufferedImage alphaImage(float[] alpha, int width, int height) {

@@ -217,6 +217,30 @@ class SegmentServerTest {
         assertTrue(error(badOutput).contains("output 'gif'"), error(badOutput));
         assertEquals(400, post(url, "/v1/segment?alpha=fuzzy", png, "image/png").statusCode());
 
+        HttpResponse<byte[]> noType = post(url, "/v1/segment", png, null);
+        assertEquals(400, noType.statusCode());
+        assertTrue(error(noType).endsWith("got no Content-Type"), error(noType));
+
+        String boundary = "two-files";
+        String part = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+                + "Content-Type: image/png\r\n\r\n";
+        ByteArrayOutputStream two = new ByteArrayOutputStream();
+        for (int i = 0; i < 2; i++) {
+            two.writeBytes(part.getBytes(StandardCharsets.UTF_8));
+            two.writeBytes(png);
+            two.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+        }
+        two.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        HttpResponse<byte[]> twoFiles = post(url, "/v1/segment", two.toByteArray(),
+                "multipart/form-data; boundary=" + boundary);
+        assertEquals(400, twoFiles.statusCode(), text(twoFiles));
+        assertEquals("multipart upload has 2 'file' fields; send one image per request", error(twoFiles));
+
+        HttpResponse<byte[]> wrongMethod = get(url, "/v1/segment");
+        assertEquals(405, wrongMethod.statusCode(), text(wrongMethod));
+        assertEquals("POST", wrongMethod.headers().firstValue("Allow").orElse(""));
+        assertEquals("GET /v1/segment is not supported; it takes POST", error(wrongMethod));
+
         HttpResponse<byte[]> missing = get(url, "/v2/nothing");
         assertEquals(404, missing.statusCode());
         assertTrue(error(missing).contains("/v2/nothing"), error(missing));
@@ -282,6 +306,51 @@ class SegmentServerTest {
             gate.countDown();
             HttpResponse<byte[]> after = post(held.url(), "/v1/segment?output=mask", png, "image/png");
             assertEquals(200, after.statusCode(), "the server answers again once the model does: " + text(after));
+        }
+    }
+
+    @Test
+    void aTricklingUploadIsCutOffAndFreesItsPlace() throws Exception {
+        ServeOptions one = new ServeOptions("127.0.0.1", 0, 1, 1, Duration.ZERO, 1, 1 << 20, 1_000_000,
+                Duration.ofSeconds(60));
+        try (SegmentServer held = SegmentServer.start(TestServers.segmenter(), null, one);
+             java.net.Socket slow = new java.net.Socket("127.0.0.1", held.url().getPort())) {
+            // A slowloris: headers promise 100,000 bytes, which then come a few a second; the one place is its.
+            var out = slow.getOutputStream();
+            out.write(("POST /v1/segment HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                    + "Content-Length: 100000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(0x89);
+            out.flush();
+            long start = System.nanoTime();
+            while (held.inFlight() == 0 && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20)) {
+                Thread.sleep(10);
+            }
+            assertEquals(1, held.inFlight(), "the trickling upload was never admitted");
+            Thread trickle = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 300; i++) {
+                        Thread.sleep(200);
+                        out.write('x');
+                        out.flush();
+                    }
+                } catch (Exception e) {
+                    // cut off by the server: what is expected
+                }
+            });
+            trickle.setDaemon(true);
+            trickle.start();
+            byte[] png = photo(20, 20, "png");
+            int status = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (status != 200 && System.nanoTime() < deadline) {
+                status = post(held.url(), "/v1/segment?output=mask", png, "image/png").statusCode();
+                if (status != 200) {
+                    Thread.sleep(100);
+                }
+            }
+            assertEquals(200, status, "a trickling upload held the server's only place for 20 s");
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20));
+            trickle.interrupt();
         }
     }
 
