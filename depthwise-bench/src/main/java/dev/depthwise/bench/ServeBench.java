@@ -89,7 +89,7 @@ final class ServeBench {
         byte[] body = Files.readAllBytes(photo);
         RgbImage image;
         try {
-            image = ImageDecoder.readRgb(photo);
+            image = ImageDecoder.readPhoto(photo, DecodeLimits.DEFAULT);
         } catch (BadFileException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -189,7 +189,7 @@ final class ServeBench {
 
     private static RgbImage decode(byte[] body) {
         try {
-            return ImageDecoder.readRgb(body, "photo", new DecodeLimits(ServeOptions.DEFAULT_MAX_PIXELS));
+            return ImageDecoder.readPhoto(body, "photo", new DecodeLimits(ServeOptions.DEFAULT_MAX_PIXELS));
         } catch (BadFileException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

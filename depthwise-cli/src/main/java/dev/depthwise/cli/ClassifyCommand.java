@@ -60,7 +60,7 @@ final class ClassifyCommand implements Callable<Integer> {
         for (Path image : images) {
             RgbImage input;
             try {
-                input = ImageDecoder.readRgb(image, limits);
+                input = ImageDecoder.readPhoto(image, limits);
             } catch (BadFileException e) {
                 err.println("warning: skipping " + e.getMessage()); // as segment and the data loaders say it
                 failed++;

@@ -69,6 +69,31 @@ public final class ImageDecoder {
         return toRgb(source, decode(bytes, source, limits).image());
     }
 
+    /**
+     * Decodes a photo to RGB as a viewer shows it: as {@link #readRgb(Path, DecodeLimits)}, then turned upright by its
+     * EXIF orientation ({@link ExifOrientation}), so that what is made from it (a mask, an overlay, a cut-out) lines
+     * up with the photo the user sees. Training pairs are read as stored ({@link #readRgb}), as PIL's
+     * {@code Image.open} reads them: their masks were drawn on those pixels.
+     */
+    public static RgbImage readPhoto(Path file, DecodeLimits limits) throws BadFileException {
+        try {
+            return photo(new Source(file, file.toString()), readBytes(file), limits);
+        } catch (BadFileException e) {
+            throw interruptedOr(e, file);
+        }
+    }
+
+    /** As {@link #readPhoto(Path, DecodeLimits)} for bytes that came without a file (an upload). */
+    public static RgbImage readPhoto(byte[] bytes, String name, DecodeLimits limits) throws BadFileException {
+        return photo(new Source(null, name), bytes, limits);
+    }
+
+    private static RgbImage photo(Source source, byte[] bytes, DecodeLimits limits) throws BadFileException {
+        Decoded decoded = decode(bytes, source, limits);
+        RgbImage rgb = toRgb(source, decoded.image());
+        return decoded.format().equals(ImageStructure.JPEG) ? ExifOrientation.apply(rgb, ExifOrientation.of(bytes)) : rgb;
+    }
+
     /** A decoded image and the format its bytes turned out to be ("jpeg", "png", "gif", "bmp"). */
     public record Decoded(BufferedImage image, String format) {
     }
@@ -152,11 +177,16 @@ public final class ImageDecoder {
         try {
             return decode(readBytes(file), new Source(file, file.toString()), limits);
         } catch (BadFileException e) {
-            if (Thread.currentThread().isInterrupted()) {
-                throw new java.util.concurrent.CancellationException(file + ": decoding interrupted");
-            }
-            throw e;
+            throw interruptedOr(e, file);
         }
+    }
+
+    /** {@code e}, or the cancellation it stands for when the thread was interrupted (see {@link #decode(Path, DecodeLimits)}). */
+    private static BadFileException interruptedOr(BadFileException e, Path file) {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new java.util.concurrent.CancellationException(file + ": decoding interrupted");
+        }
+        return e;
     }
 
     /** Where bytes came from: a file, or only a name. */

@@ -412,19 +412,19 @@ final class ImageStructure {
         return type.chars().allMatch(c -> c >= 'A' && c <= 'z') ? type : "unnamed";
     }
 
-    private static int u16be(byte[] b, int p) {
+    static int u16be(byte[] b, int p) {
         return (b[p] & 0xff) << 8 | (b[p + 1] & 0xff);
     }
 
-    private static long u32be(byte[] b, int p) {
+    static long u32be(byte[] b, int p) {
         return (long) (b[p] & 0xff) << 24 | (b[p + 1] & 0xff) << 16 | (b[p + 2] & 0xff) << 8 | (b[p + 3] & 0xff);
     }
 
-    private static int u16le(byte[] b, int p) {
+    static int u16le(byte[] b, int p) {
         return (b[p] & 0xff) | (b[p + 1] & 0xff) << 8;
     }
 
-    private static long u32le(byte[] b, int p) {
+    static long u32le(byte[] b, int p) {
         return (b[p] & 0xff) | (b[p + 1] & 0xff) << 8 | (b[p + 2] & 0xff) << 16 | (long) (b[p + 3] & 0xff) << 24;
     }
 }

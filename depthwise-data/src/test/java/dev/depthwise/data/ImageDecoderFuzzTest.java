@@ -3,7 +3,8 @@ package dev.depthwise.data;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 /**
- * The image decoders' front door (format sniffing, header and pixel limits, the wholeness checks, the readers)
+ * The image decoders' front door (format sniffing, header and pixel limits, the wholeness checks, the readers, a
+ * JPEG's EXIF orientation)
  * on any bytes: a decoded image within the limits, or a {@link BadFileException} naming the bytes in one line;
  * never another exception, never a decode of more pixels than allowed.
  *
@@ -19,7 +20,7 @@ class ImageDecoderFuzzTest {
     @FuzzTest(maxDuration = "30s")
     void anyBytesDecodeOrAreANamedBadFile(byte[] bytes) {
         try {
-            RgbImage image = ImageDecoder.readRgb(bytes, "fuzzed.jpg", LIMITS);
+            RgbImage image = ImageDecoder.readPhoto(bytes, "fuzzed.jpg", LIMITS); // readRgb, then the EXIF orientation
             if ((long) image.width() * image.height() > LIMITS.maxPixels()) {
                 throw new AssertionError("decoded " + image.width() + "x" + image.height() + " over the pixel limit");
             }

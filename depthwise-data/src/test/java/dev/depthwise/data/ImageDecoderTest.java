@@ -19,6 +19,58 @@ class ImageDecoderTest {
     @TempDir
     Path tmp;
 
+    /** A 16x8 JPEG, left half red and right half blue, with an EXIF APP1 segment saying {@code orientation}. */
+    private static byte[] jpegWithOrientation(int orientation, boolean littleEndian) throws Exception {
+        BufferedImage image = new BufferedImage(16, 8, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 8; y++) {
+            for (int x = 0; x < 16; x++) {
+                image.setRGB(x, y, x < 8 ? 0xff0000 : 0x0000ff);
+            }
+        }
+        ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
+        ImageIO.write(image, "jpeg", jpeg);
+        byte[] plain = jpeg.toByteArray();
+        // TIFF header, IFD0 at offset 8 with one entry (tag 274, SHORT, count 1, the value), no next IFD.
+        java.nio.ByteBuffer tiff = java.nio.ByteBuffer.allocate(26)
+                .order(littleEndian ? java.nio.ByteOrder.LITTLE_ENDIAN : java.nio.ByteOrder.BIG_ENDIAN);
+        tiff.put(littleEndian ? (byte) 'I' : (byte) 'M').put(littleEndian ? (byte) 'I' : (byte) 'M').putShort((short) 42)
+                .putInt(8).putShort((short) 1).putShort((short) 0x0112).putShort((short) 3).putInt(1)
+                .putShort((short) orientation).putShort((short) 0).putInt(0);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(plain, 0, 2);
+        int length = 2 + 6 + tiff.capacity();
+        out.write(new byte[] {(byte) 0xff, (byte) 0xe1, (byte) (length >> 8), (byte) length, 'E', 'x', 'i', 'f', 0, 0});
+        out.write(tiff.array());
+        out.write(plain, 2, plain.length - 2);
+        return out.toByteArray();
+    }
+
+    @Test
+    void aPhotoIsTurnedUprightByItsExifOrientationAndATrainingImageIsReadAsStored() throws Exception {
+        // Where the stored left (red) half ends up as a viewer shows the photo: 6 turns it a quarter clockwise.
+        int[][] cases = {{1, 16, 8, 0, 0}, {3, 16, 8, 15, 0}, {6, 8, 16, 0, 0}, {8, 8, 16, 0, 15}, {2, 16, 8, 15, 0}};
+        for (int[] c : cases) {
+            for (boolean little : new boolean[] {false, true}) {
+                byte[] jpeg = jpegWithOrientation(c[0], little);
+                RgbImage photo = ImageDecoder.readPhoto(jpeg, "photo.jpg", DecodeLimits.DEFAULT);
+                String label = "orientation " + c[0] + (little ? " (II)" : " (MM)");
+                assertEquals(c[1], photo.width(), label);
+                assertEquals(c[2], photo.height(), label);
+                assertTrue(photo.get(c[3], c[4], 0) > 200 && photo.get(c[3], c[4], 2) < 60, label + ": red where expected");
+                Path file = Files.write(tmp.resolve("o" + c[0] + little + ".jpg"), jpeg);
+                assertArrayEquals(photo.rgb(), ImageDecoder.readPhoto(file, DecodeLimits.DEFAULT).rgb(), label);
+                RgbImage stored = ImageDecoder.readRgb(file, DecodeLimits.DEFAULT);
+                assertEquals(16, stored.width(), label);
+                assertTrue(stored.get(0, 0, 0) > 200, label);
+            }
+        }
+        // An EXIF segment whose IFD lies beyond its end, or an orientation of 9, leaves the pixels as stored.
+        byte[] broken = jpegWithOrientation(6, false);
+        broken[4 + 2 + 6 + 7] = (byte) 200;
+        assertEquals(16, ImageDecoder.readPhoto(broken, "broken.jpg", DecodeLimits.DEFAULT).width());
+        assertEquals(16, ImageDecoder.readPhoto(jpegWithOrientation(9, true), "nine.jpg", DecodeLimits.DEFAULT).width());
+    }
+
     @Test
     void pngBehindJpgNameIsDecodedByContent() throws Exception {
         Path file = tmp.resolve("a.jpg");

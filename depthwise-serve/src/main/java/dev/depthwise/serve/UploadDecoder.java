@@ -26,7 +26,7 @@ final class UploadDecoder {
                 throw new ApiException(413, name + ": image " + header.width() + "x" + header.height()
                         + " has more than the " + maxPixels + " pixels allowed");
             }
-            return ImageDecoder.readRgb(bytes, name, limits);
+            return ImageDecoder.readPhoto(bytes, name, limits);
         } catch (BadFileException e) {
             throw new ApiException(400, e.getMessage());
         }

@@ -33,7 +33,7 @@ public final class ImageFiles {
 
     /** Decodes an image's bytes with the decoder every command uses (by content, headers checked first). */
     static RgbImage decode(String path, byte[] content, DecodeLimits limits) throws BadFileException {
-        return ImageDecoder.readRgb(content, path, limits);
+        return ImageDecoder.readPhoto(content, path, limits);
     }
 
     /** The rows of a partition in groups of up to {@code size}. */

@@ -207,7 +207,7 @@ public final class Segmenter {
             }
             RgbImage image;
             try {
-                image = ImageDecoder.readRgb(file, limits);
+                image = ImageDecoder.readPhoto(file, limits);
             } catch (BadFileException e) {
                 log.println("warning: skipping " + e.getMessage());
                 skipped.add(e.getMessage());
