@@ -70,14 +70,7 @@ public final class BlockedConv implements Parallel.RangeBody {
     private final BlockedDepthwiseRows depthwise;
     /** The zero-bordered copy of the input, this run's: a per-thread scratch shared by every direct conv. */
     private float[] padded;
-    /**
-     * Pointwise with its output block pairs split into groups: every chunk's panel, copied once per run before the
-     * tasks (the calling thread's scratch, shared by every such conv), where each group's task would copy its chunk
-     * again (a pass over the input per group: 7x7x960->160 on two threads' split ran 25% slower so); null otherwise.
-     */
-    private float[] packedChunks;
-    /** Fills {@link #packedChunks}; null when the tasks copy their own chunks. */
-    private final Runnable packChunks;
+
 
     /**
      * {@code x} (shape {@code xShape}) is null in a {@link BlockedSeparableConv}'s pointwise half, which reads a
@@ -116,25 +109,22 @@ public final class BlockedConv implements Parallel.RangeBody {
             chunks = (outHW + CHUNK - 1) / CHUNK;
             // Even chunks of whole tiles: 14x14 as 66 + 66 + 64 pixels, not 96 + 96 + 4.
             chunkPixels = ((outHW + chunks - 1) / chunks + TILE - 1) / TILE * TILE;
-            int groups = 1;
-            if (n * chunks < 4 * threads) {
-                groups = Math.min(pairs, (4 * threads + n * chunks - 1) / (n * chunks));
-            }
-            int perGroup = (pairs + groups - 1) / groups;
-            int units = n * chunks, fewTasks = units * ((pairs + perGroup - 1) / perGroup);
-            if (fewTasks % threads != 0 && fewTasks < 8 * threads) {
-                // Whole rounds of equal tasks: 9 tasks on 2 threads leave one idle for a ninth of the step
-                // (MobileNetV2 224, batch 1: 1.5-3% faster, in one JVM, alternating).
-                for (int smaller = perGroup - 1; smaller >= 1; smaller--) {
-                    if (pairs % smaller == 0 && units * (pairs / smaller) % threads == 0) {
-                        perGroup = smaller;
-                        break;
-                    }
+            // Pairs per task: the fewest rounds of tasks the threads take, each task's time its pairs plus the copy
+            // of its chunk into the panel (about 4 / B of a pair's FMA time: a vector copy per B channels against two
+            // FMAs per channel), which every group of pairs repeats. Ties go to fewer groups. 7x7x960->160 on two
+            // threads: 2 groups of 3 and 2 pairs, where 5 groups of 1 (3 rounds) copied the chunk 5 times.
+            int units = n * chunks, perGroup = pairs;
+            double best = Double.MAX_VALUE;
+            for (int size = pairs; size >= 1 && threads > 1; size--) {
+                double rounds = Math.ceil((double) units * ((pairs + size - 1) / size) / threads);
+                double time = rounds * (size + 4.0 / B);
+                if (time < best * (1 - 1e-9)) {
+                    best = time;
+                    perGroup = size;
                 }
             }
             pairsPerGroup = perGroup;
             pairGroups = (pairs + pairsPerGroup - 1) / pairsPerGroup;
-            packChunks = pairGroups > 1 ? new PackChunks() : null;
             tasks = units * pairGroups;
             grain = 1;
             rowChunks = rowsPerChunk = 1;
@@ -145,7 +135,6 @@ public final class BlockedConv implements Parallel.RangeBody {
             return;
         }
         chunks = chunkPixels = pairGroups = pairsPerGroup = 1;
-        packChunks = null;
         int units = kind == Kind.DEPTHWISE ? n * outBlocks : n * pairs;
         int rc = Math.max(1, Math.min(outH, (4 * threads + units - 1) / units));
         rowsPerChunk = (outH + rc - 1) / rc;
@@ -289,19 +278,8 @@ public final class BlockedConv implements Parallel.RangeBody {
             padded = scratch;
             fillPadded.run();
         }
-        if (packChunks != null) {
-            int size = n * chunks * panelFloats();
-            float[] scratch = PACKED.get();
-            if (scratch.length < size) {
-                scratch = new float[size]; // once per thread and size: steady-state runs allocate nothing
-                PACKED.set(scratch);
-            }
-            packedChunks = scratch;
-            packChunks.run();
-        }
         Parallel.forRange(tasks, grain, this);
         padded = null;
-        packedChunks = null;
     }
 
     /** Runs tasks {@code [from, to)} on the calling thread; called by {@link Parallel}. */
@@ -324,27 +302,7 @@ public final class BlockedConv implements Parallel.RangeBody {
         int img = rest / chunks;
         int p0 = (rest % chunks) * chunkPixels, p1 = Math.min(outHW, p0 + chunkPixels);
         int pair0 = group * pairsPerGroup, pair1 = Math.min((outBlocks + 1) / 2, pair0 + pairsPerGroup);
-        if (packedChunks == null) {
-            pointwisePixels(x, img * inBlocks * inHW * B, inHW * B, img, p0, p1, pair0, pair1);
-        } else {
-            pairs(packedChunks, rest * panelFloats(), img, p0, p1, pair0, pair1);
-        }
-    }
-
-    /** Copies every chunk's pixels into {@link #packedChunks} before the tasks, which then share them. */
-    private final class PackChunks extends PreparedLoop {
-        PackChunks() {
-            super(n * chunks, 1);
-        }
-
-        @Override
-        public void run(int from, int to) {
-            for (int u = from; u < to; u++) {
-                int p0 = (u % chunks) * chunkPixels;
-                pack(x, (u / chunks) * inBlocks * inHW * B, inHW * B, p0, Math.min(outHW, p0 + chunkPixels),
-                        packedChunks, u * panelFloats());
-            }
-        }
+        pointwisePixels(x, img * inBlocks * inHW * B, inHW * B, img, p0, p1, pair0, pair1);
     }
 
     /** Floats of the panel of one piece of at most {@link #CHUNK} pixels: see {@link #pointwisePixels}. */
@@ -372,16 +330,18 @@ public final class BlockedConv implements Parallel.RangeBody {
         }
         for (int q0 = p0; q0 < p1; q0 += piece) {
             int q1 = Math.min(p1, q0 + piece);
-            pack(xs, inBase, blockStride, q0, q1, panel, 0);
-            pairs(panel, 0, img, q0, q1, pair0, pair1);
+            pack(xs, inBase, blockStride, q0, q1, panel);
+            for (int pair = pair0; pair < pair1; pair++) {
+                pixels(panel, 0, ConvTiles.ROW, img, 2 * pair, q0, q1);
+            }
         }
     }
 
-    /** Pixels {@code [q0, q1)} (at most {@link #CHUNK}) from the blocked input into a panel at {@code at}. */
-    private void pack(float[] xs, int inBase, int blockStride, int q0, int q1, float[] panel, int at) {
+    /** Pixels {@code [q0, q1)} (at most {@link #CHUNK}) from the blocked input into the panel. */
+    private void pack(float[] xs, int inBase, int blockStride, int q0, int q1, float[] panel) {
         int row = ConvTiles.ROW;
         for (int k = 0; k < inBlocks; k++) {
-            int channel = k * B, dst = at + channel / row * CHUNK * row + channel % row;
+            int channel = k * B, dst = channel / row * CHUNK * row + channel % row;
             for (int src = inBase + k * blockStride + q0 * B, end = src + (q1 - q0) * B; src < end; src += B,
                     dst += row) {
                 FloatVector.fromArray(ChannelBlocks.S, xs, src).intoArray(panel, dst);
@@ -389,17 +349,9 @@ public final class BlockedConv implements Parallel.RangeBody {
         }
     }
 
-    /** Output pixels {@code [q0, q1)} of block pairs {@code [pair0, pair1)}, from their panel at {@code at}. */
-    private void pairs(float[] panel, int at, int img, int q0, int q1, int pair0, int pair1) {
-        for (int pair = pair0; pair < pair1; pair++) {
-            pixels(panel, at, ConvTiles.ROW, img, 2 * pair, q0, q1);
-        }
-    }
-
     /** The pointwise kernel's panel, this thread's: shared by every pointwise conv. */
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
-    /** {@link #packedChunks}, the calling thread's. */
-    private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
+
 
     // ---- depthwise 3x3 ----
 
