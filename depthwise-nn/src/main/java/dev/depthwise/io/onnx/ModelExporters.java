@@ -33,10 +33,13 @@ final class ModelExporters {
         return block.usesResidual() ? e.graph().add(path + ".add", x, y) : y;
     }
 
-    /** torchvision pools and flattens functionally between features and classifier. */
+    /**
+     * torchvision pools and flattens functionally between features and classifier; the nodes take the names the
+     * plan gives those steps ({@code MobileNetV2.lower}), so that {@code bench models --per-layer} pairs them.
+     */
     private static String mobileNetV2(OnnxExporter e, String path, MobileNetV2 model, String x) {
         String f = e.exportModule(OnnxExporter.childPath(path, "features"), model.features(), x);
-        String pooled = e.graph().globalAveragePool(OnnxExporter.childPath(path, "pool"), f);
+        String pooled = e.graph().globalAveragePool(OnnxExporter.childPath(path, "avgpool"), f);
         String flat = e.graph().flatten(OnnxExporter.childPath(path, "flatten"), pooled);
         return e.exportModule(OnnxExporter.childPath(path, "classifier"), model.classifier(), flat);
     }
