@@ -3,6 +3,7 @@ package dev.depthwise.bench;
 import dev.depthwise.engine.Parallel;
 import dev.depthwise.models.Models;
 import dev.depthwise.nn.inference.CompileOptions;
+import dev.depthwise.train.CommandErrors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -110,7 +111,9 @@ public final class BenchMain implements Callable<Integer> {
             args = java.util.Arrays.copyOfRange(args, 1, args.length);
         }
         String command = "bin/depthwise bench" + (args.length == 0 ? "" : " " + String.join(" ", args));
-        System.exit(new CommandLine(new BenchMain(command)).execute(args));
+        CommandLine cl = new CommandLine(new BenchMain(command));
+        cl.setParameterExceptionHandler(CommandErrors.usageInOneLine("depthwise bench"));
+        System.exit(cl.execute(args));
     }
 
     @Override
@@ -152,9 +155,7 @@ public final class BenchMain implements Callable<Integer> {
         }
         if (what == What.kernels || what == What.all) {
             System.out.println();
-            KernelBench.main(threadsOption == null
-                    ? new String[] {"--runs", Integer.toString(runs)}
-                    : new String[] {"--threads", Integer.toString(threads), "--runs", Integer.toString(runs)});
+            KernelBench.run(threadsOption == null ? new int[] {1, 2} : new int[] {threads}, runs, null);
         }
         if (what == What.serve) {
             new ServeBench(checkpoint, photo, requests, Duration.ofSeconds(stepSeconds), maxBatch, queue, workers,

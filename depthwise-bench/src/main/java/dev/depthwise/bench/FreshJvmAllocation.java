@@ -8,6 +8,12 @@ import dev.depthwise.nn.Conv2d;
 import dev.depthwise.nn.Module;
 import dev.depthwise.nn.inference.CompileOptions;
 import dev.depthwise.nn.inference.InferenceModel;
+import dev.depthwise.train.CommandErrors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,6 +24,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -35,41 +42,73 @@ import java.util.concurrent.Future;
  * [--no-winograd] [--jvm-flag -XX:...]...}. Exits 1 when any JVM allocated. A training step allocates a little
  * (tens of KiB) whatever the convs, so with {@code --train} compare the figures with those of {@code --no-winograd}.
  */
-public final class FreshJvmAllocation {
+@Command(name = "FreshJvmAllocation", mixinStandardHelpOptions = true,
+        description = "Bytes per call of a model's plan (or training step) at steady state, in many fresh JVMs.")
+public final class FreshJvmAllocation implements Callable<Integer> {
     private static final int WINDOW = 50;
     /** Training steps per window: one step is the work of thousands of planned calls. */
     private static final int TRAINING_WINDOW = 1;
     private static final String RESULT = "bytes-per-call ";
 
-    private FreshJvmAllocation() {
+    @Option(names = "--jvms", description = "fresh JVMs to start (default: ${DEFAULT-VALUE})")
+    int jvms = 12;
+
+    @Option(names = "--parallel", description = "JVMs running at once (default: ${DEFAULT-VALUE})")
+    int parallel = 2;
+
+    @Option(names = "--model", description = "the model (default: ${DEFAULT-VALUE})")
+    String model = Models.SEGNET_DSC;
+
+    @Option(names = "--input", split = ",", paramLabel = "N,C,H,W", description = "input shape (default: 1,3,16,16)")
+    int[] shape = {1, 3, 16, 16};
+
+    @Option(names = "--seconds", description = "seconds each JVM runs (default: ${DEFAULT-VALUE})")
+    int seconds = 20;
+
+    @Option(names = "--threads", description = "compute threads in each JVM (default: ${DEFAULT-VALUE})")
+    int threads = 2;
+
+    @Option(names = "--jvm-flag", description = "a flag for every JVM started (repeatable), e.g. -XX:UseAVX=2")
+    List<String> flags = new ArrayList<>();
+
+    @Option(names = "--train", description = "time training steps instead of planned calls")
+    boolean train;
+
+    @Option(names = "--no-winograd", description = "run the dense 3x3 convs as direct convolutions, to compare")
+    boolean noWinograd;
+
+    @Option(names = "--child", hidden = true, description = "run the measurement in this JVM (what each JVM started runs)")
+    boolean child;
+
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
     }
 
-    public static void main(String[] args) throws Exception {
-        int jvms = 12, parallel = 2, seconds = 20, threads = 2;
-        String model = Models.SEGNET_DSC, input = "1,3,16,16";
-        boolean child = false, train = false, winograd = true;
-        List<String> flags = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--jvms" -> jvms = Integer.parseInt(args[++i]);
-                case "--parallel" -> parallel = Integer.parseInt(args[++i]);
-                case "--model" -> model = args[++i];
-                case "--input" -> input = args[++i];
-                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-                case "--threads" -> threads = Integer.parseInt(args[++i]);
-                case "--jvm-flag" -> flags.add(args[++i]);
-                case "--train" -> train = true;
-                case "--no-winograd" -> winograd = false;
-                case "--child" -> child = true;
-                default -> throw new IllegalArgumentException("FreshJvmAllocation: unknown argument " + args[i]);
-            }
+    /** The command line {@link #main} runs; a bad option is one line naming it. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new FreshJvmAllocation());
+        cl.setParameterExceptionHandler(CommandErrors.usageInOneLine("FreshJvmAllocation"));
+        return cl;
+    }
+
+    /** 0 when no JVM allocated at steady state, 1 otherwise. */
+    @Override
+    public Integer call() throws Exception {
+        if (jvms < 1 || parallel < 1 || seconds < 1 || threads < 1 || shape.length != 4
+                || Arrays.stream(shape).anyMatch(d -> d < 1) || !Models.NAMES.contains(model)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--jvms, --parallel, --seconds and --threads"
+                    + " must be at least 1, --input four sizes of at least 1, --model one of " + Models.NAMES);
         }
-        int[] shape = Arrays.stream(input.split(",")).mapToInt(Integer::parseInt).toArray();
+        boolean winograd = !noWinograd;
+        String input = Arrays.stream(shape).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","));
         if (child) {
             Parallel.setThreads(threads);
             Runnable call = train ? trainingStep(model, shape, winograd) : plannedRun(model, shape, winograd);
             System.out.println(RESULT + runChild(call, train ? TRAINING_WINDOW : WINDOW, seconds));
-            return;
+            return 0;
         }
         List<String> jvm = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--add-modules", "jdk.incubator.vector"));
@@ -103,7 +142,7 @@ public final class FreshJvmAllocation {
         }
         pool.shutdown();
         System.out.printf(Locale.ROOT, "%d of %d JVMs allocated at steady state%n", allocating, jvms);
-        System.exit(allocating == 0 ? 0 : 1);
+        return allocating == 0 ? 0 : 1;
     }
 
     private static String runJvm(List<String> command) throws IOException, InterruptedException {

@@ -10,11 +10,18 @@ import dev.depthwise.engine.op.ConvOp;
 import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.Gemm;
 import dev.depthwise.engine.op.WinogradConv;
+import dev.depthwise.train.CommandErrors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * GFLOP/s of the engine's heavy kernels at MobileNetV2 / SegNet shapes, at 1 and 2 threads: pointwise,
@@ -28,13 +35,29 @@ import java.util.Random;
  * each JVM, and a register tile it spills in some JVMs runs at half speed there (docs/jvm-notes.md), which one JVM
  * cannot show.
  *
- * <p>Usage: {@code KernelBench [--threads 1,2] [--runs 7] [--only NAME-REGEX] [--jvms N]}.
+ * <p>Usage: {@code KernelBench [--threads 1,2] [--runs 7] [--only NAME-REGEX] [--jvms N]}, or {@code bench kernels}.
  */
-public final class KernelBench {
+@Command(name = "KernelBench", mixinStandardHelpOptions = true,
+        description = "GFLOP/s of the engine's heavy kernels at MobileNetV2 and SegNet shapes.")
+public final class KernelBench implements Callable<Integer> {
     private static final double WARMUP_SECONDS = 0.4;
 
-    private KernelBench() {
-    }
+    @Option(names = "--threads", split = ",", description = "thread counts, each timed in turn (default: 1,2)")
+    int[] threads = {1, 2};
+
+    @Option(names = "--runs", description = "timed runs per kernel after the warm-up (default: ${DEFAULT-VALUE})")
+    int runs = 7;
+
+    @Option(names = "--only", paramLabel = "NAME-REGEX", description = "only the kernels whose name this regular"
+            + " expression finds")
+    String only;
+
+    @Option(names = "--jvms", paramLabel = "N", description = "run the benchmark in N fresh JVMs, one after another,"
+            + " and give each kernel's least, median and greatest GFLOP/s over them (default: this JVM only)")
+    int jvms;
+
+    @Spec
+    CommandSpec spec;
 
     /** One benchmark: a name, the floating-point operations of one call, and the call. */
     private record Case(String name, double flops, Runnable call) {
@@ -47,30 +70,45 @@ public final class KernelBench {
     private static final List<Prediction> PREDICTIONS = new ArrayList<>();
 
     public static void main(String[] args) {
-        int[] threads = {1, 2};
-        int runs = 7;
-        String only = null;
-        int jvms = 0;
-        List<String> childArgs = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
-                case "--runs" -> runs = Integer.parseInt(args[++i]);
-                case "--only" -> only = args[++i];
-                case "--jvms" -> jvms = Integer.parseInt(args[++i]);
-                default -> {
-                    System.err.println("usage: KernelBench [--threads 1,2] [--runs 7] [--only NAME-REGEX] [--jvms N]");
-                    System.exit(2);
-                }
-            }
-            if (!args[i - 1].equals("--jvms")) {
-                childArgs.addAll(List.of(args[i - 1], args[i]));
-            }
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line {@link #main} runs; a bad option is one line naming it. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new KernelBench());
+        cl.setParameterExceptionHandler(CommandErrors.usageInOneLine("KernelBench"));
+        return cl;
+    }
+
+    @Override
+    public Integer call() {
+        if (threads.length == 0 || Arrays.stream(threads).anyMatch(t -> t < 1) || runs < 1 || jvms < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--threads must all be at least 1, --runs"
+                    + " at least 1, --jvms at least 0; got --threads " + Arrays.toString(threads) + ", --runs " + runs
+                    + ", --jvms " + jvms);
+        }
+        try {
+            java.util.regex.Pattern.compile(only == null ? "" : only);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--only '" + only + "' is not a regular"
+                    + " expression: " + e.getDescription());
         }
         if (jvms > 0) {
+            List<String> childArgs = new ArrayList<>(List.of("--threads",
+                    String.join(",", Arrays.stream(threads).mapToObj(Integer::toString).toList()),
+                    "--runs", Integer.toString(runs)));
+            if (only != null) {
+                childArgs.addAll(List.of("--only", only));
+            }
             FreshJvms.run(KernelBench.class, childArgs, jvms);
-            return;
+        } else {
+            run(threads, runs, only);
         }
+        return 0;
+    }
+
+    /** Times every kernel (whose name {@code only} finds, when not null) at each thread count. */
+    static void run(int[] threads, int runs, String only) {
         java.util.function.Predicate<String> selected = only == null ? name -> true
                 : java.util.regex.Pattern.compile(only).asPredicate();
         printMachine();

@@ -3,7 +3,6 @@ package dev.depthwise.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-import dev.depthwise.engine.OneLine;
 import dev.depthwise.train.CommandErrors;
 
 /** The {@code depthwise} command line: one small class per sub-command, each only parsing and calling the library. */
@@ -54,26 +53,12 @@ public final class Main implements Runnable {
         }
     }
 
-    /**
-     * A mistyped option or argument is one line too, naming it and where to read the options, instead of picocli's
-     * message followed by the whole usage text, which pushes the message off a small terminal.
-     */
-    private static int usageError(CommandLine.ParameterException ex, String[] args) {
-        CommandLine at = ex.getCommandLine();
-        String command = at.getCommandSpec().qualifiedName(" ");
-        String hint = ex instanceof CommandLine.UnmatchedArgumentException unmatched
-                && !unmatched.getSuggestions().isEmpty()
-                ? " (did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?)" : "";
-        at.getErr().println("depthwise: " + OneLine.of(ex.getMessage()) + hint + "; see '" + command + " --help'");
-        return at.getCommandSpec().exitCodeOnInvalidInput();
-    }
-
     /** The configured command line; tests call {@code commandLine().execute(...)}. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         // A user error (bad file, bad shape) is one clear line, not a stack trace.
         cl.setExecutionExceptionHandler(CommandErrors.oneLine("depthwise"));
-        cl.setParameterExceptionHandler(Main::usageError);
+        cl.setParameterExceptionHandler(CommandErrors.usageInOneLine("depthwise"));
         return cl;
     }
 }

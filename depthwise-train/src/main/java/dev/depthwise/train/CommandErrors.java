@@ -29,6 +29,23 @@ public final class CommandErrors {
     }
 
     /**
+     * The handler for a mistyped option or argument: {@code program: message; see 'COMMAND --help'} in one line, with
+     * picocli's "did you mean" suggestions, and its exit status for invalid input (2). Picocli's own prints the whole
+     * usage text after the message, which pushes the message off a small terminal.
+     */
+    public static CommandLine.IParameterExceptionHandler usageInOneLine(String program) {
+        return (ex, args) -> {
+            CommandLine at = ex.getCommandLine();
+            String hint = ex instanceof CommandLine.UnmatchedArgumentException unmatched
+                    && !unmatched.getSuggestions().isEmpty()
+                    ? " (did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?)" : "";
+            at.getErr().println(program + ": " + OneLine.of(ex.getMessage()) + hint + "; see '"
+                    + at.getCommandSpec().qualifiedName(" ") + " --help'");
+            return at.getCommandSpec().exitCodeOnInvalidInput();
+        };
+    }
+
+    /**
      * The failure's description in one line. A failed Spark job's message spans many: a generic first line ("Job
      * aborted due to stage failure: ... barrier task ... finished unsuccessfully."), then the executor's exception
      * as {@code class: message} and its stack trace, then its causes; what went wrong is the message of the last
