@@ -111,9 +111,7 @@ public final class BenchMain implements Callable<Integer> {
             args = java.util.Arrays.copyOfRange(args, 1, args.length);
         }
         String command = "bin/depthwise bench" + (args.length == 0 ? "" : " " + String.join(" ", args));
-        CommandLine cl = new CommandLine(new BenchMain(command));
-        cl.setParameterExceptionHandler(CommandErrors.usageInOneLine("depthwise bench"));
-        System.exit(cl.execute(args));
+        System.exit(CommandErrors.withOneLineUsage(new BenchMain(command), "depthwise bench").execute(args));
     }
 
     @Override

@@ -89,9 +89,7 @@ public final class FreshJvmAllocation implements Callable<Integer> {
 
     /** The command line {@link #main} runs; a bad option is one line naming it. */
     static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new FreshJvmAllocation());
-        cl.setParameterExceptionHandler(CommandErrors.usageInOneLine("FreshJvmAllocation"));
-        return cl;
+        return CommandErrors.withOneLineUsage(new FreshJvmAllocation(), "FreshJvmAllocation");
     }
 
     /** 0 when no JVM allocated at steady state, 1 otherwise. */

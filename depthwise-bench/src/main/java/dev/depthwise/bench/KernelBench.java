@@ -75,9 +75,7 @@ public final class KernelBench implements Callable<Integer> {
 
     /** The command line {@link #main} runs; a bad option is one line naming it. */
     static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new KernelBench());
-        cl.setParameterExceptionHandler(CommandErrors.usageInOneLine("KernelBench"));
-        return cl;
+        return CommandErrors.withOneLineUsage(new KernelBench(), "KernelBench");
     }
 
     @Override

@@ -45,6 +45,13 @@ public final class CommandErrors {
         };
     }
 
+    /** A command line for {@code command} whose usage errors are one line ({@link #usageInOneLine}). */
+    public static CommandLine withOneLineUsage(Object command, String program) {
+        CommandLine cl = new CommandLine(command);
+        cl.setParameterExceptionHandler(usageInOneLine(program));
+        return cl;
+    }
+
     /**
      * The failure's description in one line. A failed Spark job's message spans many: a generic first line ("Job
      * aborted due to stage failure: ... barrier task ... finished unsuccessfully."), then the executor's exception
