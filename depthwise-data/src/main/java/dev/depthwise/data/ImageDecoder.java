@@ -130,13 +130,34 @@ public final class ImageDecoder {
      * The stored sample values are used as they are (for a palette PNG, the indices, as PIL does).
      */
     public static Mask readTrimap(Path file, DecodeLimits limits) throws BadFileException {
-        return trimapOf(new Source(file, file.toString()), decode(file, limits).image());
+        return trimapOf(new Source(file, file.toString()), decodeMask(file, limits).image());
+    }
+
+    /**
+     * A mask file decoded as {@link #decode(Path, DecodeLimits)} does, refused when it holds JPEG data: JPEG blurs
+     * the values at every edge between classes, into other classes' values or values in range but wrong.
+     */
+    static Decoded decodeMask(Path file, DecodeLimits limits) throws BadFileException {
+        return lossless(decode(file, limits), new Source(file, file.toString()));
+    }
+
+    private static Decoded lossless(Decoded decoded, Source source) throws BadFileException {
+        if (decoded.format().equals(ImageStructure.JPEG)) {
+            throw source.bad("holds JPEG data; a mask must be lossless (PNG, GIF or BMP), since JPEG blurs the class"
+                    + " values at every edge");
+        }
+        return decoded;
+    }
+
+    /** A colour mask's pixels as RGB, refused when JPEG ({@link #decodeMask}). */
+    static RgbImage readMaskRgb(Path file) throws BadFileException {
+        return toRgb(new Source(file, file.toString()), decodeMask(file, DecodeLimits.DEFAULT).image());
     }
 
     /** As {@link #readTrimap(Path, DecodeLimits)} for bytes that came without a file. */
     public static Mask readTrimap(byte[] bytes, String name, DecodeLimits limits) throws BadFileException {
         Source source = new Source(null, name);
-        return trimapOf(source, decode(bytes, source, limits).image());
+        return trimapOf(source, lossless(decode(bytes, source, limits), source).image());
     }
 
     private static Mask trimapOf(Source source, BufferedImage image) throws BadFileException {

@@ -39,7 +39,7 @@ public final class Masks {
 
     /** The stored samples of an index mask, unchecked (0..255). */
     public static Mask readIndices(Path file) throws BadFileException {
-        BufferedImage image = ImageDecoder.decode(file).image();
+        BufferedImage image = ImageDecoder.decodeMask(file, DecodeLimits.DEFAULT).image();
         Raster raster = image.getRaster();
         if (!(image.getColorModel() instanceof IndexColorModel) && raster.getNumBands() >= 3) {
             throw new BadFileException(file, "an RGB mask: its colours are not class indices (give the colours"
@@ -65,7 +65,7 @@ public final class Masks {
     /** RGB masks mapped by {@code colors}; colours not in the map make the file bad, each named. */
     public static MaskReader colors(ColorMap colors) {
         return file -> {
-            RgbImage rgb = ImageDecoder.readRgb(file);
+            RgbImage rgb = ImageDecoder.readMaskRgb(file);
             byte[] classes = new byte[rgb.width() * rgb.height()];
             Map<String, String> unknown = new TreeMap<>();
             for (int i = 0; i < classes.length; i++) {

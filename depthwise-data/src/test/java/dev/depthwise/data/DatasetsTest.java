@@ -175,6 +175,20 @@ class DatasetsTest {
     }
 
     @Test
+    void aMaskSavedAsJpegIsSkippedNamingWhy() throws Exception {
+        Path dir = folders("jpeg-mask", 2, false, true);
+        BufferedImage flat = new BufferedImage(W, H, BufferedImage.TYPE_BYTE_GRAY); // all class 0: in range after JPEG
+        Path mask = dir.resolve("masks/s1.png");
+        TestImages.write(flat, "jpg", mask);
+        Dataset data = Datasets.open(dir);
+        BadFileException e = assertThrows(BadFileException.class, () -> data.masks().read(mask));
+        assertEquals(mask + ": holds JPEG data; a mask must be lossless (PNG, GIF or BMP), since JPEG blurs the class"
+                + " values at every edge", e.getMessage());
+        data.masks().read(dir.resolve("masks/s0.png"));
+        assertThrows(BadFileException.class, () -> ImageDecoder.readTrimap(mask));
+    }
+
+    @Test
     void classAndColourFilesFromWindowsEditorsReadAsWritten() throws Exception {
         Path dir = folders("windows", 2, false, false);
         Files.writeString(dir.resolve("classes.txt"), "\uFEFFbackground\r\ncat\r\ndog\r\nbird\r\n\r\n");
