@@ -16,9 +16,12 @@ public class BadFileException extends Exception {
         this(file, reason, null);
     }
 
-    /** {@code reason} may quote the file's bytes or a decoder's message: it is kept to one line ({@link OneLine}). */
+    /**
+     * {@code reason} may quote the file's bytes or a decoder's message, and a file's name may hold a line break
+     * (which could forge a line of the run's output): both are kept to one line ({@link OneLine}).
+     */
     public BadFileException(Path file, String reason, Throwable cause) {
-        super(file + ": " + OneLine.of(reason), cause);
+        super(OneLine.of(file.toString()) + ": " + OneLine.of(reason), cause);
         this.file = file;
         this.name = file.toString();
         this.reason = OneLine.of(reason);

@@ -1,5 +1,6 @@
 package dev.depthwise.data;
 
+import dev.depthwise.engine.OneLine;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,7 +37,7 @@ public final class SkippedFiles {
 
     public synchronized void report(Path file, String reason) {
         if (reasons.putIfAbsent(file, reason) == null && out != null) {
-            out.println("warning: skipping " + file + ": " + reason);
+            out.println("warning: skipping " + OneLine.of(file.toString()) + ": " + reason);
         }
     }
 
@@ -55,7 +56,7 @@ public final class SkippedFiles {
     /** An odd file that was read anyway; printed once per file, not counted as skipped. */
     public synchronized void note(Path file, String remark) {
         if (notes.putIfAbsent(file, remark) == null && out != null) {
-            out.println("note: " + file + ": " + remark);
+            out.println("note: " + OneLine.of(file.toString()) + ": " + remark);
         }
     }
 

@@ -72,6 +72,17 @@ class ImageDecoderTest {
     }
 
     @Test
+    void aFileNameWithALineBreakStaysOnOneLineOfTheWarning() throws Exception {
+        Path file = Files.writeString(tmp.resolve("bad\nwrote 0 files.jpg"), "not an image");
+        BadFileException e = assertThrows(BadFileException.class, () -> ImageDecoder.readRgb(file));
+        assertEquals(tmp + "/bad\\u000awrote 0 files.jpg: not an image in a supported format (starts with 6e 6f 74 20 61"
+                + " 6e 20 69)", e.getMessage());
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        new SkippedFiles(new java.io.PrintStream(log, true)).report(e);
+        assertEquals(1, log.toString().strip().lines().count(), log.toString());
+    }
+
+    @Test
     void pngBehindJpgNameIsDecodedByContent() throws Exception {
         Path file = tmp.resolve("a.jpg");
         TestImages.write(TestImages.gradient(5, 4), "png", file);

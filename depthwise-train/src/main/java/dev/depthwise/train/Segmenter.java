@@ -8,6 +8,7 @@ import dev.depthwise.data.PngEncoder;
 import dev.depthwise.data.Datasets;
 import dev.depthwise.data.RgbImage;
 import dev.depthwise.data.Transforms;
+import dev.depthwise.engine.OneLine;
 import dev.depthwise.engine.Tensor;
 import dev.depthwise.engine.op.UpsampleOp;
 import dev.depthwise.io.AtomicFiles;
@@ -200,7 +201,8 @@ public final class Segmenter {
             Path first = stems.putIfAbsent(Datasets.stem(file), file);
             if (first != null) {
                 // photos/cat.jpg and more/cat.png would both write cat.mask.png: keep the first one's outputs.
-                String problem = file + ": same name as " + first + ", whose outputs it would overwrite";
+                String problem = OneLine.of(file.toString()) + ": same name as " + OneLine.of(first.toString())
+                        + ", whose outputs it would overwrite";
                 log.println("warning: skipping " + problem);
                 skipped.add(problem);
                 continue;
