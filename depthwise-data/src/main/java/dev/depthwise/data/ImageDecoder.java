@@ -219,7 +219,9 @@ public final class ImageDecoder {
 
     private static byte[] readBytes(Path file) throws BadFileException {
         if (!Files.isRegularFile(file)) {
-            throw new BadFileException(file, Files.exists(file) ? "not a regular file" : "file not found");
+            throw new BadFileException(file, Files.exists(file) ? "not a regular file"
+                    : Files.isSymbolicLink(file) ? "a symbolic link that leads nowhere (a loop, or its target is missing)"
+                    : "file not found");
         }
         try {
             if (Files.size(file) > Integer.MAX_VALUE - 8) {

@@ -72,6 +72,13 @@ class ImageDecoderTest {
     }
 
     @Test
+    void aLinkThatLeadsNowhereIsNamedAsSuch() throws Exception {
+        Path loop = Files.createSymbolicLink(tmp.resolve("loop.jpg"), tmp.resolve("loop.jpg"));
+        BadFileException e = assertThrows(BadFileException.class, () -> ImageDecoder.readRgb(loop));
+        assertEquals(loop + ": a symbolic link that leads nowhere (a loop, or its target is missing)", e.getMessage());
+    }
+
+    @Test
     void aFileNameWithALineBreakStaysOnOneLineOfTheWarning() throws Exception {
         Path file = Files.writeString(tmp.resolve("bad\nwrote 0 files.jpg"), "not an image");
         BadFileException e = assertThrows(BadFileException.class, () -> ImageDecoder.readRgb(file));

@@ -231,7 +231,9 @@ public final class Segmenter {
 
     /**
      * The image files to process for command-line arguments: files as given (decoded whatever their name),
-     * directories as their image files ({@code .jpg .jpeg .png .gif .bmp}, not hidden) in name order.
+     * directories as their image files ({@code .jpg .jpeg .png .gif .bmp}, not hidden) in name order. An entry named
+     * as an image that is no file (a broken link, a FIFO) is listed too, so that decoding names it instead of its
+     * leaving the run in silence.
      *
      * @throws IOException naming a path that does not exist
      */
@@ -240,9 +242,9 @@ public final class Segmenter {
         for (Path p : inputs) {
             if (Files.isDirectory(p)) {
                 try (Stream<Path> s = Files.list(p)) {
-                    s.filter(Files::isRegularFile).filter(Datasets::looksLikeImage).sorted().forEach(files::add);
+                    s.filter(f -> !Files.isDirectory(f)).filter(Datasets::looksLikeImage).sorted().forEach(files::add);
                 }
-            } else if (Files.exists(p)) {
+            } else if (Files.exists(p) || Files.isSymbolicLink(p)) {
                 files.add(p);
             } else {
                 throw new IOException(p + ": no such file or directory");

@@ -73,6 +73,7 @@ class EvaluationAndSegmentTest {
         ImageIO.write(odd, "png", inputs.resolve("wide.png").toFile());
         Files.writeString(inputs.resolve("broken.jpg"), "not an image");
         Files.writeString(inputs.resolve("notes.txt"), "ignored: not an image name");
+        Files.createSymbolicLink(inputs.resolve("loop.jpg"), inputs.resolve("loop.jpg"));
 
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Path out = root.resolve("segmented");
@@ -80,8 +81,9 @@ class EvaluationAndSegmentTest {
                 .segmentFiles(List.of(inputs), out, true, DecodeLimits.DEFAULT, new PrintStream(log, true));
 
         assertEquals(4, s.written().size(), s.written().toString()); // three PNGs and the legend
-        assertEquals(1, s.skipped().size());
+        assertEquals(2, s.skipped().size(), s.skipped().toString());
         assertTrue(log.toString().contains("broken.jpg"), log.toString());
+        assertTrue(log.toString().contains("loop.jpg: a symbolic link that leads nowhere"), log.toString());
         for (String suffix : new String[] {".mask.png", ".overlay.png", ".cutout.png"}) {
             BufferedImage img = ImageIO.read(out.resolve("wide" + suffix).toFile());
             assertEquals(57, img.getWidth(), suffix);
