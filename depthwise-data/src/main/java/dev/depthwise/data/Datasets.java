@@ -202,11 +202,14 @@ public final class Datasets {
         return List.of(kept, out);
     }
 
-    /** The image files of a folder by stem, in name order; a second image with the same stem is left out, said. */
+    /**
+     * The image files of a folder by stem, in name order; a second image with the same stem is left out, said. An
+     * entry named as an image that is no file (a broken link) is kept, so that loading it names it.
+     */
     private static Map<String, Path> imagesByStem(Path images, List<String> warnings) {
         Map<String, Path> byStem = new TreeMap<>();
         try (Stream<Path> files = Files.list(images)) {
-            files.filter(Files::isRegularFile).filter(Datasets::looksLikeImage).sorted().forEach(f -> {
+            files.filter(f -> !Files.isDirectory(f)).filter(Datasets::looksLikeImage).sorted().forEach(f -> {
                 Path first = byStem.putIfAbsent(stem(f), f);
                 if (first != null) {
                     warnings.add(f + ": same stem as " + first + " (left out)");

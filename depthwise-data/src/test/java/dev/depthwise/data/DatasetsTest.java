@@ -318,6 +318,20 @@ class DatasetsTest {
     }
 
     @Test
+    void anImageLinkThatLeadsNowhereIsSkippedAndNamed() throws Exception {
+        Path dir = folders("links", 3, false, true);
+        Files.delete(dir.resolve("images/s1.png"));
+        Path link = Files.createSymbolicLink(dir.resolve("images/s1.png"), dir.resolve("elsewhere/s1.png"));
+        Dataset data = Datasets.open(dir);
+        assertTrue(data.entries(Split.TRAINVAL).stream().anyMatch(f -> f.image().equals(link))
+                || data.entries(Split.TEST).stream().anyMatch(f -> f.image().equals(link)), "left out in silence");
+        BadFileException e = assertThrows(BadFileException.class, () -> data.load(new SampleFiles("s1", link,
+                dir.resolve("masks/s1.png")), DecodeLimits.DEFAULT, new SkippedFiles(null)));
+        assertTrue(e.getMessage().endsWith("a symbolic link that leads nowhere (a loop, or its target is missing)"),
+                e.getMessage());
+    }
+
+    @Test
     void thePetLayoutOpensAsBefore() throws Exception {
         List<String> names = List.of("a_1", "b_2");
         for (String n : names) {
