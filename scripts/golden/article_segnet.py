@@ -2,7 +2,8 @@
 dict moves key for key between them and Depthwise's SegNet. Part 2's notebook calls the top class
 ImageSegmentation; part 3's code is not published with the article, so SegNet-DSC's depthwise-separable conv (a
 depthwise 3x3 conv then a pointwise 1x1 conv, neither with a bias, children `depthwise` and `pointwise`) follows
-Depthwise's names. Used by model_printouts.py (print(model)) and full_size_reference.py (forward passes)."""
+Depthwise's names. Used by model_printouts.py (print(model)), full_size_reference.py (forward passes) and
+../bench/torch_train_step.py (PyTorch's side of `bench train`)."""
 import torch.nn as nn
 
 

@@ -20,24 +20,11 @@ import os
 import sys
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
 from article_segnet import SegNet
-from make_golden import seeded, write_safetensors
-
-
-def randomise_batchnorm(model, g):
-    """Statistics and affine parameters away from their 0/1 defaults, so folding and normalising are exercised."""
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                c = m.num_features
-                m.weight.copy_(0.5 + torch.rand(c, generator=g))
-                m.bias.copy_(0.1 * torch.randn(c, generator=g))
-                m.running_mean.copy_(0.1 * torch.randn(c, generator=g))
-                m.running_var.copy_(0.5 + torch.rand(c, generator=g))
+from make_golden import randomise_batchnorm, seeded, write_safetensors
 
 
 def gradient_keys(model):

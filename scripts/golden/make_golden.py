@@ -453,11 +453,8 @@ def network_cases():
 
 # ---------------------------------------------------------------- torchvision MobileNetV2
 
-def mobilenet_w035():
-    """The seeded width-0.35, 10-class torchvision MobileNetV2 of the golden test, in eval mode."""
-    torch.manual_seed(1001)
-    model = torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10)
-    g = seeded(1002)
+def randomise_batchnorm(model, g):
+    """Statistics and affine parameters away from their 0/1 defaults, so folding and normalising are exercised."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.BatchNorm2d):
@@ -466,6 +463,15 @@ def mobilenet_w035():
                 m.bias.copy_(0.1 * torch.randn(c, generator=g))
                 m.running_mean.copy_(0.1 * torch.randn(c, generator=g))
                 m.running_var.copy_(0.5 + torch.rand(c, generator=g))
+
+
+def mobilenet_w035():
+    """The seeded width-0.35, 10-class torchvision MobileNetV2 of the golden test, in eval mode."""
+    torch.manual_seed(1001)
+    model = torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10)
+    g = seeded(1002)
+    randomise_batchnorm(model, g)
+    with torch.no_grad():
         # torchvision's N(0, 0.01) classifier gives logits near 1e-3, below the test's absolute floor.
         model.classifier[1].weight.copy_(0.1 * torch.randn(model.classifier[1].weight.shape, generator=g))
         model.classifier[1].bias.copy_(0.1 * torch.randn(10, generator=g))

@@ -59,22 +59,12 @@ class FullSizeReferenceTest {
 
     @Test
     void mobileNetV2MatchesTorchvision() throws IOException {
-        Reference reference = Reference.of("mobilenet_v2", () -> new MobileNetV2(1000, 1.0, 0f, 0));
-        Golden eval = reference.golden("eval");
-        Module model = reference.model(false);
-        eval.assertClose("output", model.forward(eval.tensor("input")));
-        eval.assertClose("output", compile(model, eval).run(eval.tensor("input")));
-        reference.checkTrainingStep(reference.model(true));
+        assertMatchesPyTorch(Reference.of("mobilenet_v2", () -> new MobileNetV2(1000, 1.0, 0f, 0)));
     }
 
     @Test
     void segNetDscMatchesTheArticlesPyTorchModel() throws IOException {
-        Reference reference = Reference.of("segnet_dsc", () -> Models.create(Models.SEGNET_DSC));
-        Golden eval = reference.golden("eval");
-        Module model = reference.model(false);
-        eval.assertClose("output", model.forward(eval.tensor("input")));
-        eval.assertClose("output", compile(model, eval).run(eval.tensor("input")));
-        reference.checkTrainingStep(reference.model(true));
+        assertMatchesPyTorch(Reference.of("segnet_dsc", () -> Models.create(Models.SEGNET_DSC)));
     }
 
     @Test
@@ -87,6 +77,15 @@ class FullSizeReferenceTest {
         Module direct = reference.model(true);
         Conv2d.setWinograd(direct, WinogradPolicy.NEVER);
         reference.checkTrainingStep(direct);
+    }
+
+    /** Eval outputs, unplanned and compiled, within the golden bound; then one training step. */
+    private static void assertMatchesPyTorch(Reference reference) throws IOException {
+        Golden eval = reference.golden("eval");
+        Module model = reference.model(false);
+        eval.assertClose("output", model.forward(eval.tensor("input")));
+        eval.assertClose("output", compile(model, eval).run(eval.tensor("input")));
+        reference.checkTrainingStep(reference.model(true));
     }
 
     private static InferenceModel compile(Module model, Golden eval) {
