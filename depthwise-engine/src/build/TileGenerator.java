@@ -51,8 +51,11 @@ public final class TileGenerator {
     /**
      * Floats per row of the pointwise panel, and so the most input channels one pass of a channels tile sums; a
      * conv with more sums its channels in passes of ROW, each pass starting from what the previous one stored.
+     * 1040: every conv of MobileNetV2 (960 channels at most) in one pass, where passes of 256 made its 7×7 convs
+     * slower inside the model than they were alone (docs/jvm-notes.md); not a power of two, so that a tile's rows
+     * do not all fall in the same cache sets.
      */
-    static final int ROW = 256;
+    static final int ROW = 1040;
 
     /**
      * The shapes BlockedConv runs a row of pixels with (see its {@code pixels} method): tiles of TILE and TILE - 1
