@@ -70,11 +70,16 @@ public final class ImageDecoder {
     }
 
     /**
-     * Decodes a photo to RGB as a viewer shows it: as {@link #readRgb(Path, DecodeLimits)}, then turned upright by its
+     * Decodes a photo to RGB as a viewer shows it: as {@link #readRgb(Path)}, then turned upright by its
      * EXIF orientation ({@link ExifOrientation}), so that what is made from it (a mask, an overlay, a cut-out) lines
      * up with the photo the user sees. Training pairs are read as stored ({@link #readRgb}), as PIL's
      * {@code Image.open} reads them: their masks were drawn on those pixels.
      */
+    public static RgbImage readPhoto(Path file) throws BadFileException {
+        return readPhoto(file, DecodeLimits.DEFAULT);
+    }
+
+    /** As {@link #readPhoto(Path)} within {@code limits}. */
     public static RgbImage readPhoto(Path file, DecodeLimits limits) throws BadFileException {
         try {
             return photo(new Source(file, file.toString()), readBytes(file), limits);

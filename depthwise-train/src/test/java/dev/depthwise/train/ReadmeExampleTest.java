@@ -45,7 +45,7 @@ class ReadmeExampleTest {
 
         // As in the README:
         Segmenter segmenter = Segmenter.fromCheckpoint(checkpoint);
-        Segmenter.Segmentation mask = segmenter.segment(ImageDecoder.readRgb(photo));
+        Segmenter.Segmentation mask = segmenter.segment(ImageDecoder.readPhoto(photo));
 
         assertEquals(48, mask.width());
         assertEquals(48, mask.height());
