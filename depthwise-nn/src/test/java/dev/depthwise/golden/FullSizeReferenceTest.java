@@ -99,7 +99,7 @@ class FullSizeReferenceTest {
         float[] a = output.data();
         int within = 0;
         for (int i = 0; i < e.length; i++) {
-            within += Math.abs(a[i] - e[i]) <= Golden.ABSOLUTE + Golden.RELATIVE * Math.abs(e[i]) ? 1 : 0;
+            within += Math.abs(a[i] - e[i]) <= Golden.allowed(e[i]) ? 1 : 0;
         }
         int n = expected.n();
         int classes = expected.c();

@@ -185,7 +185,7 @@ final class Golden {
         for (int i = 0; i < expected.length; i++) {
             double e = scale * expected[i];
             double diff = Math.abs(actual[i] - e);
-            double allowed = ABSOLUTE + RELATIVE * Math.abs(e);
+            double allowed = allowed(e);
             if (!(diff <= allowed)) { // NaN fails too
                 bad++;
                 double excess = Double.isNaN(diff) ? Double.POSITIVE_INFINITY : diff / allowed;
@@ -201,6 +201,11 @@ final class Golden {
                     what, bad, expected.length, ABSOLUTE, RELATIVE, worst, actual[worst], scale * expected[worst],
                     head(actual), head(expected)));
         }
+    }
+
+    /** The element-wise bound for one expected value: {@code 1e-5 + 1e-4 * |expected|}. */
+    static double allowed(double expected) {
+        return ABSOLUTE + RELATIVE * Math.abs(expected);
     }
 
     private static String head(float[] a) {
