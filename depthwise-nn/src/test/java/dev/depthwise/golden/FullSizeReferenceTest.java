@@ -31,13 +31,16 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Eval outputs keep the golden element-wise bound. A training step's output and gradients are compared with
  * PyTorch's own float32 result ({@link Golden#assertWithinPeerError}): at batch 2 the training-mode BatchNorms of 17
- * to 26 conv layers make the backward pass ill-conditioned, and PyTorch's float32 gradients miss its float64 ones by
- * 0.1–0.4% in relative L2 (0.1–3% of each tensor's largest element; torch 1.13). Ours missed by up to 1%
- * (SegNet-DSC 2.5–4 times PyTorch's, SegNet 0.8–1.1 times). A value within rounding of a ReLU6 bound counts in one
- * engine's gradient and not in the other's: a change of BatchNorm's summation order (1a333e4) moved one such value
- * in MobileNetV2's features.15, whose 960 BatchNorm weights' gradient then missed by 0.68%, 27 times PyTorch's
- * 0.026%, while BatchNormOp itself is within 2.5e-7 of double precision at that shape. So the bound is 2%, or 8
- * times PyTorch's error where that is larger; a wrong gradient is off by O(1).
+ * to 26 conv layers make the backward pass ill-conditioned (float64 weights moved by half a float32 ulp move
+ * SegNet-DSC's gradients by 0.08%), so where a float32 step lands depends on the order of its sums: PyTorch's
+ * SegNet-DSC gradients missed float64 by 0.3% on one thread and by 0.7% on two. The script therefore keeps, per key,
+ * the farthest of PyTorch's float32 results in three summation orders (1 and 2 threads, oneDNN off). Against that,
+ * ours missed by 0.25–1% in relative L2 (SegNet-DSC 0.2–2.4 times PyTorch's, SegNet up to 1.0 times, MobileNetV2
+ * 0.1–0.9 times but in features.15–17; torch 1.13, at the three vector widths). A value within rounding of a ReLU6 bound counts in one engine's
+ * gradient and not in the other's: MobileNetV2's features.13 to 17 hold 1 to 9 pre-activations each within
+ * float32 error of 0 or 6; PyTorch flips some in features.13–15, we flip others in features.16–17, whose BatchNorm
+ * gradients, small near the loss, then miss by up to 0.7%, hundreds of times PyTorch's there. So the bound is 2%, or
+ * 4 times PyTorch's error where that is larger; a wrong gradient is off by O(1).
  *
  * <p>SegNet is the exception, because of its max-pool indices: where two values of a 2×2 window are within float32
  * rounding of each other, which one is the maximum is a matter of rounding, and the unpooling then puts a whole
@@ -51,11 +54,11 @@ import org.junit.jupiter.api.Test;
  */
 class FullSizeReferenceTest {
     private static final String VARIABLE = "DEPTHWISE_FULL_SIZE_REFERENCE";
-    /** A training step's relative L2 error: 2% for gradients, 0.1% for the output (measured: at most 2.1e-5), or 8
-     * times PyTorch's float32 one where that is larger. */
+    /** A training step's relative L2 error: 2% for gradients, 0.1% for the output (measured: at most 2.1e-5), or 4
+     * times PyTorch's farthest float32 one where that is larger. */
     private static final double TRAINING_FLOOR = 0.02;
     private static final double OUTPUT_FLOOR = 1e-3;
-    private static final double PEER_FACTOR = 8;
+    private static final double PEER_FACTOR = 4;
 
     @Test
     void mobileNetV2MatchesTorchvision() throws IOException {
