@@ -178,6 +178,12 @@ public final class Datasets {
             List<List<SampleFiles>> parts = holdOut(all, options.seed(), options.valFraction());
             splits.put(Split.TRAINVAL, parts.get(0));
             splits.put(Split.TEST, parts.get(1));
+            if (layout == Layout.VOC) {
+                // A VOC folder is expected to bring its own split: a drawn one is not comparable with published runs.
+                warnings.add(dir + ": no " + dir.relativize(Files.isRegularFile(train) ? val : train)
+                        + ", so the split is drawn from seed " + options.seed() + ": " + parts.get(1).size() + " of "
+                        + all.size() + " images held out for validation");
+            }
         }
         return new Dataset(dir, layout, names, 0, reader, splits, seeded, warnings);
     }

@@ -232,6 +232,26 @@ class DatasetsTest {
     }
 
     @Test
+    void aVocFolderWithoutSplitListsSaysTheSplitIsDrawn() throws Exception {
+        Path dir = tmp.resolve("voc-no-lists");
+        for (int i = 0; i < 5; i++) {
+            TestImages.write(photo(i), "jpg", dir.resolve("JPEGImages/2007_00000" + i + ".jpg"));
+            writePaletteMask(maskValues(400 + i, 21), dir.resolve("SegmentationClass/2007_00000" + i + ".png"));
+        }
+        Dataset voc = Datasets.open(dir, Datasets.Options.DEFAULT.withSeed(7));
+        assertEquals(Layout.VOC, voc.layout());
+        assertEquals(4, voc.entries(Split.TRAINVAL).size());
+        assertEquals(List.of(dir + ": no ImageSets/Segmentation/train.txt, so the split is drawn from seed 7: 1 of 5"
+                + " images held out for validation"), voc.warnings());
+
+        // With train.txt alone, the list still missing is the one named.
+        Files.createDirectories(dir.resolve("ImageSets/Segmentation"));
+        Files.writeString(dir.resolve("ImageSets/Segmentation/train.txt"), "2007_000000\n");
+        assertEquals(List.of(dir + ": no ImageSets/Segmentation/val.txt, so the split is drawn from seed 7: 1 of 5"
+                + " images held out for validation"), Datasets.open(dir, Datasets.Options.DEFAULT.withSeed(7)).warnings());
+    }
+
+    @Test
     void vocLayoutReadsPaletteIndicesWithVocNames() throws Exception {
         Path dir = tmp.resolve("voc");
         Path twin = tmp.resolve("voc-grey");
