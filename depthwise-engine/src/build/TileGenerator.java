@@ -7,8 +7,9 @@ import java.util.List;
 /**
  * Writes {@code dev/depthwise/engine/op/ConvTiles.java}, the register tiles of the channel-blocked conv, and
  * {@code GemmTiles.java}, the micro-kernels of {@code Gemm}, each family from one body below, as the JDK writes its
- * vector classes from one template. Each family has a shape for machines with 32 vector registers (AVX-512) and a
- * smaller one for 16 (AVX2, SSE), where C2 spills the larger tile's accumulators (docs/jvm-notes.md). A tile keeps its accumulators in
+ * vector classes from one template. Each family has the shapes {@code RegisterTiles} may choose per machine and JDK:
+ * a larger one for 32 vector registers (AVX-512) and smaller ones for 16 (AVX2, SSE), where C2 spills the larger
+ * tile's accumulators (docs/jvm-notes.md). A tile keeps its accumulators in
  * named locals, one per (pixel, output block): C2 keeps those in registers, where an array of vectors would box,
  * so each tile shape must be its own unrolled method (docs/jvm-notes.md). Run by Maven before compiling:
  * {@code java TileGenerator.java OUTPUT-DIR}.
@@ -59,11 +60,11 @@ public final class TileGenerator {
 
     /**
      * The shapes BlockedConv runs a row of pixels with (see its {@code pixels} method): tiles of TILE and TILE - 1
-     * pixels of a block pair, 2 * TILE pixels of a lone block, and single pixels, for TILE = 6 (32 vector registers,
-     * AVX-512) and TILE = 5 (16 registers, AVX2 and SSE: 12 accumulators spill there, docs/jvm-notes.md).
+     * pixels of a block pair, 2 * TILE pixels of a lone block, and single pixels, for each TILE that RegisterTiles
+     * may choose: 6 (32 vector registers, AVX-512), 5 (16 registers on JDK 17) and 4 (16 registers on newer JDKs).
      */
-    static final List<Shape> SHAPES = List.of(new Shape(6, 2), new Shape(5, 2), new Shape(4, 2), new Shape(12, 1),
-            new Shape(10, 1), new Shape(1, 2));
+    static final List<Shape> SHAPES = List.of(new Shape(6, 2), new Shape(5, 2), new Shape(4, 2), new Shape(3, 2),
+            new Shape(12, 1), new Shape(10, 1), new Shape(8, 1), new Shape(1, 2));
 
     public static void main(String[] args) throws IOException {
         if (args.length != 1) {
@@ -113,8 +114,8 @@ public final class TileGenerator {
         }
     }
 
-    /** The rows of Gemm's register tiles (each two vectors wide): see {@code Gemm.MR}. */
-    static final List<Integer> GEMM_ROWS = List.of(8, 6);
+    /** The rows of Gemm's register tiles (each two vectors wide), each that RegisterTiles may choose. */
+    static final List<Integer> GEMM_ROWS = List.of(8, 6, 5);
 
     private static String gemmTiles() {
         StringBuilder out = new StringBuilder();

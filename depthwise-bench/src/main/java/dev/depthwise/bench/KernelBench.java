@@ -9,6 +9,7 @@ import dev.depthwise.engine.op.ChannelBlocks;
 import dev.depthwise.engine.op.ConvOp;
 import dev.depthwise.engine.op.ConvSpec;
 import dev.depthwise.engine.op.Gemm;
+import dev.depthwise.engine.op.RegisterTiles;
 import dev.depthwise.engine.op.WinogradConv;
 import dev.depthwise.train.CommandErrors;
 import java.util.ArrayList;
@@ -159,6 +160,7 @@ public final class KernelBench implements Callable<Integer> {
                 System.getProperty("java.version"), System.getProperty("java.vm.name"),
                 java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         System.out.println("load average at start (1, 5, 15 min ...): " + load);
+        System.out.println("register tiles: " + RegisterTiles.inUse());
         System.out.println("command: " + command);
     }
 

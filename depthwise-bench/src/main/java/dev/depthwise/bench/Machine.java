@@ -1,5 +1,7 @@
 package dev.depthwise.bench;
 
+import dev.depthwise.engine.op.RegisterTiles;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ final class Machine {
                 "machine: " + cpuModel() + ", " + rt.availableProcessors() + " cores available to the JVM, "
                         + (rt.maxMemory() >> 20) + " MiB max heap",
                 "jdk:     " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
+                "tiles:   " + RegisterTiles.inUse(),
                 "threads: " + threads + " (ours: Parallel pool; ONNX Runtime: intra-op " + threads
                         + ", inter-op 1; PyTorch: set_num_threads(" + threads + "))",
                 "load:    " + loadAverage() + " (1, 5, 15 min; above the core count, every engine here is starved)",

@@ -24,12 +24,8 @@ import jdk.incubator.vector.FloatVector;
  */
 public final class BlockedConv implements Parallel.RangeBody {
     private static final int B = ChannelBlocks.SIZE;
-    /**
-     * Pixels per register tile of a block pair: 6 (12 accumulators) where vectors are 512 bits wide, so that the
-     * machine has 32 vector registers; 5 (10 accumulators) with 16 registers, where C2 spilled the 12-accumulator
-     * tile and ran it at half speed (docs/jvm-notes.md).
-     */
-    static final int TILE = B >= 16 ? 6 : 5;
+    /** Pixels per register tile of a block pair: 6, 5 or 4, as {@link RegisterTiles} chooses for this JVM. */
+    static final int TILE = RegisterTiles.CONV_PIXELS;
     /** Pixels per pointwise task: the input of a chunk stays in L2 while every output block pair reads it. */
     private static final int CHUNK = 16 * TILE;
 
@@ -416,7 +412,8 @@ public final class BlockedConv implements Parallel.RangeBody {
     }
 
     /**
-     * One tile of {@code pixels} (12: block {@code block} alone; 6, 5 or 1: the pair from {@code block}), through
+     * One tile of {@code pixels} (2 × TILE: block {@code block} alone; TILE, TILE - 1 or 1: the pair from
+     * {@code block}), through
      * {@link ConvTiles}. The sums start from bias + residual (zeros without one); the clamp is applied as they are
      * stored. Without a second block, its results are stored where the first block's then overwrite them: no
      * branch (see {@link #hasSecond}). Two methods, one per kind of term, so that each stays small enough to inline:
@@ -452,11 +449,14 @@ public final class BlockedConv implements Parallel.RangeBody {
             switch (pixels) {
                 case 12 -> ConvTiles.channels12x1(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, out, o, l, h);
                 case 10 -> ConvTiles.channels10x1(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, out, o, l, h);
+                case 8 -> ConvTiles.channels8x1(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, out, o, l, h);
                 case 6 -> ConvTiles.channels6x2(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, sb, rb, kB, out, o, ob, l,
                         h);
                 case 5 -> ConvTiles.channels5x2(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, sb, rb, kB, out, o, ob, l,
                         h);
                 case 4 -> ConvTiles.channels4x2(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, sb, rb, kB, out, o, ob, l,
+                        h);
+                case 3 -> ConvTiles.channels3x2(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, sb, rb, kB, out, o, ob, l,
                         h);
                 default -> ConvTiles.channels1x2(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, sb, rb, kB, out, o, ob, l,
                         h);
@@ -469,10 +469,13 @@ public final class BlockedConv implements Parallel.RangeBody {
         int wOff = block * taps * B, bOff = block * B;
         int o = outOffset(img, block, p), ra = startStride * o, ka = startStride * B;
         if (pixels == 2 * TILE) {
-            if (pixels == 12) {
-                ConvTiles.taps12x1(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, out, o, lo, hi);
-            } else {
-                ConvTiles.taps10x1(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, out, o, lo, hi);
+            switch (pixels) {
+                case 12 -> ConvTiles.taps12x1(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, out, o, lo,
+                        hi);
+                case 10 -> ConvTiles.taps10x1(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, out, o, lo,
+                        hi);
+                default -> ConvTiles.taps8x1(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, out, o, lo,
+                        hi);
             }
             return;
         }
@@ -485,6 +488,8 @@ public final class BlockedConv implements Parallel.RangeBody {
             case 5 -> ConvTiles.taps5x2(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, sb, rb,
                     kb, out, o, ob, lo, hi);
             case 4 -> ConvTiles.taps4x2(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, sb, rb,
+                    kb, out, o, ob, lo, hi);
+            case 3 -> ConvTiles.taps3x2(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, sb, rb,
                     kb, out, o, ob, lo, hi);
             default -> ConvTiles.taps1x2(xs, in0, offs, step, taps, w, wOff, bias, bOff, start, ra, ka, sb, rb, kb,
                     out, o, ob, lo, hi);

@@ -17,17 +17,13 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Gemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /**
-     * Rows of the register tile ({@link GemmTiles}): 8 (16 accumulators) with 512-bit vectors, whose machines have
-     * 32 vector registers; 6 (12 accumulators, two B vectors and a broadcast: 15 of the 16 registers) with 256- or
-     * 128-bit vectors, where C2 spilled the 8-row tile and 5 rows left FMA slots idle (docs/jvm-notes.md).
-     */
-    static final int MR = L >= 16 ? 8 : 6;
+    /** Rows of the register tile ({@link GemmTiles}): 8, 6 or 5, as {@link RegisterTiles} chooses for this JVM. */
+    static final int MR = RegisterTiles.GEMM_ROWS;
     /** Columns of the register tile: two vectors (32 floats with AVX-512). */
     static final int NR = 2 * L;
     /** Depth of a packed block: an MR×KC strip of A plus a KC×NR strip of B stay in L1. */
     private static final int KC = 256;
-    /** Rows of A packed at once (stays in L2): whole register tiles, 8 or 6 rows. */
+    /** Rows of A packed at once (stays in L2): whole register tiles of 8, 6 or 5 rows. */
     private static final int MC = 120;
     /** Columns of B packed at once (stays in L2/L3). */
     private static final int NC = 1024;
@@ -534,10 +530,10 @@ public final class Gemm {
     /** The register-tiled micro-kernel: {@code C[MR×2L] (+)= Apanel[MR×kc] · Bpanel[kc×2L]}. */
     private static void kernel(float[] ap, int aAt, float[] bp, int bAt, int kc, float[] c, int cAt, int ldc,
                                boolean overwrite) {
-        if (MR == 8) {
-            GemmTiles.rows8(ap, aAt, bp, bAt, kc, c, cAt, ldc, overwrite);
-        } else {
-            GemmTiles.rows6(ap, aAt, bp, bAt, kc, c, cAt, ldc, overwrite);
+        switch (MR) {
+            case 8 -> GemmTiles.rows8(ap, aAt, bp, bAt, kc, c, cAt, ldc, overwrite);
+            case 6 -> GemmTiles.rows6(ap, aAt, bp, bAt, kc, c, cAt, ldc, overwrite);
+            default -> GemmTiles.rows5(ap, aAt, bp, bAt, kc, c, cAt, ldc, overwrite);
         }
     }
 
