@@ -210,6 +210,9 @@ class CliErrorsTest {
         assertEquals("depthwise: --width must be a finite number > 0, got NaN",
                 failing("classify", tmp.toString(), "--weights", absent.toString(), "--width", "NaN"));
         assertFalse(Files.exists(tmp.resolve("o")));
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertEquals("depthwise: --workers must be 1 to " + 4 * cores + " (4 per core, " + cores + " here), got 100000",
+                failing("serve", "--checkpoint", absent.toString(), "--workers", "100000"));
     }
 
     @Test

@@ -18,11 +18,20 @@ import java.time.Duration;
 public record ServeOptions(String host, int port, int workers, int maxBatch, Duration maxDelay, int queueCapacity,
                            long maxUploadBytes, long maxPixels, Duration timeout) {
     public static final long DEFAULT_MAX_PIXELS = 40_000_000L;
+    /**
+     * Workers beyond the cores only queue for them, each holding its own compiled plans and their buffers per input
+     * shape: a few per core, as {@code --threads} allows, still lets a test oversubscribe.
+     */
+    public static final int MAX_WORKERS_PER_CORE = 4;
 
     public ServeOptions {
         require(host != null && !host.isBlank(), "--host must not be empty");
         require(port >= 0 && port <= 65535, "--port must be 0-65535, got " + port);
-        require(workers >= 1, "--workers must be at least 1, got " + workers);
+        int cores = Runtime.getRuntime().availableProcessors();
+        require(workers >= 1 && workers <= MAX_WORKERS_PER_CORE * cores, workers < 1
+                ? "--workers must be at least 1, got " + workers
+                : "--workers must be 1 to " + MAX_WORKERS_PER_CORE * cores + " (" + MAX_WORKERS_PER_CORE + " per core, "
+                        + cores + " here), got " + workers);
         require(maxBatch >= 1, "--max-batch must be at least 1, got " + maxBatch);
         require(!maxDelay.isNegative(), "--max-delay-ms must not be negative");
         require(queueCapacity >= 1, "--queue must be at least 1, got " + queueCapacity);
