@@ -21,16 +21,18 @@ public final class StateDictException extends IllegalArgumentException {
 
     private static String message(String moduleName, List<String> missing, List<String> unexpected,
                                   List<String> mismatched) {
+        // One line: the command line shows an error's first line only.
         StringBuilder sb = new StringBuilder("Error(s) in loading state dict for " + moduleName + ":");
+        int head = sb.length();
         if (!missing.isEmpty()) {
-            sb.append("\n  Missing key(s) (").append(missing.size()).append("): ").append(String.join(", ", missing));
+            sb.append(" Missing key(s) (").append(missing.size()).append("): ").append(String.join(", ", missing));
         }
         if (!unexpected.isEmpty()) {
-            sb.append("\n  Unexpected key(s) (").append(unexpected.size()).append("): ")
+            sb.append(sb.length() > head ? ". " : " ").append("Unexpected key(s) (").append(unexpected.size()).append("): ")
                     .append(String.join(", ", unexpected));
         }
         if (!mismatched.isEmpty()) {
-            sb.append("\n  Size mismatch (").append(mismatched.size()).append("): ")
+            sb.append(sb.length() > head ? ". " : " ").append("Size mismatch (").append(mismatched.size()).append("): ")
                     .append(String.join("; ", mismatched));
         }
         return sb.toString();

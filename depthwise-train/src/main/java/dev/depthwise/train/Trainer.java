@@ -160,6 +160,8 @@ public final class Trainer {
         if (start == Start.NEW && !runFiles.isEmpty()) {
             throw new RunExistsException(outDir, describeRun(outDir, runFiles));
         }
+        // A bad --init file is named now, not after a long dataset scan.
+        Checkpoint.Contents init = resume ? null : readInit(requested);
         // A replaced run's saved split is not the new run's.
         Dataset data = Datasets.open(Path.of(requested.dataDir()),
                 requested.dataset().openOptions(requested.seed(), start == Start.OVERWRITE ? null : outDir));
@@ -228,7 +230,7 @@ public final class Trainer {
         List<EpochRecord> history = new ArrayList<>();
         int startEpoch = 0;
         if (!resume) {
-            loadStartingWeights(config, model);
+            loadStartingWeights(config, model, init);
         }
         if (resume) {
             Checkpoint.Contents last = Checkpoint.read(outDir.resolve(LAST));
@@ -426,8 +428,41 @@ public final class Trainer {
         }
     }
 
-    /** The starting weights the run asks for besides the seed's: an ImageNet encoder, or a trained checkpoint. */
-    private void loadStartingWeights(RunConfig config, Module model) throws IOException {
+    /**
+     * The {@code --init} checkpoint of {@code config}, or null without one: read whole (a file that is missing, not
+     * a checkpoint or holds non-finite weights is refused) and checked to fit the model asked for, all but the
+     * head, whose class count follows the data and is not known yet.
+     */
+    private static Checkpoint.Contents readInit(RunConfig config) throws IOException {
+        if (config.transfer().init() == null) {
+            return null;
+        }
+        Path file = Path.of(config.transfer().init());
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("--init " + file + (Files.exists(file) ? " is not a file"
+                    : " does not exist"));
+        }
+        Checkpoint.Contents from = Checkpoint.read(file);
+        String name = from.info().config().model().get("name");
+        if (!name.equals(config.model().get("name"))) {
+            throw new IllegalArgumentException(file + " holds a " + name + ", not a " + config.model().get("name")
+                    + " (give --model " + name + ")");
+        }
+        ModelSpec asked = ModelSpec.fromMap(config.model()).withClasses(from.info().config().classNames().size());
+        try {
+            Models.create(asked).loadStateDict(from.weights(), true);
+        } catch (StateDictException e) {
+            throw new IllegalArgumentException(file + ": its weights do not fit the " + name + " asked for (width "
+                    + asked.width() + "): " + e.getMessage(), e);
+        }
+        return from;
+    }
+
+    /**
+     * The starting weights the run asks for besides the seed's: an ImageNet encoder, or the trained checkpoint
+     * {@code init} (read by {@link #readInit}).
+     */
+    private void loadStartingWeights(RunConfig config, Module model, Checkpoint.Contents init) throws IOException {
         TransferConfig transfer = config.transfer();
         if (transfer.encoderWeights() != null) {
             Path file = Path.of(transfer.encoderWeights());
@@ -439,14 +474,9 @@ public final class Trainer {
             }
             progress.message("encoder: MobileNetV2 weights from " + file);
         }
-        if (transfer.init() != null) {
-            Path file = Path.of(transfer.init());
-            Checkpoint.Contents from = Checkpoint.read(file);
-            String name = from.info().config().model().get("name");
-            if (!name.equals(config.model().get("name"))) {
-                throw new IllegalArgumentException(file + " holds a " + name + ", not a " + config.model().get("name")
-                        + " (give --model " + name + ")");
-            }
+        if (init != null) {
+            Path file = init.file();
+            Checkpoint.Contents from = init;
             Map<String, Tensor> own = model.stateDict();
             Map<String, Tensor> fitting = new LinkedHashMap<>();
             List<String> head = new ArrayList<>();

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -22,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code --encoder-weights} with {@code --freeze-encoder-epochs} and {@code --init}: which weights a run starts
- * from and which it leaves alone. That the loaded encoder computes torchvision's features is proven against
+ * from and which it leaves alone, and a bad {@code --init} file refused before the dataset is scanned. That the loaded encoder computes torchvision's features is proven against
  * torchvision in {@code MobileNetV2GoldenTest}.
  */
 class TransferLearningTest {
@@ -81,6 +83,30 @@ class TransferLearningTest {
                 config(Models.SEGNET, three, 1, 0, new TransferConfig(null, 0, source.toString())), root.resolve("c"),
                 Progress.silent(), 1).run(Trainer.Start.NEW));
         assertTrue(wrongModel.getMessage().contains("holds a segnet_dsc, not a segnet"), wrongModel.getMessage());
+
+        // A bad --init is refused before the dataset is opened: here the data folder does not even exist.
+        Path nowhere = root.resolve("nowhere");
+        Path garbage = Files.writeString(root.resolve("garbage.safetensors"), "not a checkpoint");
+        SafeTensors.Contents stored = SafeTensors.read(source);
+        Map<String, Tensor> reshaped = new LinkedHashMap<>(stored.tensors());
+        String key = "dc1.seq.0.depthwise.weight";
+        reshaped.put(key, new Tensor(stored.tensors().get(key).data().clone(), stored.tensors().get(key).size()));
+        Path misfit = root.resolve("misfit.safetensors");
+        SafeTensors.write(misfit, reshaped, stored.metadata());
+        String[][] cases = {
+                {Models.SEGNET_DSC, root.resolve("absent.safetensors").toString(), "absent.safetensors does not exist"},
+                {Models.SEGNET_DSC, garbage.toString(), garbage.toString()},
+                {Models.SEGNET, source.toString(), "holds a segnet_dsc, not a segnet"},
+                {Models.SEGNET_DSC, misfit.toString(), misfit + ": its weights do not fit the segnet_dsc asked for (width"
+                        + " 1.0): Error(s) in loading state dict for SegNetDSC: Size mismatch (1): " + key
+                        + ": checkpoint [27], model [3, 1, 3, 3]"}};
+        for (String[] c : cases) {
+            Exception e = assertThrows(Exception.class, () -> new Trainer(config(c[0], nowhere, 1, 0,
+                    new TransferConfig(null, 0, c[1])), root.resolve("d"), Progress.silent(), 1).run(Trainer.Start.NEW));
+            assertTrue(e.getMessage().contains(c[2]) && !e.getMessage().contains("nowhere"), c[1] + ": " + e.getMessage());
+            assertTrue(e.getMessage().lines().count() == 1, e.getMessage());
+            assertFalse(Files.exists(root.resolve("d")), c[1] + " created the run directory");
+        }
         IllegalArgumentException notMobileNet = assertThrows(IllegalArgumentException.class,
                 () -> config(Models.SEGNET_DSC, three, 1, 0, new TransferConfig(source.toString(), 0, null)));
         assertTrue(notMobileNet.getMessage().contains("train --model mobilenet_v2_seg"), notMobileNet.getMessage());
