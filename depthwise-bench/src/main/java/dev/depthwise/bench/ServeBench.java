@@ -107,7 +107,8 @@ final class ServeBench {
         out.println("|---|---:|---:|---:|---:|---:|---:|---:|---|");
         for (int batch : new int[] {1, maxBatch}) {
             ServeOptions options = new ServeOptions("127.0.0.1", 0, workers, batch, Duration.ofMillis(batch == 1 ? 0 : 5),
-                    queue, 64L << 20, ServeOptions.DEFAULT_MAX_PIXELS, Duration.ofSeconds(60));
+                    queue, 64L << 20, ServeOptions.DEFAULT_MAX_PIXELS, Duration.ofSeconds(60),
+                    ServeOptions.DEFAULT_UPLOAD_TIMEOUT);
             try (SegmentServer server = SegmentServer.start(segmenter.copy(), null, options)) {
                 URI url = server.url().resolve("/v1/segment?output=cutout");
                 step(url, body, 1, 10); // warm-up: plans compiled, JIT, connections

@@ -65,13 +65,17 @@ final class ServeCommand implements Callable<Integer> {
             description = "A request unanswered after this gets 503 (default ${DEFAULT-VALUE}).")
     long timeoutMs;
 
+    @Option(names = "--upload-timeout-ms", defaultValue = "120000",
+            description = "An upload still arriving after this gets 408, however fast it comes (default ${DEFAULT-VALUE}).")
+    long uploadTimeoutMs;
+
     @Mixin
     ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
         ServeOptions options = new ServeOptions(host, port, workers, maxBatch, Duration.ofMillis(maxDelayMs), queue,
-                maxUploadMb << 20, maxPixels, Duration.ofMillis(timeoutMs));
+                maxUploadMb << 20, maxPixels, Duration.ofMillis(timeoutMs), Duration.ofMillis(uploadTimeoutMs));
         threads.apply();
         Segmenter segmenter = Segmenter.fromCheckpoint(checkpoint);
         Classifier classifier = classifierWeights == null ? null : Classifier.fromWeights(classifierWeights, 1.0);

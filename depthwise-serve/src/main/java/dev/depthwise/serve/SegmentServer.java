@@ -111,6 +111,7 @@ public final class SegmentServer implements AutoCloseable {
             c.jetty.modifyServletContextHandler(handler -> {
                 handler.insertHandler(new GracefulHandler());
                 handler.insertHandler(new MinimumDataRateHandler(MIN_UPLOAD_BYTES_PER_SECOND, 0));
+                handler.insertHandler(new UploadDeadlineHandler(options.uploadTimeout()));
             });
             c.http.maxRequestSize = options.maxUploadBytes();
             c.jetty.multipartConfig.maxFileSize(options.maxUploadBytes(), SizeUnit.BYTES);
@@ -395,14 +396,17 @@ public final class SegmentServer implements AutoCloseable {
     }
 
     /**
-     * The upload's bytes; one that breaks off (the client went away, or {@link #MIN_UPLOAD_BYTES_PER_SECOND} cut it
-     * off) is the client's fault, not a 500.
+     * The upload's bytes; one that breaks off (the client went away, or {@link #MIN_UPLOAD_BYTES_PER_SECOND} or
+     * {@code --upload-timeout-ms} cut it off) is the client's fault, not a 500.
      */
     private Upload upload(Context ctx) {
         try {
             return receive(ctx);
         } catch (IOException | UncheckedIOException e) {
             for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof UploadDeadlineHandler.Expired) {
+                    throw new ApiException(408, t.getMessage());
+                }
                 if (t instanceof TimeoutException) {
                     throw new ApiException(408, "upload arrived slower than " + MIN_UPLOAD_BYTES_PER_SECOND
                             + " bytes a second; cut off");

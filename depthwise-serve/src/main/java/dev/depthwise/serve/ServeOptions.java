@@ -14,9 +14,10 @@ import java.time.Duration;
  * @param maxUploadBytes largest upload accepted (413 above)
  * @param maxPixels     largest image accepted, from its header, before any pixel is decoded
  * @param timeout       a request still unanswered after this gets 503
+ * @param uploadTimeout an upload still arriving after this gets 408, however fast it comes
  */
 public record ServeOptions(String host, int port, int workers, int maxBatch, Duration maxDelay, int queueCapacity,
-                           long maxUploadBytes, long maxPixels, Duration timeout) {
+                           long maxUploadBytes, long maxPixels, Duration timeout, Duration uploadTimeout) {
     public static final long DEFAULT_MAX_PIXELS = 40_000_000L;
     /**
      * Workers beyond the cores only queue for them, each holding its own compiled plans and their buffers per input
@@ -38,17 +39,24 @@ public record ServeOptions(String host, int port, int workers, int maxBatch, Dur
         require(maxUploadBytes >= 1, "--max-upload-mb must be positive");
         require(maxPixels >= 1, "--max-pixels must be positive");
         require(timeout.toMillis() >= 1, "--timeout-ms must be at least 1");
+        require(uploadTimeout.toMillis() >= 1, "--upload-timeout-ms must be at least 1");
     }
+
+    /**
+     * The default of {@code --upload-timeout-ms}: a 5 MB photo from a phone on a link of 50 KB a second arrives
+     * in 100 s.
+     */
+    public static final Duration DEFAULT_UPLOAD_TIMEOUT = Duration.ofSeconds(120);
 
     /** The defaults of {@code serve}: 127.0.0.1:8080, one worker, batches of up to 8 within 5 ms. */
     public static ServeOptions defaults() {
         return new ServeOptions("127.0.0.1", 8080, 1, 8, Duration.ofMillis(5), 64, 20L << 20, DEFAULT_MAX_PIXELS,
-                Duration.ofSeconds(30));
+                Duration.ofSeconds(30), DEFAULT_UPLOAD_TIMEOUT);
     }
 
     public ServeOptions withPort(int newPort) {
         return new ServeOptions(host, newPort, workers, maxBatch, maxDelay, queueCapacity, maxUploadBytes, maxPixels,
-                timeout);
+                timeout, uploadTimeout);
     }
 
     private static void require(boolean ok, String message) {

@@ -249,7 +249,7 @@ class SegmentServerTest {
     @Test
     void tooLargeUploadsAndDecompressionBombsGet413() throws Exception {
         ServeOptions small = new ServeOptions("127.0.0.1", 0, 1, 4, Duration.ofMillis(2), 8, 1_000_000, 200_000,
-                Duration.ofSeconds(60));
+                Duration.ofSeconds(60), ServeOptions.DEFAULT_UPLOAD_TIMEOUT);
         try (SegmentServer limited = SegmentServer.start(TestServers.segmenter(), null, small)) {
             byte[] big = new byte[1_100_000];
             HttpResponse<byte[]> body = post(limited.url(), "/v1/segment", big, "image/png");
@@ -268,7 +268,7 @@ class SegmentServerTest {
     @Test
     void aFullQueueGets429WithRetryAfterAndAWaitingRequestTimesOut() throws Exception {
         ServeOptions tight = new ServeOptions("127.0.0.1", 0, 1, 1, Duration.ZERO, 2, 1 << 20, 1_000_000,
-                Duration.ofMillis(1500));
+                Duration.ofMillis(1500), ServeOptions.DEFAULT_UPLOAD_TIMEOUT);
         CountDownLatch gate = new CountDownLatch(1);
         try (SegmentServer held = SegmentServer.start(TestServers.gatedSegmenter(gate), null, tight)) {
             byte[] png = photo(20, 20, "png");
@@ -312,7 +312,7 @@ class SegmentServerTest {
     @Test
     void aTricklingUploadIsCutOffAndFreesItsPlace() throws Exception {
         ServeOptions one = new ServeOptions("127.0.0.1", 0, 1, 1, Duration.ZERO, 1, 1 << 20, 1_000_000,
-                Duration.ofSeconds(60));
+                Duration.ofSeconds(60), ServeOptions.DEFAULT_UPLOAD_TIMEOUT);
         try (SegmentServer held = SegmentServer.start(TestServers.segmenter(), null, one);
              java.net.Socket slow = new java.net.Socket("127.0.0.1", held.url().getPort())) {
             // A slowloris: headers promise 100,000 bytes, which then come a few a second; the one place is its.
@@ -355,9 +355,52 @@ class SegmentServerTest {
     }
 
     @Test
+    void anUploadFastEnoughForTheRateButPastItsDeadlineGets408() throws Exception {
+        ServeOptions options = new ServeOptions("127.0.0.1", 0, 1, 1, Duration.ZERO, 1, 1 << 20, 1_000_000,
+                Duration.ofSeconds(60), Duration.ofSeconds(2));
+        try (SegmentServer server = SegmentServer.start(TestServers.segmenter(), null, options);
+             java.net.Socket slow = new java.net.Socket("127.0.0.1", server.url().getPort())) {
+            // Headers promise 1 MB, which then comes at 4 KB a second, four times the minimum rate: about 4 minutes.
+            slow.setSoTimeout(15_000);
+            var out = slow.getOutputStream();
+            out.write(("POST /v1/segment HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                    + "Content-Length: 1000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            long start = System.nanoTime();
+            Thread trickle = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 300 && !Thread.currentThread().isInterrupted(); i++) { // at most 15 s
+                        out.write(new byte[200]);
+                        out.flush();
+                        Thread.sleep(50);
+                    }
+                } catch (Exception e) {
+                    // cut off by the server: what is expected
+                }
+            });
+            trickle.setDaemon(true);
+            trickle.start();
+            var in = new java.io.InputStreamReader(slow.getInputStream(), StandardCharsets.US_ASCII);
+            StringBuilder answer = new StringBuilder();
+            double seconds = 0;
+            for (int c; !answer.toString().contains("cut off") && (c = in.read()) >= 0; ) {
+                if (answer.length() == 0) {
+                    seconds = (System.nanoTime() - start) / 1e9;
+                }
+                answer.append((char) c);
+            }
+            trickle.interrupt();
+            assertTrue(answer.toString().startsWith("HTTP/1.1 408 "), answer.toString());
+            assertTrue(seconds >= 1.9 && seconds < 12, "answered after " + seconds + " s, the deadline is 2 s");
+            assertTrue(answer.toString().contains("upload still arriving after 2000 ms (--upload-timeout-ms); cut off"),
+                    answer.toString());
+        }
+    }
+
+    @Test
     void closingLetsAdmittedRequestsFinishAndRefusesNewOnes() throws Exception {
         ServeOptions options = new ServeOptions("127.0.0.1", 0, 1, 1, Duration.ZERO, 4, 1 << 20, 1_000_000,
-                Duration.ofSeconds(10));
+                Duration.ofSeconds(10), ServeOptions.DEFAULT_UPLOAD_TIMEOUT);
         // The request in flight lasts 3 s so that the late request below is answered (503) while the server still
         // listens, even on a loaded machine: with 0.8 s it once reached a server that had already closed.
         SegmentServer slow = SegmentServer.start(TestServers.slowSegmenter(3000), null, options);
