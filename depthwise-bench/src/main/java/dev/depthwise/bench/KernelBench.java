@@ -190,6 +190,9 @@ public final class KernelBench implements Callable<Integer> {
         conv(cases, random, "pointwise 28x28x192->32", ConvSpec.of(192, 32, 1, 1, 0, 1), 28);
         conv(cases, random, "pointwise 14x14x384->64", ConvSpec.of(384, 64, 1, 1, 0, 1), 14);
         conv(cases, random, "pointwise 7x7x960->160", ConvSpec.of(960, 160, 1, 1, 0, 1), 7);
+        conv(cases, random, "pointwise 112x112x32->16", ConvSpec.of(32, 16, 1, 1, 0, 1), 112);
+        // three output blocks with AVX2's 8 lanes: a pair and a lone block
+        conv(cases, random, "pointwise 56x56x144->24", ConvSpec.of(144, 24, 1, 1, 0, 1), 56);
         conv(cases, random, "depthwise 112x112x96 s2", ConvSpec.of(96, 96, 3, 2, 1, 96), 112);
         conv(cases, random, "depthwise 56x56x144 s1", ConvSpec.of(144, 144, 3, 1, 1, 144), 56);
         conv(cases, random, "depthwise 14x14x576 s2", ConvSpec.of(576, 576, 3, 2, 1, 576), 14);

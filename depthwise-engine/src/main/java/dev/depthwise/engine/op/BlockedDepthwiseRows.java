@@ -81,8 +81,8 @@ final class BlockedDepthwiseRows {
             int iy0 = oy * sh - ph;
             if (iy0 >= 0 && iy0 + 2 < inH) {
                 depthwiseEdges(in0, os, base, block, oy, 0, oxLo);
-                depthwiseRow(in0 + (iy0 * inW + oxLo * sw - pw) * B, os, base + (oy * outW + oxLo) * B, block,
-                        oxHi - oxLo, sw * B);
+                inner(in0 + (iy0 * inW + oxLo * sw - pw) * B, block, base + (oy * outW + oxLo) * B, oxHi - oxLo, sw,
+                        os);
                 depthwiseEdges(in0, os, base, block, oy, oxHi, outW);
             } else {
                 depthwiseEdges(in0, os, base, block, oy, 0, outW);
@@ -91,92 +91,47 @@ final class BlockedDepthwiseRows {
     }
 
     /**
-     * A whole output row of a padding-1 depthwise conv: the left border pixel (its left taps dropped), {@code count}
-     * inner pixels, then the right border pixel ({@code right} is 1 or 0; its right taps dropped). {@code t, m, b}:
-     * input column 0 of the rows under the kernel's three rows, {@code wt, wm, wb}: their weights (the zero row for a
-     * row outside the input). Without a right border pixel, its result is stored where the left one's then lands:
-     * no branch while vectors are live (docs/jvm-notes.md).
+     * A whole output row of a padding-1 depthwise conv ({@link DepthwiseTiles}' row for this stride and start): the
+     * left border pixel at {@code os[o]}, {@code count} inner pixels, then the right border pixel ({@code right} is 1
+     * or 0). {@code t, m, b}: input column 0 of the rows under the kernel's three rows, {@code wt, wm, wb}: their
+     * weights (the zero row for a row outside the input).
      */
     private void depthwiseRowWithBorders(int t, int m, int b, int wt, int wm, int wb, float[] os, int o, int block,
                                          int count, int right, int sw) {
-        float[] xs = x, ws = w, st = start;
-        int last = Math.min((count + 1) * sw - 1, inW - 2) * B; // the right border pixel's first tap (clamped)
-        int oRight = o + right * (count + 1) * B;
-        int r = startStride * o, rRight = startStride * oRight;
-        FloatVector w0 = FloatVector.fromArray(S, ws, wt), w1 = FloatVector.fromArray(S, ws, wt + B);
-        FloatVector w2 = FloatVector.fromArray(S, ws, wt + 2 * B), w3 = FloatVector.fromArray(S, ws, wm);
-        FloatVector w4 = FloatVector.fromArray(S, ws, wm + B), w5 = FloatVector.fromArray(S, ws, wm + 2 * B);
-        FloatVector w6 = FloatVector.fromArray(S, ws, wb), w7 = FloatVector.fromArray(S, ws, wb + B);
-        FloatVector w8 = FloatVector.fromArray(S, ws, wb + 2 * B);
-        FloatVector bv = FloatVector.fromArray(S, bias, block * B);
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        // right border first: without one, the left border's store below overwrites it
-        FloatVector up = FloatVector.fromArray(S, xs, t + last).fma(w0, bv.add(FloatVector.fromArray(S, st, rRight)));
-        FloatVector level = FloatVector.fromArray(S, xs, m + last).mul(w3);
-        FloatVector down = FloatVector.fromArray(S, xs, b + last).mul(w6);
-        up = FloatVector.fromArray(S, xs, t + last + B).fma(w1, up);
-        level = FloatVector.fromArray(S, xs, m + last + B).fma(w4, level);
-        down = FloatVector.fromArray(S, xs, b + last + B).fma(w7, down);
-        up.add(level).add(down).max(low).min(high).intoArray(os, oRight);
-        // left border
-        up = FloatVector.fromArray(S, xs, t).fma(w1, bv.add(FloatVector.fromArray(S, st, r)));
-        level = FloatVector.fromArray(S, xs, m).mul(w4);
-        down = FloatVector.fromArray(S, xs, b).mul(w7);
-        up = FloatVector.fromArray(S, xs, t + B).fma(w2, up);
-        level = FloatVector.fromArray(S, xs, m + B).fma(w5, level);
-        down = FloatVector.fromArray(S, xs, b + B).fma(w8, down);
-        up.add(level).add(down).max(low).min(high).intoArray(os, o);
-        // inner pixels: pixel k reads input columns (k + 1) * sw - 1 and the two after it. The loop is
-        // depthwiseRow's again, on purpose: calling it instead (loading the weights twice per row) made the
-        // depthwise steps 10-20% slower at 7x7-14x14.
-        int step = sw * B, rStep = startStride * B;
-        int i = (sw - 1) * B;
-        o += B;
-        r += rStep;
-        for (int k = 0; k < count; k++, i += step, o += B, r += rStep) {
-            up = FloatVector.fromArray(S, xs, t + i).fma(w0, bv.add(FloatVector.fromArray(S, st, r)));
-            level = FloatVector.fromArray(S, xs, m + i).mul(w3);
-            down = FloatVector.fromArray(S, xs, b + i).mul(w6);
-            up = FloatVector.fromArray(S, xs, t + i + B).fma(w1, up);
-            level = FloatVector.fromArray(S, xs, m + i + B).fma(w4, level);
-            down = FloatVector.fromArray(S, xs, b + i + B).fma(w7, down);
-            up = FloatVector.fromArray(S, xs, t + i + 2 * B).fma(w2, up);
-            level = FloatVector.fromArray(S, xs, m + i + 2 * B).fma(w5, level);
-            down = FloatVector.fromArray(S, xs, b + i + 2 * B).fma(w8, down);
-            up.add(level).add(down).max(low).min(high).intoArray(os, o);
+        int bOff = block * B;
+        if (startStride == 0) {
+            if (sw == 1) {
+                DepthwiseTiles.row1(x, t, m, b, inW, w, wt, wm, wb, bias, bOff, os, o, count, right, lo, hi);
+            } else {
+                DepthwiseTiles.row2(x, t, m, b, inW, w, wt, wm, wb, bias, bOff, os, o, count, right, lo, hi);
+            }
+        } else if (sw == 1) {
+            DepthwiseTiles.row1Residual(x, t, m, b, inW, w, wt, wm, wb, bias, bOff, start, os, o, count, right, lo, hi);
+        } else {
+            DepthwiseTiles.row2Residual(x, t, m, b, inW, w, wt, wm, wb, bias, bOff, start, os, o, count, right, lo, hi);
         }
     }
 
-    /** {@code count} outputs of one row whose 9 taps are all inside the input, from input offset {@code i}. */
-    private void depthwiseRow(int i, float[] os, int o, int block, int count, int step) {
+    /**
+     * {@code count} outputs of one row whose taps are all inside the input, stored from {@code os[o]}, pixel k's
+     * kernel rows starting at {@code i, i + inW * B, i + 2 * inW * B} plus {@code k * sw * B}.
+     */
+    private void inner(int i, int block, int o, int count, int sw, float[] os) {
         if (count <= 0) {
             return;
         }
-        float[] xs = x, ws = w;
-        int wo = block * 9 * B;
-        FloatVector w0 = FloatVector.fromArray(S, ws, wo), w1 = FloatVector.fromArray(S, ws, wo + B);
-        FloatVector w2 = FloatVector.fromArray(S, ws, wo + 2 * B), w3 = FloatVector.fromArray(S, ws, wo + 3 * B);
-        FloatVector w4 = FloatVector.fromArray(S, ws, wo + 4 * B), w5 = FloatVector.fromArray(S, ws, wo + 5 * B);
-        FloatVector w6 = FloatVector.fromArray(S, ws, wo + 6 * B), w7 = FloatVector.fromArray(S, ws, wo + 7 * B);
-        FloatVector w8 = FloatVector.fromArray(S, ws, wo + 8 * B);
-        FloatVector bv = FloatVector.fromArray(S, bias, block * B);
-        FloatVector low = FloatVector.broadcast(S, lo), high = FloatVector.broadcast(S, hi);
-        int r1 = inW * B, r2 = 2 * inW * B;
-        float[] st = start;
-        int r = startStride * o, rStep = startStride * B;
-        for (int k = 0; k < count; k++, i += step, o += B, r += rStep) {
-            // One chain of 3 FMAs per kernel row, added at the end: 9 dependent FMAs were a 36-cycle chain per
-            // pixel, which out-of-order execution did not fully hide.
-            FloatVector top = FloatVector.fromArray(S, xs, i).fma(w0, bv.add(FloatVector.fromArray(S, st, r)));
-            FloatVector mid = FloatVector.fromArray(S, xs, i + r1).mul(w3);
-            FloatVector bot = FloatVector.fromArray(S, xs, i + r2).mul(w6);
-            top = FloatVector.fromArray(S, xs, i + B).fma(w1, top);
-            mid = FloatVector.fromArray(S, xs, i + r1 + B).fma(w4, mid);
-            bot = FloatVector.fromArray(S, xs, i + r2 + B).fma(w7, bot);
-            top = FloatVector.fromArray(S, xs, i + 2 * B).fma(w2, top);
-            mid = FloatVector.fromArray(S, xs, i + r1 + 2 * B).fma(w5, mid);
-            bot = FloatVector.fromArray(S, xs, i + r2 + 2 * B).fma(w8, bot);
-            top.add(mid).add(bot).max(low).min(high).intoArray(os, o);
+        int t = i, m = i + inW * B, b = i + 2 * inW * B, wt = block * 9 * B, wm = wt + 3 * B, wb = wt + 6 * B;
+        int bOff = block * B;
+        if (startStride == 0) {
+            if (sw == 1) {
+                DepthwiseTiles.inner1(x, t, m, b, w, wt, wm, wb, bias, bOff, os, o, count, lo, hi);
+            } else {
+                DepthwiseTiles.inner2(x, t, m, b, w, wt, wm, wb, bias, bOff, os, o, count, lo, hi);
+            }
+        } else if (sw == 1) {
+            DepthwiseTiles.inner1Residual(x, t, m, b, w, wt, wm, wb, bias, bOff, start, os, o, count, lo, hi);
+        } else {
+            DepthwiseTiles.inner2Residual(x, t, m, b, w, wt, wm, wb, bias, bOff, start, os, o, count, lo, hi);
         }
     }
 
@@ -210,7 +165,7 @@ final class BlockedDepthwiseRows {
             int w5 = middle && right ? wo + 5 * B : zero, w6 = bottom && left ? wo + 6 * B : zero;
             int w7 = bottom && centre ? wo + 7 * B : zero, w8 = bottom && right ? wo + 8 * B : zero;
             int o = out0 + (oy * outW + ox) * B;
-            // The same three row chains as depthwiseRow, so that a border pixel sums in the same order.
+            // The same three row chains as DepthwiseTiles, so that a border pixel sums in the same order.
             FloatVector up = FloatVector.fromArray(S, xs, i0 + c0).fma(FloatVector.fromArray(S, ws, w0),
                     bv.add(FloatVector.fromArray(S, start, startStride * o)));
             FloatVector level = FloatVector.fromArray(S, xs, i1 + c0).mul(FloatVector.fromArray(S, ws, w3));

@@ -89,6 +89,7 @@ class BlockedConvTest {
                 int c = B + 5;
                 ConvSpec s = ConvSpec.of(c, c, 3, stride, pad, c);
                 check(s, 2, 9, 8, Activation.RELU6, stride == 1);
+                check(s, 1, 11, 10, Activation.RELU6, true); // the residual at both strides
                 check(s, 1, 7, 7, Activation.NONE, false);
                 check(s, 1, 3, 4, Activation.RELU, false);
                 if (pad == 1) {
