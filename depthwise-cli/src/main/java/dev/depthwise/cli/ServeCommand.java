@@ -62,7 +62,7 @@ final class ServeCommand implements Callable<Integer> {
     long maxPixels;
 
     @Option(names = "--timeout-ms", defaultValue = "30000",
-            description = "A request unanswered after this gets 503 (default ${DEFAULT-VALUE}).")
+            description = "A request unanswered this long after its upload arrived gets 503 (default ${DEFAULT-VALUE}).")
     long timeoutMs;
 
     @Option(names = "--upload-timeout-ms", defaultValue = "120000",

@@ -302,7 +302,7 @@ public final class SegmentServer implements AutoCloseable {
         long decodeStart = System.nanoTime();
         RgbImage image = UploadDecoder.decode(upload.bytes(), upload.name(), options.maxPixels());
         long decoded = System.nanoTime();
-        Segmented result = await(segmentation, image, arrived);
+        Segmented result = await(segmentation, image, decodeStart);
         Segmenter.Segmentation s = result.segmentation();
         long renderStart = System.nanoTime();
         String timing = String.format(Locale.ROOT, "decode;dur=%.1f, queue;dur=%.1f, model;dur=%.1f;desc=\"batch %d\"",
@@ -361,8 +361,9 @@ public final class SegmentServer implements AutoCloseable {
         }
         long arrived = ctx.attribute(START);
         Upload upload = upload(ctx);
+        long received = System.nanoTime();
         RgbImage image = UploadDecoder.decode(upload.bytes(), upload.name(), options.maxPixels());
-        List<Classification.Score> scores = await(classification, image, arrived);
+        List<Classification.Score> scores = await(classification, image, received);
         ObjectNode body = JSON.createObjectNode();
         ArrayNode list = body.putArray("top");
         for (Classification.Score score : scores.subList(0, Math.min(top, scores.size()))) {
@@ -375,13 +376,17 @@ public final class SegmentServer implements AutoCloseable {
         json(ctx, 200, body);
     }
 
-    /** Queues {@code image} and waits for its result until the request's deadline. */
-    private <O> O await(Batcher<RgbImage, O> batcher, RgbImage image, long arrived) throws Exception {
+    /**
+     * Queues {@code image} and waits for its result until {@code --timeout-ms} after its upload was received: the
+     * upload has a deadline of its own ({@link UploadDeadlineHandler}), and counted here, a slow but allowed upload
+     * would be decoded and queued only to be answered 503 at once.
+     */
+    private <O> O await(Batcher<RgbImage, O> batcher, RgbImage image, long received) throws Exception {
         CompletableFuture<O> future = batcher.submit(image);
         if (future == null) {
             throw new ApiException(429, "busy: the queue is full; retry");
         }
-        long left = options.timeout().toNanos() - (System.nanoTime() - arrived);
+        long left = options.timeout().toNanos() - (System.nanoTime() - received);
         try {
             return future.get(Math.max(0, left), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {

@@ -13,7 +13,7 @@ import java.time.Duration;
  * @param queueCapacity requests admitted at once (decoding, queued or running) beyond which the answer is 429
  * @param maxUploadBytes largest upload accepted (413 above)
  * @param maxPixels     largest image accepted, from its header, before any pixel is decoded
- * @param timeout       a request still unanswered after this gets 503
+ * @param timeout       a request still unanswered this long after its upload was received gets 503
  * @param uploadTimeout an upload still arriving after this gets 408, however fast it comes
  */
 public record ServeOptions(String host, int port, int workers, int maxBatch, Duration maxDelay, int queueCapacity,

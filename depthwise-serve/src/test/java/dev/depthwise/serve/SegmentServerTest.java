@@ -398,6 +398,31 @@ class SegmentServerTest {
     }
 
     @Test
+    void theAnswerTimeoutCountsFromTheEndOfAnAllowedSlowUpload() throws Exception {
+        // Answers within 1 s of the upload; the upload itself may take 20 s.
+        ServeOptions options = new ServeOptions("127.0.0.1", 0, 1, 1, Duration.ZERO, 1, 1 << 20, 1_000_000,
+                Duration.ofSeconds(1), Duration.ofSeconds(20));
+        byte[] bmp = photo(120, 120, "bmp"); // 43 KB, uncompressed
+        try (SegmentServer server = SegmentServer.start(TestServers.segmenter(), null, options);
+             java.net.Socket slow = new java.net.Socket("127.0.0.1", server.url().getPort())) {
+            slow.setSoTimeout(15_000);
+            var out = slow.getOutputStream();
+            out.write(("POST /v1/segment?output=json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/bmp\r\n"
+                    + "Content-Length: " + bmp.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            long start = System.nanoTime();
+            for (int at = 0; at < bmp.length; at += 1024) { // 16 KB a second: about 2.6 s
+                out.write(bmp, at, Math.min(1024, bmp.length - at));
+                out.flush();
+                Thread.sleep(60);
+            }
+            assertTrue(System.nanoTime() - start > TimeUnit.SECONDS.toNanos(2), "the upload took less than 2 s");
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(slow.getInputStream(),
+                    StandardCharsets.US_ASCII));
+            assertEquals("HTTP/1.1 200 OK", in.readLine());
+        }
+    }
+
+    @Test
     void closingLetsAdmittedRequestsFinishAndRefusesNewOnes() throws Exception {
         ServeOptions options = new ServeOptions("127.0.0.1", 0, 1, 1, Duration.ZERO, 4, 1 << 20, 1_000_000,
                 Duration.ofSeconds(10), ServeOptions.DEFAULT_UPLOAD_TIMEOUT);
