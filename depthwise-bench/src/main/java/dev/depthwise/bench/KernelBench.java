@@ -201,6 +201,9 @@ public final class KernelBench implements Callable<Integer> {
         conv(cases, random, "dense 3x3 32x32x256->256", ConvSpec.of(256, 256, 3, 1, 1, 1), 32);
         conv(cases, random, "dense 3x3 16x16x512->512", ConvSpec.of(512, 512, 3, 1, 1, 1), 16);
         conv(cases, random, "dense 3x3 8x8x512->512", ConvSpec.of(512, 512, 3, 1, 1, 1), 8);
+        // the SegNets' heads: three classes, one lone output block
+        conv(cases, random, "dense 3x3 128x128x64->3", ConvSpec.of(64, 3, 3, 1, 1, 1), 128);
+        conv(cases, random, "pointwise 128x128x64->3", ConvSpec.of(64, 3, 1, 1, 0, 1), 128);
         gemm(cases, random, 512);
         gemm(cases, random, 2048);
         return cases;

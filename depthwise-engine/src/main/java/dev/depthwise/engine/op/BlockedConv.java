@@ -26,6 +26,13 @@ public final class BlockedConv implements Parallel.RangeBody {
     private static final int B = ChannelBlocks.SIZE;
     /** Pixels per register tile of a block pair: 6, 5 or 4, as {@link RegisterTiles} chooses for this JVM. */
     static final int TILE = RegisterTiles.CONV_PIXELS;
+    /**
+     * Whether a pointwise conv's lone last output block gets tiles of its own, 2 × TILE pixels of one block: with 32
+     * vector registers. With 16, that tile (a broadcast per FMA) kept accumulators on the stack, and a lone block ran
+     * faster through the pair's tiles with the missing block's zero weights; a direct conv's lone block did not
+     * (docs/jvm-notes.md).
+     */
+    private static final boolean LONE_CHANNELS_TILES = B >= 16;
     /** Pixels per pointwise task: the input of a chunk stays in L2 while every output block pair reads it. */
     private static final int CHUNK = 16 * TILE;
 
@@ -384,13 +391,14 @@ public final class BlockedConv implements Parallel.RangeBody {
     /**
      * Output pixels {@code [p0, p1)} of blocks {@code block} and {@code block + 1} (if there is one) of image
      * {@code img}, pixel {@code p0 + j}'s input at {@code xs[in0 + j * step]} (its terms from there: the next
-     * channels of the pointwise panel's row, or the direct conv's tap offsets). Runs of tiles: 2 × TILE pixels of a lone last
-     * block, then (TILE - 1)- and TILE-pixel tiles of the pair that cover the run exactly, then (when it cannot be covered so)
-     * one tile ending at the run's end and recomputing a few pixels, then single pixels for a run shorter than a tile.
+     * channels of the pointwise panel's row, or the direct conv's tap offsets). Runs of tiles: 2 × TILE pixels of a
+     * lone last block (but see {@link #LONE_CHANNELS_TILES}), then (TILE - 1)- and TILE-pixel tiles of the pair that
+     * cover the run exactly, then (when it cannot be covered so) one tile ending at the run's end and recomputing a
+     * few pixels, then single pixels for a run shorter than a tile.
      */
     private void pixels(float[] xs, int in0, int step, int img, int block, int p0, int p1) {
         int p = p0;
-        if (block + 1 == outBlocks) {
+        if (block + 1 == outBlocks && (LONE_CHANNELS_TILES || tapOffsets != null)) {
             // A lone last block (or the only one): a tile of twice the pixels instead of a wasted second block.
             for (; p + 2 * TILE <= p1; p += 2 * TILE) {
                 tile(2 * TILE, xs, in0 + (p - p0) * step, step, img, block, p);
@@ -448,8 +456,6 @@ public final class BlockedConv implements Parallel.RangeBody {
             float l = last ? lo : Float.NEGATIVE_INFINITY, h = last ? hi : Float.POSITIVE_INFINITY;
             switch (pixels) {
                 case 12 -> ConvTiles.channels12x1(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, out, o, l, h);
-                case 10 -> ConvTiles.channels10x1(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, out, o, l, h);
-                case 8 -> ConvTiles.channels8x1(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, out, o, l, h);
                 case 6 -> ConvTiles.channels6x2(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, sb, rb, kB, out, o, ob, l,
                         h);
                 case 5 -> ConvTiles.channels5x2(xs, at, terms, w, wAt, bs, bo, sa, ra, kA, sb, rb, kB, out, o, ob, l,
