@@ -160,8 +160,9 @@ public final class Trainer {
         if (start == Start.NEW && !runFiles.isEmpty()) {
             throw new RunExistsException(outDir, describeRun(outDir, runFiles));
         }
-        // A bad --init file is named now, not after a long dataset scan.
+        // A bad --init or --encoder-weights file is named now, not after a long dataset scan.
         Checkpoint.Contents init = resume ? null : readInit(requested);
+        Map<String, Tensor> encoder = resume ? null : readEncoder(requested);
         // A replaced run's saved split is not the new run's.
         Dataset data = Datasets.open(Path.of(requested.dataDir()),
                 requested.dataset().openOptions(requested.seed(), start == Start.OVERWRITE ? null : outDir));
@@ -230,7 +231,7 @@ public final class Trainer {
         List<EpochRecord> history = new ArrayList<>();
         int startEpoch = 0;
         if (!resume) {
-            loadStartingWeights(config, model, init);
+            loadStartingWeights(config, model, encoder, init);
         }
         if (resume) {
             Checkpoint.Contents last = Checkpoint.read(outDir.resolve(LAST));
@@ -459,19 +460,37 @@ public final class Trainer {
     }
 
     /**
-     * The starting weights the run asks for besides the seed's: an ImageNet encoder, or the trained checkpoint
-     * {@code init} (read by {@link #readInit}).
+     * The {@code --encoder-weights} state dict of {@code config}, or null without one: read whole and checked to
+     * load into the encoder of the model asked for (a MobileNetV2 segmenter, as {@link RunConfig} requires).
      */
-    private void loadStartingWeights(RunConfig config, Module model, Checkpoint.Contents init) throws IOException {
-        TransferConfig transfer = config.transfer();
-        if (transfer.encoderWeights() != null) {
-            Path file = Path.of(transfer.encoderWeights());
-            try {
-                ((MobileNetV2Segmenter) model).loadEncoderWeights(WeightFiles.readStateDict(file));
-            } catch (StateDictException e) {
-                throw new IllegalArgumentException(file + ": not a MobileNetV2 state dict of the model's width: "
-                        + e.getMessage(), e);
-            }
+    private static Map<String, Tensor> readEncoder(RunConfig config) throws IOException {
+        if (config.transfer().encoderWeights() == null) {
+            return null;
+        }
+        Path file = Path.of(config.transfer().encoderWeights());
+        Map<String, Tensor> state = WeightFiles.readStateDict(file);
+        loadEncoder((MobileNetV2Segmenter) Models.create(ModelSpec.fromMap(config.model())), file, state);
+        return state;
+    }
+
+    private static void loadEncoder(MobileNetV2Segmenter model, Path file, Map<String, Tensor> state) {
+        try {
+            model.loadEncoderWeights(state);
+        } catch (StateDictException e) {
+            throw new IllegalArgumentException(file + ": not a MobileNetV2 state dict of the model's width: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The starting weights the run asks for besides the seed's: an ImageNet {@code encoder} (read by
+     * {@link #readEncoder}), or the trained checkpoint {@code init} (read by {@link #readInit}).
+     */
+    private void loadStartingWeights(RunConfig config, Module model, Map<String, Tensor> encoder,
+                                     Checkpoint.Contents init) {
+        if (encoder != null) {
+            Path file = Path.of(config.transfer().encoderWeights());
+            loadEncoder((MobileNetV2Segmenter) model, file, encoder);
             progress.message("encoder: MobileNetV2 weights from " + file);
         }
         if (init != null) {

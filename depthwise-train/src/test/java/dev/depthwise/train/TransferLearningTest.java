@@ -45,6 +45,19 @@ class TransferLearningTest {
         Path weights = root.resolve("mobilenet_v2.safetensors");
         SafeTensors.write(weights, imagenet.stateDict(), Map.of());
 
+        // A bad file is refused before the dataset is opened: here the data folder does not even exist.
+        Path garbage = Files.writeString(root.resolve("garbage.pth"), "not weights");
+        Path segnet = root.resolve("segnet.safetensors");
+        SafeTensors.write(segnet, Models.create(ModelSpec.of(Models.SEGNET_DSC)).stateDict(), Map.of());
+        for (Path bad : List.of(garbage, segnet)) {
+            Exception e = assertThrows(Exception.class, () -> new Trainer(config(Models.MOBILENET_V2_SEG,
+                    root.resolve("nowhere"), 1, 1e-2, new TransferConfig(bad.toString(), 1, null)), root.resolve("bad"),
+                    Progress.silent(), 1).run(Trainer.Start.NEW));
+            assertTrue(e.getMessage().startsWith(bad.toString()) && !e.getMessage().contains("nowhere"),
+                    e.getMessage());
+            assertFalse(Files.exists(root.resolve("bad")), bad + " created the run directory");
+        }
+
         Trainer.Result r = new Trainer(config(Models.MOBILENET_V2_SEG, data, 1, 1e-2,
                 new TransferConfig(weights.toString(), 1, null)), root.resolve("run"), Progress.silent(), 1).run(Trainer.Start.NEW);
         Map<String, Tensor> trained = Checkpoint.read(r.lastCheckpoint()).weights();
