@@ -495,11 +495,10 @@ public final class Trainer {
         }
         if (init != null) {
             Path file = init.file();
-            Checkpoint.Contents from = init;
             Map<String, Tensor> own = model.stateDict();
             Map<String, Tensor> fitting = new LinkedHashMap<>();
             List<String> head = new ArrayList<>();
-            from.weights().forEach((key, t) -> {
+            init.weights().forEach((key, t) -> {
                 Tensor mine = own.get(key);
                 if (mine != null && !Arrays.equals(mine.shape(), t.shape())) {
                     head.add(key);
@@ -507,10 +506,10 @@ public final class Trainer {
                     fitting.put(key, t);
                 }
             });
-            int fromClasses = from.info().config().classNames().size();
+            int fromClasses = init.info().config().classNames().size();
             int classes = config.classNames().size();
             if (fromClasses == classes) {
-                from.loadWeightsInto(model);
+                init.loadWeightsInto(model);
                 progress.message("starting from " + file);
             } else {
                 model.loadStateDict(fitting, false);

@@ -74,7 +74,6 @@ public final class BlockedConv implements Parallel.RangeBody {
     /** The zero-bordered copy of the input, this run's: a per-thread scratch shared by every direct conv. */
     private float[] padded;
 
-
     /**
      * {@code x} (shape {@code xShape}) is null in a {@link BlockedSeparableConv}'s pointwise half, which reads a
      * scratch band instead, and {@code out} is null in its depthwise half, which writes one.
@@ -355,7 +354,6 @@ public final class BlockedConv implements Parallel.RangeBody {
     /** The pointwise kernel's panel, this thread's: shared by every pointwise conv. */
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
 
-
     // ---- depthwise 3x3 ----
 
     private void depthwiseTask(int t) {
@@ -370,7 +368,6 @@ public final class BlockedConv implements Parallel.RangeBody {
     void depthwiseRows(int img, int block, int oy0, int oy1, float[] os, int out0, int oyBase) {
         depthwise.rows(img, block, oy0, oy1, os, out0, oyBase);
     }
-
 
     // ---- direct (any dense conv, from a zero-bordered copy of the input) ----
 
